@@ -1,0 +1,9 @@
+//! The shared models: what the UI, the REST API and the engine agree on.
+
+pub mod delivery;
+pub mod duration;
+pub mod endpoint;
+pub mod error;
+pub mod event_type;
+pub mod id;
+pub mod merchant;

@@ -1,0 +1,62 @@
+//! Thin `#[server]` functions: check the session, then one call on the Backend.
+
+pub mod account;
+pub mod catalog;
+pub mod endpoints;
+
+/// Where the server functions are mounted; kept apart from the REST API's `/api/v1`.
+pub const PREFIX: &str = "/_fn";
+
+#[cfg(feature = "ssr")]
+pub(crate) mod session {
+    //! The session plumbing every server function shares.
+
+    use crate::backend::SharedBackend;
+    use crate::model::error::AppError;
+    use crate::model::id::MerchantId;
+    use crate::model::merchant::Merchant;
+    use leptos::prelude::use_context;
+    use tower_sessions::Session;
+
+    /// The session key holding the logged-in merchant's id.
+    pub const MERCHANT_KEY: &str = "merchant_id";
+
+    /// The backend the server put in context.
+    pub fn backend() -> Result<SharedBackend, AppError> {
+        use_context::<SharedBackend>().ok_or_else(AppError::internal)
+    }
+
+    /// The request's session.
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|_| AppError::internal())
+    }
+
+    /// The merchant logged in on this request, if any.
+    pub async fn current_merchant() -> Result<Option<Merchant>, AppError> {
+        let session = session().await?;
+        let id: Option<MerchantId> =
+            session.get(MERCHANT_KEY).await.map_err(|_| AppError::internal())?;
+        match id {
+            Some(id) => backend()?.merchant(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The merchant logged in on this request, or `unauthenticated`.
+    pub async fn require_merchant() -> Result<Merchant, AppError> {
+        current_merchant().await?.ok_or_else(AppError::unauthenticated)
+    }
+
+    /// Starts a fresh session for `merchant`. The id is cycled so that a
+    /// session id fixed before log-in is worthless after it.
+    pub async fn start(merchant: &MerchantId) -> Result<(), AppError> {
+        let session = session().await?;
+        session.cycle_id().await.map_err(|_| AppError::internal())?;
+        session.insert(MERCHANT_KEY, merchant).await.map_err(|_| AppError::internal())
+    }
+
+    /// Ends the session: deletes it from the store and clears the cookie.
+    pub async fn end() -> Result<(), AppError> {
+        session().await?.flush().await.map_err(|_| AppError::internal())
+    }
+}

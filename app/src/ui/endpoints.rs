@@ -1,0 +1,104 @@
+//! The endpoints page.
+
+use crate::model::endpoint::Endpoint;
+use crate::server_fn::endpoints::list_endpoints;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// `/endpoints`: every endpoint of the merchant.
+#[component]
+pub fn EndpointsPage() -> impl IntoView {
+    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    view! {
+        <Title text="Endpoints"/>
+        <div class="page-header">
+            <div>
+                <h1>"Endpoints"</h1>
+                <p class="muted">
+                    "The URLs on your servers that receive signed POSTs when events happen."
+                </p>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading endpoints…"</p> }>
+            {move || Suspend::new(async move {
+                match endpoints.await {
+                    Ok(list) if list.is_empty() => view! { <NoEndpoints/> }.into_any(),
+                    Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
+                    Err(e) => {
+                        view! { <div class="alert error" role="alert">{e.message}</div> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NoEndpoints() -> impl IntoView {
+    view! {
+        <div class="empty" data-testid="endpoints-empty">
+            <h2>"No endpoints yet"</h2>
+            <p>
+                "An endpoint is a URL on your server, such as "
+                <code>"https://api.example.com/webhooks/herald"</code>
+                ". Herald POSTs each event you subscribe it to, signed with the endpoint's secret, and retries until your server answers 2xx."
+            </p>
+            <p class="muted">
+                "Browse the " <a href="/event-types">"event types"</a>
+                " to see what you can subscribe to."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn EndpointTable(endpoints: Vec<Endpoint>) -> impl IntoView {
+    view! {
+        <table class="table" data-testid="endpoints-table">
+            <thead>
+                <tr>
+                    <th>"URL"</th>
+                    <th>"Events"</th>
+                    <th>"Status"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {endpoints
+                    .into_iter()
+                    .map(|endpoint| {
+                        let events = if endpoint.event_types.is_empty() {
+                            "All events".to_owned()
+                        } else {
+                            endpoint.event_types.join(", ")
+                        };
+                        view! {
+                            <tr>
+                                <td>
+                                    <div class="mono">{endpoint.url}</div>
+                                    <div class="muted small">{endpoint.description}</div>
+                                </td>
+                                <td class="small">{events}</td>
+                                <td>
+                                    {if endpoint.enabled {
+                                        view! { <span class="pill ok">"Enabled"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <span
+                                                class="pill off"
+                                                title=endpoint.disabled_reason.unwrap_or_default()
+                                            >
+                                                "Disabled"
+                                            </span>
+                                        }
+                                            .into_any()
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,68 @@
+//! The logged-in frame: navigation, who is logged in, log-out, and the page.
+
+use crate::model::merchant::Merchant;
+use crate::server_fn::account::{me, LogOut};
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+/// Wraps every logged-in page; sends a visitor without a session to `/login`.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let merchant = Resource::new(|| (), |_| me());
+    view! {
+        <Suspense fallback=|| view! { <div class="loading-page">"Loading…"</div> }>
+            {move || Suspend::new(async move {
+                match merchant.await {
+                    Ok(Some(merchant)) => view! { <Frame merchant/> }.into_any(),
+                    _ => view! { <Redirect path="/login"/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(merchant: Merchant) -> impl IntoView {
+    let log_out = ServerAction::<LogOut>::new();
+    let menu_open = RwSignal::new(false);
+    let initial = merchant.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    view! {
+        <div class="app" class:menu-open=move || menu_open.get()>
+            <header class="topbar">
+                <button
+                    type="button"
+                    class="ghost menu-toggle"
+                    aria-label="Menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    data-testid="menu-toggle"
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    "☰"
+                </button>
+                <A href="/" attr:class="brand">
+                    <span class="logo" aria-hidden="true">"H"</span>
+                    <span>"Herald"</span>
+                </A>
+                <div class="account">
+                    <span class="avatar" aria-hidden="true">{initial}</span>
+                    <span class="account-name" data-testid="merchant-name">
+                        {merchant.name.clone()}
+                    </span>
+                    {merchant.is_admin().then(|| view! { <span class="badge">"admin"</span> })}
+                    <ActionForm action=log_out>
+                        <button type="submit" class="ghost" data-testid="logout">
+                            "Log out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </header>
+            <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
+                <A href="/endpoints">"Endpoints"</A>
+                <A href="/event-types">"Event types"</A>
+            </nav>
+            <main class="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,83 @@
+//! Pages and components, rendered on the server and hydrated in the browser.
+
+mod account;
+mod catalog;
+mod endpoints;
+mod form;
+mod layout;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
+use leptos_router::path;
+
+/// The HTML document around the app; the server renders it for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The dashboard: public account pages and the logged-in area.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as hydrated, so
+    // browser tests can wait for interactivity instead of sleeping.
+    Effect::new(|_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="herald" href="/pkg/herald.css"/>
+        <Title formatter=|title: String| format!("{title} · Herald")/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=account::LogInPage/>
+                <Route path=path!("/signup") view=account::SignUpPage/>
+                <ParentRoute path=path!("") view=layout::Dashboard>
+                    <Route path=path!("") view=endpoints::EndpointsPage/>
+                    <Route path=path!("/endpoints") view=endpoints::EndpointsPage/>
+                    <Route path=path!("/event-types") view=catalog::EventTypesPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http_status_not_found());
+    }
+    view! {
+        <Title text="Not found"/>
+        <main class="centered">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <A href="/">"Back to the dashboard"</A>
+            </div>
+        </main>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn http_status_not_found() -> http::StatusCode {
+    http::StatusCode::NOT_FOUND
+}

@@ -1,0 +1,19 @@
+//! The REST API: one module per resource, each with its own `router()`;
+//! this module only merges them.
+
+mod health;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::Router;
+
+/// Every API route, with a JSON 404 for unknown `/api/v1` paths.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .nest("/api/v1", Router::new().fallback(unknown_route))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found("route")
+}

@@ -1,0 +1,221 @@
+//! One typed configuration, from command-line flags and `HERALD_*` variables,
+//! validated at start-up: a bad value stops Herald with the variable's name.
+
+use crate::engine::retry::RetrySchedule;
+use crate::engine::ssrf::parse_allowed_cidrs;
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+use herald_app::model::duration::parse_duration;
+use ipnet::IpNet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:herald.db";
+
+/// Herald: webhook delivery for payments platforms.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite:PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "HERALD_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the dashboard, the API and the delivery engine.
+    Serve(ServeConfig),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Operator commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a merchant account; prints its id and a new API key.
+    CreateMerchant {
+        /// The merchant's display name.
+        #[arg(long)]
+        name: String,
+        /// The log-in email (unique).
+        #[arg(long)]
+        email: String,
+        /// A dashboard password; without one the merchant can only use the API.
+        #[arg(long)]
+        password: Option<String>,
+        /// Make the account an operator (admin pages, all merchants).
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// How `herald serve` runs.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on [default: Leptos.toml's site-addr, else 127.0.0.1:3000].
+    #[arg(long, env = "HERALD_ADDR", value_parser = named("HERALD_ADDR", parse_addr))]
+    pub addr: Option<SocketAddr>,
+
+    /// Bearer token for ingest and the admin API; generated, stored hashed and
+    /// printed once at first start when unset.
+    #[arg(long, env = "HERALD_PLATFORM_TOKEN", hide_env_values = true,
+          value_parser = named("HERALD_PLATFORM_TOKEN", parse_token))]
+    pub platform_token: Option<SecretString>,
+
+    /// Private, loopback or link-local ranges deliveries may reach (comma-separated CIDRs).
+    #[arg(long, env = "HERALD_ALLOWED_PRIVATE_CIDRS", default_value = "",
+          value_parser = named("HERALD_ALLOWED_PRIVATE_CIDRS", parse_cidrs))]
+    pub allowed_private_cidrs: CidrList,
+
+    /// Accept plain-http endpoint URLs (for development only).
+    #[arg(long, env = "HERALD_ALLOW_HTTP", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub allow_http: bool,
+
+    /// Waits before each attempt, comma-separated (the first is usually 0s).
+    #[arg(long, env = "HERALD_RETRY_SCHEDULE", default_value = "0s,5s,5m,30m,2h,5h,10h,10h",
+          value_parser = named("HERALD_RETRY_SCHEDULE", parse_schedule))]
+    pub retry_schedule: RetrySchedule,
+
+    /// Total time allowed for one delivery attempt.
+    #[arg(long, env = "HERALD_REQUEST_TIMEOUT", default_value = "15s",
+          value_parser = named("HERALD_REQUEST_TIMEOUT", parse_timeout))]
+    pub request_timeout: Duration,
+
+    /// Mark session cookies `Secure`; set it when Herald is served over TLS.
+    #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
+          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: None,
+            platform_token: None,
+            allowed_private_cidrs: CidrList::default(),
+            allow_http: false,
+            retry_schedule: RetrySchedule::default(),
+            request_timeout: Duration::from_secs(15),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// A secret from the configuration; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret.
+    pub fn new(value: String) -> Self {
+        SecretString(value)
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString([redacted])")
+    }
+}
+
+/// The allow-list of private ranges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CidrList(pub Vec<IpNet>);
+
+/// Prefixes a value parser's error with the variable it came from, so a bad
+/// environment value is reported by name.
+fn named<T: 'static>(
+    var: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |s| parse(s).map_err(|e| format!("{var}: {e}"))
+}
+
+fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    s.trim().parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
+}
+
+fn parse_token(s: &str) -> Result<SecretString, String> {
+    // Long enough that guessing is hopeless; printable so it fits a header.
+    if s.len() < 32 {
+        return Err("must be at least 32 characters".into());
+    }
+    if !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("must be printable ASCII without spaces".into());
+    }
+    Ok(SecretString(s.to_owned()))
+}
+
+fn parse_cidrs(s: &str) -> Result<CidrList, String> {
+    parse_allowed_cidrs(s).map(CidrList)
+}
+
+fn parse_schedule(s: &str) -> Result<RetrySchedule, String> {
+    s.parse::<RetrySchedule>().map_err(|e| e.to_string())
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(s).map_err(|e| e.to_string())?;
+    if timeout < Duration::from_millis(100) || timeout > Duration::from_secs(300) {
+        return Err(format!("`{s}` must be between 100ms and 5m"));
+    }
+    Ok(timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Result<ServeConfig, String> {
+        let mut argv = vec!["herald", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).map_err(|e| e.to_string())?.command {
+            Command::Serve(config) => Ok(config),
+            other => Err(format!("unexpected {other:?}")),
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let config = serve(&[]).unwrap();
+        assert_eq!(config.request_timeout, Duration::from_secs(15));
+        assert_eq!(config.retry_schedule.to_string(), "0s,5s,5m,30m,2h,5h,10h,10h");
+        assert!(!config.allow_http);
+        assert!(config.allowed_private_cidrs.0.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (flag, value, var) in [
+            ("--request-timeout", "soon", "HERALD_REQUEST_TIMEOUT"),
+            ("--retry-schedule", "5s,often", "HERALD_RETRY_SCHEDULE"),
+            ("--allowed-private-cidrs", "10.0.0.0/33", "HERALD_ALLOWED_PRIVATE_CIDRS"),
+            ("--addr", "localhost", "HERALD_ADDR"),
+            ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
+        ] {
+            let err = serve(&[flag, value]).unwrap_err();
+            assert!(err.contains(var), "{flag} {value}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let config = serve(&["--platform-token", "tok_0123456789abcdef0123456789abcdef"]).unwrap();
+        assert!(!format!("{config:?}").contains("0123456789abcdef"));
+    }
+}

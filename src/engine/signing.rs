@@ -1,0 +1,1 @@
+//! TEMPORARY scaffold until the real module lands.

@@ -1,0 +1,93 @@
+//! `herald`: parse the command line, load the configuration, run.
+
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use herald::config::{AdminCommand, Cli, Command, ServeConfig};
+use herald::service::Accounts;
+use herald::store::Store;
+use herald::{shutdown_signal, Herald};
+use herald_app::model::merchant::Role;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
+        )
+        .init();
+    let result = match cli.command {
+        Command::Serve(config) => serve(&cli.database_url, config).await,
+        Command::Migrate => migrate(&cli.database_url).await,
+        Command::Admin(AdminCommand::CreateMerchant { name, email, password, admin }) => {
+            create_merchant(&cli.database_url, &name, &email, password, admin).await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("herald: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(database_url: &str, config: ServeConfig) -> Result<(), String> {
+    let leptos = load_leptos_options()?;
+    let addr = config.addr.unwrap_or(leptos.site_addr);
+    let mut herald = Herald::build(database_url, config, leptos)
+        .await
+        .map_err(|e| format!("cannot start: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} (HERALD_ADDR): {e}"))?;
+    if let Some(token) = herald.take_generated_token() {
+        // Printed once, on the terminal only: it is stored hashed.
+        println!("Generated the platform token (shown only now; store it safely):");
+        println!("  HERALD_PLATFORM_TOKEN={}", token.expose());
+    }
+    println!("Herald is running at http://{addr}  (database: {})", herald.state().store.backend_name());
+    herald.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+/// Site options from `Leptos.toml` in the working directory when present,
+/// else from `LEPTOS_*` variables and defaults.
+fn load_leptos_options() -> Result<leptos::config::LeptosOptions, String> {
+    let file = std::path::Path::new("Leptos.toml");
+    let conf = if file.exists() {
+        leptos::config::get_configuration(Some("Leptos.toml"))
+    } else {
+        leptos::config::get_configuration(None)
+    };
+    conf.map(|c| c.leptos_options).map_err(|e| format!("Leptos.toml: {e}"))
+}
+
+async fn migrate(database_url: &str) -> Result<(), String> {
+    let store = Store::connect(database_url).await.map_err(|e| format!("database: {e}"))?;
+    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    println!("database is up to date ({})", store.backend_name());
+    Ok(())
+}
+
+async fn create_merchant(
+    database_url: &str,
+    name: &str,
+    email: &str,
+    password: Option<String>,
+    admin: bool,
+) -> Result<(), String> {
+    let store = Store::connect(database_url).await.map_err(|e| format!("database: {e}"))?;
+    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    let role = if admin { Role::Admin } else { Role::Merchant };
+    let (merchant, key) = Accounts::new(store)
+        .create_merchant(name, email, password, role)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("merchant_id: {}", merchant.id);
+    println!("api_key:     {}  (shown only now)", key.key);
+    Ok(())
+}

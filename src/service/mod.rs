@@ -1,0 +1,53 @@
+//! Business operations. The REST API, the dashboard's backend and the CLI
+//! all call these, so each rule lives in exactly one place.
+
+mod accounts;
+mod api_keys;
+mod catalog;
+mod ids;
+mod password;
+mod platform_token;
+
+pub use accounts::Accounts;
+pub use api_keys::{hash_api_key, IssuedApiKey};
+pub use catalog::seed_catalog;
+pub use ids::new_id;
+pub use platform_token::{ensure_platform_token, PlatformToken};
+
+use crate::store::StoreError;
+
+/// Why a business operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input that breaks a rule; `field` names what to fix.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The request conflicts with what exists (e.g. the email is taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// Absent, or owned by someone else (the two are never told apart).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Credentials missing or wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The database failed; details are logged where this is turned into a response.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something that should not happen (a hashing failure, a panicked task).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// A validation error about one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Validation { field: field.to_owned(), message: message.into() }
+    }
+}
+
+impl From<herald_app::model::merchant::FieldError> for ServiceError {
+    fn from(e: herald_app::model::merchant::FieldError) -> Self {
+        ServiceError::Validation { field: e.field, message: e.message }
+    }
+}

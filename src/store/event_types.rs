@@ -1,0 +1,82 @@
+//! The event-type catalog.
+
+use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use herald_app::model::event_type::EventType;
+
+/// One catalog entry to seed.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct EventTypeSeed {
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    pub example: serde_json::Value,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventTypeRow {
+    name: String,
+    category: String,
+    description: String,
+    example: String,
+    archived_at: Option<i64>,
+    updated_at: i64,
+}
+
+impl TryFrom<EventTypeRow> for EventType {
+    type Error = StoreError;
+    fn try_from(row: EventTypeRow) -> StoreResult<Self> {
+        Ok(EventType {
+            example: serde_json::from_str(&row.example)
+                .map_err(|e| StoreError::Corrupt(format!("example of {}: {e}", row.name)))?,
+            name: row.name,
+            category: row.category,
+            description: row.description,
+            archived: row.archived_at.is_some(),
+            updated_at: from_millis(row.updated_at)?,
+        })
+    }
+}
+
+impl Store {
+    /// Inserts the seeds that are not in the catalog yet, in one transaction;
+    /// types an operator edited or archived are left as they are.
+    pub async fn seed_event_types(
+        &self,
+        seeds: &[EventTypeSeed],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut inserted = 0;
+            for seed in seeds {
+                inserted += sqlx::query(
+                    "INSERT INTO event_types (name, category, description, example, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&seed.name)
+                .bind(&seed.category)
+                .bind(&seed.description)
+                .bind(seed.example.to_string())
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(inserted)
+        })
+    }
+
+    /// The whole catalog, by name.
+    pub async fn list_event_types(&self) -> StoreResult<Vec<EventType>> {
+        let rows: Vec<EventTypeRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT name, category, description, example, archived_at, updated_at \
+             FROM event_types ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter().map(EventType::try_from).collect()
+    }
+}

@@ -1,0 +1,108 @@
+//! Merchant accounts.
+
+use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use herald_app::model::id::MerchantId;
+use herald_app::model::merchant::{Merchant, Role};
+
+/// A merchant to insert; the password hash is computed by the service.
+#[derive(Debug)]
+pub struct NewMerchant {
+    pub id: MerchantId,
+    pub name: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A merchant with its password hash, for log-in only.
+#[derive(Debug)]
+pub struct MerchantRecord {
+    pub merchant: Merchant,
+    /// `None` for accounts created without a password (API only).
+    pub password_hash: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MerchantRow {
+    id: String,
+    name: String,
+    email: String,
+    password_hash: Option<String>,
+    role: String,
+    created_at: i64,
+}
+
+impl TryFrom<MerchantRow> for MerchantRecord {
+    type Error = StoreError;
+    fn try_from(row: MerchantRow) -> StoreResult<Self> {
+        let merchant = Merchant {
+            id: MerchantId::parse(&row.id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            name: row.name,
+            email: row.email,
+            role: Role::parse(&row.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role `{}`", row.role)))?,
+            created_at: from_millis(row.created_at)?,
+        };
+        Ok(MerchantRecord { merchant, password_hash: row.password_hash })
+    }
+}
+
+const COLUMNS: &str = "id, name, email, password_hash, role, created_at";
+
+impl Store {
+    /// Inserts a merchant; `Conflict` if the email is taken.
+    pub async fn insert_merchant(&self, new: &NewMerchant) -> StoreResult<Merchant> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO merchants (id, name, email, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new.id.as_str())
+        .bind(&new.name)
+        .bind(&new.email)
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(to_millis(new.created_at))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(Merchant {
+            id: new.id.clone(),
+            name: new.name.clone(),
+            email: new.email.clone(),
+            role: new.role,
+            created_at: new.created_at,
+        })
+    }
+
+    /// The merchant with this (already normalised) email, with its hash.
+    pub async fn merchant_by_email(&self, email: &str) -> StoreResult<Option<MerchantRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM merchants WHERE email = $1");
+        let row: Option<MerchantRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(email)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(MerchantRecord::try_from).transpose()
+    }
+
+    /// The merchant with this id.
+    pub async fn merchant_by_id(&self, id: &MerchantId) -> StoreResult<Option<Merchant>> {
+        let sql = format!("SELECT {COLUMNS} FROM merchants WHERE id = $1");
+        let row: Option<MerchantRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(MerchantRecord::try_from).transpose()?.map(|r| r.merchant))
+    }
+
+    /// Every merchant, newest first.
+    pub async fn list_merchants(&self) -> StoreResult<Vec<Merchant>> {
+        let sql = format!("SELECT {COLUMNS} FROM merchants ORDER BY created_at DESC, id DESC");
+        let rows: Vec<MerchantRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(|row| MerchantRecord::try_from(row).map(|r| r.merchant)).collect()
+    }
+}

@@ -1,0 +1,220 @@
+//! Test harness: fresh databases, a real Herald on port 0, a cookie-aware client.
+
+use herald::config::ServeConfig;
+use herald::store::Store;
+use herald::Herald;
+use rand::Rng;
+use sqlx::postgres::PgConnectOptions;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use tokio::sync::oneshot;
+
+/// Runs an async test body once per backend, as `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::helpers::TestDb::sqlite().await;
+                    super::$test(db.store.clone()).await;
+                    drop(db);
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let db = $crate::helpers::TestDb::postgres().await;
+                    super::$test(db.store.clone()).await;
+                    drop(db);
+                }
+            }
+        )*
+    };
+}
+
+/// The PostgreSQL server tests use.
+pub fn postgres_url() -> String {
+    std::env::var("HERALD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh, empty database that disappears with the value.
+pub struct TestDb {
+    pub store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { schema: String },
+}
+
+impl TestDb {
+    /// A new SQLite file in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("herald.db").display());
+        let store = Store::connect(&url).await.expect("open SQLite");
+        TestDb { store, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    /// A new schema in the test PostgreSQL, first on the search path.
+    pub async fn postgres() -> TestDb {
+        let url = postgres_url();
+        let schema = format!("herald_test_{:016x}", rand::thread_rng().gen::<u64>());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for the store suite and is not reachable at {url} \
+                 (set HERALD_TEST_POSTGRES_URL): {e}"
+            )
+        });
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+        admin.close().await;
+        let options = PgConnectOptions::from_str(&url)
+            .expect("test URL")
+            .options([("search_path", schema.as_str())]);
+        let store = Store::connect_postgres(options).await.expect("open PostgreSQL");
+        TestDb { store, cleanup: Cleanup::Postgres { schema } }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { schema } = &self.cleanup {
+            let schema = schema.clone();
+            // Drop runs outside async; use a short-lived runtime on a thread.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&postgres_url()).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .execute(&pool)
+                            .await;
+                        pool.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The platform token every test app is configured with.
+pub const PLATFORM_TOKEN: &str = "hpt_test_0123456789abcdef0123456789abcdef";
+
+/// A real Herald serving on 127.0.0.1 on a free port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Migrates `store` and serves Herald over it.
+    pub async fn spawn(store: Store) -> TestApp {
+        let config = ServeConfig {
+            platform_token: Some(herald::config::SecretString::new(PLATFORM_TOKEN.into())),
+            ..ServeConfig::default()
+        };
+        let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
+            .expect("Leptos.toml")
+            .leptos_options;
+        let herald = Herald::build_with_store(store.clone(), config, leptos)
+            .await
+            .expect("build Herald");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            herald
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+        });
+        TestApp { addr, store, stop: Some(stop), task: Some(task) }
+    }
+
+    /// An absolute URL on this app.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A browser-like client for this app with its own cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser { base: format!("http://{}", self.addr), cookie: None, http: client() }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// An HTTP client that never follows redirects, so tests see them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Plays a browser: keeps the session cookie and calls server functions.
+pub struct Browser {
+    base: String,
+    pub cookie: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Browser {
+    /// GET a page, sending the session cookie.
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base)).header("accept", "text/html");
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("GET");
+        self.remember(&response);
+        response
+    }
+
+    /// Calls a server function with form fields, as an `ActionForm` does after hydration.
+    pub async fn call(&mut self, name: &str, fields: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/_fn/{name}", self.base))
+            .header("origin", self.base.clone())
+            .form(fields);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("server fn");
+        self.remember(&response);
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    fn remember(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let Ok(value) = value.to_str() else { continue };
+            let pair = value.split(';').next().unwrap_or_default().to_owned();
+            if pair.starts_with("herald_session=") {
+                let expired = value.to_ascii_lowercase().contains("max-age=0");
+                self.cookie = if expired { None } else { Some(pair) };
+            }
+        }
+    }
+}

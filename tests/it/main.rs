@@ -1,0 +1,12 @@
+//! Herald's integration tests: one binary, real databases, real HTTP.
+//!
+//! Every test marked with `both_backends!` runs once on a fresh SQLite file
+//! and once in a fresh PostgreSQL schema (`HERALD_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+
+mod helpers;
+
+mod accounts;
+mod cli;
+mod http_basics;
+mod store_suite;

@@ -1,0 +1,105 @@
+//! The store suite: the same tests on SQLite and on PostgreSQL.
+
+use crate::both_backends;
+use chrono::{TimeZone, Utc};
+use herald::store::{EventTypeSeed, NewApiKey, NewMerchant, Store, StoreError};
+use herald_app::model::id::{ApiKeyId, MerchantId};
+use herald_app::model::merchant::Role;
+use serde_json::json;
+
+both_backends!(
+    migrations_are_idempotent,
+    merchants_round_trip_and_emails_are_unique,
+    settings_insert_once,
+    catalog_seed_keeps_existing_entries,
+    api_keys_resolve_by_hash,
+    endpoints_list_is_empty_for_a_new_merchant,
+);
+
+fn merchant(n: u128, email: &str) -> NewMerchant {
+    NewMerchant {
+        id: MerchantId::from_u128(n),
+        name: format!("Merchant {n}"),
+        email: email.to_owned(),
+        password_hash: Some("$argon2id$fake".into()),
+        role: Role::Merchant,
+        created_at: Utc.timestamp_millis_opt(1_700_000_000_000 + n as i64).unwrap(),
+    }
+}
+
+async fn migrations_are_idempotent(store: Store) {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    store.ping().await.unwrap();
+}
+
+async fn merchants_round_trip_and_emails_are_unique(store: Store) {
+    store.migrate().await.unwrap();
+    let first = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
+    store.insert_merchant(&merchant(2, "b@example.com")).await.unwrap();
+
+    let found = store.merchant_by_email("a@example.com").await.unwrap().unwrap();
+    assert_eq!(found.merchant, first);
+    assert_eq!(found.password_hash.as_deref(), Some("$argon2id$fake"));
+    assert_eq!(store.merchant_by_id(&first.id).await.unwrap(), Some(first.clone()));
+    assert!(store.merchant_by_email("nobody@example.com").await.unwrap().is_none());
+
+    let duplicate = store.insert_merchant(&merchant(3, "a@example.com")).await;
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+
+    let all = store.list_merchants().await.unwrap();
+    let emails: Vec<_> = all.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(emails, ["b@example.com", "a@example.com"], "newest first");
+}
+
+async fn settings_insert_once(store: Store) {
+    store.migrate().await.unwrap();
+    assert!(store.insert_setting_if_absent("k", "one").await.unwrap());
+    assert!(!store.insert_setting_if_absent("k", "two").await.unwrap());
+    assert_eq!(store.setting("k").await.unwrap().as_deref(), Some("one"));
+    store.put_setting("k", "three").await.unwrap();
+    assert_eq!(store.setting("k").await.unwrap().as_deref(), Some("three"));
+    assert_eq!(store.setting("missing").await.unwrap(), None);
+}
+
+async fn catalog_seed_keeps_existing_entries(store: Store) {
+    store.migrate().await.unwrap();
+    let now = Utc::now();
+    let seed = |description: &str| EventTypeSeed {
+        name: "payin.succeeded".into(),
+        category: "payin".into(),
+        description: description.into(),
+        example: json!({"clientTransactionId": "pay_1"}),
+    };
+    assert_eq!(store.seed_event_types(&[seed("first")], now).await.unwrap(), 1);
+    assert_eq!(store.seed_event_types(&[seed("second")], now).await.unwrap(), 0);
+    let types = store.list_event_types().await.unwrap();
+    assert_eq!(types.len(), 1);
+    assert_eq!(types[0].description, "first", "a re-seed must not overwrite");
+    assert_eq!(types[0].example, json!({"clientTransactionId": "pay_1"}));
+    assert!(!types[0].archived);
+}
+
+async fn api_keys_resolve_by_hash(store: Store) {
+    store.migrate().await.unwrap();
+    let owner = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
+    store
+        .insert_api_key(&NewApiKey {
+            id: ApiKeyId::from_u128(9),
+            merchant_id: owner.id.clone(),
+            name: "ci".into(),
+            prefix: "hk_abc".into(),
+            key_hash: "deadbeef".into(),
+            created_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.merchant_for_api_key("deadbeef").await.unwrap(), Some(owner.id));
+    assert_eq!(store.merchant_for_api_key("other").await.unwrap(), None);
+}
+
+async fn endpoints_list_is_empty_for_a_new_merchant(store: Store) {
+    store.migrate().await.unwrap();
+    let owner = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
+    assert!(store.list_endpoints(&owner.id).await.unwrap().is_empty());
+}
