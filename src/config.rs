@@ -147,7 +147,9 @@ fn named<T: 'static>(
 }
 
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {
-    s.trim().parse().map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:3000"))
 }
 
 fn parse_token(s: &str) -> Result<SecretString, String> {
@@ -184,7 +186,10 @@ mod tests {
     fn serve(args: &[&str]) -> Result<ServeConfig, String> {
         let mut argv = vec!["herald", "serve"];
         argv.extend_from_slice(args);
-        match Cli::try_parse_from(argv).map_err(|e| e.to_string())?.command {
+        match Cli::try_parse_from(argv)
+            .map_err(|e| e.to_string())?
+            .command
+        {
             Command::Serve(config) => Ok(config),
             other => Err(format!("unexpected {other:?}")),
         }
@@ -194,7 +199,10 @@ mod tests {
     fn defaults_match_the_documentation() {
         let config = serve(&[]).unwrap();
         assert_eq!(config.request_timeout, Duration::from_secs(15));
-        assert_eq!(config.retry_schedule.to_string(), "0s,5s,5m,30m,2h,5h,10h,10h");
+        assert_eq!(
+            config.retry_schedule.to_string(),
+            "0s,5s,5m,30m,2h,5h,10h,10h"
+        );
         assert!(!config.allow_http);
         assert!(config.allowed_private_cidrs.0.is_empty());
     }
@@ -204,7 +212,11 @@ mod tests {
         for (flag, value, var) in [
             ("--request-timeout", "soon", "HERALD_REQUEST_TIMEOUT"),
             ("--retry-schedule", "5s,often", "HERALD_RETRY_SCHEDULE"),
-            ("--allowed-private-cidrs", "10.0.0.0/33", "HERALD_ALLOWED_PRIVATE_CIDRS"),
+            (
+                "--allowed-private-cidrs",
+                "10.0.0.0/33",
+                "HERALD_ALLOWED_PRIVATE_CIDRS",
+            ),
             ("--addr", "localhost", "HERALD_ADDR"),
             ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
         ] {

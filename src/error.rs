@@ -21,12 +21,20 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     /// 404 for anything absent or not the caller's.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 401: no credentials, or wrong ones.
@@ -51,7 +59,11 @@ impl ApiError {
     /// 500, with the cause logged and not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error.",
+        )
     }
 }
 
@@ -68,7 +80,12 @@ struct Inner<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: Inner { code: self.code, message: &self.message } };
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+            },
+        };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -86,6 +103,13 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Unauthenticated(message) => ApiError::unauthenticated(message),
+            ServiceError::TooLarge(message) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
+            ServiceError::Unavailable(message) => {
+                tracing::warn!(error = %message, "database unavailable");
+                ApiError::unavailable()
+            }
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(message) => ApiError::internal(&message),
         }

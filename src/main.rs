@@ -23,9 +23,12 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(config) => serve(&cli.database_url, config).await,
         Command::Migrate => migrate(&cli.database_url).await,
-        Command::Admin(AdminCommand::CreateMerchant { name, email, password, admin }) => {
-            create_merchant(&cli.database_url, &name, &email, password, admin).await
-        }
+        Command::Admin(AdminCommand::CreateMerchant {
+            name,
+            email,
+            password,
+            admin,
+        }) => create_merchant(&cli.database_url, &name, &email, password, admin).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,8 +53,14 @@ async fn serve(database_url: &str, config: ServeConfig) -> Result<(), String> {
         println!("Generated the platform token (shown only now; store it safely):");
         println!("  HERALD_PLATFORM_TOKEN={}", token.expose());
     }
-    println!("Herald is running at http://{addr}  (database: {})", herald.state().store.backend_name());
-    herald.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())
+    println!(
+        "Herald is running at http://{addr}  (database: {})",
+        herald.state().store.backend_name()
+    );
+    herald
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Site options from `Leptos.toml` in the working directory when present,
@@ -63,12 +72,18 @@ fn load_leptos_options() -> Result<leptos::config::LeptosOptions, String> {
     } else {
         leptos::config::get_configuration(None)
     };
-    conf.map(|c| c.leptos_options).map_err(|e| format!("Leptos.toml: {e}"))
+    conf.map(|c| c.leptos_options)
+        .map_err(|e| format!("Leptos.toml: {e}"))
 }
 
 async fn migrate(database_url: &str) -> Result<(), String> {
-    let store = Store::connect(database_url).await.map_err(|e| format!("database: {e}"))?;
-    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    let store = Store::connect(database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
     println!("database is up to date ({})", store.backend_name());
     Ok(())
 }
@@ -80,8 +95,13 @@ async fn create_merchant(
     password: Option<String>,
     admin: bool,
 ) -> Result<(), String> {
-    let store = Store::connect(database_url).await.map_err(|e| format!("database: {e}"))?;
-    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    let store = Store::connect(database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
     let role = if admin { Role::Admin } else { Role::Merchant };
     let (merchant, key) = Accounts::new(store)
         .create_merchant(name, email, password, role)

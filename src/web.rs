@@ -30,7 +30,10 @@ pub struct DashboardBackend {
 impl DashboardBackend {
     /// A backend over the store.
     pub fn new(store: Store) -> Self {
-        DashboardBackend { accounts: Accounts::new(store.clone()), store }
+        DashboardBackend {
+            accounts: Accounts::new(store.clone()),
+            store,
+        }
     }
 }
 
@@ -42,6 +45,14 @@ fn to_app_error(e: ServiceError) -> AppError {
         ServiceError::Conflict(message) => AppError::new("conflict", message),
         ServiceError::NotFound(what) => AppError::new("not_found", format!("{what} not found")),
         ServiceError::Unauthenticated(message) => AppError::new("unauthenticated", message),
+        ServiceError::TooLarge(message) => AppError::new("payload_too_large", message),
+        ServiceError::Unavailable(message) => {
+            tracing::warn!(error = %message, "dashboard: database unavailable");
+            AppError::new(
+                "unavailable",
+                "Herald cannot reach its database right now. Try again shortly.",
+            )
+        }
         ServiceError::Store(e) => {
             tracing::error!(error = %e, "dashboard: store error");
             AppError::internal()
@@ -60,7 +71,10 @@ impl Backend for DashboardBackend {
     }
 
     async fn log_in(&self, email: &str, password: &str) -> Result<Merchant, AppError> {
-        self.accounts.log_in(email, password).await.map_err(to_app_error)
+        self.accounts
+            .log_in(email, password)
+            .await
+            .map_err(to_app_error)
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {
@@ -68,11 +82,17 @@ impl Backend for DashboardBackend {
     }
 
     async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError> {
-        self.store.list_endpoints(merchant).await.map_err(|e| to_app_error(e.into()))
+        self.store
+            .list_endpoints(merchant)
+            .await
+            .map_err(|e| to_app_error(e.into()))
     }
 
     async fn list_event_types(&self) -> Result<Vec<EventType>, AppError> {
-        self.store.list_event_types().await.map_err(|e| to_app_error(e.into()))
+        self.store
+            .list_event_types()
+            .await
+            .map_err(|e| to_app_error(e.into()))
     }
 }
 
@@ -106,10 +126,7 @@ async fn require_login(session: Session, request: Request, next: Next) -> Respon
         // Static files have an extension; pages never do.
         && !path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     if is_page {
-        let logged_in = matches!(
-            session.get::<MerchantId>("merchant_id").await,
-            Ok(Some(_))
-        );
+        let logged_in = matches!(session.get::<MerchantId>("merchant_id").await, Ok(Some(_)));
         if !logged_in {
             return Redirect::to("/login").into_response();
         }

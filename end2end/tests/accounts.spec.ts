@@ -73,7 +73,7 @@ test("the page hydrates: the password toggle and the catalog work only with the 
 
   const who = newMerchant("Delta");
   await signUp(page, who);
-  await page.getByRole("link", { name: "Event types" }).click();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Event types" }).click();
   await expect(page).toHaveURL(/\/event-types$/);
   const row = page.getByTestId("type-payin.succeeded");
   await expect(row).toContainText("payin.succeeded");

@@ -7,6 +7,8 @@ CREATE TABLE merchants (
     email         TEXT NOT NULL,
     password_hash TEXT,
     role          TEXT NOT NULL DEFAULT 'merchant' CHECK (role IN ('merchant', 'admin')),
+    -- Signs deliveries to a one-off callback_url, which has no endpoint secret.
+    callback_secret TEXT,
     created_at    BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX merchants_email_key ON merchants (email);
@@ -83,11 +85,15 @@ CREATE TABLE deliveries (
     ordering_key     TEXT,
     status           TEXT NOT NULL DEFAULT 'pending'
                      CHECK (status IN ('pending', 'succeeded', 'failed', 'cancelled')),
+    -- Set by a manual retry until its attempt is recorded.
+    manual           BOOLEAN NOT NULL DEFAULT FALSE,
     attempt_count    BIGINT NOT NULL DEFAULT 0,
     next_attempt_at  BIGINT,
     lease_owner      TEXT,
     lease_expires_at BIGINT,
     last_attempt_at  BIGINT,
+    last_status_code BIGINT,
+    last_error_kind  TEXT,
     succeeded_at     BIGINT,
     failed_at        BIGINT,
     created_at       BIGINT NOT NULL,
@@ -97,6 +103,9 @@ CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status = '
 CREATE INDEX deliveries_merchant_created_idx ON deliveries (merchant_id, created_at, id);
 CREATE INDEX deliveries_endpoint_created_idx ON deliveries (endpoint_id, created_at, id);
 CREATE INDEX deliveries_event_idx ON deliveries (event_id);
+-- Per-key ordering: "is an earlier delivery with this key still pending?"
+CREATE INDEX deliveries_ordering_idx ON deliveries (endpoint_id, ordering_key, id)
+    WHERE status = 'pending' AND ordering_key IS NOT NULL;
 CREATE INDEX deliveries_status_created_idx ON deliveries (status, created_at, id);
 
 CREATE TABLE attempts (

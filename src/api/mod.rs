@@ -1,7 +1,12 @@
 //! The REST API: one module per resource, each with its own `router()`;
 //! this module only merges them.
 
+pub mod auth;
+mod deliveries;
+mod endpoints;
+mod events;
 mod health;
+mod pagination;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -9,9 +14,14 @@ use axum::Router;
 
 /// Every API route, with a JSON 404 for unknown `/api/v1` paths.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .nest("/api/v1", Router::new().fallback(unknown_route))
+    Router::new().merge(health::router()).nest(
+        "/api/v1",
+        Router::new()
+            .merge(events::router())
+            .merge(deliveries::router())
+            .merge(endpoints::router())
+            .fallback(unknown_route),
+    )
 }
 
 async fn unknown_route() -> ApiError {

@@ -1,6 +1,38 @@
-//! The delivery engine: signing, retry policy and the destination policy.
-//! The dispatcher and workers build on these pure parts.
+//! The delivery engine: claims due deliveries, sends them, records what
+//! happened. Runs in the `herald serve` process beside the web server.
+//!
+//! Work lives in the database (the `deliveries` table is the queue); this
+//! process only holds leases on what it is sending. New work wakes the
+//! dispatcher at once (in-process, and over LISTEN/NOTIFY on PostgreSQL); a
+//! timer covers scheduled retries and leases that other processes let lapse.
 
+mod attempt;
+mod dispatcher;
+pub mod http;
+mod limits;
+mod recorder;
 pub mod retry;
 pub mod signing;
 pub mod ssrf;
+
+pub use attempt::{envelope, RESERVED_HEADERS};
+pub use dispatcher::{Engine, EngineConfig};
+
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Tells the dispatcher that there may be work now.
+#[derive(Clone, Debug, Default)]
+pub struct Wakeup(Arc<Notify>);
+
+impl Wakeup {
+    /// Wakes the dispatcher (or makes its next wait return at once).
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for a wake-up.
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}

@@ -1,7 +1,7 @@
 //! Merchant accounts: sign-up, log-in, operator-created merchants.
 
 use super::api_keys::{issue_api_key, IssuedApiKey};
-use super::{new_id, password, ServiceError};
+use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
 use herald_app::model::id::MerchantId;
@@ -27,7 +27,13 @@ impl Accounts {
     /// Creates a merchant from the sign-up form.
     pub async fn sign_up(&self, account: NewAccount) -> Result<Merchant, ServiceError> {
         let account = account.normalized()?;
-        self.insert(account.name, account.email, Some(account.password), Role::Merchant).await
+        self.insert(
+            account.name,
+            account.email,
+            Some(account.password),
+            Role::Merchant,
+        )
+        .await
     }
 
     /// Creates a merchant as an operator (CLI or admin API), with a first API
@@ -85,7 +91,7 @@ impl Accounts {
         };
         let created_at = Utc::now();
         let new = NewMerchant {
-            id: MerchantId::from_u128(new_id(created_at)),
+            id: MerchantId::generate(),
             name,
             email,
             password_hash,

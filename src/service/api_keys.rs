@@ -3,7 +3,7 @@
 //! A fast hash is enough here: the key has 256 bits of entropy, so unlike a
 //! password it cannot be guessed from its hash.
 
-use super::{new_id, ServiceError};
+use super::ServiceError;
 use crate::store::{NewApiKey, Store};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -35,7 +35,7 @@ pub async fn issue_api_key(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key = format!("hk_{}", URL_SAFE_NO_PAD.encode(bytes));
     let now = Utc::now();
-    let id = ApiKeyId::from_u128(new_id(now));
+    let id = ApiKeyId::generate();
     store
         .insert_api_key(&NewApiKey {
             id: id.clone(),

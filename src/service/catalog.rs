@@ -9,7 +9,8 @@ const SEED: &str = include_str!("event_catalog.json");
 
 /// The catalog entries Herald ships with.
 pub fn seed_entries() -> Result<Vec<EventTypeSeed>, ServiceError> {
-    serde_json::from_str(SEED).map_err(|e| ServiceError::Internal(format!("event_catalog.json: {e}")))
+    serde_json::from_str(SEED)
+        .map_err(|e| ServiceError::Internal(format!("event_catalog.json: {e}")))
 }
 
 /// Adds the shipped types missing from the catalog; returns how many were added.
@@ -35,7 +36,12 @@ mod tests {
             assert!(!e.description.trim().is_empty(), "{} description", e.name);
             assert!(names.insert(e.name.clone()), "duplicate {}", e.name);
         }
-        for expected in ["payin.succeeded", "payin.failed", "payout.failed", "refund.completed"] {
+        for expected in [
+            "payin.succeeded",
+            "payin.failed",
+            "payout.failed",
+            "refund.completed",
+        ] {
             assert!(names.contains(expected), "missing {expected}");
         }
     }

@@ -4,14 +4,15 @@
 mod accounts;
 mod api_keys;
 mod catalog;
-mod ids;
+pub mod destination;
+pub mod endpoints;
+pub mod ingest;
 mod password;
 mod platform_token;
 
 pub use accounts::Accounts;
 pub use api_keys::{hash_api_key, IssuedApiKey};
 pub use catalog::seed_catalog;
-pub use ids::new_id;
 pub use platform_token::{ensure_platform_token, PlatformToken};
 
 use crate::store::StoreError;
@@ -31,6 +32,12 @@ pub enum ServiceError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too large to accept (a payload over the limit).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The database cannot be reached; the caller should retry.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The database failed; details are logged where this is turned into a response.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -42,12 +49,18 @@ pub enum ServiceError {
 impl ServiceError {
     /// A validation error about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ServiceError::Validation { field: field.to_owned(), message: message.into() }
+        ServiceError::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
 impl From<herald_app::model::merchant::FieldError> for ServiceError {
     fn from(e: herald_app::model::merchant::FieldError) -> Self {
-        ServiceError::Validation { field: e.field, message: e.message }
+        ServiceError::Validation {
+            field: e.field,
+            message: e.message,
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Password hashing with argon2id, off the async runtime (it is deliberately slow).
 
 use super::ServiceError;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 /// A valid hash of a password nobody knows: verifying against it when the
@@ -31,7 +33,9 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Se
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| ServiceError::Internal(format!("stored password hash: {e}")))?;
-        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(known && matches)
     })
     .await
@@ -46,7 +50,9 @@ mod tests {
     async fn hashes_verify_and_the_dummy_never_matches() {
         let hash = hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery".into(), Some(hash.clone())).await.unwrap());
+        assert!(verify("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap());
         assert!(!verify("wrong".into(), Some(hash)).await.unwrap());
         assert!(!verify("anything".into(), None).await.unwrap());
     }

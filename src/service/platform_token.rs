@@ -2,8 +2,8 @@
 //! Only its SHA-256 is stored; when none is configured, one is generated at
 //! first start and printed once.
 
-use super::ServiceError;
 use super::hash_api_key;
+use super::ServiceError;
 use crate::config::SecretString;
 use crate::store::Store;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,7 +28,10 @@ impl std::fmt::Debug for PlatformToken {
 impl PlatformToken {
     /// Whether `presented` is the platform token (constant-time).
     pub fn matches(&self, presented: &str) -> bool {
-        hash_api_key(presented).as_bytes().ct_eq(self.sha256_hex.as_bytes()).into()
+        hash_api_key(presented)
+            .as_bytes()
+            .ct_eq(self.sha256_hex.as_bytes())
+            .into()
     }
 }
 
@@ -51,7 +54,10 @@ pub async fn ensure_platform_token(
     // Insert-if-absent: when two processes start together, one token wins
     // and only its starter prints it.
     if store.insert_setting_if_absent(SETTING, &sha256_hex).await? {
-        return Ok((PlatformToken { sha256_hex }, Some(SecretString::new(generated))));
+        return Ok((
+            PlatformToken { sha256_hex },
+            Some(SecretString::new(generated)),
+        ));
     }
     let stored = store
         .setting(SETTING)

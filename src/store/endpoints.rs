@@ -1,7 +1,8 @@
 //! Merchants' endpoints.
 
-use super::{from_millis, on_pool, StoreError, StoreResult};
+use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
+use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::id::{EndpointId, MerchantId};
 
@@ -29,7 +30,8 @@ impl TryFrom<EndpointRow> for Endpoint {
     fn try_from(row: EndpointRow) -> StoreResult<Self> {
         Ok(Endpoint {
             id: EndpointId::parse(&row.id).map_err(|e| corrupt("endpoint id", e))?,
-            merchant_id: MerchantId::parse(&row.merchant_id).map_err(|e| corrupt("merchant id", e))?,
+            merchant_id: MerchantId::parse(&row.merchant_id)
+                .map_err(|e| corrupt("merchant id", e))?,
             url: row.url,
             description: row.description,
             event_types: serde_json::from_str(&row.event_types)
@@ -48,17 +50,236 @@ impl TryFrom<EndpointRow> for Endpoint {
     }
 }
 
+const COLUMNS: &str =
+    "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
+     rate_limit_per_s, headers, created_at, updated_at";
+
+/// An endpoint's settings as written by the service (validated already).
+#[derive(Debug, Clone)]
+pub struct EndpointSettings {
+    pub url: String,
+    pub description: String,
+    pub event_types: Vec<String>,
+    pub rate_limit_per_s: Option<u32>,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// An endpoint's signing secrets as stored.
+#[derive(Debug, Clone)]
+pub struct EndpointSecrets {
+    pub current: String,
+    pub previous: Option<String>,
+    pub previous_expires_at: Option<DateTime<Utc>>,
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
 impl Store {
     /// A merchant's endpoints, newest first.
     pub async fn list_endpoints(&self, merchant: &MerchantId) -> StoreResult<Vec<Endpoint>> {
-        let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-                    rate_limit_per_s, headers, created_at, updated_at \
-             FROM endpoints WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(merchant.as_str())
-        .fetch_all(pool)
-        .await)?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM endpoints WHERE merchant_id = $1 ORDER BY created_at DESC, id DESC"
+        );
+        let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(merchant.as_str())
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter().map(Endpoint::try_from).collect()
+    }
+
+    /// One endpoint, if it is the merchant's (`None` merchant: operators).
+    pub async fn endpoint(
+        &self,
+        merchant: Option<&MerchantId>,
+        id: &EndpointId,
+    ) -> StoreResult<Option<Endpoint>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)"
+        );
+        let row: Option<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id.as_str())
+            .bind(merchant.map(MerchantId::as_str))
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Endpoint::try_from).transpose()
+    }
+
+    /// Stores a new endpoint.
+    pub async fn insert_endpoint(
+        &self,
+        id: &EndpointId,
+        merchant: &MerchantId,
+        settings: &EndpointSettings,
+        enabled: bool,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO endpoints (id, merchant_id, url, description, event_types, disabled_at, \
+                 disabled_reason, secret, rate_limit_per_s, headers, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(id.as_str())
+        .bind(merchant.as_str())
+        .bind(&settings.url)
+        .bind(&settings.description)
+        .bind(json(&settings.event_types))
+        .bind((!enabled).then(|| to_millis(now)))
+        .bind((!enabled).then_some("Disabled by the merchant."))
+        .bind(secret)
+        .bind(settings.rate_limit_per_s.map(i64::from))
+        .bind(json(&settings.headers))
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Replaces an endpoint's settings; false if it is not the merchant's.
+    pub async fn update_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        settings: &EndpointSettings,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
+                 rate_limit_per_s = $6, headers = $7, updated_at = $8 \
+             WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(merchant.as_str())
+        .bind(&settings.url)
+        .bind(&settings.description)
+        .bind(json(&settings.event_types))
+        .bind(settings.rate_limit_per_s.map(i64::from))
+        .bind(json(&settings.headers))
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Deletes an endpoint and, with it, its deliveries and their attempts.
+    pub async fn delete_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "DELETE FROM endpoints WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(merchant.as_str())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Disables (with a reason) or enables an endpoint (`None` merchant: operators).
+    /// Disabling parks its pending deliveries; enabling makes them due now.
+    pub async fn set_endpoint_enabled(
+        &self,
+        merchant: Option<&MerchantId>,
+        id: &EndpointId,
+        disabled_reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE endpoints SET disabled_at = $3, disabled_reason = $4, failing_since = NULL, \
+                     updated_at = $5 \
+                 WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)",
+            )
+            .bind(id.as_str())
+            .bind(merchant.map(MerchantId::as_str))
+            .bind(disabled_reason.map(|_| to_millis(now)))
+            .bind(disabled_reason)
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if disabled_reason.is_some() {
+                sqlx::query(
+                    "UPDATE deliveries SET next_attempt_at = NULL \
+                     WHERE endpoint_id = $1 AND status = 'pending' AND lease_owner IS NULL",
+                )
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "UPDATE deliveries SET next_attempt_at = $2 \
+                     WHERE endpoint_id = $1 AND status = 'pending' AND lease_owner IS NULL \
+                       AND next_attempt_at IS NULL",
+                )
+                .bind(id.as_str())
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            if disabled_reason.is_none() && matches!(self, Store::Postgres(_)) {
+                sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(changed == 1)
+        })
+        .map_err(StoreError::from)
+    }
+
+    /// An endpoint's signing secrets, if it is the merchant's.
+    pub async fn endpoint_secrets(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> StoreResult<Option<EndpointSecrets>> {
+        let row: Option<(String, Option<String>, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT secret, previous_secret, previous_secret_expires_at FROM endpoints \
+             WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(merchant.as_str())
+        .fetch_optional(pool)
+        .await)?;
+        row.map(|(current, previous, expires)| {
+            Ok(EndpointSecrets {
+                current,
+                previous,
+                previous_expires_at: expires.map(from_millis).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Makes `new_secret` current; the old one keeps signing until `previous_until`.
+    pub async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        new_secret: &str,
+        previous_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE endpoints SET previous_secret = secret, previous_secret_expires_at = $4, \
+                 secret = $3, updated_at = $5 \
+             WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(merchant.as_str())
+        .bind(new_secret)
+        .bind(to_millis(previous_until))
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
     }
 }

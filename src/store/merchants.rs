@@ -46,7 +46,10 @@ impl TryFrom<MerchantRow> for MerchantRecord {
                 .ok_or_else(|| StoreError::Corrupt(format!("role `{}`", row.role)))?,
             created_at: from_millis(row.created_at)?,
         };
-        Ok(MerchantRecord { merchant, password_hash: row.password_hash })
+        Ok(MerchantRecord {
+            merchant,
+            password_hash: row.password_hash,
+        })
     }
 }
 
@@ -94,7 +97,10 @@ impl Store {
             .bind(id.as_str())
             .fetch_optional(pool)
             .await)?;
-        Ok(row.map(MerchantRecord::try_from).transpose()?.map(|r| r.merchant))
+        Ok(row
+            .map(MerchantRecord::try_from)
+            .transpose()?
+            .map(|r| r.merchant))
     }
 
     /// Every merchant, newest first.
@@ -103,6 +109,24 @@ impl Store {
         let rows: Vec<MerchantRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .fetch_all(pool)
             .await)?;
-        rows.into_iter().map(|row| MerchantRecord::try_from(row).map(|r| r.merchant)).collect()
+        rows.into_iter()
+            .map(|row| MerchantRecord::try_from(row).map(|r| r.merchant))
+            .collect()
+    }
+}
+
+impl Store {
+    /// Gives the merchant a callback signing secret if it has none yet.
+    pub async fn ensure_callback_secret(&self, merchant: &MerchantId) -> StoreResult<()> {
+        let secret = crate::engine::signing::SigningSecret::generate().expose();
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE merchants SET callback_secret = $2 WHERE id = $1 AND callback_secret IS NULL",
+        )
+        .bind(merchant.as_str())
+        .bind(secret)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

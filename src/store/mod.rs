@@ -6,14 +6,23 @@
 //! matches on the backend and says why.
 
 mod api_keys;
+mod deliveries;
+mod delivery_views;
 mod endpoints;
 mod event_types;
+mod events;
 mod merchants;
 mod sessions;
 mod settings;
 
-pub use api_keys::NewApiKey;
+pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
+pub use deliveries::{
+    AttemptRecord, ClaimRequest, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth, Lane,
+};
+pub use delivery_views::DeliveryFilter;
+pub use endpoints::{EndpointSecrets, EndpointSettings};
 pub use event_types::EventTypeSeed;
+pub use events::{EventFilter, FanOut, Ingested, NewEvent};
 pub use merchants::{MerchantRecord, NewMerchant};
 pub use sessions::SessionStore;
 

@@ -1,6 +1,6 @@
 //! Browser sessions, kept in Herald's own database by tower-sessions' SQL stores.
 
-use super::{StoreResult};
+use super::StoreResult;
 use crate::store::Store;
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
@@ -28,8 +28,9 @@ impl Store {
             Store::Postgres(pool) => {
                 // Keep the table beside Herald's own (the schema on the
                 // search path) rather than in a shared `tower_sessions` schema.
-                let (schema,): (String,) =
-                    sqlx::query_as("SELECT current_schema()").fetch_one(pool).await?;
+                let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+                    .fetch_one(pool)
+                    .await?;
                 let store = PostgresStore::new(pool.clone())
                     .with_schema_name(&schema)
                     .map_err(super::StoreError::Corrupt)?

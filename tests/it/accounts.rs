@@ -23,7 +23,14 @@ async fn sign_up_logs_in_and_shows_the_dashboard(store: Store) {
     assert_eq!(page.headers()["location"], "/login");
 
     let (status, body) = browser
-        .call("sign_up", &[("name", "Acme Payments"), ("email", "dev@acme.test"), ("password", PASSWORD)])
+        .call(
+            "sign_up",
+            &[
+                ("name", "Acme Payments"),
+                ("email", "dev@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert!(browser.cookie.is_some(), "sign-up starts a session");
@@ -31,7 +38,10 @@ async fn sign_up_logs_in_and_shows_the_dashboard(store: Store) {
     let page = browser.get("/endpoints").await;
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Acme Payments"), "the merchant's name is shown");
+    assert!(
+        html.contains("Acme Payments"),
+        "the merchant's name is shown"
+    );
     assert!(html.contains("No endpoints yet"), "an empty endpoints page");
     app.stop().await;
 }
@@ -40,15 +50,26 @@ async fn log_in_rotates_the_session_and_log_out_destroys_it(store: Store) {
     let app = TestApp::spawn(store).await;
     let mut setup = app.browser();
     setup
-        .call("sign_up", &[("name", "Acme"), ("email", "dev@acme.test"), ("password", PASSWORD)])
+        .call(
+            "sign_up",
+            &[
+                ("name", "Acme"),
+                ("email", "dev@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
 
     let mut browser = app.browser();
     // An anonymous session exists before log-in (the login page set none, so make one).
     browser.cookie = setup.cookie.clone();
     let before = browser.cookie.clone();
-    let (status, body) =
-        browser.call("log_in", &[("email", "DEV@acme.test"), ("password", PASSWORD)]).await;
+    let (status, body) = browser
+        .call(
+            "log_in",
+            &[("email", "DEV@acme.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let after = browser.cookie.clone();
     assert!(after.is_some());
@@ -65,25 +86,47 @@ async fn log_in_rotates_the_session_and_log_out_destroys_it(store: Store) {
     assert_eq!(status, 200);
     let mut replay = app.browser();
     replay.cookie = kept;
-    assert_eq!(replay.get("/").await.status().as_u16(), 303, "logged-out session is gone");
+    assert_eq!(
+        replay.get("/").await.status().as_u16(),
+        303,
+        "logged-out session is gone"
+    );
     app.stop().await;
 }
 
 async fn wrong_password_gives_one_message_for_every_case(store: Store) {
     let app = TestApp::spawn(store).await;
     app.browser()
-        .call("sign_up", &[("name", "Acme"), ("email", "dev@acme.test"), ("password", PASSWORD)])
+        .call(
+            "sign_up",
+            &[
+                ("name", "Acme"),
+                ("email", "dev@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
 
     let mut browser = app.browser();
-    let (_, wrong_password) =
-        browser.call("log_in", &[("email", "dev@acme.test"), ("password", "not the password")]).await;
-    let (_, unknown_email) =
-        browser.call("log_in", &[("email", "ghost@acme.test"), ("password", PASSWORD)]).await;
+    let (_, wrong_password) = browser
+        .call(
+            "log_in",
+            &[("email", "dev@acme.test"), ("password", "not the password")],
+        )
+        .await;
+    let (_, unknown_email) = browser
+        .call(
+            "log_in",
+            &[("email", "ghost@acme.test"), ("password", PASSWORD)],
+        )
+        .await;
     assert!(browser.cookie.is_none(), "no session after a failed log-in");
     let message = wrong_password.to_string();
     assert!(message.contains("do not match"), "{message}");
-    assert_eq!(wrong_password, unknown_email, "no hint whether the email exists");
+    assert_eq!(
+        wrong_password, unknown_email,
+        "no hint whether the email exists"
+    );
     app.stop().await;
 }
 
@@ -91,20 +134,59 @@ async fn sign_up_refuses_bad_input_with_the_field(store: Store) {
     let app = TestApp::spawn(store.clone()).await;
     let mut browser = app.browser();
     browser
-        .call("sign_up", &[("name", "Acme"), ("email", "dev@acme.test"), ("password", PASSWORD)])
+        .call(
+            "sign_up",
+            &[
+                ("name", "Acme"),
+                ("email", "dev@acme.test"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
 
     for (fields, field) in [
-        ([("name", "Other"), ("email", "DEV@acme.test"), ("password", PASSWORD)], "email"),
-        ([("name", "Other"), ("email", "new@acme.test"), ("password", "")], "password"),
-        ([("name", "Other"), ("email", "not an email"), ("password", PASSWORD)], "email"),
-        ([("name", " "), ("email", "x@acme.test"), ("password", PASSWORD)], "name"),
+        (
+            [
+                ("name", "Other"),
+                ("email", "DEV@acme.test"),
+                ("password", PASSWORD),
+            ],
+            "email",
+        ),
+        (
+            [
+                ("name", "Other"),
+                ("email", "new@acme.test"),
+                ("password", ""),
+            ],
+            "password",
+        ),
+        (
+            [
+                ("name", "Other"),
+                ("email", "not an email"),
+                ("password", PASSWORD),
+            ],
+            "email",
+        ),
+        (
+            [
+                ("name", " "),
+                ("email", "x@acme.test"),
+                ("password", PASSWORD),
+            ],
+            "name",
+        ),
     ] {
         let (status, body) = app.browser().call("sign_up", &fields).await;
         assert_ne!(status, 200, "{fields:?}");
         assert_eq!(body["field"], field, "{fields:?}: {body}");
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    assert_eq!(store.list_merchants().await.unwrap().len(), 1, "nothing else was created");
+    assert_eq!(
+        store.list_merchants().await.unwrap().len(),
+        1,
+        "nothing else was created"
+    );
     app.stop().await;
 }

@@ -24,11 +24,19 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
         ("HERALD_ADDR", "nowhere"),
         ("HERALD_ALLOW_HTTP", "perhaps"),
     ] {
-        let output = herald(&["serve"], &[(var, value), ("HERALD_DATABASE_URL", "sqlite::memory:")]);
+        let output = herald(
+            &["serve"],
+            &[(var, value), ("HERALD_DATABASE_URL", "sqlite::memory:")],
+        );
         assert!(!output.status.success(), "{var}={value} must stop start-up");
         let message = stderr(&output);
         assert!(
-            message.contains(var) || message.contains(&var.trim_start_matches("HERALD_").to_lowercase().replace('_', "-")),
+            message.contains(var)
+                || message.contains(
+                    &var.trim_start_matches("HERALD_")
+                        .to_lowercase()
+                        .replace('_', "-")
+                ),
             "{var}: {message}"
         );
     }
@@ -36,9 +44,16 @@ fn bad_configuration_stops_start_up_naming_the_variable() {
 
 #[test]
 fn a_bad_database_url_is_a_clear_error() {
-    let output = herald(&["migrate"], &[("HERALD_DATABASE_URL", "mysql://localhost/herald")]);
+    let output = herald(
+        &["migrate"],
+        &[("HERALD_DATABASE_URL", "mysql://localhost/herald")],
+    );
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("unsupported database URL"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unsupported database URL"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -46,7 +61,14 @@ fn create_merchant_prints_an_id_and_a_key_and_refuses_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("cli.db").display());
     let env = [("HERALD_DATABASE_URL", url.as_str())];
-    let args = ["admin", "create-merchant", "--name", "Acme", "--email", "ops@acme.test"];
+    let args = [
+        "admin",
+        "create-merchant",
+        "--name",
+        "Acme",
+        "--email",
+        "ops@acme.test",
+    ];
     let output = herald(&args, &env);
     assert!(output.status.success(), "{}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -55,10 +77,23 @@ fn create_merchant_prints_an_id_and_a_key_and_refuses_duplicates() {
 
     let again = herald(&args, &env);
     assert!(!again.status.success());
-    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
 
     let short = herald(
-        &["admin", "create-merchant", "--name", "B", "--email", "b@acme.test", "--password", "short"],
+        &[
+            "admin",
+            "create-merchant",
+            "--name",
+            "B",
+            "--email",
+            "b@acme.test",
+            "--password",
+            "short",
+        ],
         &env,
     );
     assert!(!short.status.success());

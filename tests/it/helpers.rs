@@ -56,7 +56,10 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("herald.db").display());
         let store = Store::connect(&url).await.expect("open SQLite");
-        TestDb { store, cleanup: Cleanup::Sqlite(dir) }
+        TestDb {
+            store,
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     /// A new schema in the test PostgreSQL, first on the search path.
@@ -69,13 +72,21 @@ impl TestDb {
                  (set HERALD_TEST_POSTGRES_URL): {e}"
             )
         });
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .expect("create schema");
         admin.close().await;
         let options = PgConnectOptions::from_str(&url)
             .expect("test URL")
             .options([("search_path", schema.as_str())]);
-        let store = Store::connect_postgres(options).await.expect("open PostgreSQL");
-        TestDb { store, cleanup: Cleanup::Postgres { schema } }
+        let store = Store::connect_postgres(options)
+            .await
+            .expect("open PostgreSQL");
+        TestDb {
+            store,
+            cleanup: Cleanup::Postgres { schema },
+        }
     }
 }
 
@@ -85,7 +96,9 @@ impl Drop for TestDb {
             let schema = schema.clone();
             // Drop runs outside async; use a short-lived runtime on a thread.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
                 else {
                     return;
                 };
@@ -127,7 +140,9 @@ impl TestApp {
         let herald = Herald::build_with_store(store.clone(), config, leptos)
             .await
             .expect("build Herald");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -138,7 +153,12 @@ impl TestApp {
                 .await
                 .expect("serve");
         });
-        TestApp { addr, store, stop: Some(stop), task: Some(task) }
+        TestApp {
+            addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// An absolute URL on this app.
@@ -148,7 +168,11 @@ impl TestApp {
 
     /// A browser-like client for this app with its own cookie jar.
     pub fn browser(&self) -> Browser {
-        Browser { base: format!("http://{}", self.addr), cookie: None, http: client() }
+        Browser {
+            base: format!("http://{}", self.addr),
+            cookie: None,
+            http: client(),
+        }
     }
 
     /// Stops the server and waits for it to finish.
@@ -180,7 +204,10 @@ pub struct Browser {
 impl Browser {
     /// GET a page, sending the session cookie.
     pub async fn get(&mut self, path: &str) -> reqwest::Response {
-        let mut request = self.http.get(format!("{}{path}", self.base)).header("accept", "text/html");
+        let mut request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html");
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }

@@ -23,7 +23,9 @@ fn merchant(n: u128, email: &str) -> NewMerchant {
         email: email.to_owned(),
         password_hash: Some("$argon2id$fake".into()),
         role: Role::Merchant,
-        created_at: Utc.timestamp_millis_opt(1_700_000_000_000 + n as i64).unwrap(),
+        created_at: Utc
+            .timestamp_millis_opt(1_700_000_000_000 + n as i64)
+            .unwrap(),
     }
 }
 
@@ -35,17 +37,37 @@ async fn migrations_are_idempotent(store: Store) {
 
 async fn merchants_round_trip_and_emails_are_unique(store: Store) {
     store.migrate().await.unwrap();
-    let first = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
-    store.insert_merchant(&merchant(2, "b@example.com")).await.unwrap();
+    let first = store
+        .insert_merchant(&merchant(1, "a@example.com"))
+        .await
+        .unwrap();
+    store
+        .insert_merchant(&merchant(2, "b@example.com"))
+        .await
+        .unwrap();
 
-    let found = store.merchant_by_email("a@example.com").await.unwrap().unwrap();
+    let found = store
+        .merchant_by_email("a@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.merchant, first);
     assert_eq!(found.password_hash.as_deref(), Some("$argon2id$fake"));
-    assert_eq!(store.merchant_by_id(&first.id).await.unwrap(), Some(first.clone()));
-    assert!(store.merchant_by_email("nobody@example.com").await.unwrap().is_none());
+    assert_eq!(
+        store.merchant_by_id(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert!(store
+        .merchant_by_email("nobody@example.com")
+        .await
+        .unwrap()
+        .is_none());
 
     let duplicate = store.insert_merchant(&merchant(3, "a@example.com")).await;
-    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
 
     let all = store.list_merchants().await.unwrap();
     let emails: Vec<_> = all.iter().map(|m| m.email.as_str()).collect();
@@ -71,18 +93,33 @@ async fn catalog_seed_keeps_existing_entries(store: Store) {
         description: description.into(),
         example: json!({"clientTransactionId": "pay_1"}),
     };
-    assert_eq!(store.seed_event_types(&[seed("first")], now).await.unwrap(), 1);
-    assert_eq!(store.seed_event_types(&[seed("second")], now).await.unwrap(), 0);
+    assert_eq!(
+        store.seed_event_types(&[seed("first")], now).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .seed_event_types(&[seed("second")], now)
+            .await
+            .unwrap(),
+        0
+    );
     let types = store.list_event_types().await.unwrap();
     assert_eq!(types.len(), 1);
-    assert_eq!(types[0].description, "first", "a re-seed must not overwrite");
+    assert_eq!(
+        types[0].description, "first",
+        "a re-seed must not overwrite"
+    );
     assert_eq!(types[0].example, json!({"clientTransactionId": "pay_1"}));
     assert!(!types[0].archived);
 }
 
 async fn api_keys_resolve_by_hash(store: Store) {
     store.migrate().await.unwrap();
-    let owner = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
+    let owner = store
+        .insert_merchant(&merchant(1, "a@example.com"))
+        .await
+        .unwrap();
     store
         .insert_api_key(&NewApiKey {
             id: ApiKeyId::from_u128(9),
@@ -94,12 +131,53 @@ async fn api_keys_resolve_by_hash(store: Store) {
         })
         .await
         .unwrap();
-    assert_eq!(store.merchant_for_api_key("deadbeef").await.unwrap(), Some(owner.id));
-    assert_eq!(store.merchant_for_api_key("other").await.unwrap(), None);
+    let found = store.api_key_owner("deadbeef").await.unwrap().unwrap();
+    assert_eq!(found.merchant_id, owner.id);
+    assert_eq!(found.last_used_at, None);
+    assert_eq!(store.api_key_owner("other").await.unwrap(), None);
+
+    let now = Utc.timestamp_millis_opt(1_800_000_000_000).unwrap();
+    store.touch_api_key(&found.key_id, now).await.unwrap();
+    let listed = store.list_api_keys(&owner.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(now));
+    assert_eq!(listed[0].prefix, "hk_abc");
+
+    let stranger = store
+        .insert_merchant(&merchant(2, "b@example.com"))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .revoke_api_key(&stranger.id, &found.key_id, now)
+            .await
+            .unwrap(),
+        "not theirs"
+    );
+    assert!(store
+        .revoke_api_key(&owner.id, &found.key_id, now)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .revoke_api_key(&owner.id, &found.key_id, now)
+            .await
+            .unwrap(),
+        "already revoked"
+    );
+    assert_eq!(
+        store.api_key_owner("deadbeef").await.unwrap(),
+        None,
+        "revoked keys stop working"
+    );
+    assert!(store.list_api_keys(&owner.id).await.unwrap().is_empty());
 }
 
 async fn endpoints_list_is_empty_for_a_new_merchant(store: Store) {
     store.migrate().await.unwrap();
-    let owner = store.insert_merchant(&merchant(1, "a@example.com")).await.unwrap();
+    let owner = store
+        .insert_merchant(&merchant(1, "a@example.com"))
+        .await
+        .unwrap();
     assert!(store.list_endpoints(&owner.id).await.unwrap().is_empty());
 }

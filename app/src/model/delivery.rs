@@ -29,9 +29,14 @@ impl DeliveryStatus {
 
     /// Parses the stored string.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Succeeded, Self::Failed, Self::Cancelled]
-            .into_iter()
-            .find(|status| status.as_str() == s)
+        [
+            Self::Pending,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
     }
 }
 
@@ -65,9 +70,15 @@ impl ErrorKind {
 
     /// Parses the stored string.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Timeout, Self::Connect, Self::Tls, Self::Status, Self::Blocked]
-            .into_iter()
-            .find(|kind| kind.as_str() == s)
+        [
+            Self::Timeout,
+            Self::Connect,
+            Self::Tls,
+            Self::Status,
+            Self::Blocked,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == s)
     }
 }
 
@@ -78,7 +89,10 @@ mod tests {
     #[test]
     fn strings_round_trip() {
         for s in ["pending", "succeeded", "failed", "cancelled"] {
-            assert_eq!(DeliveryStatus::parse(s).map(DeliveryStatus::as_str), Some(s));
+            assert_eq!(
+                DeliveryStatus::parse(s).map(DeliveryStatus::as_str),
+                Some(s)
+            );
         }
         for s in ["timeout", "connect", "tls", "status", "blocked"] {
             assert_eq!(ErrorKind::parse(s).map(ErrorKind::as_str), Some(s));

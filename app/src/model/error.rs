@@ -19,12 +19,20 @@ pub struct AppError {
 impl AppError {
     /// An error with a code and a message.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into(), field: None }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// A validation error about one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self { code: "validation_failed".into(), message: message.into(), field: Some(field.into()) }
+        Self {
+            code: "validation_failed".into(),
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     /// Not logged in (or the session expired).
@@ -39,7 +47,10 @@ impl AppError {
 
     /// Something failed on the server; details are in the server log, not here.
     pub fn internal() -> Self {
-        Self::new("internal", "Something went wrong on our side. Try again in a moment.")
+        Self::new(
+            "internal",
+            "Something went wrong on our side. Try again in a moment.",
+        )
     }
 
     /// The message if it belongs to `field`.

@@ -46,7 +46,16 @@ mod tests {
         assert!(is_valid_event_type_name("payin.succeeded"));
         assert!(is_valid_event_type_name("kyc.document.rejected"));
         assert!(is_valid_event_type_name("payout.status_2"));
-        for bad in ["payin", "Payin.Succeeded", "payin.", ".x", "payin.*", "a..b", "1a.b", ""] {
+        for bad in [
+            "payin",
+            "Payin.Succeeded",
+            "payin.",
+            ".x",
+            "payin.*",
+            "a..b",
+            "1a.b",
+            "",
+        ] {
             assert!(!is_valid_event_type_name(bad), "{bad}");
         }
         assert_eq!(category_of("refund.completed"), "refund");

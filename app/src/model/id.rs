@@ -57,6 +57,12 @@ macro_rules! prefixed_id {
                 Self(format!("{}{}", $prefix, encode_base32(value)))
             }
 
+            /// A new id, later than every id this process made before.
+            #[cfg(feature = "ssr")]
+            pub fn generate() -> Self {
+                Self::from_u128(generator::next())
+            }
+
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -110,6 +116,39 @@ prefixed_id!(
     /// A merchant API key (the id, not the secret key).
     ApiKeyId, "key_", "API key");
 
+#[cfg(feature = "ssr")]
+mod generator {
+    //! Milliseconds in the high 48 bits, 80 random bits below, strictly
+    //! increasing within the process: ids made later sort later, which
+    //! keyset pagination and per-key delivery order rely on.
+
+    use rand::RngCore;
+    use std::sync::Mutex;
+
+    static LAST: Mutex<u128> = Mutex::new(0);
+
+    pub(super) fn next() -> u128 {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let mut random = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut random[6..]);
+        let candidate = (millis << 80) | u128::from_be_bytes(random);
+        // Within one millisecond random bits would order ids arbitrarily:
+        // step past the last id instead. A poisoned lock only means a panic
+        // elsewhere; the value inside is still valid.
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let id = if candidate > *last {
+            candidate
+        } else {
+            *last + 1
+        };
+        *last = id;
+        id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +170,13 @@ mod tests {
         assert!(EndpointId::parse("ep_UUUUUUUUUUUUUUUUUUUUUUUUUU").is_err());
         let err = MerchantId::parse("nope").unwrap_err().to_string();
         assert!(err.contains("merchant id"), "{err}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn generated_ids_strictly_increase() {
+        let ids: Vec<EventId> = (0..1000).map(|_| EventId::generate()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -69,7 +69,10 @@ pub struct FieldError {
 impl FieldError {
     /// Builds a field error.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), message: message.into() }
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -87,7 +90,11 @@ impl NewAccount {
         let name = validate_name(&self.name)?;
         let email = normalize_email(&self.email)?;
         validate_password(&self.password)?;
-        Ok(NewAccount { name, email, password: self.password })
+        Ok(NewAccount {
+            name,
+            email,
+            password: self.password,
+        })
     }
 }
 
@@ -95,13 +102,22 @@ impl NewAccount {
 pub fn validate_name(name: &str) -> Result<String, FieldError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(FieldError::new("name", "Enter your company or account name."));
+        return Err(FieldError::new(
+            "name",
+            "Enter your company or account name.",
+        ));
     }
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(FieldError::new("name", format!("Use at most {MAX_NAME_LEN} characters.")));
+        return Err(FieldError::new(
+            "name",
+            format!("Use at most {MAX_NAME_LEN} characters."),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldError::new("name", "Control characters are not allowed."));
+        return Err(FieldError::new(
+            "name",
+            "Control characters are not allowed.",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -124,7 +140,10 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     if valid {
         Ok(email)
     } else {
-        Err(FieldError::new("email", "Enter a valid email address, like dev@example.com."))
+        Err(FieldError::new(
+            "email",
+            "Enter a valid email address, like dev@example.com.",
+        ))
     }
 }
 
@@ -151,12 +170,18 @@ mod tests {
     use super::*;
 
     fn account(name: &str, email: &str, password: &str) -> NewAccount {
-        NewAccount { name: name.into(), email: email.into(), password: password.into() }
+        NewAccount {
+            name: name.into(),
+            email: email.into(),
+            password: password.into(),
+        }
     }
 
     #[test]
     fn normalizes_a_good_account() {
-        let a = account("  Acme Pay ", " Dev@Acme.Example ", "correct horse").normalized().unwrap();
+        let a = account("  Acme Pay ", " Dev@Acme.Example ", "correct horse")
+            .normalized()
+            .unwrap();
         assert_eq!(a.name, "Acme Pay");
         assert_eq!(a.email, "dev@acme.example");
     }

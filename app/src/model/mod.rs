@@ -4,6 +4,8 @@ pub mod delivery;
 pub mod duration;
 pub mod endpoint;
 pub mod error;
+pub mod event;
+pub mod event_filter;
 pub mod event_type;
 pub mod id;
 pub mod merchant;

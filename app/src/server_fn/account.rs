@@ -10,33 +10,53 @@ use super::session;
 /// The merchant logged in on this request, or `None`.
 #[server(prefix = "/_fn", endpoint = "me")]
 pub async fn me() -> Result<Option<Merchant>, AppError> {
-    session::current_merchant().await
+    session::respond(async move { session::current_merchant().await }.await)
 }
 
 /// Creates an account and logs it in.
 #[server(prefix = "/_fn", endpoint = "sign_up")]
 pub async fn sign_up(name: String, email: String, password: String) -> Result<(), AppError> {
-    use crate::model::merchant::NewAccount;
-    let account = NewAccount { name, email, password }.normalized()?;
-    let merchant = session::backend()?.sign_up(account).await?;
-    session::start(&merchant.id).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    session::respond(
+        async move {
+            use crate::model::merchant::NewAccount;
+            let account = NewAccount {
+                name,
+                email,
+                password,
+            }
+            .normalized()?;
+            let merchant = session::backend()?.sign_up(account).await?;
+            session::start(&merchant.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Logs in with an email and password.
 #[server(prefix = "/_fn", endpoint = "log_in")]
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
-    let merchant = session::backend()?.log_in(&email, &password).await?;
-    session::start(&merchant.id).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    session::respond(
+        async move {
+            let merchant = session::backend()?.log_in(&email, &password).await?;
+            session::start(&merchant.id).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Ends the session.
 #[server(prefix = "/_fn", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
-    session::end().await?;
-    leptos_axum::redirect("/login");
-    Ok(())
+    session::respond(
+        async move {
+            session::end().await?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }

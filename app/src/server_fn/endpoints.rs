@@ -10,6 +10,11 @@ use super::session;
 /// The logged-in merchant's endpoints, newest first.
 #[server(prefix = "/_fn", endpoint = "endpoints/list")]
 pub async fn list_endpoints() -> Result<Vec<Endpoint>, AppError> {
-    let merchant = session::require_merchant().await?;
-    session::backend()?.list_endpoints(&merchant.id).await
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.list_endpoints(&merchant.id).await
+        }
+        .await,
+    )
 }

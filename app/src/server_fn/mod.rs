@@ -21,6 +21,26 @@ pub(crate) mod session {
     /// The session key holding the logged-in merchant's id.
     pub const MERCHANT_KEY: &str = "merchant_id";
 
+    /// Sets the HTTP status of a failed server function from its error code,
+    /// so a refused log-in is a 401 and a bad field a 422, not a 500.
+    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            let status = match e.code.as_str() {
+                "unauthenticated" => http::StatusCode::UNAUTHORIZED,
+                "forbidden" => http::StatusCode::FORBIDDEN,
+                "not_found" => http::StatusCode::NOT_FOUND,
+                "conflict" => http::StatusCode::CONFLICT,
+                "validation_failed" => http::StatusCode::UNPROCESSABLE_ENTITY,
+                "rate_limited" => http::StatusCode::TOO_MANY_REQUESTS,
+                _ => http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(status);
+            }
+        }
+        result
+    }
+
     /// The backend the server put in context.
     pub fn backend() -> Result<SharedBackend, AppError> {
         use_context::<SharedBackend>().ok_or_else(AppError::internal)
@@ -28,14 +48,18 @@ pub(crate) mod session {
 
     /// The request's session.
     pub async fn session() -> Result<Session, AppError> {
-        leptos_axum::extract::<Session>().await.map_err(|_| AppError::internal())
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|_| AppError::internal())
     }
 
     /// The merchant logged in on this request, if any.
     pub async fn current_merchant() -> Result<Option<Merchant>, AppError> {
         let session = session().await?;
-        let id: Option<MerchantId> =
-            session.get(MERCHANT_KEY).await.map_err(|_| AppError::internal())?;
+        let id: Option<MerchantId> = session
+            .get(MERCHANT_KEY)
+            .await
+            .map_err(|_| AppError::internal())?;
         match id {
             Some(id) => backend()?.merchant(&id).await,
             None => Ok(None),
@@ -44,7 +68,9 @@ pub(crate) mod session {
 
     /// The merchant logged in on this request, or `unauthenticated`.
     pub async fn require_merchant() -> Result<Merchant, AppError> {
-        current_merchant().await?.ok_or_else(AppError::unauthenticated)
+        current_merchant()
+            .await?
+            .ok_or_else(AppError::unauthenticated)
     }
 
     /// Starts a fresh session for `merchant`. The id is cycled so that a
@@ -52,11 +78,18 @@ pub(crate) mod session {
     pub async fn start(merchant: &MerchantId) -> Result<(), AppError> {
         let session = session().await?;
         session.cycle_id().await.map_err(|_| AppError::internal())?;
-        session.insert(MERCHANT_KEY, merchant).await.map_err(|_| AppError::internal())
+        session
+            .insert(MERCHANT_KEY, merchant)
+            .await
+            .map_err(|_| AppError::internal())
     }
 
     /// Ends the session: deletes it from the store and clears the cookie.
     pub async fn end() -> Result<(), AppError> {
-        session().await?.flush().await.map_err(|_| AppError::internal())
+        session()
+            .await?
+            .flush()
+            .await
+            .map_err(|_| AppError::internal())
     }
 }

@@ -39,7 +39,10 @@ pub fn EventTypesPage() -> impl IntoView {
 fn Catalog(types: Vec<EventType>) -> impl IntoView {
     let mut by_category: BTreeMap<String, Vec<EventType>> = BTreeMap::new();
     for event_type in types.into_iter().filter(|t| !t.archived) {
-        by_category.entry(event_type.category.clone()).or_default().push(event_type);
+        by_category
+            .entry(event_type.category.clone())
+            .or_default()
+            .push(event_type);
     }
     by_category
         .into_iter()

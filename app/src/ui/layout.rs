@@ -25,7 +25,13 @@ pub fn Dashboard() -> impl IntoView {
 fn Frame(merchant: Merchant) -> impl IntoView {
     let log_out = ServerAction::<LogOut>::new();
     let menu_open = RwSignal::new(false);
-    let initial = merchant.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    let initial = merchant
+        .name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
     view! {
         <div class="app" class:menu-open=move || menu_open.get()>
             <header class="topbar">

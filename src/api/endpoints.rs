@@ -1,0 +1,341 @@
+//! Endpoints: CRUD, enable/disable, signing secrets, test events, replay.
+
+use super::auth::MerchantAuth;
+use super::deliveries::Queued;
+use crate::error::{ApiError, ApiJson};
+use crate::service::endpoints::{EndpointPatch, NewEndpoint};
+use crate::service::ingest::IngestRequest;
+use crate::service::ServiceError;
+use crate::store::{DeliveryFilter, Ingested};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use herald_app::model::delivery::DeliveryStatus;
+use herald_app::model::endpoint::Endpoint;
+use herald_app::model::id::{EndpointId, EventId};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The endpoint routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/endpoints", get(list_endpoints).post(create_endpoint))
+        .route(
+            "/endpoints/{id}",
+            get(get_endpoint)
+                .patch(update_endpoint)
+                .delete(delete_endpoint),
+        )
+        .route("/endpoints/{id}/secret", get(get_secret))
+        .route("/endpoints/{id}/secret/rotate", post(rotate_secret))
+        .route("/endpoints/{id}/test", post(send_test_event))
+        .route("/endpoints/{id}/replay", post(replay))
+}
+
+fn endpoint_id(raw: &str) -> Result<EndpointId, ApiError> {
+    EndpointId::parse(raw).map_err(|_| ApiError::not_found("endpoint"))
+}
+
+/// `POST /api/v1/endpoints` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    url: String,
+    description: Option<String>,
+    event_types: Option<Vec<String>>,
+    enabled: Option<bool>,
+    rate_limit_per_s: Option<u32>,
+    headers: Option<BTreeMap<String, String>>,
+}
+
+/// An endpoint with its secret, as answered at creation (the only time it is shown unasked).
+#[derive(Debug, Serialize)]
+pub struct CreatedEndpoint {
+    #[serde(flatten)]
+    endpoint: Endpoint,
+    secret: String,
+}
+
+async fn list_endpoints(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+) -> Result<ApiJson<serde_json::Value>, ApiError> {
+    let endpoints = state.store.list_endpoints(&auth.merchant_id).await?;
+    Ok(ApiJson(
+        serde_json::json!({ "data": endpoints, "next_cursor": null }),
+    ))
+}
+
+async fn create_endpoint(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateEndpoint>,
+) -> Result<(StatusCode, ApiJson<CreatedEndpoint>), ApiError> {
+    let (endpoint, secret) = state
+        .endpoints
+        .create(
+            &auth.merchant_id,
+            NewEndpoint {
+                url: body.url,
+                description: body.description,
+                event_types: body.event_types,
+                enabled: body.enabled,
+                rate_limit_per_s: body.rate_limit_per_s,
+                headers: body.headers,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(CreatedEndpoint { endpoint, secret }),
+    ))
+}
+
+async fn get_endpoint(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<Endpoint>, ApiError> {
+    Ok(ApiJson(
+        state
+            .endpoints
+            .get(&auth.merchant_id, &endpoint_id(&id)?)
+            .await?,
+    ))
+}
+
+/// Distinguishes an absent field (leave as is) from `null` (remove).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `PATCH /api/v1/endpoints/{id}` body: only the fields to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpoint {
+    url: Option<String>,
+    description: Option<String>,
+    event_types: Option<Vec<String>>,
+    enabled: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit_per_s: Option<Option<u32>>,
+    headers: Option<BTreeMap<String, String>>,
+}
+
+async fn update_endpoint(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateEndpoint>,
+) -> Result<ApiJson<Endpoint>, ApiError> {
+    let id = endpoint_id(&id)?;
+    let endpoint = state
+        .endpoints
+        .update(
+            &auth.merchant_id,
+            &id,
+            EndpointPatch {
+                url: body.url,
+                description: body.description,
+                event_types: body.event_types,
+                enabled: body.enabled,
+                rate_limit_per_s: body.rate_limit_per_s,
+                headers: body.headers,
+            },
+        )
+        .await?;
+    if endpoint.enabled {
+        state.wakeup.wake();
+    }
+    Ok(ApiJson(endpoint))
+}
+
+async fn delete_endpoint(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .endpoints
+        .delete(&auth.merchant_id, &endpoint_id(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_secret(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<ApiJson<serde_json::Value>, ApiError> {
+    let secret = state
+        .endpoints
+        .secret(&auth.merchant_id, &endpoint_id(&id)?)
+        .await?;
+    Ok(ApiJson(serde_json::json!({ "secret": secret })))
+}
+
+/// `POST .../secret/rotate` body.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    grace_period_s: Option<u64>,
+}
+
+async fn rotate_secret(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<ApiJson<serde_json::Value>, ApiError> {
+    // The body is optional: without one, the default grace period applies.
+    let rotate: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
+        Rotate::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("body: {e}"),
+            )
+        })?
+    };
+    let grace = rotate.grace_period_s.map(Duration::from_secs);
+    let (secret, until) = state
+        .endpoints
+        .rotate_secret(&auth.merchant_id, &endpoint_id(&id)?, grace)
+        .await?;
+    Ok(ApiJson(
+        serde_json::json!({ "secret": secret, "previous_secret_expires_at": until }),
+    ))
+}
+
+/// `POST .../test` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestEvent {
+    event_type: String,
+    /// Replaces the catalog's example payload when given.
+    data: Option<serde_json::Value>,
+}
+
+/// `POST .../test` answer.
+#[derive(Debug, Serialize)]
+pub struct TestEventSent {
+    id: EventId,
+    deliveries: u64,
+}
+
+async fn send_test_event(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TestEvent>,
+) -> Result<(StatusCode, ApiJson<TestEventSent>), ApiError> {
+    let endpoint = state
+        .endpoints
+        .get(&auth.merchant_id, &endpoint_id(&id)?)
+        .await?;
+    if !endpoint.enabled {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the endpoint is disabled; enable it to send a test event",
+        ));
+    }
+    let data = match body.data {
+        Some(data) => data,
+        None => state
+            .store
+            .list_event_types()
+            .await?
+            .into_iter()
+            .find(|t| t.name == body.event_type)
+            .map(|t| t.example)
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "event_type",
+                    format!("unknown event type `{}`", body.event_type),
+                )
+            })?,
+    };
+    let result = state
+        .ingestor
+        .ingest(IngestRequest {
+            merchant_id: auth.merchant_id.to_string(),
+            event_type: body.event_type,
+            data,
+            idempotency_key: None,
+            callback_url: None,
+            ordering_key: None,
+            live_mode: false,
+            only_endpoint: Some(endpoint.id),
+        })
+        .await?;
+    let (id, deliveries) = match result {
+        Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries } => {
+            (id, deliveries)
+        }
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(TestEventSent { id, deliveries }),
+    ))
+}
+
+/// `POST .../replay` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    since: DateTime<Utc>,
+    #[serde(default = "failed")]
+    status: String,
+}
+
+fn failed() -> String {
+    "failed".into()
+}
+
+/// Most deliveries one replay queues.
+const MAX_REPLAY: u32 = 10_000;
+
+async fn replay(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Replay>,
+) -> Result<(StatusCode, ApiJson<Queued>), ApiError> {
+    let endpoint = state
+        .endpoints
+        .get(&auth.merchant_id, &endpoint_id(&id)?)
+        .await?;
+    let status = match body.status.as_str() {
+        "failed" => Some(DeliveryStatus::Failed),
+        "all" => None,
+        _ => return Err(ServiceError::invalid("status", "must be `failed` or `all`").into()),
+    };
+    let ids = state
+        .store
+        .delivery_ids(&DeliveryFilter {
+            merchant_id: Some(auth.merchant_id.clone()),
+            endpoint_id: Some(endpoint.id),
+            status,
+            since: Some(body.since),
+            limit: MAX_REPLAY,
+            ..DeliveryFilter::default()
+        })
+        .await?;
+    let queued = state
+        .store
+        .retry_deliveries(Some(&auth.merchant_id), &ids, Utc::now())
+        .await?;
+    state.wakeup.wake();
+    Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
+}

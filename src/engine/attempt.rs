@@ -1,0 +1,217 @@
+//! One attempt of one delivery: build the signed request, send it, and turn
+//! what happened into the record the recorder writes.
+
+use super::http::{Response, Sender};
+use super::retry::{parse_retry_after, AttemptOutcome, NextStep, RetrySchedule};
+use super::signing::{signature_header, SigningSecret};
+use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
+use chrono::{DateTime, SecondsFormat, Utc};
+use herald_app::model::delivery::ErrorKind;
+use herald_app::model::id::{AttemptId, EndpointId};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Headers Herald sets itself; an endpoint's custom headers cannot replace them.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "user-agent",
+    "host",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "herald-event-type",
+    "herald-delivery-id",
+    "herald-attempt",
+];
+
+/// The body every destination receives: the envelope around the event's data.
+/// The payload is spliced in as stored, so the merchant gets the exact JSON
+/// the platform sent.
+pub fn envelope(delivery: &ClaimedDelivery) -> String {
+    let quote = |s: &str| serde_json::Value::from(s).to_string();
+    format!(
+        r#"{{"id":{},"type":{},"timestamp":{},"live_mode":{},"data":{}}}"#,
+        quote(delivery.event_id.as_str()),
+        quote(&delivery.event_type),
+        quote(
+            &delivery
+                .event_created_at
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+        delivery.live_mode,
+        delivery.payload
+    )
+}
+
+/// What the attempt needs besides the delivery.
+pub struct AttemptContext<'a> {
+    pub sender: &'a Sender,
+    pub schedule: &'a RetrySchedule,
+    pub owner: &'a str,
+    /// An endpoint failing continuously for this long is disabled.
+    pub auto_disable_after: Duration,
+    /// A factor in [0, 1) for the retry jitter, drawn by the caller.
+    pub jitter: f64,
+}
+
+/// Sends one attempt and returns its record; never fails (a failure is data).
+pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> AttemptRecord {
+    let started_at = Utc::now();
+    let body = envelope(delivery);
+    let attempt_number = delivery.attempts_made + 1;
+    let (url, headers) = match request_headers(delivery, &body, started_at, attempt_number) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            // A secret that cannot be parsed is our fault, not the merchant's:
+            // record it and retry later rather than send it unsigned.
+            let response = Response {
+                status: None,
+                headers: BTreeMap::new(),
+                body: None,
+                error: Some((ErrorKind::Connect, message)),
+                duration: Duration::ZERO,
+            };
+            return record(delivery, ctx, started_at, Vec::new(), response);
+        }
+    };
+    let response = ctx.sender.post(&url, &headers, body.into_bytes()).await;
+    record(delivery, ctx, started_at, headers, response)
+}
+
+fn request_headers(
+    delivery: &ClaimedDelivery,
+    body: &str,
+    now: DateTime<Utc>,
+    attempt_number: u32,
+) -> Result<(String, Vec<(String, String)>), String> {
+    let (url, secrets, custom) = match &delivery.destination {
+        Destination::Endpoint {
+            url,
+            secret,
+            previous_secret,
+            headers,
+            ..
+        } => {
+            let mut secrets = vec![parse_secret(secret)?];
+            if let Some(previous) = previous_secret {
+                secrets.push(parse_secret(previous)?);
+            }
+            let custom: BTreeMap<String, String> =
+                serde_json::from_str(headers).map_err(|e| format!("stored headers: {e}"))?;
+            (url.clone(), secrets, custom)
+        }
+        Destination::Callback { url, secret } => {
+            let secret = secret.as_deref().ok_or("merchant has no callback secret")?;
+            (url.clone(), vec![parse_secret(secret)?], BTreeMap::new())
+        }
+    };
+    let timestamp = now.timestamp();
+    let msg_id = delivery.event_id.as_str();
+    let refs: Vec<&SigningSecret> = secrets.iter().collect();
+    let mut headers: Vec<(String, String)> = custom
+        .into_iter()
+        .filter(|(name, _)| !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .collect();
+    headers.extend([
+        ("content-type".to_owned(), "application/json".to_owned()),
+        (
+            "user-agent".to_owned(),
+            concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ),
+        ("webhook-id".to_owned(), msg_id.to_owned()),
+        ("webhook-timestamp".to_owned(), timestamp.to_string()),
+        (
+            "webhook-signature".to_owned(),
+            signature_header(&refs, msg_id, timestamp, body.as_bytes()),
+        ),
+        ("herald-event-type".to_owned(), delivery.event_type.clone()),
+        (
+            "herald-delivery-id".to_owned(),
+            delivery.id.as_str().to_owned(),
+        ),
+        ("herald-attempt".to_owned(), attempt_number.to_string()),
+    ]);
+    Ok((url, headers))
+}
+
+fn parse_secret(secret: &str) -> Result<SigningSecret, String> {
+    SigningSecret::parse(secret).map_err(|e| format!("stored signing secret: {e}"))
+}
+
+fn record(
+    delivery: &ClaimedDelivery,
+    ctx: &AttemptContext<'_>,
+    started_at: DateTime<Utc>,
+    request_headers: Vec<(String, String)>,
+    response: Response,
+) -> AttemptRecord {
+    let outcome = match (&response.error, response.status) {
+        (None, _) => AttemptOutcome::Success,
+        (Some((ErrorKind::Status, _)), Some(status)) => AttemptOutcome::Status(status),
+        (Some((ErrorKind::Timeout, _)), _) => AttemptOutcome::Timeout,
+        (Some((ErrorKind::Tls, _)), _) => AttemptOutcome::Tls,
+        (Some((ErrorKind::Blocked, _)), _) => AttemptOutcome::Blocked,
+        (Some(_), Some(status)) => AttemptOutcome::Status(status),
+        (Some(_), None) => AttemptOutcome::Connect,
+    };
+    let retry_after = response
+        .headers
+        .get("retry-after")
+        .and_then(|value| parse_retry_after(value, started_at));
+    let attempts_made = delivery.attempts_made + 1;
+    let step = ctx
+        .schedule
+        .next_delay(attempts_made, &outcome, retry_after, ctx.jitter);
+    let endpoint_id: Option<EndpointId> = match &delivery.destination {
+        Destination::Endpoint { id, .. } => Some(id.clone()),
+        Destination::Callback { .. } => None,
+    };
+    let failing = EndpointHealth::Failing {
+        disable_if_failing_since: started_at
+            - chrono::Duration::from_std(ctx.auto_disable_after)
+                .unwrap_or(chrono::Duration::days(5)),
+    };
+    let (update, health) = match step {
+        NextStep::Done => (DeliveryUpdate::Succeeded, EndpointHealth::Healthy),
+        NextStep::RetryIn(wait) => (
+            DeliveryUpdate::RetryAt(
+                started_at + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
+            ),
+            failing,
+        ),
+        NextStep::GiveUp => (DeliveryUpdate::Failed, failing),
+        NextStep::Gone => (
+            DeliveryUpdate::Failed,
+            EndpointHealth::Disable {
+                reason: "Disabled automatically: the endpoint answered 410 Gone.".to_owned(),
+            },
+        ),
+    };
+    let headers_json = |pairs: &[(String, String)]| {
+        let map: BTreeMap<&str, &str> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
+    };
+    let response_headers: Vec<(String, String)> = response.headers.into_iter().collect();
+    AttemptRecord {
+        id: AttemptId::generate(),
+        delivery_id: delivery.id.clone(),
+        endpoint_id,
+        owner: ctx.owner.to_owned(),
+        attempt_number: attempts_made,
+        started_at,
+        duration_ms: u64::try_from(response.duration.as_millis()).unwrap_or(u64::MAX),
+        request_headers: headers_json(&request_headers),
+        status_code: response.status,
+        response_headers: response.status.map(|_| headers_json(&response_headers)),
+        response_body: response.body,
+        error_kind: response.error.as_ref().map(|(kind, _)| *kind),
+        error_message: response.error.map(|(_, message)| message),
+        manual: delivery.manual,
+        update,
+        health,
+    }
+}

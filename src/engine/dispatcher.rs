@@ -1,0 +1,383 @@
+//! The dispatcher: a short loop around `run_once`, which claims due work
+//! under a lease and starts one task per delivery.
+
+use super::attempt::{attempt, AttemptContext};
+use super::http::Sender;
+use super::limits::{EndpointSlots, RateLimits};
+use super::recorder::{self, Recordable};
+use super::retry::RetrySchedule;
+use super::ssrf::AddressPolicy;
+use super::Wakeup;
+use crate::store::{ClaimRequest, ClaimedDelivery, Destination, Lane, Store};
+use chrono::Utc;
+use rand::Rng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub schedule: RetrySchedule,
+    pub request_timeout: Duration,
+    pub policy: AddressPolicy,
+    /// Deliveries in flight at once, across all endpoints.
+    pub max_in_flight: usize,
+    /// Deliveries in flight at once for one endpoint.
+    pub per_endpoint: usize,
+    /// An endpoint whose deliveries all failed for this long is disabled.
+    pub auto_disable_after: Duration,
+}
+
+impl EngineConfig {
+    /// The defaults, with the given schedule, timeout and policy.
+    pub fn new(schedule: RetrySchedule, request_timeout: Duration, policy: AddressPolicy) -> Self {
+        EngineConfig {
+            schedule,
+            request_timeout,
+            policy,
+            max_in_flight: 256,
+            per_endpoint: 4,
+            auto_disable_after: Duration::from_secs(5 * 24 * 3600),
+        }
+    }
+}
+
+/// The delivery engine of one process.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    sender: Sender,
+    config: EngineConfig,
+    /// Names this process's leases.
+    owner: String,
+    wake: Wakeup,
+    /// Claimed-and-unfinished deliveries, all lanes.
+    in_flight: Arc<Semaphore>,
+    /// Retries may use only part of the capacity, so first attempts of new
+    /// events always find room.
+    retries: Arc<Semaphore>,
+    slots: EndpointSlots,
+    rates: RateLimits,
+    recorder: mpsc::Sender<Recordable>,
+    tasks: TaskTracker,
+}
+
+/// Claim at most this many deliveries per query.
+const CLAIM_BATCH: usize = 128;
+/// Even with no known work, look again this often (other processes' lapsed leases).
+const IDLE_RECHECK: Duration = Duration::from_secs(15);
+
+impl Engine {
+    /// Builds the engine and starts its recorder; `run` starts dispatching.
+    pub fn start(
+        store: Store,
+        config: EngineConfig,
+        wake: Wakeup,
+    ) -> Result<Engine, reqwest::Error> {
+        let sender = Sender::new(config.policy.clone(), config.request_timeout)?;
+        let (recorder_tx, recorder_rx) = mpsc::channel(4096);
+        tokio::spawn(recorder::run(store.clone(), recorder_rx, wake.clone()));
+        let owner = format!("node_{:016x}", rand::thread_rng().gen::<u64>());
+        let max = config.max_in_flight.max(2);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                slots: EndpointSlots::new(config.per_endpoint),
+                in_flight: Arc::new(Semaphore::new(max)),
+                retries: Arc::new(Semaphore::new(max / 2)),
+                rates: RateLimits::default(),
+                recorder: recorder_tx,
+                tasks: TaskTracker::new(),
+                store,
+                sender,
+                config,
+                owner,
+                wake,
+            }),
+        })
+    }
+
+    /// The lease owner name of this process.
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// The lease: long enough for the slowest attempt plus writing its record.
+    fn lease(&self) -> Duration {
+        self.inner.config.request_timeout * 2 + Duration::from_secs(30)
+    }
+
+    /// Claims what is due now and starts sending it; returns how many
+    /// deliveries were started.
+    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+        let first = self.claim(Lane::First).await?;
+        let retries = self.claim(Lane::Retry).await?;
+        Ok(first + retries)
+    }
+
+    async fn claim(&self, lane: Lane) -> Result<usize, crate::store::StoreError> {
+        let inner = &self.inner;
+        let lane_limit = match lane {
+            Lane::First => inner.in_flight.available_permits(),
+            Lane::Retry => inner
+                .in_flight
+                .available_permits()
+                .min(inner.retries.available_permits()),
+        };
+        let limit = lane_limit.min(CLAIM_BATCH);
+        if limit == 0 {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let busy = inner.slots.full();
+        let claimed = inner
+            .store
+            .claim_due_deliveries(&ClaimRequest {
+                owner: &inner.owner,
+                now,
+                lease_until: now
+                    + chrono::Duration::from_std(self.lease())
+                        .unwrap_or(chrono::Duration::minutes(5)),
+                limit: u32::try_from(limit).unwrap_or(u32::MAX),
+                lane,
+                busy_endpoints: &busy,
+            })
+            .await?;
+        let mut excess = Vec::new();
+        let mut started = 0;
+        for delivery in claimed {
+            let endpoint = match &delivery.destination {
+                Destination::Endpoint { id, .. } => Some(id.clone()),
+                Destination::Callback { .. } => None,
+            };
+            if let Some(endpoint) = &endpoint {
+                if !inner.slots.try_take(endpoint) {
+                    excess.push(delivery.id);
+                    continue;
+                }
+            }
+            let Ok(permit) = inner.in_flight.clone().try_acquire_owned() else {
+                if let Some(endpoint) = &endpoint {
+                    inner.slots.give_back(endpoint);
+                }
+                excess.push(delivery.id);
+                continue;
+            };
+            let retry_permit = match lane {
+                Lane::Retry => inner.retries.clone().try_acquire_owned().ok(),
+                Lane::First => None,
+            };
+            let engine = self.clone();
+            inner.tasks.spawn(async move {
+                engine.deliver(delivery).await;
+                if let Some(endpoint) = endpoint {
+                    engine.inner.slots.give_back(&endpoint);
+                }
+                drop(permit);
+                drop(retry_permit);
+                engine.inner.wake.wake();
+            });
+            started += 1;
+        }
+        if !excess.is_empty() {
+            // More than an endpoint may take at once: give them back now
+            // rather than hold them waiting for a slot.
+            inner
+                .store
+                .release_deliveries(&inner.owner, &excess, now)
+                .await?;
+        }
+        Ok(started)
+    }
+
+    async fn deliver(&self, delivery: ClaimedDelivery) {
+        let inner = &self.inner;
+        if let Destination::Endpoint {
+            id,
+            rate_limit_per_s: Some(rate),
+            ..
+        } = &delivery.destination
+        {
+            let wait = inner.rates.reserve(id, *rate, Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let jitter = rand::thread_rng().gen::<f64>();
+        let ctx = AttemptContext {
+            sender: &inner.sender,
+            schedule: &inner.config.schedule,
+            owner: &inner.owner,
+            auto_disable_after: inner.config.auto_disable_after,
+            jitter,
+        };
+        let record = attempt(&delivery, &ctx).await;
+        if inner
+            .recorder
+            .send(Recordable::Attempt(Box::new(record)))
+            .await
+            .is_err()
+        {
+            tracing::error!(delivery = %delivery.id, "recorder stopped; the lease will expire and the delivery retry");
+        }
+    }
+
+    /// Waits until every attempt started so far is written (tests, shutdown).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self
+            .inner
+            .recorder
+            .send(Recordable::Flush(done))
+            .await
+            .is_ok()
+        {
+            let _ = written.await;
+        }
+    }
+
+    /// Runs `run_once` until nothing is due, waiting for the attempts
+    /// started to be recorded each time (tests drain the queue with it).
+    pub async fn run_until_idle(&self) -> Result<usize, crate::store::StoreError> {
+        let mut total = 0;
+        loop {
+            let started = self.run_once().await?;
+            self.wait_for_in_flight().await;
+            self.flush().await;
+            if started == 0 {
+                return Ok(total);
+            }
+            total += started;
+        }
+    }
+
+    async fn wait_for_in_flight(&self) {
+        let max = u32::try_from(self.inner.config.max_in_flight.max(2)).unwrap_or(u32::MAX);
+        if let Ok(all) = self.inner.in_flight.acquire_many(max).await {
+            drop(all);
+        }
+    }
+
+    /// The dispatch loop, until `cancel`; then stops claiming, lets the
+    /// attempts in flight finish (bounded by the request timeout), records
+    /// them, and gives back any lease still held.
+    pub async fn run(self, cancel: CancellationToken) {
+        let inner = &self.inner;
+        if matches!(inner.store, Store::Sqlite(_)) {
+            // SQLite has one Herald process: leases left are from a crash.
+            match inner.store.release_all_leases(Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "resumed deliveries interrupted by a crash"),
+                Err(e) => tracing::error!(error = %e, "releasing stale leases"),
+            }
+        }
+        if let Store::Postgres(pool) = &inner.store {
+            tokio::spawn(listen_for_work(
+                pool.clone(),
+                inner.wake.clone(),
+                cancel.clone(),
+            ));
+        }
+        loop {
+            let mut started_any = false;
+            loop {
+                match self.run_once().await {
+                    Ok(0) => break,
+                    Ok(_) => started_any = true,
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming deliveries failed");
+                        break;
+                    }
+                }
+                if cancel.is_cancelled() {
+                    break;
+                }
+            }
+            let wait = self.time_to_next_due(started_any).await;
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = inner.wake.woken() => {},
+                () = tokio::time::sleep(wait) => {},
+            }
+        }
+        inner.tasks.close();
+        let grace = inner.config.request_timeout + Duration::from_secs(5);
+        if tokio::time::timeout(grace, inner.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("attempts still running at shutdown; their leases will be given back");
+        }
+        self.flush().await;
+        match inner
+            .store
+            .release_deliveries_of(&inner.owner, Utc::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "gave back unfinished deliveries"),
+            Err(e) => tracing::error!(error = %e, "giving back leases at shutdown"),
+        }
+    }
+
+    /// How long to sleep when nothing more can be claimed right now.
+    async fn time_to_next_due(&self, started_any: bool) -> Duration {
+        let next = match self.inner.store.next_due_at().await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the next due time");
+                return Duration::from_secs(1);
+            }
+        };
+        let Some(next) = next else {
+            return IDLE_RECHECK;
+        };
+        let until = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        // Due work that could not be claimed (endpoints or capacity full):
+        // a finishing attempt wakes us; the floor keeps this from spinning.
+        let floor = if started_any {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(100)
+        };
+        until.clamp(floor, IDLE_RECHECK)
+    }
+}
+
+/// Wakes the dispatcher when another process commits new work (PostgreSQL).
+async fn listen_for_work(pool: sqlx::PgPool, wake: Wakeup, cancel: CancellationToken) {
+    while !cancel.is_cancelled() {
+        match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => {
+                if let Err(e) = listener.listen("herald_work").await {
+                    tracing::warn!(error = %e, "LISTEN herald_work");
+                } else {
+                    loop {
+                        tokio::select! {
+                            () = cancel.cancelled() => return,
+                            notification = listener.recv() => match notification {
+                                Ok(_) => wake.wake(),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "notification connection lost");
+                                    break;
+                                }
+                            },
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "connecting the notification listener"),
+        }
+        // The timer still finds work meanwhile; reconnect shortly.
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(2)) => {},
+        }
+    }
+}

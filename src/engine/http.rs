@@ -1,0 +1,209 @@
+//! The one HTTP client deliveries go through: pooled, no redirects, bounded
+//! in time, and guarded so it only ever connects to addresses the SSRF
+//! policy allows — checked after DNS, at connect time, so a hostname that
+//! resolves to 127.0.0.1 or 169.254.169.254 is refused like the address.
+
+use super::ssrf::AddressPolicy;
+use herald_app::model::delivery::ErrorKind;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The most of a response body Herald keeps (and reads).
+pub const MAX_RESPONSE_BODY: usize = 4096;
+
+/// Why the guard refused a destination; found in the error chain to tell
+/// "blocked" apart from an ordinary connection failure.
+#[derive(Debug)]
+pub struct Blocked(pub String);
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "destination refused by policy: {}", self.0)
+    }
+}
+
+impl std::error::Error for Blocked {}
+
+/// Resolves names with the system resolver and keeps only allowed addresses.
+struct GuardedResolver {
+    policy: Arc<AddressPolicy>,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusals = Vec::new();
+            let allowed: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| match policy.check(addr.ip()) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        refusals.push(reason.to_string());
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = if refusals.is_empty() {
+                    "no address".to_owned()
+                } else {
+                    refusals.join("; ")
+                };
+                return Err(Box::new(Blocked(format!("{host} resolves to {why}"))) as _);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The outbound client and the policy it enforces.
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+}
+
+/// What one HTTP try produced.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: Option<u16>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub error: Option<(ErrorKind, String)>,
+    pub duration: Duration,
+}
+
+impl Sender {
+    /// A client with the given total timeout; connects are capped lower so a
+    /// black-holed host fails fast.
+    pub fn new(policy: AddressPolicy, timeout: Duration) -> Result<Sender, reqwest::Error> {
+        let policy = Arc::new(policy);
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: policy.clone(),
+            }))
+            .build()?;
+        Ok(Sender { client, policy })
+    }
+
+    /// POSTs `body` to `url` with `headers` and reports what happened; never fails.
+    pub async fn post(&self, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Response {
+        let started = Instant::now();
+        let blocked = |message: String| Response {
+            status: None,
+            headers: BTreeMap::new(),
+            body: None,
+            error: Some((ErrorKind::Blocked, message)),
+            duration: started.elapsed(),
+        };
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(parsed) => parsed,
+            Err(e) => return blocked(format!("invalid URL: {e}")),
+        };
+        // IP literals never reach the resolver: check them here.
+        let literal: Option<IpAddr> = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            if let Err(reason) = self.policy.check(ip) {
+                return blocked(format!("destination refused by policy: {reason}"));
+            }
+        }
+        let mut request = self.client.post(parsed).body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        match request.send().await {
+            Ok(response) => read_response(response, started).await,
+            Err(e) => {
+                let (kind, message) = classify(&e);
+                Response {
+                    status: None,
+                    headers: BTreeMap::new(),
+                    body: None,
+                    error: Some((kind, message)),
+                    duration: started.elapsed(),
+                }
+            }
+        }
+    }
+}
+
+async fn read_response(mut response: reqwest::Response, started: Instant) -> Response {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    // Read at most MAX_RESPONSE_BODY bytes: a huge answer costs nothing more.
+    let mut body = Vec::new();
+    let mut read_error = None;
+    while body.len() < MAX_RESPONSE_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => {
+                read_error = Some(classify(&e));
+                break;
+            }
+        }
+    }
+    body.truncate(MAX_RESPONSE_BODY);
+    let error = if (200..300).contains(&status) {
+        None
+    } else {
+        Some(read_error.unwrap_or((ErrorKind::Status, format!("HTTP {status}"))))
+    };
+    Response {
+        status: Some(status),
+        headers,
+        body: Some(String::from_utf8_lossy(&body).into_owned()),
+        error,
+        duration: started.elapsed(),
+    }
+}
+
+/// Sorts a client error into the attempt's error kind.
+fn classify(error: &reqwest::Error) -> (ErrorKind, String) {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut chain = Vec::new();
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<Blocked>() {
+            return (ErrorKind::Blocked, blocked.to_string());
+        }
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let message = chain.join(": ");
+    let lower = message.to_ascii_lowercase();
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        ErrorKind::Tls
+    } else {
+        ErrorKind::Connect
+    };
+    (kind, message)
+}

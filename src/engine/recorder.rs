@@ -1,0 +1,72 @@
+//! Writes attempt records in batches: whatever finished while the previous
+//! batch was committing goes in the next transaction, so the database sees
+//! one commit per batch rather than one per attempt.
+
+use super::Wakeup;
+use crate::store::{AttemptRecord, Store};
+use chrono::Utc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest batch written in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// A message to the recorder.
+pub enum Recordable {
+    /// An attempt to write.
+    Attempt(Box<AttemptRecord>),
+    /// Answer once everything sent before this is committed (tests, shutdown).
+    Flush(oneshot::Sender<()>),
+}
+
+/// Runs until every sender is dropped and the queue is written.
+pub async fn run(store: Store, mut queue: mpsc::Receiver<Recordable>, wake: Wakeup) {
+    let mut batch: Vec<AttemptRecord> = Vec::new();
+    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = queue.recv().await {
+        take(first, &mut batch, &mut flushes);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => take(next, &mut batch, &mut flushes),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            write(&store, &batch).await;
+            batch.clear();
+            // Freed ordering keys and re-enabled capacity: look for work.
+            wake.wake();
+        }
+        for flush in flushes.drain(..) {
+            let _ = flush.send(());
+        }
+    }
+}
+
+fn take(item: Recordable, batch: &mut Vec<AttemptRecord>, flushes: &mut Vec<oneshot::Sender<()>>) {
+    match item {
+        Recordable::Attempt(record) => batch.push(*record),
+        Recordable::Flush(done) => flushes.push(done),
+    }
+}
+
+/// Writes one batch, retrying while the database is unreachable: the records
+/// are what the merchant will read, and the deliveries stay leased meanwhile.
+async fn write(store: &Store, batch: &[AttemptRecord]) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match store.record_attempts(batch, Utc::now()).await {
+            Ok(disabled) => {
+                if disabled > 0 {
+                    tracing::warn!(disabled, "disabled endpoints after failures");
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, records = batch.len(), "recording attempts failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}

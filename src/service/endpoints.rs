@@ -1,0 +1,383 @@
+//! Endpoints: the rules for creating, changing and removing them, and for
+//! their signing secrets.
+
+use super::destination::UrlRules;
+use super::ServiceError;
+use crate::engine::signing::SigningSecret;
+use crate::engine::RESERVED_HEADERS;
+use crate::store::{EndpointSettings, Store};
+use chrono::{DateTime, Utc};
+use herald_app::model::endpoint::Endpoint;
+use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
+use herald_app::model::id::{EndpointId, MerchantId};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const MAX_DESCRIPTION: usize = 500;
+const MAX_EVENT_TYPES: usize = 100;
+const MAX_HEADERS: usize = 20;
+const MAX_HEADER_VALUE: usize = 1024;
+/// The highest per-endpoint rate limit accepted (requests per second).
+pub const MAX_RATE_LIMIT: u32 = 10_000;
+/// How long a rotated-out secret keeps signing unless the merchant says otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// The longest grace period (a week).
+pub const MAX_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Headers that describe a connection rather than a request: a proxy or the
+/// client manages them, so a merchant may not set them.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+];
+
+/// What a merchant sends to create an endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct NewEndpoint {
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    pub rate_limit_per_s: Option<u32>,
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// A partial update: `None` leaves a field as it is; for the nullable rate
+/// limit, `Some(None)` removes it.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointPatch {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    pub rate_limit_per_s: Option<Option<u32>>,
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// The endpoint operations.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    store: Store,
+    rules: UrlRules,
+}
+
+impl Endpoints {
+    /// Endpoint operations over `store`, with this deployment's URL rules.
+    pub fn new(store: Store, rules: UrlRules) -> Self {
+        Endpoints { store, rules }
+    }
+
+    /// Creates an endpoint; returns it with its new signing secret (shown once here).
+    pub async fn create(
+        &self,
+        merchant: &MerchantId,
+        input: NewEndpoint,
+    ) -> Result<(Endpoint, String), ServiceError> {
+        let settings = EndpointSettings {
+            url: self.rules.check("url", &input.url)?,
+            description: check_description(input.description.unwrap_or_default())?,
+            event_types: self
+                .check_event_types(input.event_types.unwrap_or_default())
+                .await?,
+            rate_limit_per_s: check_rate_limit(input.rate_limit_per_s)?,
+            headers: check_headers(input.headers.unwrap_or_default())?,
+        };
+        let id = EndpointId::generate();
+        let secret = SigningSecret::generate().expose();
+        let now = Utc::now();
+        self.store
+            .insert_endpoint(
+                &id,
+                merchant,
+                &settings,
+                input.enabled.unwrap_or(true),
+                &secret,
+                now,
+            )
+            .await?;
+        let endpoint = self.get(merchant, &id).await?;
+        Ok((endpoint, secret))
+    }
+
+    /// One of the merchant's endpoints.
+    pub async fn get(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<Endpoint, ServiceError> {
+        self.store
+            .endpoint(Some(merchant), id)
+            .await?
+            .ok_or(ServiceError::NotFound("endpoint"))
+    }
+
+    /// Changes the fields given; the rest stay.
+    pub async fn update(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        patch: EndpointPatch,
+    ) -> Result<Endpoint, ServiceError> {
+        let current = self.get(merchant, id).await?;
+        let settings = EndpointSettings {
+            url: match patch.url {
+                Some(url) => self.rules.check("url", &url)?,
+                None => current.url,
+            },
+            description: match patch.description {
+                Some(d) => check_description(d)?,
+                None => current.description,
+            },
+            event_types: match patch.event_types {
+                Some(types) => self.check_event_types(types).await?,
+                None => current.event_types,
+            },
+            rate_limit_per_s: match patch.rate_limit_per_s {
+                Some(limit) => check_rate_limit(limit)?,
+                None => current.rate_limit_per_s,
+            },
+            headers: match patch.headers {
+                Some(headers) => check_headers(headers)?,
+                None => current.headers,
+            },
+        };
+        let now = Utc::now();
+        if !self
+            .store
+            .update_endpoint(merchant, id, &settings, now)
+            .await?
+        {
+            return Err(ServiceError::NotFound("endpoint"));
+        }
+        if let Some(enabled) = patch.enabled {
+            if enabled != current.enabled {
+                let reason = (!enabled).then_some("Disabled by the merchant.");
+                self.store
+                    .set_endpoint_enabled(Some(merchant), id, reason, now)
+                    .await?;
+            }
+        }
+        self.get(merchant, id).await
+    }
+
+    /// Deletes an endpoint with its delivery history.
+    pub async fn delete(&self, merchant: &MerchantId, id: &EndpointId) -> Result<(), ServiceError> {
+        if self.store.delete_endpoint(merchant, id).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound("endpoint"))
+        }
+    }
+
+    /// The current signing secret.
+    pub async fn secret(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<String, ServiceError> {
+        let secrets = self
+            .store
+            .endpoint_secrets(merchant, id)
+            .await?
+            .ok_or(ServiceError::NotFound("endpoint"))?;
+        Ok(secrets.current)
+    }
+
+    /// Replaces the signing secret; the old one also signs until the grace period ends.
+    pub async fn rotate_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        grace: Option<Duration>,
+    ) -> Result<(String, DateTime<Utc>), ServiceError> {
+        let grace = grace.unwrap_or(DEFAULT_GRACE);
+        if grace > MAX_GRACE {
+            return Err(ServiceError::invalid(
+                "grace_period_s",
+                "must be at most 604800 (7 days)",
+            ));
+        }
+        let secret = SigningSecret::generate().expose();
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::days(1));
+        if !self
+            .store
+            .rotate_endpoint_secret(merchant, id, &secret, until, now)
+            .await?
+        {
+            return Err(ServiceError::NotFound("endpoint"));
+        }
+        Ok((secret, until))
+    }
+
+    /// Checks an event-type filter against the catalog: each entry is a
+    /// known, unarchived type or a `prefix.*` that matches at least one.
+    async fn check_event_types(&self, types: Vec<String>) -> Result<Vec<String>, ServiceError> {
+        if types.len() > MAX_EVENT_TYPES {
+            return Err(ServiceError::invalid(
+                "event_types",
+                format!("at most {MAX_EVENT_TYPES} entries"),
+            ));
+        }
+        if types.is_empty() {
+            return Ok(types);
+        }
+        let catalog: Vec<String> = self
+            .store
+            .list_event_types()
+            .await?
+            .into_iter()
+            .filter(|t| !t.archived)
+            .map(|t| t.name)
+            .collect();
+        let mut checked: Vec<String> = Vec::with_capacity(types.len());
+        for pattern in types {
+            let pattern = pattern.trim().to_owned();
+            if !is_valid_pattern(&pattern) {
+                return Err(ServiceError::invalid(
+                    "event_types",
+                    format!("`{pattern}` is neither an event type nor a `category.*` wildcard"),
+                ));
+            }
+            if !catalog.iter().any(|name| pattern_matches(&pattern, name)) {
+                return Err(ServiceError::invalid(
+                    "event_types",
+                    format!("`{pattern}` matches no event type in the catalog"),
+                ));
+            }
+            if !checked.contains(&pattern) {
+                checked.push(pattern);
+            }
+        }
+        Ok(checked)
+    }
+}
+
+fn check_description(description: String) -> Result<String, ServiceError> {
+    let description = description.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(ServiceError::invalid(
+            "description",
+            format!("at most {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    Ok(description)
+}
+
+fn check_rate_limit(limit: Option<u32>) -> Result<Option<u32>, ServiceError> {
+    match limit {
+        Some(0) => Err(ServiceError::invalid(
+            "rate_limit_per_s",
+            "must be at least 1 (or null for no limit)",
+        )),
+        Some(n) if n > MAX_RATE_LIMIT => Err(ServiceError::invalid(
+            "rate_limit_per_s",
+            format!("must be at most {MAX_RATE_LIMIT}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Custom headers: valid names, no CR/LF in values, nothing Herald sets
+/// itself, nothing hop-by-hop.
+fn check_headers(
+    headers: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ServiceError> {
+    if headers.len() > MAX_HEADERS {
+        return Err(ServiceError::invalid(
+            "headers",
+            format!("at most {MAX_HEADERS} headers"),
+        ));
+    }
+    let mut checked = BTreeMap::new();
+    for (name, value) in headers {
+        let lower = name.trim().to_ascii_lowercase();
+        let token = !lower.is_empty()
+            && lower.len() <= 100
+            && lower
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return Err(ServiceError::invalid(
+                "headers",
+                format!("`{name}` is not a valid header name"),
+            ));
+        }
+        if RESERVED_HEADERS.contains(&lower.as_str())
+            || HOP_BY_HOP.contains(&lower.as_str())
+            || lower.starts_with("webhook-")
+        {
+            return Err(ServiceError::invalid(
+                "headers",
+                format!("`{name}` is set by Herald or the connection and cannot be overridden"),
+            ));
+        }
+        if value.contains('\r') || value.contains('\n') || value.contains('\0') {
+            return Err(ServiceError::invalid(
+                "headers",
+                format!("the value of `{name}` contains a line break"),
+            ));
+        }
+        if value.len() > MAX_HEADER_VALUE {
+            return Err(ServiceError::invalid(
+                "headers",
+                format!("the value of `{name}` is longer than {MAX_HEADER_VALUE} bytes"),
+            ));
+        }
+        if checked.insert(lower.clone(), value).is_some() {
+            return Err(ServiceError::invalid(
+                "headers",
+                format!("`{name}` is given twice"),
+            ));
+        }
+    }
+    Ok(checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(check_headers(headers(&[
+            ("X-Merchant", "abc"),
+            ("Authorization", "Basic eA==")
+        ]))
+        .is_ok());
+        for bad in [
+            headers(&[("Connection", "close")]),
+            headers(&[("Transfer-Encoding", "chunked")]),
+            headers(&[("webhook-signature", "v1,forged")]),
+            headers(&[("Content-Type", "text/plain")]),
+            headers(&[("X-Evil", "a\r\nInjected: yes")]),
+            headers(&[("Bad Name", "x")]),
+            headers(&[("X-Dup", "1"), ("x-dup", "2")]),
+        ] {
+            assert!(check_headers(bad.clone()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rate_limit_rules() {
+        assert_eq!(check_rate_limit(None).unwrap(), None);
+        assert_eq!(check_rate_limit(Some(5)).unwrap(), Some(5));
+        assert!(check_rate_limit(Some(0)).is_err());
+        assert!(check_rate_limit(Some(MAX_RATE_LIMIT + 1)).is_err());
+    }
+}

@@ -1,0 +1,176 @@
+//! Ingest: validate an event from the platform, store it with its
+//! deliveries, wake the engine. Requests are written in group commits: a
+//! writer task takes whatever arrived while the previous batch committed and
+//! writes it in one transaction, so each accepted event is durable before its
+//! 202 without paying one fsync each.
+
+use super::destination::UrlRules;
+use super::ServiceError;
+use crate::engine::Wakeup;
+use crate::store::{Ingested, NewEvent, Store};
+use chrono::Utc;
+use herald_app::model::event_filter::filter_matches;
+use herald_app::model::id::{EventId, MerchantId};
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest `data` accepted, serialized.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+const MAX_KEY_LEN: usize = 255;
+const MAX_BATCH: usize = 256;
+
+/// An event as the platform sends it.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    pub merchant_id: String,
+    pub event_type: String,
+    pub data: serde_json::Value,
+    pub idempotency_key: Option<String>,
+    pub callback_url: Option<String>,
+    pub ordering_key: Option<String>,
+    pub live_mode: bool,
+    /// Deliver only to this endpoint (test events from the dashboard or API).
+    pub only_endpoint: Option<herald_app::model::id::EndpointId>,
+}
+
+type Reply = oneshot::Sender<Result<Ingested, ServiceError>>;
+
+/// The ingest service; cheap to clone.
+#[derive(Clone)]
+pub struct Ingestor {
+    store: Store,
+    rules: UrlRules,
+    queue: mpsc::Sender<(NewEvent, Reply)>,
+}
+
+impl Ingestor {
+    /// Starts the group-commit writer.
+    pub fn start(store: Store, rules: UrlRules, wake: Wakeup) -> Ingestor {
+        let (queue, pending) = mpsc::channel(4096);
+        tokio::spawn(write_batches(store.clone(), pending, wake));
+        Ingestor {
+            store,
+            rules,
+            queue,
+        }
+    }
+
+    /// Validates and stores one event; `Created` or `Duplicate` (same idempotency key).
+    pub async fn ingest(&self, request: IngestRequest) -> Result<Ingested, ServiceError> {
+        let event = self.validate(request).await?;
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((event, reply))
+            .await
+            .map_err(|_| ServiceError::Internal("ingest writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("ingest writer dropped a request".into()))?
+    }
+
+    async fn validate(&self, request: IngestRequest) -> Result<NewEvent, ServiceError> {
+        let merchant_id = MerchantId::parse(request.merchant_id.trim())
+            .map_err(|_| ServiceError::NotFound("merchant"))?;
+        if !request.data.is_object() {
+            return Err(ServiceError::invalid("data", "must be a JSON object"));
+        }
+        let payload = request.data.to_string();
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(ServiceError::TooLarge(format!(
+                "data is {} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+                payload.len()
+            )));
+        }
+        for (field, value) in [
+            ("idempotency_key", &request.idempotency_key),
+            ("ordering_key", &request.ordering_key),
+        ] {
+            if let Some(value) = value {
+                if value.is_empty() || value.len() > MAX_KEY_LEN {
+                    return Err(ServiceError::invalid(
+                        field,
+                        format!("must be 1 to {MAX_KEY_LEN} characters"),
+                    ));
+                }
+            }
+        }
+        let callback_url = match &request.callback_url {
+            Some(url) => Some(self.rules.check("callback_url", url)?),
+            None => None,
+        };
+        if self.store.merchant_by_id(&merchant_id).await?.is_none() {
+            return Err(ServiceError::NotFound("merchant"));
+        }
+        match self.store.event_type_archived(&request.event_type).await? {
+            None => {
+                return Err(ServiceError::invalid(
+                    "type",
+                    format!("unknown event type `{}`", request.event_type),
+                ))
+            }
+            Some(true) => {
+                return Err(ServiceError::invalid(
+                    "type",
+                    format!("event type `{}` is archived", request.event_type),
+                ))
+            }
+            Some(false) => {}
+        }
+        if callback_url.is_some() {
+            self.store.ensure_callback_secret(&merchant_id).await?;
+        }
+        Ok(NewEvent {
+            id: EventId::generate(),
+            merchant_id,
+            event_type: request.event_type,
+            payload,
+            idempotency_key: request.idempotency_key,
+            callback_url,
+            ordering_key: request.ordering_key,
+            live_mode: request.live_mode,
+            created_at: Utc::now(),
+            only_endpoint: request.only_endpoint,
+        })
+    }
+}
+
+async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Reply)>, wake: Wakeup) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = pending.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match pending.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let events: Vec<NewEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
+        match store.ingest(&events, filter_matches).await {
+            Ok(results) => {
+                if results
+                    .iter()
+                    .any(|r| matches!(r, Ingested::Created { deliveries, .. } if *deliveries > 0))
+                {
+                    wake.wake();
+                }
+                for ((_, reply), result) in batch.drain(..).zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was stored: each caller gets the error
+                // (503 when the database is gone), never a 202.
+                tracing::error!(error = %e, events = batch.len(), "ingest batch failed");
+                let message = e.to_string();
+                let unavailable = matches!(e, crate::store::StoreError::Database(_));
+                for (_, reply) in batch.drain(..) {
+                    let error = if unavailable {
+                        ServiceError::Unavailable(message.clone())
+                    } else {
+                        ServiceError::Internal(message.clone())
+                    };
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+}
