@@ -127,13 +127,27 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The configuration tests run with: loopback 127.0.0.1 allowed, plain
+/// http accepted, a fast retry schedule and a short timeout.
+pub fn test_config() -> ServeConfig {
+    ServeConfig {
+        platform_token: Some(herald::config::SecretString::new(PLATFORM_TOKEN.into())),
+        allowed_private_cidrs: herald::config::CidrList(vec!["127.0.0.1/32".parse().expect("cidr")]),
+        allow_http: true,
+        retry_schedule: "0s,200ms,200ms,200ms".parse().expect("schedule"),
+        request_timeout: std::time::Duration::from_secs(2),
+        ..ServeConfig::default()
+    }
+}
+
 impl TestApp {
-    /// Migrates `store` and serves Herald over it.
+    /// Migrates `store` and serves Herald over it with `test_config()`.
     pub async fn spawn(store: Store) -> TestApp {
-        let config = ServeConfig {
-            platform_token: Some(herald::config::SecretString::new(PLATFORM_TOKEN.into())),
-            ..ServeConfig::default()
-        };
+        Self::spawn_with(store, test_config()).await
+    }
+
+    /// Migrates `store` and serves Herald over it.
+    pub async fn spawn_with(store: Store, config: ServeConfig) -> TestApp {
         let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
             .expect("Leptos.toml")
             .leptos_options;
@@ -164,6 +178,73 @@ impl TestApp {
     /// An absolute URL on this app.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new merchant with an API key: (id, key).
+    pub async fn merchant(&self, name: &str) -> (herald_app::model::id::MerchantId, String) {
+        let email = format!("{}-{:08x}@example.test", name.to_lowercase().replace(' ', "-"), rand::thread_rng().gen::<u32>());
+        let (merchant, key) = herald::service::Accounts::new(self.store.clone())
+            .create_merchant(name, &email, None, herald_app::model::merchant::Role::Merchant)
+            .await
+            .expect("create merchant");
+        (merchant.id, key.key)
+    }
+
+    /// A JSON request to the API with a bearer token; returns (status, body).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = client().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("API request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("API body");
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    /// Creates an endpoint for the merchant with this key; returns (id, secret).
+    pub async fn endpoint(&self, key: &str, body: serde_json::Value) -> (String, String) {
+        let (status, created) = self.api(reqwest::Method::POST, "/api/v1/endpoints", key, Some(body)).await;
+        assert_eq!(status, 201, "create endpoint: {created}");
+        (created["id"].as_str().expect("id").to_owned(), created["secret"].as_str().expect("secret").to_owned())
+    }
+
+    /// Ingests an event as the platform; returns (status, body).
+    pub async fn ingest(&self, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.api(reqwest::Method::POST, "/api/v1/events", PLATFORM_TOKEN, Some(body)).await
+    }
+
+    /// Polls a delivery until `done` says so, or panics after `timeout`.
+    pub async fn wait_for_delivery(
+        &self,
+        key: &str,
+        id: &str,
+        timeout: std::time::Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let (status, delivery) = self.api(reqwest::Method::GET, &format!("/api/v1/deliveries/{id}"), key, None).await;
+            assert_eq!(status, 200, "{delivery}");
+            if done(&delivery) {
+                return delivery;
+            }
+            assert!(std::time::Instant::now() < deadline, "delivery never reached the expected state: {delivery:#}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The deliveries of an event, as the merchant sees them.
+    pub async fn deliveries_of(&self, key: &str, event_id: &str) -> Vec<serde_json::Value> {
+        let (status, page) = self.api(reqwest::Method::GET, &format!("/api/v1/deliveries?event_id={event_id}"), key, None).await;
+        assert_eq!(status, 200, "{page}");
+        page["data"].as_array().cloned().unwrap_or_default()
     }
 
     /// A browser-like client for this app with its own cookie jar.

@@ -5,8 +5,10 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 
 mod helpers;
+mod receiver;
 
 mod accounts;
 mod cli;
+mod delivery;
 mod http_basics;
 mod store_suite;
