@@ -110,7 +110,7 @@ impl Engine {
 
     /// The lease: long enough for the slowest attempt plus writing its record.
     fn lease(&self) -> Duration {
-        self.inner.config.request_timeout * 2 + Duration::from_secs(30)
+        self.inner.config.request_timeout * 2 + Duration::from_secs(10)
     }
 
     /// Claims what is due now and starts sending it; returns how many

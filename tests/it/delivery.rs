@@ -64,7 +64,10 @@ async fn delivers_a_signed_event_an_independent_verifier_accepts(store: Store) {
 
     let got = receiver.wait_for(1, WAIT).await;
     let request = &got[0];
-    Webhook::new(&secret).unwrap().verify(&request.body, &request.headers).expect("signature verifies");
+    Webhook::new(&secret)
+        .unwrap()
+        .verify(&request.body, &request.headers)
+        .expect("signature verifies");
     assert_eq!(request.header("content-type"), "application/json");
     assert!(request.header("user-agent").starts_with("Herald-Webhooks/"));
     assert_eq!(request.header("webhook-id"), event_id);
@@ -80,7 +83,9 @@ async fn delivers_a_signed_event_an_independent_verifier_accepts(store: Store) {
 
     let delivery = delivery_id(&app, &key, &event_id).await;
     assert_eq!(request.header("herald-delivery-id"), delivery);
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded").await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
     assert_eq!(detail["endpoint_id"], endpoint);
     assert_eq!(detail["attempts"].as_array().unwrap().len(), 1);
     let attempt = &detail["attempts"][0];
@@ -99,19 +104,31 @@ async fn retries_on_500_until_success_and_records_every_attempt(store: Store) {
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
 
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded").await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
     let attempts = detail["attempts"].as_array().unwrap();
-    let codes: Vec<_> = attempts.iter().map(|a| a["status_code"].as_u64().unwrap()).collect();
+    let codes: Vec<_> = attempts
+        .iter()
+        .map(|a| a["status_code"].as_u64().unwrap())
+        .collect();
     assert_eq!(codes, [500, 502, 200]);
     assert_eq!(attempts[0]["error_kind"], "status");
     assert_eq!(attempts[0]["response_body"], "boom");
-    let numbers: Vec<_> = receiver.received().iter().map(|r| r.header("herald-attempt").to_owned()).collect();
+    let numbers: Vec<_> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("herald-attempt").to_owned())
+        .collect();
     assert_eq!(numbers, ["1", "2", "3"]);
     // The schedule's 200ms steps (±10% jitter) separate the tries.
     let got = receiver.received();
     for pair in got.windows(2) {
         let gap = pair[1].at - pair[0].at;
-        assert!(gap >= Duration::from_millis(170), "retried after only {gap:?}");
+        assert!(
+            gap >= Duration::from_millis(170),
+            "retried after only {gap:?}"
+        );
     }
     assert_eq!(receiver.received().len(), 3, "success stops the retries");
     app.stop().await;
@@ -124,7 +141,9 @@ async fn gives_up_when_the_schedule_runs_out(store: Store) {
     app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed").await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed")
+        .await;
     // The test schedule has 4 steps: 4 attempts in all.
     assert_eq!(detail["attempts"].as_array().unwrap().len(), 4);
     assert!(detail["failed_at"].is_string());
@@ -135,12 +154,19 @@ async fn gives_up_when_the_schedule_runs_out(store: Store) {
 async fn connection_refused_is_retried(store: Store) {
     let (app, merchant, key) = setup(store).await;
     // A port nothing listens on: bind, note it, close.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    app.endpoint(&key, json!({"url": format!("http://{closed}/hook")})).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    app.endpoint(&key, json!({"url": format!("http://{closed}/hook")}))
+        .await;
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
     let detail = app
-        .wait_for_delivery(&key, &delivery, WAIT, |d| d["attempts"].as_array().is_some_and(|a| a.len() >= 2))
+        .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            d["attempts"].as_array().is_some_and(|a| a.len() >= 2)
+        })
         .await;
     assert_eq!(detail["attempts"][0]["error_kind"], "connect");
     assert!(detail["attempts"][0]["status_code"].is_null());
@@ -157,12 +183,22 @@ async fn a_timeout_waits_at_least_a_minute(store: Store) {
     app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (_, accepted) = app.ingest(payin(&merchant.to_string())).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["attempts"].as_array().is_some_and(|a| !a.is_empty())).await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
     assert_eq!(detail["attempts"][0]["error_kind"], "timeout");
     assert_eq!(detail["status"], "pending");
-    let last = chrono::DateTime::parse_from_rfc3339(detail["last_attempt_at"].as_str().unwrap()).unwrap();
-    let next = chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
-    assert!(next - last >= chrono::Duration::seconds(60), "a timeout retried after {}", next - last);
+    let last =
+        chrono::DateTime::parse_from_rfc3339(detail["last_attempt_at"].as_str().unwrap()).unwrap();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
+    assert!(
+        next - last >= chrono::Duration::seconds(60),
+        "a timeout retried after {}",
+        next - last
+    );
     app.stop().await;
 }
 
@@ -189,10 +225,19 @@ async fn fan_out_follows_filters_and_skips_disabled_endpoints(store: Store) {
     let everything = TestReceiver::start().await;
     let payouts = TestReceiver::start().await;
     let disabled = TestReceiver::start().await;
-    app.endpoint(&key, json!({"url": payins.url(), "event_types": ["payin.*"]})).await;
+    app.endpoint(
+        &key,
+        json!({"url": payins.url(), "event_types": ["payin.*"]}),
+    )
+    .await;
     app.endpoint(&key, json!({"url": everything.url()})).await;
-    app.endpoint(&key, json!({"url": payouts.url(), "event_types": ["payout.failed"]})).await;
-    app.endpoint(&key, json!({"url": disabled.url(), "enabled": false})).await;
+    app.endpoint(
+        &key,
+        json!({"url": payouts.url(), "event_types": ["payout.failed"]}),
+    )
+    .await;
+    app.endpoint(&key, json!({"url": disabled.url(), "enabled": false}))
+        .await;
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     assert_eq!(accepted["deliveries"], 2);
     payins.wait_for(1, WAIT).await;
@@ -222,10 +267,21 @@ async fn a_key_holds_later_events_back_but_not_other_keys(store: Store) {
     let (_, held) = app.ingest(event("pay_1", 2)).await;
     let (_, other) = app.ingest(event("pay_2", 3)).await;
     let got = receiver.wait_for(2, WAIT).await;
-    assert_eq!(got[1].header("webhook-id"), other["id"].as_str().unwrap(), "another key is not held up");
+    assert_eq!(
+        got[1].header("webhook-id"),
+        other["id"].as_str().unwrap(),
+        "another key is not held up"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let ids: Vec<String> = receiver.received().iter().map(|r| r.header("webhook-id").to_owned()).collect();
-    assert!(!ids.contains(&held["id"].as_str().unwrap().to_owned()), "same key waits for the earlier event");
+    let ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    assert!(
+        !ids.contains(&held["id"].as_str().unwrap().to_owned()),
+        "same key waits for the earlier event"
+    );
     assert_eq!(ids[0], first["id"].as_str().unwrap());
     app.stop().await;
 }
@@ -253,7 +309,10 @@ async fn same_key_events_arrive_in_ingest_order(store: Store) {
             deduplicated.push(id);
         }
     }
-    assert_eq!(deduplicated, ids, "every try of an event comes before any try of the next one");
+    assert_eq!(
+        deduplicated, ids,
+        "every try of an event comes before any try of the next one"
+    );
     app.stop().await;
 }
 
@@ -267,10 +326,20 @@ async fn retry_after_is_honoured_within_bounds(store: Store) {
     app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (_, accepted) = app.ingest(payin(&merchant.to_string())).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["attempts"].as_array().is_some_and(|a| !a.is_empty())).await;
-    let last = chrono::DateTime::parse_from_rfc3339(detail["last_attempt_at"].as_str().unwrap()).unwrap();
-    let next = chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
-    assert_eq!((next - last).num_seconds(), 3, "Retry-After: 3 within [2s, 4s]");
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    let last =
+        chrono::DateTime::parse_from_rfc3339(detail["last_attempt_at"].as_str().unwrap()).unwrap();
+    let next =
+        chrono::DateTime::parse_from_rfc3339(detail["next_attempt_at"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (next - last).num_seconds(),
+        3,
+        "Retry-After: 3 within [2s, 4s]"
+    );
     let got = receiver.wait_for(2, WAIT).await;
     assert!(got[1].at - got[0].at >= Duration::from_millis(2900));
     app.stop().await;
@@ -283,10 +352,21 @@ async fn gone_disables_the_endpoint(store: Store) {
     let (endpoint, _) = app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed").await;
-    let (_, ep) = app.api(reqwest::Method::GET, &format!("/api/v1/endpoints/{endpoint}"), &key, None).await;
+    app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed")
+        .await;
+    let (_, ep) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/endpoints/{endpoint}"),
+            &key,
+            None,
+        )
+        .await;
     assert_eq!(ep["enabled"], false);
-    assert!(ep["disabled_reason"].as_str().unwrap().contains("410"), "{ep}");
+    assert!(
+        ep["disabled_reason"].as_str().unwrap().contains("410"),
+        "{ep}"
+    );
     assert_eq!(receiver.received().len(), 1, "no retries after 410");
     app.stop().await;
 }
@@ -299,8 +379,16 @@ async fn a_slow_endpoint_does_not_delay_a_healthy_one(store: Store) {
     let slow = TestReceiver::start().await;
     slow.always(Reply::status(200).after(Duration::from_secs(5)));
     let healthy = TestReceiver::start().await;
-    app.endpoint(&key, json!({"url": slow.url(), "event_types": ["payout.*"]})).await;
-    app.endpoint(&key, json!({"url": healthy.url(), "event_types": ["payin.*"]})).await;
+    app.endpoint(
+        &key,
+        json!({"url": slow.url(), "event_types": ["payout.*"]}),
+    )
+    .await;
+    app.endpoint(
+        &key,
+        json!({"url": healthy.url(), "event_types": ["payin.*"]}),
+    )
+    .await;
     for _ in 0..10 {
         let mut e = payin(&merchant.to_string());
         e["type"] = json!("payout.failed");
@@ -311,8 +399,16 @@ async fn a_slow_endpoint_does_not_delay_a_healthy_one(store: Store) {
         app.ingest(payin(&merchant.to_string())).await;
     }
     healthy.wait_for(10, WAIT).await;
-    assert!(started.elapsed() < Duration::from_secs(2), "healthy deliveries took {:?}", started.elapsed());
-    assert!(slow.received().len() <= 4, "at most 4 in flight per endpoint, got {}", slow.received().len());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "healthy deliveries took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        slow.received().len() <= 4,
+        "at most 4 in flight per endpoint, got {}",
+        slow.received().len()
+    );
     app.stop().await;
 }
 
@@ -321,28 +417,68 @@ async fn both_secrets_sign_during_rotation(store: Store) {
     let receiver = TestReceiver::start().await;
     let (endpoint, old_secret) = app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (status, rotated) = app
-        .api(reqwest::Method::POST, &format!("/api/v1/endpoints/{endpoint}/secret/rotate"), &key, Some(json!({"grace_period_s": 3600})))
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/endpoints/{endpoint}/secret/rotate"),
+            &key,
+            Some(json!({"grace_period_s": 3600})),
+        )
         .await;
     assert_eq!(status, 200, "{rotated}");
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, old_secret);
-    let (_, shown) = app.api(reqwest::Method::GET, &format!("/api/v1/endpoints/{endpoint}/secret"), &key, None).await;
+    let (_, shown) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/endpoints/{endpoint}/secret"),
+            &key,
+            None,
+        )
+        .await;
     assert_eq!(shown["secret"], new_secret.as_str());
 
     app.ingest(payin(&merchant)).await;
     let got = receiver.wait_for(1, WAIT).await;
     assert_eq!(got[0].header("webhook-signature").split(' ').count(), 2);
-    Webhook::new(&new_secret).unwrap().verify(&got[0].body, &got[0].headers).expect("new secret verifies");
-    Webhook::new(&old_secret).unwrap().verify(&got[0].body, &got[0].headers).expect("old secret verifies");
+    Webhook::new(&new_secret)
+        .unwrap()
+        .verify(&got[0].body, &got[0].headers)
+        .expect("new secret verifies");
+    Webhook::new(&old_secret)
+        .unwrap()
+        .verify(&got[0].body, &got[0].headers)
+        .expect("old secret verifies");
 
     // A zero grace period: only the new secret signs.
-    app.api(reqwest::Method::POST, &format!("/api/v1/endpoints/{endpoint}/secret/rotate"), &key, Some(json!({"grace_period_s": 0}))).await;
-    let (_, newest) = app.api(reqwest::Method::GET, &format!("/api/v1/endpoints/{endpoint}/secret"), &key, None).await;
+    app.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/endpoints/{endpoint}/secret/rotate"),
+        &key,
+        Some(json!({"grace_period_s": 0})),
+    )
+    .await;
+    let (_, newest) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/endpoints/{endpoint}/secret"),
+            &key,
+            None,
+        )
+        .await;
     app.ingest(payin(&merchant)).await;
     let got = receiver.wait_for(2, WAIT).await;
     assert_eq!(got[1].header("webhook-signature").split(' ').count(), 1);
-    Webhook::new(newest["secret"].as_str().unwrap()).unwrap().verify(&got[1].body, &got[1].headers).unwrap();
-    assert!(Webhook::new(&new_secret).unwrap().verify(&got[1].body, &got[1].headers).is_err(), "expired secret no longer signs");
+    Webhook::new(newest["secret"].as_str().unwrap())
+        .unwrap()
+        .verify(&got[1].body, &got[1].headers)
+        .unwrap();
+    assert!(
+        Webhook::new(&new_secret)
+            .unwrap()
+            .verify(&got[1].body, &got[1].headers)
+            .is_err(),
+        "expired secret no longer signs"
+    );
     app.stop().await;
 }
 
@@ -356,7 +492,12 @@ async fn a_name_resolving_to_a_refused_address_is_blocked(store: Store) {
     let receiver = TestReceiver::start().await;
     // Creating it is refused up front…
     let (status, refused) = app
-        .api(reqwest::Method::POST, "/api/v1/endpoints", &key, Some(json!({"url": format!("http://localhost:{}/hook", receiver.addr.port())})))
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/endpoints",
+            &key,
+            Some(json!({"url": format!("http://localhost:{}/hook", receiver.addr.port())})),
+        )
         .await;
     assert_eq!(status, 422, "{refused}");
     // …so simulate a name that resolved elsewhere at creation (DNS rebinding).
@@ -368,12 +509,29 @@ async fn a_name_resolving_to_a_refused_address_is_blocked(store: Store) {
         headers: Default::default(),
     };
     let id = herald_app::model::id::EndpointId::generate();
-    store.insert_endpoint(&id, &merchant, &settings, true, &herald::engine::signing::SigningSecret::generate().expose(), chrono::Utc::now()).await.unwrap();
+    store
+        .insert_endpoint(
+            &id,
+            &merchant,
+            &settings,
+            true,
+            &herald::engine::signing::SigningSecret::generate().expose(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let (_, accepted) = app.ingest(payin(&merchant.to_string())).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["attempts"].as_array().is_some_and(|a| !a.is_empty())).await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
     assert_eq!(detail["attempts"][0]["error_kind"], "blocked", "{detail:#}");
-    assert!(detail["attempts"][0]["error_message"].as_str().unwrap().contains("loopback"));
+    assert!(detail["attempts"][0]["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("loopback"));
     assert!(receiver.received().is_empty());
     app.stop().await;
 }
@@ -385,12 +543,22 @@ async fn a_manual_retry_makes_a_new_attempt_now(store: Store) {
     app.endpoint(&key, json!({"url": receiver.url()})).await;
     let (_, accepted) = app.ingest(payin(&merchant)).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
-    app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed").await;
+    app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed")
+        .await;
 
     receiver.always(Reply::status(200));
-    let (status, queued) = app.api(reqwest::Method::POST, &format!("/api/v1/deliveries/{delivery}/retry"), &key, None).await;
+    let (status, queued) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/deliveries/{delivery}/retry"),
+            &key,
+            None,
+        )
+        .await;
     assert_eq!(status, 202, "{queued}");
-    let detail = app.wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded").await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
     let attempts = detail["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 5);
     assert_eq!(attempts[4]["manual"], true);
@@ -398,7 +566,14 @@ async fn a_manual_retry_makes_a_new_attempt_now(store: Store) {
 
     // Another merchant cannot retry it.
     let (_, other_key) = app.merchant("Other").await;
-    let (status, _) = app.api(reqwest::Method::POST, &format!("/api/v1/deliveries/{delivery}/retry"), &other_key, None).await;
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/deliveries/{delivery}/retry"),
+            &other_key,
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
     app.stop().await;
 }

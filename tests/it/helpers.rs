@@ -43,6 +43,7 @@ pub fn postgres_url() -> String {
 pub struct TestDb {
     pub store: Store,
     cleanup: Cleanup,
+    url: String,
 }
 
 enum Cleanup {
@@ -59,6 +60,7 @@ impl TestDb {
         TestDb {
             store,
             cleanup: Cleanup::Sqlite(dir),
+            url,
         }
     }
 
@@ -83,10 +85,21 @@ impl TestDb {
         let store = Store::connect_postgres(options)
             .await
             .expect("open PostgreSQL");
+        // The same schema for another process: `options` sets its search_path.
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
         TestDb {
             store,
             cleanup: Cleanup::Postgres { schema },
+            url,
         }
+    }
+}
+
+impl TestDb {
+    /// A database URL for this database (another process can open it).
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 }
 
@@ -132,7 +145,9 @@ pub struct TestApp {
 pub fn test_config() -> ServeConfig {
     ServeConfig {
         platform_token: Some(herald::config::SecretString::new(PLATFORM_TOKEN.into())),
-        allowed_private_cidrs: herald::config::CidrList(vec!["127.0.0.1/32".parse().expect("cidr")]),
+        allowed_private_cidrs: herald::config::CidrList(vec!["127.0.0.1/32"
+            .parse()
+            .expect("cidr")]),
         allow_http: true,
         retry_schedule: "0s,200ms,200ms,200ms".parse().expect("schedule"),
         request_timeout: std::time::Duration::from_secs(2),
@@ -182,9 +197,18 @@ impl TestApp {
 
     /// A new merchant with an API key: (id, key).
     pub async fn merchant(&self, name: &str) -> (herald_app::model::id::MerchantId, String) {
-        let email = format!("{}-{:08x}@example.test", name.to_lowercase().replace(' ', "-"), rand::thread_rng().gen::<u32>());
+        let email = format!(
+            "{}-{:08x}@example.test",
+            name.to_lowercase().replace(' ', "-"),
+            rand::thread_rng().gen::<u32>()
+        );
         let (merchant, key) = herald::service::Accounts::new(self.store.clone())
-            .create_merchant(name, &email, None, herald_app::model::merchant::Role::Merchant)
+            .create_merchant(
+                name,
+                &email,
+                None,
+                herald_app::model::merchant::Role::Merchant,
+            )
             .await
             .expect("create merchant");
         (merchant.id, key.key)
@@ -205,19 +229,33 @@ impl TestApp {
         let response = request.send().await.expect("API request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("API body");
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
     }
 
     /// Creates an endpoint for the merchant with this key; returns (id, secret).
     pub async fn endpoint(&self, key: &str, body: serde_json::Value) -> (String, String) {
-        let (status, created) = self.api(reqwest::Method::POST, "/api/v1/endpoints", key, Some(body)).await;
+        let (status, created) = self
+            .api(reqwest::Method::POST, "/api/v1/endpoints", key, Some(body))
+            .await;
         assert_eq!(status, 201, "create endpoint: {created}");
-        (created["id"].as_str().expect("id").to_owned(), created["secret"].as_str().expect("secret").to_owned())
+        (
+            created["id"].as_str().expect("id").to_owned(),
+            created["secret"].as_str().expect("secret").to_owned(),
+        )
     }
 
     /// Ingests an event as the platform; returns (status, body).
     pub async fn ingest(&self, body: serde_json::Value) -> (u16, serde_json::Value) {
-        self.api(reqwest::Method::POST, "/api/v1/events", PLATFORM_TOKEN, Some(body)).await
+        self.api(
+            reqwest::Method::POST,
+            "/api/v1/events",
+            PLATFORM_TOKEN,
+            Some(body),
+        )
+        .await
     }
 
     /// Polls a delivery until `done` says so, or panics after `timeout`.
@@ -230,19 +268,36 @@ impl TestApp {
     ) -> serde_json::Value {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            let (status, delivery) = self.api(reqwest::Method::GET, &format!("/api/v1/deliveries/{id}"), key, None).await;
+            let (status, delivery) = self
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/deliveries/{id}"),
+                    key,
+                    None,
+                )
+                .await;
             assert_eq!(status, 200, "{delivery}");
             if done(&delivery) {
                 return delivery;
             }
-            assert!(std::time::Instant::now() < deadline, "delivery never reached the expected state: {delivery:#}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "delivery never reached the expected state: {delivery:#}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 
     /// The deliveries of an event, as the merchant sees them.
     pub async fn deliveries_of(&self, key: &str, event_id: &str) -> Vec<serde_json::Value> {
-        let (status, page) = self.api(reqwest::Method::GET, &format!("/api/v1/deliveries?event_id={event_id}"), key, None).await;
+        let (status, page) = self
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/deliveries?event_id={event_id}"),
+                key,
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{page}");
         page["data"].as_array().cloned().unwrap_or_default()
     }

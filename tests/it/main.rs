@@ -11,4 +11,5 @@ mod accounts;
 mod cli;
 mod delivery;
 mod http_basics;
+mod processes;
 mod store_suite;

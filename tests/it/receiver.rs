@@ -23,7 +23,10 @@ pub struct Received {
 impl Received {
     /// A header as text.
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 
     /// The body as JSON.
@@ -44,7 +47,12 @@ pub struct Reply {
 impl Reply {
     /// Answer with `status` at once.
     pub fn status(status: u16) -> Reply {
-        Reply { status, delay: Duration::ZERO, headers: Vec::new(), body: String::new() }
+        Reply {
+            status,
+            delay: Duration::ZERO,
+            headers: Vec::new(),
+            body: String::new(),
+        }
     }
 
     /// Answer after `delay`.
@@ -90,7 +98,9 @@ impl TestReceiver {
     pub async fn start() -> TestReceiver {
         let inner = Arc::new(Inner::default());
         let app = Router::new().fallback(receive).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -134,7 +144,10 @@ impl TestReceiver {
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                panic!("receiver got {} requests, expected {n} within {timeout:?}", got.len());
+                panic!(
+                    "receiver got {} requests, expected {n} within {timeout:?}",
+                    got.len()
+                );
             }
             let _ = tokio::time::timeout(left, notified).await;
         }
@@ -142,21 +155,35 @@ impl TestReceiver {
 }
 
 async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
-    let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let id = headers
+        .get("webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let first_try = inner.seen_ids.lock().expect("lock").insert(id);
     let reply = if *inner.fail_first_try.lock().expect("lock") && first_try {
         Reply::status(500).body("first try fails")
     } else {
         let scripted = inner.script.lock().expect("lock").pop_front();
-        scripted.or_else(|| inner.default.lock().expect("lock").clone()).unwrap_or_else(|| Reply::status(200).body("ok"))
+        scripted
+            .or_else(|| inner.default.lock().expect("lock").clone())
+            .unwrap_or_else(|| Reply::status(200).body("ok"))
     };
     // Recorded on arrival: a slow answer still counts as received in order.
-    inner.received.lock().expect("lock").push(Received { headers, body, at: Instant::now() });
+    inner.received.lock().expect("lock").push(Received {
+        headers,
+        body,
+        at: Instant::now(),
+    });
     inner.arrived.notify_waiters();
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut response = (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), reply.body).into_response();
+    let mut response = (
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK),
+        reply.body,
+    )
+        .into_response();
     for (name, value) in reply.headers {
         if let Ok(value) = value.parse() {
             response.headers_mut().insert(name, value);

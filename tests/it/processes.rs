@@ -1,0 +1,210 @@
+//! The real `herald` binary as separate processes: crash with `kill -9` and
+//! restart, and two processes sharing one PostgreSQL.
+
+use crate::helpers::{client, TestDb, PLATFORM_TOKEN};
+use crate::receiver::{Reply, TestReceiver};
+use serde_json::json;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `herald serve` child process on its own port.
+struct HeraldProcess {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn herald_command(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
+    command
+        .env("HERALD_DATABASE_URL", database_url)
+        .env("HERALD_PLATFORM_TOKEN", PLATFORM_TOKEN)
+        .env("HERALD_ALLOWED_PRIVATE_CIDRS", "127.0.0.1/32")
+        .env("HERALD_ALLOW_HTTP", "true")
+        .env("HERALD_RETRY_SCHEDULE", "0s,200ms,200ms,200ms,200ms,200ms")
+        .env("HERALD_REQUEST_TIMEOUT", "1s")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+impl HeraldProcess {
+    async fn start(database_url: &str) -> HeraldProcess {
+        let port = free_port();
+        let child = herald_command(database_url)
+            .arg("serve")
+            .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start herald");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = client().get(format!("{base}/healthz")).send().await {
+                if response.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "herald did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        HeraldProcess { child, base }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill_9(mut self) {
+        self.child.kill().expect("kill -9");
+        let _ = self.child.wait();
+    }
+
+    async fn ingest(&self, merchant: &str, n: usize) -> String {
+        let response = client()
+            .post(format!("{}/api/v1/events", self.base))
+            .bearer_auth(PLATFORM_TOKEN)
+            .json(&json!({"merchant_id": merchant, "type": "payout.succeeded", "data": {"n": n}}))
+            .send()
+            .await
+            .expect("ingest");
+        assert_eq!(response.status().as_u16(), 202);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for HeraldProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a merchant with the CLI; returns (merchant id, API key).
+fn create_merchant(database_url: &str) -> (String, String) {
+    let output = herald_command(database_url)
+        .args([
+            "admin",
+            "create-merchant",
+            "--name",
+            "Crash Test",
+            "--email",
+            "crash@example.test",
+        ])
+        .output()
+        .expect("create merchant");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().next().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("{name} in {stdout}"))
+    };
+    (field("merchant_id:"), field("api_key:"))
+}
+
+async fn create_endpoint(base: &str, key: &str, url: &str) {
+    let response = client()
+        .post(format!("{base}/api/v1/endpoints"))
+        .bearer_auth(key)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+}
+
+/// Distinct event ids the receiver got, and how often each.
+fn arrivals(receiver: &TestReceiver) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in receiver.received() {
+        *counts.entry(r.header("webhook-id").to_owned()).or_insert(0) += 1;
+    }
+    counts
+}
+
+async fn wait_for_all(receiver: &TestReceiver, ids: &[String], timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = arrivals(receiver);
+        let missing = ids.iter().filter(|id| !got.contains_key(*id)).count();
+        if missing == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} of {} events never arrived",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn crash_and_restart_loses_nothing(database_url: &str) {
+    let (merchant, key) = create_merchant(database_url);
+    let receiver = TestReceiver::start().await;
+    receiver.always(Reply::status(200).after(Duration::from_millis(50)));
+    let first = HeraldProcess::start(database_url).await;
+    create_endpoint(&first.base, &key, &receiver.url()).await;
+    let mut ids = Vec::new();
+    for n in 0..150 {
+        ids.push(first.ingest(&merchant, n).await);
+    }
+    receiver.wait_for(10, Duration::from_secs(10)).await;
+    first.kill_9();
+    let delivered_before = arrivals(&receiver).len();
+    assert!(
+        delivered_before < ids.len(),
+        "the crash should interrupt delivery ({delivered_before} already arrived)"
+    );
+
+    let _second = HeraldProcess::start(database_url).await;
+    wait_for_all(&receiver, &ids, Duration::from_secs(60)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_delivery_then_restart_delivers_everything_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("crash.db").display());
+    crash_and_restart_loses_nothing(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_delivery_then_restart_delivers_everything_postgres() {
+    let db = TestDb::postgres().await;
+    crash_and_restart_loses_nothing(&db.url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_postgres_without_duplicates() {
+    let db = TestDb::postgres().await;
+    let url = db.url();
+    let (merchant, key) = create_merchant(&url);
+    let receiver = TestReceiver::start().await;
+    let a = HeraldProcess::start(&url).await;
+    let b = HeraldProcess::start(&url).await;
+    create_endpoint(&a.base, &key, &receiver.url()).await;
+    let mut ids = Vec::new();
+    for n in 0..200 {
+        let process = if n % 2 == 0 { &a } else { &b };
+        ids.push(process.ingest(&merchant, n).await);
+    }
+    wait_for_all(&receiver, &ids, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = arrivals(&receiver);
+    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    assert_eq!(receiver.received().len(), 200);
+}
