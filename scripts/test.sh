@@ -50,8 +50,8 @@ passed=0
 failed=0
 count_cargo() {
   local p f
-  p=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$1" | awk '{s+=$4} END {print s+0}')
-  f=$(grep -Eo '[0-9]+ failed' "$1" | awk '{s+=$1} END {print s+0}')
+  p=$( (grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$1" || true) | awk '{s+=$4} END {print s+0}')
+  f=$( (grep -Eo '[0-9]+ failed' "$1" || true) | awk '{s+=$1} END {print s+0}')
   passed=$((passed + p)); failed=$((failed + f))
 }
 
@@ -77,8 +77,8 @@ if [ "${SKIP_E2E:-0}" != 1 ]; then
   HERALD_BIN="$CARGO_TARGET_DIR/release/herald" npx playwright test 2>&1 | tee "$LOG_DIR/playwright.log"
   status=${PIPESTATUS[0]}
   set -e
-  p=$(grep -Eo '^ +[0-9]+ passed' "$LOG_DIR/playwright.log" | awk '{s+=$1} END {print s+0}')
-  f=$(grep -Eo '^ +[0-9]+ failed' "$LOG_DIR/playwright.log" | awk '{s+=$1} END {print s+0}')
+  p=$( (grep -Eo '^ +[0-9]+ passed' "$LOG_DIR/playwright.log" || true) | awk '{s+=$1} END {print s+0}')
+  f=$( (grep -Eo '^ +[0-9]+ failed' "$LOG_DIR/playwright.log" || true) | awk '{s+=$1} END {print s+0}')
   passed=$((passed + p)); failed=$((failed + f))
   [ "$status" = 0 ] || { echo "all suites: $passed passed, $failed failed"; exit "$status"; }
 fi

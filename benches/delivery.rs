@@ -1,0 +1,421 @@
+//! Delivery benchmark: starts the real `herald` binary on SQLite and on
+//! PostgreSQL, points one endpoint at a fast receiver on loopback, and
+//! measures ingest throughput, delivery throughput, 202-to-arrival latency
+//! and Herald's peak RSS; then the raw throughput of a plain HTTP client
+//! posting the same bodies to the same receiver, as the ceiling.
+//!
+//! Run: `cargo bench --bench delivery` (after `cargo build --release`).
+//! Knobs: BENCH_EVENTS (20000), BENCH_CONCURRENCY (32), BENCH_STEADY_RATE
+//! (500 events/s), BENCH_STEADY_SECONDS (10), HERALD_BIN, HERALD_TEST_POSTGRES_URL,
+//! BENCH_BACKENDS (sqlite,postgres). Loopback only; bounded in count and time.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Router;
+use serde_json::json;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+const PLATFORM_TOKEN: &str = "hpt_bench_0123456789abcdef0123456789abcdef";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Arrival times by event id, recorded by the receiver.
+#[derive(Clone, Default)]
+struct Arrivals(Arc<Mutex<HashMap<String, Instant>>>);
+
+async fn receive(
+    State(arrivals): State<Arrivals>,
+    headers: HeaderMap,
+    _body: Bytes,
+) -> &'static str {
+    if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+        let now = Instant::now();
+        arrivals
+            .0
+            .lock()
+            .expect("lock")
+            .entry(id.to_owned())
+            .or_insert(now);
+    }
+    "ok"
+}
+
+async fn start_receiver(arrivals: Arrivals) -> std::net::SocketAddr {
+    let app = Router::new().fallback(receive).with_state(arrivals);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+fn herald_bin() -> String {
+    std::env::var("HERALD_BIN").unwrap_or_else(|_| {
+        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+        format!("{target}/release/herald")
+    })
+}
+
+fn herald(database_url: &str) -> Command {
+    let mut command = Command::new(herald_bin());
+    command
+        .env("HERALD_DATABASE_URL", database_url)
+        .env("HERALD_PLATFORM_TOKEN", PLATFORM_TOKEN)
+        .env("HERALD_ALLOWED_PRIVATE_CIDRS", "127.0.0.1/32")
+        .env("HERALD_ALLOW_HTTP", "true")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Peak resident memory of a process, from /proc (kB).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// A ~1 KiB payment payload.
+fn payload(n: usize) -> serde_json::Value {
+    json!({
+        "clientTransactionId": format!("pay_{n:012}"),
+        "status": "success",
+        "statusCode": 1,
+        "utr": "UTR0000000000000000",
+        "amount": "1499.00",
+        "currency": "INR",
+        "customer": {"name": "Jane Roe", "email": "jane.roe@example.test", "phone": "+910000000000"},
+        "notes": "x".repeat(700),
+    })
+}
+
+struct Run {
+    events: usize,
+    ingest_secs: f64,
+    deliver_secs: f64,
+    latencies_ms: Vec<f64>,
+    peak_rss_kb: Option<u64>,
+}
+
+async fn start_herald(database_url: &str) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = herald(database_url)
+        .arg("serve")
+        .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start herald (build it first: cargo build --release)");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("herald did not start");
+}
+
+async fn setup_merchant(database_url: &str, base: &str, receiver: std::net::SocketAddr) -> String {
+    let output = herald(database_url)
+        .args([
+            "admin",
+            "create-merchant",
+            "--name",
+            "Bench",
+            "--email",
+            "bench@example.test",
+        ])
+        .output()
+        .expect("create merchant");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .map(str::to_owned)
+    };
+    let merchant = field("merchant_id:").expect("merchant id");
+    let key = field("api_key:").expect("api key");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/endpoints"))
+        .bearer_auth(&key)
+        .json(&json!({"url": format!("http://{receiver}/hook")}))
+        .send()
+        .await
+        .expect("create endpoint");
+    assert_eq!(response.status().as_u16(), 201);
+    merchant
+}
+
+/// Sends `events` events with `concurrency` in flight, or paced at `rate` per second.
+async fn run_load(
+    base: &str,
+    merchant: &str,
+    events: usize,
+    concurrency: usize,
+    rate: Option<u64>,
+    arrivals: &Arrivals,
+) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
+    let accepted: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(events);
+    for n in 0..events {
+        if let Some(rate) = rate {
+            let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let client = client.clone();
+        let accepted = accepted.clone();
+        let url = format!("{base}/api/v1/events");
+        let body = json!({"merchant_id": merchant, "type": "payin.succeeded", "data": payload(n)});
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(PLATFORM_TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .expect("ingest");
+            let at = Instant::now();
+            assert_eq!(response.status().as_u16(), 202);
+            let body: serde_json::Value = response.json().await.expect("json");
+            accepted
+                .lock()
+                .expect("lock")
+                .insert(body["id"].as_str().expect("id").to_owned(), at);
+            drop(permit);
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let ingest_secs = started.elapsed().as_secs_f64();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = arrivals.0.lock().expect("lock").len() >= events;
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let arrived = arrivals.0.lock().expect("lock").clone();
+    let last = arrived.values().max().copied().unwrap_or(started);
+    let accepted = accepted.lock().expect("lock").clone();
+    let mut latencies_ms: Vec<f64> = accepted
+        .iter()
+        .filter_map(|(id, at)| {
+            arrived
+                .get(id)
+                .map(|got| got.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    latencies_ms.sort_by(|a, b| a.total_cmp(b));
+    Run {
+        events: arrived.len(),
+        ingest_secs,
+        deliver_secs: (last - started).as_secs_f64(),
+        latencies_ms,
+        peak_rss_kb: None,
+    }
+}
+
+/// The ceiling: the same client posting the same bodies straight to the receiver.
+async fn raw_client(receiver: std::net::SocketAddr, events: usize, concurrency: usize) -> f64 {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .expect("client");
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(events);
+    for n in 0..events {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let client = client.clone();
+        let body = json!({"id": format!("raw_{n}"), "data": payload(n)}).to_string();
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("http://{receiver}/raw"))
+                .header("webhook-id", format!("raw_{n}"))
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            drop(permit);
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    events as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench_backend(name: &str, database_url: &str, events: usize, concurrency: usize) {
+    let arrivals = Arrivals::default();
+    let receiver = start_receiver(arrivals.clone()).await;
+    let (mut child, base) = start_herald(database_url).await;
+    let merchant = setup_merchant(database_url, &base, receiver).await;
+    let mut burst = run_load(&base, &merchant, events, concurrency, None, &arrivals).await;
+    burst.peak_rss_kb = peak_rss_kb(child.id());
+
+    let steady_rate: u64 = env_or("BENCH_STEADY_RATE", 500);
+    let steady_events = steady_rate as usize * env_or::<usize>("BENCH_STEADY_SECONDS", 10);
+    let steady_arrivals = Arrivals::default();
+    let steady_receiver = start_receiver(steady_arrivals.clone()).await;
+    let steady_merchant = {
+        let output = herald(database_url)
+            .args([
+                "admin",
+                "create-merchant",
+                "--name",
+                "Steady",
+                "--email",
+                "steady@example.test",
+            ])
+            .output()
+            .expect("merchant");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let key = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("api_key:"))
+            .and_then(|v| v.split_whitespace().next())
+            .expect("key")
+            .to_owned();
+        let id = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("merchant_id:"))
+            .and_then(|v| v.split_whitespace().next())
+            .expect("id")
+            .to_owned();
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/endpoints"))
+            .bearer_auth(&key)
+            .json(&json!({"url": format!("http://{steady_receiver}/hook")}))
+            .send()
+            .await
+            .expect("endpoint");
+        id
+    };
+    let steady = run_load(
+        &base,
+        &steady_merchant,
+        steady_events,
+        concurrency,
+        Some(steady_rate),
+        &steady_arrivals,
+    )
+    .await;
+    let peak = peak_rss_kb(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let raw = raw_client(receiver, events, concurrency).await;
+    let delivered_per_s = burst.events as f64 / burst.deliver_secs;
+    let l = &burst.latencies_ms;
+    let s = &steady.latencies_ms;
+    println!("## {name}");
+    println!(
+        "- events: {} of {} delivered, {} senders",
+        burst.events, events, concurrency
+    );
+    println!(
+        "- ingest: {:.0} events/s accepted (202)",
+        events as f64 / burst.ingest_secs
+    );
+    println!(
+        "- delivery: {:.0} deliveries/s arriving at the receiver",
+        delivered_per_s
+    );
+    println!(
+        "- 202-to-arrival under full load, ms: p50 {:.1} / p95 {:.1} / p99 {:.1}",
+        percentile(l, 50.0),
+        percentile(l, 95.0),
+        percentile(l, 99.0)
+    );
+    println!("- 202-to-arrival at a steady {steady_rate} events/s, ms: p50 {:.1} / p95 {:.1} / p99 {:.1} ({} events)", percentile(s, 50.0), percentile(s, 95.0), percentile(s, 99.0), steady.events);
+    println!(
+        "- Herald peak RSS: {:.1} MB (after the burst {:.1} MB)",
+        peak.unwrap_or(0) as f64 / 1024.0,
+        burst.peak_rss_kb.unwrap_or(0) as f64 / 1024.0
+    );
+    println!(
+        "- raw client to the same receiver: {:.0} posts/s; Herald delivers at {:.1}% of it",
+        raw,
+        100.0 * delivered_per_s / raw
+    );
+    println!();
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let events: usize = env_or("BENCH_EVENTS", 20_000);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    for backend in backends.split(',') {
+        match backend.trim() {
+            "sqlite" => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+                bench_backend("SQLite", &url, events, concurrency).await;
+            }
+            "postgres" => {
+                let admin_url = std::env::var("HERALD_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+                let db = format!("herald_bench_{}", std::process::id());
+                let admin = sqlx::PgPool::connect(&admin_url).await.expect("PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {db}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create database");
+                let url = match admin_url.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{db}"),
+                    None => panic!("HERALD_TEST_POSTGRES_URL needs a database path"),
+                };
+                bench_backend("PostgreSQL", &url, events, concurrency).await;
+                let _ = sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await;
+            }
+            other => eprintln!("unknown backend {other}"),
+        }
+    }
+}
