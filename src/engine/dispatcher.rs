@@ -3,7 +3,7 @@
 
 use super::attempt::{attempt, AttemptContext};
 use super::http::Sender;
-use super::limits::{EndpointSlots, RateLimits};
+use super::limits::{EndpointSlots, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
 use super::ssrf::AddressPolicy;
@@ -63,7 +63,10 @@ struct Inner {
     /// Retries may use only part of the capacity, so first attempts of new
     /// events always find room.
     retries: Arc<Semaphore>,
+    /// Deliveries held per endpoint: twice what may be sent at once, so the
+    /// next ones are ready when a request finishes.
     slots: EndpointSlots,
+    sending: SendLimits,
     rates: RateLimits,
     recorder: mpsc::Sender<Recordable>,
     tasks: TaskTracker,
@@ -73,6 +76,8 @@ struct Inner {
 const CLAIM_BATCH: usize = 128;
 /// Even with no known work, look again this often (other processes' lapsed leases).
 const IDLE_RECHECK: Duration = Duration::from_secs(15);
+/// When due work is blocked (full endpoints, ordering), look again this often.
+const BLOCKED_RECHECK: Duration = Duration::from_secs(1);
 
 impl Engine {
     /// Builds the engine and starts its recorder; `run` starts dispatching.
@@ -88,7 +93,8 @@ impl Engine {
         let max = config.max_in_flight.max(2);
         Ok(Engine {
             inner: Arc::new(Inner {
-                slots: EndpointSlots::new(config.per_endpoint),
+                slots: EndpointSlots::new(config.per_endpoint * 2, CLAIM_BATCH.min(max / 2)),
+                sending: SendLimits::new(config.per_endpoint),
                 in_flight: Arc::new(Semaphore::new(max)),
                 retries: Arc::new(Semaphore::new(max / 2)),
                 rates: RateLimits::default(),
@@ -164,7 +170,7 @@ impl Engine {
             }
             let Ok(permit) = inner.in_flight.clone().try_acquire_owned() else {
                 if let Some(endpoint) = &endpoint {
-                    inner.slots.give_back(endpoint);
+                    inner.slots.give_back(endpoint, None);
                 }
                 excess.push(delivery.id);
                 continue;
@@ -175,9 +181,9 @@ impl Engine {
             };
             let engine = self.clone();
             inner.tasks.spawn(async move {
-                engine.deliver(delivery).await;
+                let took = engine.deliver(delivery).await;
                 if let Some(endpoint) = endpoint {
-                    engine.inner.slots.give_back(&endpoint);
+                    engine.inner.slots.give_back(&endpoint, Some(took));
                 }
                 drop(permit);
                 drop(retry_permit);
@@ -196,17 +202,24 @@ impl Engine {
         Ok(started)
     }
 
-    async fn deliver(&self, delivery: ClaimedDelivery) {
+    /// Sends one attempt and hands its record to the recorder; returns how
+    /// long the attempt took.
+    async fn deliver(&self, delivery: ClaimedDelivery) -> Duration {
         let inner = &self.inner;
+        // Held until the attempt is sent and answered.
+        let mut _sending = None;
         if let Destination::Endpoint {
             id,
-            rate_limit_per_s: Some(rate),
+            rate_limit_per_s,
             ..
         } = &delivery.destination
         {
-            let wait = inner.rates.reserve(id, *rate, Instant::now());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+            _sending = inner.sending.acquire(id).await;
+            if let Some(rate) = rate_limit_per_s {
+                let wait = inner.rates.reserve(id, *rate, Instant::now());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
         let jitter = rand::thread_rng().gen::<f64>();
@@ -218,6 +231,7 @@ impl Engine {
             jitter,
         };
         let record = attempt(&delivery, &ctx).await;
+        let took = Duration::from_millis(record.duration_ms);
         if inner
             .recorder
             .send(Recordable::Attempt(Box::new(record)))
@@ -226,6 +240,7 @@ impl Engine {
         {
             tracing::error!(delivery = %delivery.id, "recorder stopped; the lease will expire and the delivery retry");
         }
+        took
     }
 
     /// Waits until every attempt started so far is written (tests, shutdown).
@@ -285,11 +300,10 @@ impl Engine {
             ));
         }
         loop {
-            let mut started_any = false;
             loop {
                 match self.run_once().await {
                     Ok(0) => break,
-                    Ok(_) => started_any = true,
+                    Ok(_) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "claiming deliveries failed");
                         break;
@@ -299,7 +313,7 @@ impl Engine {
                     break;
                 }
             }
-            let wait = self.time_to_next_due(started_any).await;
+            let wait = self.time_to_next_due().await;
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = inner.wake.woken() => {},
@@ -327,7 +341,7 @@ impl Engine {
     }
 
     /// How long to sleep when nothing more can be claimed right now.
-    async fn time_to_next_due(&self, started_any: bool) -> Duration {
+    async fn time_to_next_due(&self) -> Duration {
         let next = match self.inner.store.next_due_at().await {
             Ok(next) => next,
             Err(e) => {
@@ -338,15 +352,14 @@ impl Engine {
         let Some(next) = next else {
             return IDLE_RECHECK;
         };
-        let until = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        // Due work that could not be claimed (endpoints or capacity full):
-        // a finishing attempt wakes us; the floor keeps this from spinning.
-        let floor = if started_any {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(100)
-        };
-        until.clamp(floor, IDLE_RECHECK)
+        match (next - Utc::now()).to_std() {
+            Ok(until) if !until.is_zero() => until.min(IDLE_RECHECK),
+            // Due now, yet nothing could be claimed: its endpoint or our
+            // capacity is full, or an earlier event with its ordering key is
+            // still pending. A finishing attempt wakes us; the timer only
+            // covers work that another process holds back.
+            _ => BLOCKED_RECHECK,
+        }
     }
 }
 

@@ -6,47 +6,70 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Tracks in-flight deliveries per endpoint against a fixed limit.
+/// Tracks the deliveries this process holds per endpoint (claimed, not yet
+/// recorded). A slow endpoint may hold only a few, so it can never tie up the
+/// process's capacity; an endpoint that answers fast may hold a deep batch,
+/// so a busy merchant is not throttled by claim round trips.
 #[derive(Debug)]
 pub struct EndpointSlots {
-    limit: usize,
-    in_flight: Mutex<HashMap<EndpointId, usize>>,
+    base: usize,
+    deep: usize,
+    state: Mutex<HashMap<EndpointId, Held>>,
 }
 
+#[derive(Debug, Default)]
+struct Held {
+    count: usize,
+    /// Moving average of recent attempt durations, in milliseconds.
+    avg_ms: Option<f64>,
+}
+
+/// Below this average, an endpoint counts as fast.
+const FAST_MS: f64 = 50.0;
+
 impl EndpointSlots {
-    /// At most `limit` deliveries per endpoint at once.
-    pub fn new(limit: usize) -> Self {
+    /// Holds up to `base` per endpoint, or `deep` for endpoints that answer fast.
+    pub fn new(base: usize, deep: usize) -> Self {
         EndpointSlots {
-            limit: limit.max(1),
-            in_flight: Mutex::new(HashMap::new()),
+            base: base.max(1),
+            deep: deep.max(base.max(1)),
+            state: Mutex::new(HashMap::new()),
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, usize>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Held>> {
         // The map holds plain counters; a panic elsewhere leaves it usable.
-        self.in_flight
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn cap(&self, held: &Held) -> usize {
+        match held.avg_ms {
+            Some(ms) if ms < FAST_MS => self.deep,
+            _ => self.base,
+        }
     }
 
     /// Takes a slot for `endpoint` if one is free.
     pub fn try_take(&self, endpoint: &EndpointId) -> bool {
         let mut map = self.map();
-        let count = map.entry(endpoint.clone()).or_insert(0);
-        if *count >= self.limit {
+        let held = map.entry(endpoint.clone()).or_default();
+        if held.count >= self.cap(held) {
             return false;
         }
-        *count += 1;
+        held.count += 1;
         true
     }
 
-    /// Gives a slot back.
-    pub fn give_back(&self, endpoint: &EndpointId) {
+    /// Gives a slot back, noting how long the attempt took.
+    pub fn give_back(&self, endpoint: &EndpointId, took: Option<Duration>) {
         let mut map = self.map();
-        if let Some(count) = map.get_mut(endpoint) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                map.remove(endpoint);
+        if let Some(held) = map.get_mut(endpoint) {
+            held.count = held.count.saturating_sub(1);
+            if let Some(took) = took {
+                let ms = took.as_secs_f64() * 1000.0;
+                held.avg_ms = Some(held.avg_ms.map_or(ms, |avg| avg * 0.8 + ms * 0.2));
             }
         }
     }
@@ -55,9 +78,49 @@ impl EndpointSlots {
     pub fn full(&self) -> Vec<EndpointId> {
         self.map()
             .iter()
-            .filter(|(_, &n)| n >= self.limit)
+            .filter(|(_, h)| h.count >= self.cap(h))
             .map(|(id, _)| id.clone())
             .collect()
+    }
+}
+
+/// How many deliveries of each endpoint are sent at once.
+#[derive(Debug)]
+pub struct SendLimits {
+    per_endpoint: usize,
+    semaphores: Mutex<HashMap<EndpointId, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+impl SendLimits {
+    /// At most `per_endpoint` concurrent requests to one endpoint.
+    pub fn new(per_endpoint: usize) -> Self {
+        SendLimits {
+            per_endpoint: per_endpoint.max(1),
+            semaphores: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a sending slot of `endpoint`.
+    pub async fn acquire(
+        &self,
+        endpoint: &EndpointId,
+    ) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut map = self
+                .semaphores
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Forget endpoints nobody is sending to, so the map stays small.
+            map.retain(|_, s| {
+                s.available_permits() < self.per_endpoint || std::sync::Arc::strong_count(s) > 1
+            });
+            map.entry(endpoint.clone())
+                .or_insert_with(|| {
+                    std::sync::Arc::new(tokio::sync::Semaphore::new(self.per_endpoint))
+                })
+                .clone()
+        };
+        semaphore.acquire_owned().await.ok()
     }
 }
 
@@ -106,16 +169,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slots_fill_and_free() {
-        let slots = EndpointSlots::new(2);
+    fn slots_fill_and_free_and_fast_endpoints_hold_more() {
+        let slots = EndpointSlots::new(2, 4);
         let ep = EndpointId::from_u128(1);
         assert!(slots.try_take(&ep));
         assert!(slots.try_take(&ep));
-        assert!(!slots.try_take(&ep));
+        assert!(!slots.try_take(&ep), "unknown speed: the small cap");
         assert_eq!(slots.full(), vec![ep.clone()]);
-        slots.give_back(&ep);
+        slots.give_back(&ep, Some(Duration::from_millis(3)));
         assert!(slots.full().is_empty());
+        for _ in 0..3 {
+            assert!(slots.try_take(&ep), "fast: the deep cap");
+        }
+        assert!(!slots.try_take(&ep));
+        for _ in 0..4 {
+            slots.give_back(&ep, Some(Duration::from_secs(5)));
+        }
         assert!(slots.try_take(&ep));
+        assert!(slots.try_take(&ep));
+        assert!(!slots.try_take(&ep), "slow again: the small cap");
     }
 
     #[test]

@@ -1,100 +1,121 @@
-//! The retry schedule and what each outcome does to it (pure).
-//!
-//! `steps[i]` is the wait before attempt `i + 1`: the default
-//! `0s,5s,5m,30m,2h,5h,10h,10h` sends at once, then retries 7 times over
-//! about 27.6 hours. Status semantics follow the Standard Webhooks
-//! recommendations: 2xx succeeds, 410 Gone stops and disables the endpoint,
-//! `Retry-After` on 429/503 is honoured within bounds, and a timeout or a
-//! 429 waits at least a minute.
+//! The retry schedule and what each outcome does to it. Pure: the caller
+//! supplies the clock and the randomness, so every rule has a fixed-vector
+//! test. Status rules follow the Standard Webhooks recommendations.
 
-use chrono::{DateTime, Utc};
-use herald_app::model::duration::{format_duration, parse_duration};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use herald_app::model::duration::{format_duration, parse_duration, DurationError};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Most steps a schedule may have.
+/// Most steps a schedule may have: more is a misconfiguration, not resilience.
 pub const MAX_STEPS: usize = 20;
-/// Longest single wait.
+/// Longest single wait; beyond a week the event is stale for any merchant.
 pub const MAX_STEP: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The least a timeout or a 429 waits before the next try.
 pub const SLOW_DOWN_FLOOR: Duration = Duration::from_secs(60);
 /// Jitter moves a wait by up to this fraction either way.
 pub const JITTER: f64 = 0.1;
 
-/// The waits before each attempt.
+/// The waits before each attempt; always 1..=20 steps of at most 7 days.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule {
     steps: Vec<Duration>,
 }
 
+/// Why a retry schedule was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// No steps at all.
+    #[error("the retry schedule is empty: give comma-separated waits such as 0s,5s,5m")]
+    Empty,
+    /// More than `MAX_STEPS`.
+    #[error("the retry schedule has {0} steps; at most {MAX_STEPS} are allowed")]
+    TooManySteps(usize),
+    /// Step number `index` (from 1), written `input`, is not a duration.
+    #[error("retry schedule step {index} (`{input}`): {error}")]
+    BadStep {
+        index: usize,
+        input: String,
+        error: DurationError,
+    },
+    /// Step number `index` (from 1), written `input`, is over `MAX_STEP`.
+    #[error("retry schedule step {index} (`{input}`) is longer than 7 days")]
+    TooLong { index: usize, input: String },
+}
+
 /// How an attempt ended, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
-    /// 2xx.
+    /// A 2xx answer.
     Success,
-    /// Any other status code.
+    /// An answer with this status code (2xx here counts as success too).
     Status(u16),
     /// No complete answer in time.
     Timeout,
-    /// DNS, refused or reset connection.
+    /// DNS failure, refused or reset connection.
     Connect,
     /// TLS handshake or certificate failure.
     Tls,
-    /// Refused by the destination policy (retried like a connection error:
-    /// the operator may open the range, or DNS may change).
+    /// Refused by the destination policy; retried like a connection error
+    /// because the operator may open the range or the DNS answer may change.
     Blocked,
+    /// Any other failure (e.g. a malformed response); retried like `Connect`.
+    Other,
 }
 
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextStep {
-    /// Delivered.
+    /// Delivered: stop.
     Done,
     /// Try again after this long.
     RetryIn(Duration),
     /// The schedule is exhausted: the delivery has failed.
     GiveUp,
-    /// 410 Gone: fail the delivery and disable the endpoint.
+    /// The receiver answered 410 Gone: give up now, as for `GiveUp`, and
+    /// also disable the endpoint, since it told us it will never accept.
     Gone,
 }
 
 impl RetrySchedule {
-    /// A schedule from its steps (validated like a parsed one).
-    pub fn new(steps: Vec<Duration>) -> Result<Self, String> {
+    /// A schedule from its steps, validated like a parsed one.
+    pub fn new(steps: Vec<Duration>) -> Result<Self, ScheduleError> {
         if steps.is_empty() {
-            return Err("needs at least one step".into());
+            return Err(ScheduleError::Empty);
         }
         if steps.len() > MAX_STEPS {
-            return Err(format!("has {} steps; at most {MAX_STEPS}", steps.len()));
+            return Err(ScheduleError::TooManySteps(steps.len()));
         }
-        if let Some(step) = steps.iter().find(|s| **s > MAX_STEP) {
-            return Err(format!(
-                "step {} is longer than 7 days",
-                format_duration(*step)
-            ));
+        if let Some(i) = steps.iter().position(|s| *s > MAX_STEP) {
+            return Err(ScheduleError::TooLong {
+                index: i + 1,
+                input: format_duration(steps[i]),
+            });
         }
         Ok(RetrySchedule { steps })
     }
 
-    /// How many attempts the schedule allows in all.
+    /// How many attempts the schedule allows in all, the first included.
     pub fn max_attempts(&self) -> u32 {
+        // At most MAX_STEPS, so this never saturates.
         u32::try_from(self.steps.len()).unwrap_or(u32::MAX)
     }
 
-    /// The sum of every wait.
+    /// The sum of every wait, before jitter.
     pub fn total(&self) -> Duration {
         self.steps.iter().sum()
     }
 
-    /// The steps, in order.
-    pub fn steps(&self) -> &[Duration] {
-        &self.steps
-    }
-
-    /// What follows an attempt, given how many attempts were made (this one
-    /// included), how it ended, any `Retry-After`, and `jitter` in [0, 1)
-    /// drawn by the caller. The wait is `step × (1 + 0.1 × (2·jitter − 1))`.
+    /// What follows an attempt: 2xx is `Done`, 410 is `Gone`, anything else
+    /// waits `step = steps[attempts_made]` (`attempts_made` counts the attempt
+    /// just made) or, past the last step, `GiveUp`.
+    ///
+    /// The wait is `round_ms(step × (1 + 0.1 × (2·jitter − 1)))` for `jitter`
+    /// in [0, 1) drawn by the caller: 0.9 × step at 0, just under 1.1 × step
+    /// near 1 (out-of-range values are clamped, NaN counts as 0). A
+    /// `Retry-After` on 429/503 replaces it, clamped to [step, 2 × step].
+    /// Last, a timeout or a 429 waits at least `SLOW_DOWN_FLOOR`.
     pub fn next_delay(
         &self,
         attempts_made: u32,
@@ -111,15 +132,15 @@ impl RetrySchedule {
         let Some(step) = usize::try_from(attempts_made)
             .ok()
             .and_then(|i| self.steps.get(i))
+            .copied()
         else {
             return NextStep::GiveUp;
         };
-        let factor = 1.0 + JITTER * (2.0 * jitter.clamp(0.0, 1.0) - 1.0);
-        let mut wait = step.mul_f64(factor);
+        let mut wait = jittered(step, jitter);
         if let (AttemptOutcome::Status(429 | 503), Some(asked)) = (outcome, retry_after) {
             // Honour the receiver's request, but never sooner than the
-            // schedule and never more than twice its step.
-            wait = asked.clamp(*step, *step * 2);
+            // schedule and never so late that one header stalls delivery.
+            wait = asked.clamp(step, step.saturating_mul(2));
         }
         if matches!(
             outcome,
@@ -131,33 +152,45 @@ impl RetrySchedule {
     }
 }
 
+/// `step` moved by up to ±10%, in whole milliseconds (what the store keeps).
+fn jittered(step: Duration, jitter: f64) -> Duration {
+    // Negative and NaN count as 0: a NaN fails every comparison.
+    let jitter = if jitter >= 0.0 { jitter.min(1.0) } else { 0.0 };
+    let factor = 1.0 + JITTER * (2.0 * jitter - 1.0);
+    // Steps are at most 7 days, far inside f64's exact integer range; the
+    // cast saturates rather than panicking in any case.
+    let ms = (step.as_millis() as f64 * factor).round();
+    Duration::from_millis(ms as u64)
+}
+
 impl Default for RetrySchedule {
+    /// `0s,5s,5m,30m,2h,5h,10h,10h`: 8 attempts over 27h35m5s.
     fn default() -> Self {
-        let minutes = |m: u64| Duration::from_secs(m * 60);
+        let seconds = [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
         RetrySchedule {
-            steps: vec![
-                Duration::ZERO,
-                Duration::from_secs(5),
-                minutes(5),
-                minutes(30),
-                minutes(120),
-                minutes(300),
-                minutes(600),
-                minutes(600),
-            ],
+            steps: seconds.map(Duration::from_secs).to_vec(),
         }
     }
 }
 
 impl FromStr for RetrySchedule {
-    type Err = String;
+    type Err = ScheduleError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    /// Reads `0s,5s,5m`; spaces around steps are allowed.
+    fn from_str(s: &str) -> Result<Self, ScheduleError> {
+        if s.trim().is_empty() {
+            return Err(ScheduleError::Empty);
+        }
         let steps = s
             .split(',')
+            .map(str::trim)
             .enumerate()
-            .map(|(i, step)| {
-                parse_duration(step).map_err(|e| format!("step {} (`{}`): {e}", i + 1, step.trim()))
+            .map(|(i, part)| {
+                parse_duration(part).map_err(|error| ScheduleError::BadStep {
+                    index: i + 1,
+                    input: part.to_owned(),
+                    error,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         RetrySchedule::new(steps)
@@ -165,177 +198,188 @@ impl FromStr for RetrySchedule {
 }
 
 impl fmt::Display for RetrySchedule {
+    /// Writes the canonical comma list that `from_str` reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let steps: Vec<String> = self.steps.iter().map(|s| format_duration(*s)).collect();
         f.write_str(&steps.join(","))
     }
 }
 
-/// Reads a `Retry-After` value: delta-seconds or an HTTP date.
+/// Reads a `Retry-After` value relative to `now`: delta-seconds, or an
+/// HTTP-date (IMF-fixdate, plus the obsolete RFC 850 and asctime forms that
+/// RFC 9110 still asks recipients to accept). A date in the past means zero.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    // Digits only: `u64::from_str` would also take a `+` sign.
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits means "very late", which `next_delay` bounds anyway.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
+    let at = http_date(value)?;
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc2822(value) {
+        return Some(at.with_timezone(&Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|naive| naive.and_utc())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use AttemptOutcome::*;
 
-    const MID: f64 = 0.5; // no jitter
+    const MID: f64 = 0.5; // exactly no jitter
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
     }
 
+    fn retry_in(s: u64) -> NextStep {
+        NextStep::RetryIn(secs(s))
+    }
+
+    fn schedule(s: &str) -> RetrySchedule {
+        s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    fn refused(s: &str) -> ScheduleError {
+        match s.parse::<RetrySchedule>() {
+            Err(e) => e,
+            Ok(ok) => panic!("{s:?} parsed as {ok}"),
+        }
+    }
+
     #[test]
-    fn default_schedule_totals_about_28_hours() {
-        let schedule = RetrySchedule::default();
-        assert_eq!(schedule.total(), secs(27 * 3600 + 35 * 60 + 5));
-        assert_eq!(schedule.max_attempts(), 8);
-        assert_eq!(schedule.to_string(), "0s,5s,5m,30m,2h,5h,10h,10h");
-        assert_eq!(
-            "0s,5s,5m,30m,2h,5h,10h,10h"
-                .parse::<RetrySchedule>()
-                .unwrap(),
-            schedule
-        );
+    fn default_schedule_sums_to_27h35m5s_and_runs_out() {
+        let s = RetrySchedule::default();
+        assert_eq!(s.total(), secs(27 * 3600 + 35 * 60 + 5));
+        assert_eq!(format_duration(s.total()), "1d3h35m5s");
+        assert_eq!(s.max_attempts(), 8);
+        assert_eq!(s.to_string(), "0s,5s,5m,30m,2h,5h,10h,10h");
+        assert_eq!(schedule("0s,5s,5m,30m,2h,5h,10h,10h"), s);
+        assert_eq!(schedule(" 0s , 5s,300s,30m,120m,5h,10h,600m "), s);
+        // 8 attempts: the first at once, then 7 waits, then give up.
+        let waits: Vec<_> = (1..=8)
+            .map(|n| s.next_delay(n, &Connect, None, MID))
+            .collect();
+        let expected = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(retry_in);
+        assert_eq!(waits, [&expected[..], &[NextStep::GiveUp]].concat());
+        let once = schedule("0s");
+        assert_eq!(once.next_delay(1, &Connect, None, MID), NextStep::GiveUp);
     }
 
     #[test]
     fn parsing_names_the_bad_step() {
-        let err = "5s,often".parse::<RetrySchedule>().unwrap_err();
-        assert!(err.contains("step 2") && err.contains("often"), "{err}");
-        assert!("".parse::<RetrySchedule>().is_err());
-        assert!("8d"
-            .parse::<RetrySchedule>()
-            .unwrap_err()
-            .contains("7 days"));
-        assert!(vec!["1s"; 21].join(",").parse::<RetrySchedule>().is_err());
+        let twenty_one = ["1s"; 21].join(",");
+        for (input, message) in [
+            ("", "the retry schedule is empty"),
+            ("5s,often", "step 2 (`often`): `often` is not a duration"),
+            ("5s,", "step 2 (``): empty duration"),
+            ("-1s", "step 1 (`-1s`): `-1s`: a duration cannot be"),
+            ("1s,8d", "step 2 (`8d`) is longer than 7 days"),
+            (&twenty_one, "has 21 steps; at most 20"),
+        ] {
+            let got = refused(input).to_string();
+            assert!(got.contains(message), "{input:?}: {got}");
+        }
+        assert_eq!(refused("  "), ScheduleError::Empty);
+        assert_eq!(schedule(&["1s"; 20].join(",")).max_attempts(), 20);
+        assert_eq!(schedule("7d").total(), MAX_STEP);
+        assert_eq!(RetrySchedule::new(vec![]), Err(ScheduleError::Empty));
+        let long = RetrySchedule::new(vec![secs(0), MAX_STEP + secs(1)]);
+        assert!(matches!(long, Err(ScheduleError::TooLong { index: 2, .. })));
     }
 
     #[test]
-    fn success_stops_failure_follows_the_schedule_then_gives_up() {
-        let s: RetrySchedule = "0s,5s,1m".parse().unwrap();
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Success, None, MID),
-            NextStep::Done
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(204), None, MID),
-            NextStep::Done
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(500), None, MID),
-            NextStep::RetryIn(secs(5))
-        );
-        assert_eq!(
-            s.next_delay(2, &AttemptOutcome::Connect, None, MID),
-            NextStep::RetryIn(secs(60))
-        );
-        assert_eq!(
-            s.next_delay(3, &AttemptOutcome::Status(500), None, MID),
-            NextStep::GiveUp
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Tls, None, MID),
-            NextStep::RetryIn(secs(5))
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Blocked, None, MID),
-            NextStep::RetryIn(secs(5))
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(302), None, MID),
-            NextStep::RetryIn(secs(5))
-        );
+    fn each_outcome_follows_its_rule() {
+        let s = schedule("0s,5s,5m");
+        // (attempts made, outcome, Retry-After seconds, expected)
+        for (made, outcome, after, want) in [
+            (1, Success, None, NextStep::Done),
+            (1, Status(200), None, NextStep::Done),
+            (3, Status(299), None, NextStep::Done),
+            (1, Status(410), None, NextStep::Gone),
+            (3, Status(410), None, NextStep::Gone),
+            (1, Status(500), None, retry_in(5)),
+            (2, Status(500), None, retry_in(300)),
+            (1, Status(302), None, retry_in(5)),
+            (1, Status(503), None, retry_in(5)),
+            (1, Connect, None, retry_in(5)),
+            (1, Tls, None, retry_in(5)),
+            (1, Blocked, None, retry_in(5)),
+            (1, Other, None, retry_in(5)),
+            // A timeout or a 429 waits at least a minute ...
+            (1, Timeout, None, retry_in(60)),
+            (1, Status(429), None, retry_in(60)),
+            (1, Status(429), Some(8), retry_in(60)),
+            // ... and leaves longer steps alone.
+            (2, Timeout, None, retry_in(300)),
+            (2, Status(429), None, retry_in(300)),
+            // Retry-After on 429/503: within [step, 2 × step].
+            (2, Status(503), Some(10), retry_in(300)),
+            (2, Status(503), Some(420), retry_in(420)),
+            (2, Status(429), Some(420), retry_in(420)),
+            (2, Status(503), Some(9_999), retry_in(600)),
+            (2, Status(500), Some(420), retry_in(300)),
+            (1, Status(200), Some(420), NextStep::Done),
+            // Exhausted: nothing revives it.
+            (3, Timeout, None, NextStep::GiveUp),
+            (3, Status(503), Some(5), NextStep::GiveUp),
+            (u32::MAX, Connect, None, NextStep::GiveUp),
+        ] {
+            let got = s.next_delay(made, &outcome, after.map(secs), MID);
+            assert_eq!(got, want, "{made} {outcome:?} {after:?}");
+        }
     }
 
     #[test]
     fn jitter_stays_within_ten_percent() {
-        let s: RetrySchedule = "0s,100s".parse().unwrap();
-        let low = s.next_delay(1, &AttemptOutcome::Status(500), None, 0.0);
-        let high = s.next_delay(1, &AttemptOutcome::Status(500), None, 0.999);
-        assert_eq!(low, NextStep::RetryIn(secs(90)));
-        let NextStep::RetryIn(high) = high else {
-            panic!("{high:?}")
-        };
-        assert!(high > secs(109) && high < secs(110), "{high:?}");
-    }
-
-    #[test]
-    fn gone_disables() {
-        let s = RetrySchedule::default();
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(410), None, MID),
-            NextStep::Gone
-        );
-    }
-
-    #[test]
-    fn retry_after_is_bounded_by_the_schedule() {
-        let s: RetrySchedule = "0s,2m".parse().unwrap();
-        let with = |status, after| {
-            s.next_delay(1, &AttemptOutcome::Status(status), Some(secs(after)), MID)
-        };
-        assert_eq!(
-            with(503, 10),
-            NextStep::RetryIn(secs(120)),
-            "never sooner than the step"
-        );
-        assert_eq!(
-            with(503, 180),
-            NextStep::RetryIn(secs(180)),
-            "honoured within bounds"
-        );
-        assert_eq!(
-            with(503, 9999),
-            NextStep::RetryIn(secs(240)),
-            "never more than twice the step"
-        );
-        assert_eq!(
-            with(500, 180),
-            NextStep::RetryIn(secs(120)),
-            "only on 429 and 503"
-        );
-    }
-
-    #[test]
-    fn timeouts_and_429_wait_at_least_a_minute() {
-        let s: RetrySchedule = "0s,5s".parse().unwrap();
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Timeout, None, MID),
-            NextStep::RetryIn(secs(60))
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(429), None, MID),
-            NextStep::RetryIn(secs(60))
-        );
-        assert_eq!(
-            s.next_delay(1, &AttemptOutcome::Status(503), None, MID),
-            NextStep::RetryIn(secs(5))
-        );
+        let s = schedule("0s,100s,7d");
+        let wait = |jitter| s.next_delay(1, &Status(500), None, jitter);
+        let ms = |n| NextStep::RetryIn(Duration::from_millis(n));
+        assert_eq!(wait(0.0), retry_in(90));
+        assert_eq!(wait(0.999), ms(109_980));
+        assert_eq!(wait(0.25), retry_in(95));
+        assert_eq!(wait(MID), retry_in(100));
+        // Out-of-range input is clamped and NaN counts as 0; never a panic.
+        assert_eq!(wait(-3.0), retry_in(90));
+        assert_eq!(wait(f64::INFINITY), retry_in(110));
+        assert_eq!(wait(f64::NAN), retry_in(90));
+        // The longest step, both ends; a zero step stays zero.
+        assert_eq!(s.next_delay(2, &Connect, None, 0.0), ms(544_320_000));
+        assert_eq!(s.next_delay(2, &Connect, None, 0.999), ms(665_159_040));
+        let zero = schedule("0s,0s");
+        assert_eq!(zero.next_delay(1, &Connect, None, 0.0), retry_in(0));
+        // Retry-After replaces jitter: bounded by the bare step.
+        let asked = s.next_delay(1, &Status(503), Some(secs(1)), 0.999);
+        assert_eq!(asked, retry_in(100));
     }
 
     #[test]
     fn retry_after_parses_seconds_and_dates() {
         let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(parse_retry_after("120", now), Some(secs(120)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
-            Some(secs(120))
-        );
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (value, want) in [
+            ("120", Some(secs(120))),
+            (" 0 ", Some(secs(0))),
+            ("99999999999999999999999", Some(secs(u64::MAX))),
+            ("Wed, 21 Oct 2015 07:30:00 GMT", Some(secs(120))),
+            ("Wednesday, 21-Oct-15 07:30:00 GMT", Some(secs(120))),
+            ("Wed Oct 21 07:30:00 2015", Some(secs(120))),
+            ("Thu Oct  1 07:28:00 2015", Some(secs(0))),
+            ("Wed, 21 Oct 2015 07:00:00 GMT", Some(secs(0))),
+        ] {
+            assert_eq!(parse_retry_after(value, now), want, "{value:?}");
+        }
+        for bad in ["soon", "", "+5", "-5", "1.5", "5 s", "Wed, 32 Oct 2015"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
     }
 }

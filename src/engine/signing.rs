@@ -1,7 +1,10 @@
 //! Standard Webhooks signing: `v1,` + base64 of HMAC-SHA256 over
-//! `{msg_id}.{timestamp}.{body}`, keyed with the secret's decoded bytes.
+//! `{msg_id}.{timestamp}.{body}`, keyed with the secret's decoded bytes, so
+//! that receivers can verify with any Standard Webhooks library.
 
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -10,25 +13,39 @@ use std::fmt;
 
 type HmacSha256 = Hmac<Sha256>;
 
-const PREFIX: &str = "whsec_";
-const MIN_KEY_LEN: usize = 24;
-const MAX_KEY_LEN: usize = 64;
+/// The prefix every secret carries, as in the Standard Webhooks spec.
+pub const SECRET_PREFIX: &str = "whsec_";
+/// Shortest key accepted: the spec's lower bound, and enough for HMAC-SHA256.
+pub const MIN_KEY_LEN: usize = 24;
+/// Longest key accepted: the spec's upper bound (one SHA-256 block).
+pub const MAX_KEY_LEN: usize = 64;
 /// Bytes in a newly generated secret.
 pub const NEW_KEY_LEN: usize = 32;
 
-/// Why a secret string is not a signing secret.
+/// Standard alphabet; padding optional because secrets made elsewhere
+/// are sometimes copied without their trailing `=`.
+const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Why a string is not a signing secret (never echoes the secret itself).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
+    /// No `whsec_` in front.
     #[error("a signing secret starts with `whsec_`")]
     MissingPrefix,
-    #[error("the secret after `whsec_` is not valid base64")]
+    /// Not standard base64 after the prefix.
+    #[error("the secret after `whsec_` is not valid standard base64")]
     NotBase64,
-    #[error("the secret must decode to {MIN_KEY_LEN}..={MAX_KEY_LEN} bytes, not {0}")]
+    /// Decodes to a key of the wrong size.
+    #[error("the secret must decode to {MIN_KEY_LEN} to {MAX_KEY_LEN} bytes, not {0}")]
     BadLength(usize),
 }
 
-/// An endpoint's HMAC key. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
+/// An endpoint's HMAC key. `Debug` never prints it, and there is no
+/// `PartialEq`, so secrets are never compared in variable time.
+#[derive(Clone)]
 pub struct SigningSecret {
     key: Vec<u8>,
 }
@@ -41,13 +58,13 @@ impl SigningSecret {
         SigningSecret { key }
     }
 
-    /// Parses `whsec_<base64>`.
+    /// Parses `whsec_<standard base64>` of a 24- to 64-byte key.
     pub fn parse(s: &str) -> Result<Self, SecretError> {
         let encoded = s
             .trim()
-            .strip_prefix(PREFIX)
+            .strip_prefix(SECRET_PREFIX)
             .ok_or(SecretError::MissingPrefix)?;
-        let key = STANDARD
+        let key = SECRET_BASE64
             .decode(encoded)
             .map_err(|_| SecretError::NotBase64)?;
         if !(MIN_KEY_LEN..=MAX_KEY_LEN).contains(&key.len()) {
@@ -56,15 +73,18 @@ impl SigningSecret {
         Ok(SigningSecret { key })
     }
 
-    /// The `whsec_…` text, to store or show to its merchant.
+    /// The `whsec_…` text (padded), to store or to show to its merchant.
     pub fn expose(&self) -> String {
-        format!("{PREFIX}{}", STANDARD.encode(&self.key))
+        format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key))
     }
 
     fn mac(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        // HMAC takes keys of any length, so this branch is dead; no panic
+        // path depends on input.
+        let mut mac = match HmacSha256::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts keys of any length"),
+        };
         mac.update(msg_id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
@@ -80,7 +100,7 @@ impl fmt::Debug for SigningSecret {
     }
 }
 
-/// One signature: `v1,<base64>`.
+/// One signature: `v1,<base64(HMAC-SHA256(key, "{msg_id}.{timestamp}.{body}"))>`.
 pub fn sign(secret: &SigningSecret, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     let tag = secret.mac(msg_id, timestamp, body).finalize().into_bytes();
     format!("v1,{}", STANDARD.encode(tag))
@@ -101,7 +121,9 @@ pub fn signature_header(
         .join(" ")
 }
 
-/// Whether any `v1,` signature in `header` was made with `secret` (constant-time compare).
+/// Whether any `v1,` signature in `header` was made with `secret` over this
+/// message; each comparison is constant-time. Does not check the
+/// timestamp's age: that is the receiver's policy, not the signature's.
 pub fn verify(
     secret: &SigningSecret,
     msg_id: &str,
@@ -110,6 +132,7 @@ pub fn verify(
     header: &str,
 ) -> bool {
     header.split_whitespace().any(|candidate| {
+        // Unknown versions are skipped, as the spec asks, not treated as errors.
         let Some(encoded) = candidate.strip_prefix("v1,") else {
             return false;
         };
@@ -131,67 +154,168 @@ mod tests {
     const SPEC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const SPEC_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const SPEC_TS: i64 = 1614265330;
-    const SPEC_BODY: &str = r#"{"test": 2432232314}"#;
+    const SPEC_BODY: &[u8] = br#"{"test": 2432232314}"#;
     const SPEC_SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    // Key bytes 0..32; signatures computed independently with Python's hmac.
+    const BYTES_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const ENVELOPE: &str =
+        r#"{"id":"evt_1","type":"payin.succeeded","data":{"amount":"12.50","note":"café"}}"#;
+    const ENVELOPE_SIGNATURE: &str = "v1,vyLFYt10GGhZwrQqHJB/Ig2O391CzItZBPmPvBf7D/k=";
+    const EMPTY_SIGNATURE: &str = "v1,hPGSFV2ro91a8eWT1tl8cxjs6G66TT61lHTvjDHNIvY=";
+
+    fn secret(s: &str) -> SigningSecret {
+        SigningSecret::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
 
     #[test]
     fn matches_the_specification_example() {
-        let secret = SigningSecret::parse(SPEC_SECRET).unwrap();
+        let spec = secret(SPEC_SECRET);
+        assert_eq!(sign(&spec, SPEC_ID, SPEC_TS, SPEC_BODY), SPEC_SIGNATURE);
+        assert!(verify(&spec, SPEC_ID, SPEC_TS, SPEC_BODY, SPEC_SIGNATURE));
+        assert_eq!(spec.expose(), SPEC_SECRET);
+    }
+
+    #[test]
+    fn matches_independent_vectors() {
+        let key = secret(BYTES_SECRET);
         assert_eq!(
-            sign(&secret, SPEC_ID, SPEC_TS, SPEC_BODY.as_bytes()),
-            SPEC_SIGNATURE
+            sign(&key, "evt_1", 1723732200, ENVELOPE.as_bytes()),
+            ENVELOPE_SIGNATURE
         );
-        assert!(verify(
-            &secret,
+        assert_eq!(sign(&key, "evt_1", -1, b""), EMPTY_SIGNATURE);
+        // Padding is optional on input, always written on output.
+        let unpadded = secret(BYTES_SECRET.trim_end_matches('='));
+        assert_eq!(unpadded.expose(), BYTES_SECRET);
+        assert_eq!(sign(&unpadded, "evt_1", -1, b""), EMPTY_SIGNATURE);
+    }
+
+    #[test]
+    fn verify_refuses_any_change() {
+        let spec = secret(SPEC_SECRET);
+        let ok = |id: &str, ts: i64, body: &[u8], header: &str| verify(&spec, id, ts, body, header);
+        assert!(!ok(SPEC_ID, SPEC_TS + 1, SPEC_BODY, SPEC_SIGNATURE));
+        assert!(!ok("msg_other", SPEC_TS, SPEC_BODY, SPEC_SIGNATURE));
+        assert!(!ok(
             SPEC_ID,
             SPEC_TS,
-            SPEC_BODY.as_bytes(),
+            br#"{"test": 2432232315}"#,
             SPEC_SIGNATURE
         ));
-        assert!(!verify(
-            &secret,
+        assert!(!ok(
             SPEC_ID,
-            SPEC_TS + 1,
-            SPEC_BODY.as_bytes(),
+            SPEC_TS,
+            SPEC_BODY,
+            &SPEC_SIGNATURE.replace("v1,", "v2,")
+        ));
+        assert!(!ok(SPEC_ID, SPEC_TS, SPEC_BODY, &SPEC_SIGNATURE[..20]));
+        assert!(!ok(SPEC_ID, SPEC_TS, SPEC_BODY, "v1,not base64!"));
+        assert!(!ok(SPEC_ID, SPEC_TS, SPEC_BODY, ""));
+        assert!(!verify(
+            &secret(BYTES_SECRET),
+            SPEC_ID,
+            SPEC_TS,
+            SPEC_BODY,
             SPEC_SIGNATURE
         ));
-        assert!(!verify(&secret, SPEC_ID, SPEC_TS, b"{}", SPEC_SIGNATURE));
+        // Other versions and junk around a good signature are skipped.
+        let mixed = format!("v1a,abc  {SPEC_SIGNATURE} v2,xyz");
+        assert!(ok(SPEC_ID, SPEC_TS, SPEC_BODY, &mixed));
     }
 
     #[test]
     fn both_secrets_sign_during_rotation() {
-        let old = SigningSecret::generate();
-        let new = SigningSecret::generate();
-        let header = signature_header(&[&new, &old], "evt_1", 1, b"{}");
-        assert_eq!(header.split(' ').count(), 2);
-        assert!(header.starts_with(&sign(&new, "evt_1", 1, b"{}")));
-        assert!(verify(&old, "evt_1", 1, b"{}", &header));
-        assert!(verify(&new, "evt_1", 1, b"{}", &header));
-        assert!(!verify(
-            &SigningSecret::generate(),
-            "evt_1",
-            1,
-            b"{}",
-            &header
-        ));
+        let old = secret(SPEC_SECRET);
+        let new = secret(BYTES_SECRET);
+        let header = signature_header(&[&new, &old], SPEC_ID, SPEC_TS, SPEC_BODY);
+        let expected = format!(
+            "{} {SPEC_SIGNATURE}",
+            sign(&new, SPEC_ID, SPEC_TS, SPEC_BODY)
+        );
+        assert_eq!(header, expected, "current first, space-separated");
+        assert!(verify(&old, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
+        assert!(verify(&new, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
+        let stranger = SigningSecret::generate();
+        assert!(!verify(&stranger, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
+        assert_eq!(
+            signature_header(&[&old], SPEC_ID, SPEC_TS, SPEC_BODY),
+            SPEC_SIGNATURE
+        );
+        assert_eq!(signature_header(&[], SPEC_ID, SPEC_TS, SPEC_BODY), "");
     }
 
     #[test]
-    fn round_trips_and_refuses_malformed_secrets() {
-        let secret = SigningSecret::generate();
-        assert_eq!(SigningSecret::parse(&secret.expose()).unwrap(), secret);
-        assert_eq!(
-            SigningSecret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-            Err(SecretError::MissingPrefix)
-        );
-        assert_eq!(
-            SigningSecret::parse("whsec_***"),
-            Err(SecretError::NotBase64)
-        );
-        assert_eq!(
-            SigningSecret::parse("whsec_c2hvcnQ="),
-            Err(SecretError::BadLength(5))
-        );
-        assert!(!format!("{secret:?}").contains(&secret.expose()[6..]));
+    fn generated_secrets_round_trip_and_differ() {
+        let a = SigningSecret::generate();
+        let b = SigningSecret::generate();
+        assert_eq!(a.key.len(), NEW_KEY_LEN);
+        assert_ne!(a.expose(), b.expose());
+        assert!(a.expose().starts_with(SECRET_PREFIX));
+        assert_eq!(secret(&a.expose()).expose(), a.expose());
+        let tag = sign(&a, "evt_1", 1, b"{}");
+        assert!(verify(&secret(&a.expose()), "evt_1", 1, b"{}", &tag));
+    }
+
+    #[test]
+    fn refuses_malformed_secrets() {
+        for (text, want) in [
+            (
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                SecretError::MissingPrefix,
+            ),
+            (
+                "WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                SecretError::MissingPrefix,
+            ),
+            ("", SecretError::MissingPrefix),
+            ("whsec_***", SecretError::NotBase64),
+            (
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa-_",
+                SecretError::NotBase64,
+            ),
+            (
+                "whsec_MfKQ9r8G KYqrTwjUPD8ILPZIo2LaLaSw",
+                SecretError::NotBase64,
+            ),
+            ("whsec_", SecretError::BadLength(0)),
+            ("whsec_c2hvcnQ=", SecretError::BadLength(5)),
+        ] {
+            assert_eq!(
+                SigningSecret::parse(text).map(|s| s.expose()),
+                Err(want),
+                "{text}"
+            );
+        }
+        // Keys of 0, 1, 2, ... bytes: 24 and 64 are the inclusive bounds.
+        let key_of = |len: u8| format!("whsec_{}", STANDARD.encode((0..len).collect::<Vec<_>>()));
+        for (len, ok) in [(23, false), (24, true), (32, true), (64, true), (65, false)] {
+            let parsed = SigningSecret::parse(&key_of(len)).map(|s| s.key.len());
+            let want = if ok {
+                Ok(len.into())
+            } else {
+                Err(SecretError::BadLength(len.into()))
+            };
+            assert_eq!(parsed, want, "{len} bytes");
+        }
+        // Surrounding whitespace (a pasted secret) is forgiven.
+        assert!(SigningSecret::parse(&format!(" {} \n", key_of(24))).is_ok());
+    }
+
+    #[test]
+    fn debug_and_errors_do_not_leak() {
+        let s = secret(SPEC_SECRET);
+        for shown in [
+            format!("{s:?}"),
+            format!("{s:#?}"),
+            format!("{:?}", Some(&s)),
+        ] {
+            assert!(shown.contains("SigningSecret([redacted])"), "{shown}");
+            assert!(!shown.contains("MfKQ9r8G"), "{shown}");
+            assert!(!shown.contains("49, 242"), "{shown}"); // the first key bytes
+        }
+        match SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La!!Sw") {
+            Err(e) => assert!(!e.to_string().contains("MfKQ9r8G"), "{e}"),
+            Ok(s) => panic!("parsed {s:?}"),
+        }
     }
 }
