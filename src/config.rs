@@ -91,6 +91,16 @@ pub struct ServeConfig {
           value_parser = named("HERALD_REQUEST_TIMEOUT", parse_timeout))]
     pub request_timeout: Duration,
 
+    /// Disable an endpoint whose deliveries have all failed for this long.
+    #[arg(long, env = "HERALD_AUTO_DISABLE_AFTER", default_value = "5d",
+          value_parser = named("HERALD_AUTO_DISABLE_AFTER", parse_positive_duration))]
+    pub auto_disable_after: Duration,
+
+    /// Requests in flight at once to one endpoint.
+    #[arg(long, env = "HERALD_ENDPOINT_CONCURRENCY", default_value = "4",
+          value_parser = named("HERALD_ENDPOINT_CONCURRENCY", parse_concurrency))]
+    pub endpoint_concurrency: usize,
+
     /// Mark session cookies `Secure`; set it when Herald is served over TLS.
     #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
@@ -106,6 +116,8 @@ impl Default for ServeConfig {
             allow_http: false,
             retry_schedule: RetrySchedule::default(),
             request_timeout: Duration::from_secs(15),
+            auto_disable_after: Duration::from_secs(5 * 24 * 3600),
+            endpoint_concurrency: 4,
             secure_cookies: false,
         }
     }
@@ -179,6 +191,21 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(timeout)
 }
 
+fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be longer than 0s".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` must be a whole number from 1 to 64")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +246,8 @@ mod tests {
             ),
             ("--addr", "localhost", "HERALD_ADDR"),
             ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
+            ("--auto-disable-after", "0s", "HERALD_AUTO_DISABLE_AFTER"),
+            ("--endpoint-concurrency", "0", "HERALD_ENDPOINT_CONCURRENCY"),
         ] {
             let err = serve(&[flag, value]).unwrap_err();
             assert!(err.contains(var), "{flag} {value}: {err}");

@@ -158,11 +158,14 @@ impl Herald {
     /// The engine configuration this server runs with.
     pub fn engine_config(&self) -> EngineConfig {
         let config = &self.state.config;
-        EngineConfig::new(
+        let mut engine = EngineConfig::new(
             config.retry_schedule.clone(),
             config.request_timeout,
             self.state.url_rules.policy.clone(),
-        )
+        );
+        engine.auto_disable_after = config.auto_disable_after;
+        engine.per_endpoint = config.endpoint_concurrency;
+        engine
     }
 
     /// Serves the site, the API and the delivery engine until `shutdown`

@@ -11,5 +11,6 @@ mod accounts;
 mod cli;
 mod delivery;
 mod http_basics;
+mod ingest;
 mod processes;
 mod store_suite;

@@ -208,3 +208,28 @@ async fn two_processes_share_one_postgres_without_duplicates() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     assert_eq!(receiver.received().len(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("term.db").display());
+    let mut process = HeraldProcess::start(&url).await;
+    let pid = process.child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(exit) = process.child.try_wait().expect("wait") {
+            assert!(exit.success(), "herald exited with {exit} after SIGTERM");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "herald did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,221 @@
+//! Ingest validation, limits and the engine's per-endpoint rules.
+
+use crate::both_backends;
+use crate::helpers::{client, test_config, TestApp, PLATFORM_TOKEN};
+use crate::receiver::{Reply, TestReceiver};
+use herald::store::Store;
+use serde_json::json;
+use std::time::Duration;
+
+both_backends!(
+    bad_events_are_refused_and_store_nothing,
+    platform_routes_need_the_platform_token,
+    an_endpoint_failing_for_too_long_is_disabled_and_can_be_enabled_again,
+    a_rate_limit_spaces_deliveries,
+);
+
+async fn event_count(app: &TestApp, key: &str) -> usize {
+    let (status, page) = app
+        .api(reqwest::Method::GET, "/api/v1/events", key, None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["data"].as_array().map_or(0, Vec::len)
+}
+
+async fn bad_events_are_refused_and_store_nothing(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (merchant, key) = app.merchant("Strict").await;
+    let merchant = merchant.to_string();
+    let cases = [
+        (
+            json!({"merchant_id": "mer_00000000000000000000000000", "type": "payin.succeeded", "data": {}}),
+            404,
+            "not_found",
+        ),
+        (
+            json!({"merchant_id": "nonsense", "type": "payin.succeeded", "data": {}}),
+            404,
+            "not_found",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.teleported", "data": {}}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.succeeded", "data": [1, 2]}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.succeeded"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": 7, "data": {}}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}, "callback_url": "ftp://x.example"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}, "callback_url": "http://169.254.169.254/latest"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {"blob": "x".repeat(300 * 1024)}}),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, error) = app.ingest(body.clone()).await;
+        assert_eq!(got, status, "{body:.200}: {error}");
+        assert_eq!(error["error"]["code"], code, "{error}");
+        assert!(error["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    // Malformed JSON and a body over the request limit.
+    let response = client()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(PLATFORM_TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"merchant_id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "bad_request");
+    let response = client()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(PLATFORM_TOKEN)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    assert_eq!(event_count(&app, &key).await, 0, "nothing was stored");
+    app.stop().await;
+}
+
+async fn platform_routes_need_the_platform_token(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (merchant, key) = app.merchant("Keys").await;
+    let body = json!({"merchant_id": merchant.to_string(), "type": "payin.succeeded", "data": {}});
+    let (status, error) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/events",
+            &key,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, 403, "a merchant key may not ingest: {error}");
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/events",
+            "hpt_wrong_0123456789abcdef0123456789",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, 401);
+    let response = client()
+        .post(app.url("/api/v1/events"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let (status, _) = app
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/endpoints",
+            PLATFORM_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "the platform token is not a merchant key");
+    app.stop().await;
+}
+
+async fn an_endpoint_failing_for_too_long_is_disabled_and_can_be_enabled_again(store: Store) {
+    let mut config = test_config();
+    config.auto_disable_after = Duration::from_millis(500);
+    config.retry_schedule = "0s,300ms,300ms,300ms,300ms".parse().unwrap();
+    let app = TestApp::spawn_with(store, config).await;
+    let (merchant, key) = app.merchant("Flaky").await;
+    let receiver = TestReceiver::start().await;
+    receiver.always(Reply::status(500));
+    let (endpoint, _) = app.endpoint(&key, json!({"url": receiver.url()})).await;
+    app.ingest(json!({"merchant_id": merchant.to_string(), "type": "payin.failed", "data": {}}))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let disabled = loop {
+        let (_, ep) = app
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/endpoints/{endpoint}"),
+                &key,
+                None,
+            )
+            .await;
+        if ep["enabled"] == false {
+            break ep;
+        }
+        assert!(std::time::Instant::now() < deadline, "never disabled: {ep}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        disabled["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("failed"),
+        "{disabled}"
+    );
+    let tries = receiver.received().len();
+    assert!(tries < 5, "disabling stops the retries ({tries} tries)");
+
+    // Re-enabled and healthy: the pending delivery goes through.
+    receiver.always(Reply::status(200));
+    let (status, enabled) = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/endpoints/{endpoint}"),
+            &key,
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["enabled"], true);
+    assert!(enabled["disabled_reason"].is_null());
+    receiver.wait_for(tries + 1, Duration::from_secs(10)).await;
+    app.stop().await;
+}
+
+async fn a_rate_limit_spaces_deliveries(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (merchant, key) = app.merchant("Paced").await;
+    let receiver = TestReceiver::start().await;
+    app.endpoint(&key, json!({"url": receiver.url(), "rate_limit_per_s": 5}))
+        .await;
+    for n in 0..10 {
+        app.ingest(json!({"merchant_id": merchant.to_string(), "type": "payin.succeeded", "data": {"n": n}})).await;
+    }
+    let got = receiver.wait_for(10, Duration::from_secs(10)).await;
+    let span = got[9].at - got[0].at;
+    // A burst of 5, then one every 200ms: at least ~1s for the other 5.
+    assert!(
+        span >= Duration::from_millis(900),
+        "10 deliveries at 5/s took only {span:?}"
+    );
+    app.stop().await;
+}
