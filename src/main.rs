@@ -76,7 +76,8 @@ fn load_leptos_options() -> Result<leptos::config::LeptosOptions, String> {
         .map_err(|e| format!("Leptos.toml: {e}"))
 }
 
-async fn migrate(database_url: &str) -> Result<(), String> {
+/// Opens the database and brings its schema up to date.
+async fn open_migrated(database_url: &str) -> Result<Store, String> {
     let store = Store::connect(database_url)
         .await
         .map_err(|e| format!("database: {e}"))?;
@@ -84,6 +85,11 @@ async fn migrate(database_url: &str) -> Result<(), String> {
         .migrate()
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(store)
+}
+
+async fn migrate(database_url: &str) -> Result<(), String> {
+    let store = open_migrated(database_url).await?;
     println!("database is up to date ({})", store.backend_name());
     Ok(())
 }
@@ -95,13 +101,7 @@ async fn create_merchant(
     password: Option<String>,
     admin: bool,
 ) -> Result<(), String> {
-    let store = Store::connect(database_url)
-        .await
-        .map_err(|e| format!("database: {e}"))?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("migration failed: {e}"))?;
+    let store = open_migrated(database_url).await?;
     let role = if admin { Role::Admin } else { Role::Merchant };
     let (merchant, key) = Accounts::new(store)
         .create_merchant(name, email, password, role)

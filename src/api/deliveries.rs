@@ -1,7 +1,7 @@
 //! Deliveries: the merchant's list, detail with attempts, and retry.
 
 use super::auth::MerchantAuth;
-use super::pagination::{decode_cursor, limit, page, Page};
+use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::error::{ApiError, ApiJson};
 use crate::store::DeliveryFilter;
 use crate::AppState;
@@ -49,17 +49,7 @@ impl DeliveryQuery {
     /// Turns the query into a store filter (merchant scoping is the caller's).
     pub fn to_filter(&self) -> Result<DeliveryFilter, ApiError> {
         let limit = limit(self.limit)?;
-        let before = match &self.cursor {
-            Some(cursor) => {
-                let (at, id) = decode_cursor(cursor)?;
-                Some((
-                    at,
-                    DeliveryId::parse(&id)
-                        .map_err(|_| invalid("cursor: not a cursor from this API"))?,
-                ))
-            }
-            None => None,
-        };
+        let before = decode_cursor_as(self.cursor.as_deref(), DeliveryId::parse)?;
         Ok(DeliveryFilter {
             merchant_id: None,
             endpoint_id: self

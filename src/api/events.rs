@@ -2,7 +2,7 @@
 //! and reconciliation.
 
 use super::auth::{MerchantAuth, Platform};
-use super::pagination::{decode_cursor, limit, page, Page};
+use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::error::{ApiError, ApiJson};
 use crate::service::ingest::IngestRequest;
 use crate::store::{EventFilter, Ingested};
@@ -95,22 +95,7 @@ async fn list_events(
     Query(query): Query<ListEvents>,
 ) -> Result<ApiJson<Page<Event>>, ApiError> {
     let limit = limit(query.limit)?;
-    let before = match &query.cursor {
-        Some(cursor) => {
-            let (at, id) = decode_cursor(cursor)?;
-            Some((
-                at,
-                EventId::parse(&id).map_err(|_| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_failed",
-                        "cursor: not a cursor from this API",
-                    )
-                })?,
-            ))
-        }
-        None => None,
-    };
+    let before = decode_cursor_as(query.cursor.as_deref(), EventId::parse)?;
     let events = state
         .store
         .list_events(

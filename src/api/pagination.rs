@@ -43,6 +43,19 @@ fn bad_cursor() -> ApiError {
     )
 }
 
+/// Reads an optional cursor into (created_at, id), the id parsed by `parse_id`.
+pub fn decode_cursor_as<T, E>(
+    cursor: Option<&str>,
+    parse_id: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<(DateTime<Utc>, T)>, ApiError> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let (at, id) = decode_cursor(cursor)?;
+    let id = parse_id(&id).map_err(|_| bad_cursor())?;
+    Ok(Some((at, id)))
+}
+
 /// Reads a cursor into (created_at, id text).
 pub fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;

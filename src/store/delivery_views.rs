@@ -1,6 +1,6 @@
 //! Reading deliveries and attempts (merchant and admin views), and manual retries.
 
-use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -142,10 +142,7 @@ impl Store {
                AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
              ORDER BY d.created_at DESC, d.id DESC LIMIT $9"
         );
-        let (before_at, before_id) = match &filter.before {
-            Some((at, id)) => (Some(to_millis(*at)), Some(id.as_str().to_owned())),
-            None => (None, None),
-        };
+        let (before_at, before_id) = keyset(&filter.before);
         let rows: Vec<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
             .bind(filter.endpoint_id.as_ref().map(EndpointId::as_str))

@@ -1,6 +1,6 @@
 //! Events: ingest (event + fan-out in one transaction) and the merchant's reads.
 
-use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
@@ -209,10 +209,7 @@ impl Store {
                AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
              ORDER BY created_at DESC, id DESC LIMIT $6"
         );
-        let (before_at, before_id) = match &filter.before {
-            Some((at, id)) => (Some(to_millis(*at)), Some(id.as_str().to_owned())),
-            None => (None, None),
-        };
+        let (before_at, before_id) = keyset(&filter.before);
         let rows: Vec<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(merchant.as_str())
             .bind(&filter.event_type)
@@ -223,21 +220,5 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()
-    }
-
-    /// The ids of enabled endpoints of a merchant (for tests and stats).
-    pub async fn enabled_endpoint_ids(
-        &self,
-        merchant: &MerchantId,
-    ) -> StoreResult<Vec<EndpointId>> {
-        let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id FROM endpoints WHERE merchant_id = $1 AND disabled_at IS NULL",
-        )
-        .bind(merchant.as_str())
-        .fetch_all(pool)
-        .await)?;
-        rows.into_iter()
-            .map(|(id,)| EndpointId::parse(&id).map_err(corrupt))
-            .collect()
     }
 }

@@ -166,6 +166,16 @@ impl Store {
     }
 }
 
+/// A keyset cursor's bind values: (created_at in ms, id), or NULLs for the first page.
+pub(crate) fn keyset<I: AsRef<str>>(
+    before: &Option<(DateTime<Utc>, I)>,
+) -> (Option<i64>, Option<String>) {
+    match before {
+        Some((at, id)) => (Some(to_millis(*at)), Some(id.as_ref().to_owned())),
+        None => (None, None),
+    }
+}
+
 /// A time as the database stores it: milliseconds since the Unix epoch.
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
