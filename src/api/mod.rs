@@ -1,6 +1,8 @@
 //! The REST API: one module per resource, each with its own `router()`;
 //! this module only merges them.
 
+mod admin;
+mod api_keys;
 pub mod auth;
 mod deliveries;
 mod endpoints;
@@ -17,6 +19,8 @@ pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).nest(
         "/api/v1",
         Router::new()
+            .merge(admin::router())
+            .merge(api_keys::router())
             .merge(events::router())
             .merge(deliveries::router())
             .merge(endpoints::router())

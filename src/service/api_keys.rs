@@ -25,12 +25,23 @@ pub fn hash_api_key(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Longest key name accepted.
+const MAX_NAME_LEN: usize = 100;
+
 /// Creates a key for `merchant` and stores its hash.
 pub async fn issue_api_key(
     store: &Store,
     merchant: &MerchantId,
     name: &str,
 ) -> Result<IssuedApiKey, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
+    {
+        return Err(ServiceError::invalid(
+            "name",
+            format!("1 to {MAX_NAME_LEN} printable characters"),
+        ));
+    }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key = format!("hk_{}", URL_SAFE_NO_PAD.encode(bytes));

@@ -11,7 +11,7 @@ mod password;
 mod platform_token;
 
 pub use accounts::Accounts;
-pub use api_keys::{hash_api_key, IssuedApiKey};
+pub use api_keys::{hash_api_key, issue_api_key, IssuedApiKey};
 pub use catalog::seed_catalog;
 pub use platform_token::{ensure_platform_token, PlatformToken};
 
