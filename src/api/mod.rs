@@ -4,6 +4,7 @@
 mod admin;
 mod api_keys;
 pub mod auth;
+mod catalog;
 mod deliveries;
 mod endpoints;
 mod events;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         Router::new()
             .merge(admin::router())
             .merge(api_keys::router())
+            .merge(catalog::router())
             .merge(events::router())
             .merge(deliveries::router())
             .merge(endpoints::router())

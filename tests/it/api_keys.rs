@@ -1,15 +1,12 @@
-//! API keys and operator-created merchants over the REST API.
+//! A merchant's API keys over the REST API.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, PLATFORM_TOKEN};
+use crate::helpers::TestApp;
 use herald::store::Store;
 use reqwest::Method;
 use serde_json::json;
 
-both_backends!(
-    api_keys_are_shown_once_listed_by_prefix_and_revocable,
-    operators_create_merchants
-);
+both_backends!(api_keys_are_shown_once_listed_by_prefix_and_revocable);
 
 async fn api_keys_are_shown_once_listed_by_prefix_and_revocable(store: Store) {
     let app = TestApp::spawn(store).await;
@@ -77,44 +74,5 @@ async fn api_keys_are_shown_once_listed_by_prefix_and_revocable(store: Store) {
         .api(Method::GET, "/api/v1/api-keys", &new_key, None)
         .await;
     assert_eq!(status, 401);
-    app.stop().await;
-}
-
-async fn operators_create_merchants(store: Store) {
-    let app = TestApp::spawn(store).await;
-    let (status, created) = app
-        .api(
-            Method::POST,
-            "/api/v1/admin/merchants",
-            PLATFORM_TOKEN,
-            Some(json!({"name": "Globex", "email": "Ops@Globex.test"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    assert_eq!(created["email"], "ops@globex.test");
-    let api_key = created["api_key"].as_str().unwrap();
-    let (status, _) = app
-        .api(Method::GET, "/api/v1/endpoints", api_key, None)
-        .await;
-    assert_eq!(status, 200, "the new merchant's key works");
-
-    let (status, again) = app
-        .api(
-            Method::POST,
-            "/api/v1/admin/merchants",
-            PLATFORM_TOKEN,
-            Some(json!({"name": "Globex", "email": "ops@globex.test"})),
-        )
-        .await;
-    assert_eq!(status, 422, "{again}");
-    let (status, _) = app
-        .api(Method::GET, "/api/v1/admin/merchants", api_key, None)
-        .await;
-    assert_eq!(status, 403, "a merchant key may not use admin routes");
-    let (status, list) = app
-        .api(Method::GET, "/api/v1/admin/merchants", PLATFORM_TOKEN, None)
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(list["data"].as_array().unwrap().len(), 1);
     app.stop().await;
 }

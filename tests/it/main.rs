@@ -8,6 +8,7 @@ mod helpers;
 mod receiver;
 
 mod accounts;
+mod admin;
 mod api_keys;
 mod cli;
 mod delivery;
