@@ -101,19 +101,7 @@ async fn disable_endpoint(
         );
     }
     let reason = format!("Disabled by an operator: {reason}");
-    if !state
-        .store
-        .set_endpoint_enabled(None, &id, Some(&reason), Utc::now())
-        .await?
-    {
-        return Err(ApiError::not_found("endpoint"));
-    }
-    let endpoint = state
-        .store
-        .endpoint(None, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("endpoint"))?;
-    Ok(ApiJson(endpoint))
+    set_enabled(&state, &id, Some(&reason)).await
 }
 
 async fn enable_endpoint(
@@ -122,17 +110,26 @@ async fn enable_endpoint(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
     let id = EndpointId::parse(&id).map_err(|_| ApiError::not_found("endpoint"))?;
-    if !state
-        .store
-        .set_endpoint_enabled(None, &id, None, Utc::now())
+    let endpoint = set_enabled(&state, &id, None).await?;
+    state.wakeup.wake();
+    Ok(endpoint)
+}
+
+/// Disables (with a reason) or enables any merchant's endpoint; answers it.
+async fn set_enabled(
+    state: &AppState,
+    id: &EndpointId,
+    disabled_reason: Option<&str>,
+) -> Result<ApiJson<Endpoint>, ApiError> {
+    let store = &state.store;
+    if !store
+        .set_endpoint_enabled(None, id, disabled_reason, Utc::now())
         .await?
     {
         return Err(ApiError::not_found("endpoint"));
     }
-    state.wakeup.wake();
-    let endpoint = state
-        .store
-        .endpoint(None, &id)
+    let endpoint = store
+        .endpoint(None, id)
         .await?
         .ok_or_else(|| ApiError::not_found("endpoint"))?;
     Ok(ApiJson(endpoint))
