@@ -6,6 +6,7 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
+use crate::engine::signing::SigningSecret;
 use crate::engine::Wakeup;
 use crate::store::{Ingested, NewEvent, Store};
 use chrono::Utc;
@@ -116,7 +117,9 @@ impl Ingestor {
             Some(false) => {}
         }
         if callback_url.is_some() {
-            self.store.ensure_callback_secret(&merchant_id).await?;
+            self.store
+                .ensure_callback_secret(&merchant_id, &SigningSecret::generate().expose())
+                .await?;
         }
         Ok(NewEvent {
             id: EventId::generate(),

@@ -116,9 +116,12 @@ impl Store {
 }
 
 impl Store {
-    /// Gives the merchant a callback signing secret if it has none yet.
-    pub async fn ensure_callback_secret(&self, merchant: &MerchantId) -> StoreResult<()> {
-        let secret = crate::engine::signing::SigningSecret::generate().expose();
+    /// Gives the merchant `secret` as its callback signing secret, unless it has one.
+    pub async fn ensure_callback_secret(
+        &self,
+        merchant: &MerchantId,
+        secret: &str,
+    ) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "UPDATE merchants SET callback_secret = $2 WHERE id = $1 AND callback_secret IS NULL",
         )
