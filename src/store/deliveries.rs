@@ -5,7 +5,7 @@
 //! `lease_owner` set: if the process dies mid-attempt, the delivery simply
 //! becomes due again when the lease runs out, and any process takes it.
 
-use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -112,24 +112,6 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("delivery: {e}"))
 }
 
-/// SQL that expands a JSON array parameter into rows of text, per dialect.
-fn json_values(store: &Store, param: usize) -> String {
-    match store {
-        Store::Sqlite(_) => format!("SELECT value FROM json_each(${param})"),
-        Store::Postgres(_) => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
-    }
-}
-
-fn json_list<T: AsRef<str>>(items: &[T]) -> String {
-    serde_json::Value::from(
-        items
-            .iter()
-            .map(|i| i.as_ref().to_owned())
-            .collect::<Vec<_>>(),
-    )
-    .to_string()
-}
-
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
     id: String,
@@ -225,7 +207,7 @@ impl Store {
             .bind(to_millis(claim.lease_until))
             .bind(to_millis(claim.now))
             .bind(i64::from(claim.limit))
-            .bind(json_list(claim.busy_endpoints.iter().map(|e| e.as_str()).collect::<Vec<_>>().as_slice()))
+            .bind(json_list(claim.busy_endpoints))
             .fetch_all(pool)
             .await)?;
         if ids.is_empty() {
@@ -266,11 +248,10 @@ impl Store {
              WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
             json_values(self, 3)
         );
-        let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
         Ok(on_pool!(self, pool => sqlx::query(&sql)
             .bind(owner)
             .bind(to_millis(now))
-            .bind(json_list(&ids))
+            .bind(json_list(ids))
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?)

@@ -1,6 +1,8 @@
 //! Reading deliveries and attempts (merchant and admin views), and manual retries.
 
-use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
+use super::{
+    from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
+};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -208,18 +210,14 @@ impl Store {
              WHERE lease_owner IS NULL AND ($2 IS NULL OR merchant_id = $2) \
                AND id IN ({}) \
                AND (endpoint_id IS NULL OR endpoint_id IN (SELECT id FROM endpoints WHERE disabled_at IS NULL))",
-            match self {
-                Store::Sqlite(_) => "SELECT value FROM json_each($3)",
-                Store::Postgres(_) => "SELECT jsonb_array_elements_text($3::jsonb)",
-            }
+            json_values(self, 3)
         );
-        let ids: Vec<String> = ids.iter().map(|i| i.as_str().to_owned()).collect();
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(&sql)
                 .bind(to_millis(now))
                 .bind(merchant.map(MerchantId::as_str))
-                .bind(serde_json::Value::from(ids).to_string())
+                .bind(json_list(ids))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -166,6 +166,26 @@ impl Store {
     }
 }
 
+/// SQL that expands a JSON array parameter (`$param`) into rows of text, per
+/// dialect: how a list of ids is bound as one parameter on both databases.
+pub(crate) fn json_values(store: &Store, param: usize) -> String {
+    match store {
+        Store::Sqlite(_) => format!("SELECT value FROM json_each(${param})"),
+        Store::Postgres(_) => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
+    }
+}
+
+/// A list of ids as the JSON array `json_values` expands.
+pub(crate) fn json_list<T: AsRef<str>>(items: &[T]) -> String {
+    serde_json::Value::from(
+        items
+            .iter()
+            .map(|i| i.as_ref().to_owned())
+            .collect::<Vec<_>>(),
+    )
+    .to_string()
+}
+
 /// A keyset cursor's bind values: (created_at in ms, id), or NULLs for the first page.
 pub(crate) fn keyset<I: AsRef<str>>(
     before: &Option<(DateTime<Utc>, I)>,
