@@ -12,6 +12,9 @@ const dataDir = path.join(root, "target", "e2e");
 
 export const baseURL = `http://127.0.0.1:${port}`;
 
+/** The operator account the web server is started with (see `webServer`). */
+export const ADMIN = { name: "Herald Ops", email: "ops@herald.test", password: "operator password 1" };
+
 export default defineConfig({
   testDir: "./tests",
   outputDir: "./test-results",
@@ -49,7 +52,12 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${herald}" serve`,
+    // A fresh database, an operator account for the admin pages, then serve.
+    command: [
+      `rm -rf "${dataDir}" && mkdir -p "${dataDir}"`,
+      `"${herald}" admin create-merchant --name "Herald Ops" --email "${ADMIN.email}" --password "${ADMIN.password}" --admin`,
+      `exec "${herald}" serve`,
+    ].join(" && "),
     cwd: root,
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
@@ -61,6 +69,11 @@ export default defineConfig({
       HERALD_DATABASE_URL: `sqlite:${dataDir}/herald.db`,
       HERALD_PLATFORM_TOKEN: "hpt_e2e_0123456789abcdef0123456789abcdef",
       RUST_LOG: "warn",
+      // The tests' receivers listen on 127.0.0.1 over plain HTTP, and retry
+      // quickly so a failing-then-passing delivery fits in a test.
+      HERALD_ALLOWED_PRIVATE_CIDRS: "127.0.0.1/32",
+      HERALD_ALLOW_HTTP: "true",
+      HERALD_RETRY_SCHEDULE: "0s,2s,5s",
     },
   },
 });

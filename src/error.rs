@@ -103,6 +103,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Unauthenticated(message) => ApiError::unauthenticated(message),
+            e @ ServiceError::Throttled { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+            }
             ServiceError::TooLarge(message) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
             }

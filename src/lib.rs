@@ -8,6 +8,9 @@ pub mod api;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod metrics;
+pub mod same_origin;
+pub mod security_headers;
 pub mod service;
 pub mod store;
 pub mod web;
@@ -23,6 +26,7 @@ use crate::store::{SessionStore, Store, StoreError};
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use metrics::Metrics;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +53,8 @@ pub struct AppState {
     /// Wakes this process's delivery engine.
     pub wakeup: Wakeup,
     pub platform_token: PlatformToken,
+    /// This process's counters for `/metrics`.
+    pub metrics: Metrics,
     pub config: Arc<ServeConfig>,
     pub leptos_options: LeptosOptions,
 }
@@ -112,6 +118,7 @@ impl Herald {
             wakeup,
             store,
             platform_token,
+            metrics: Metrics::default(),
             config: Arc::new(config),
             leptos_options,
         };
@@ -146,6 +153,10 @@ impl Herald {
             .merge(api::router())
             .merge(web::router(&self.state))
             .layer(sessions)
+            .layer(axum::middleware::from_fn(same_origin::refuse_cross_origin))
+            .layer(axum::middleware::from_fn(
+                security_headers::add_security_headers,
+            ))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
             .layer(
                 TraceLayer::new_for_http()
@@ -165,6 +176,7 @@ impl Herald {
         );
         engine.auto_disable_after = config.auto_disable_after;
         engine.per_endpoint = config.endpoint_concurrency;
+        engine.metrics = self.state.metrics.clone();
         engine
     }
 

@@ -18,6 +18,7 @@ use herald_app::model::merchant::{Merchant, NewAccount};
 use herald_app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tower_sessions::Session;
 
@@ -28,12 +29,10 @@ pub struct DashboardBackend {
 }
 
 impl DashboardBackend {
-    /// A backend over the store.
-    pub fn new(store: Store) -> Self {
-        DashboardBackend {
-            accounts: Accounts::new(store.clone()),
-            store,
-        }
+    /// A backend over the server's services (`accounts` is shared with the
+    /// rest of the process so the log-in throttle sees every attempt).
+    pub fn new(accounts: Accounts, store: Store) -> Self {
+        DashboardBackend { accounts, store }
     }
 }
 
@@ -45,6 +44,7 @@ fn to_app_error(e: ServiceError) -> AppError {
         ServiceError::Conflict(message) => AppError::new("conflict", message),
         ServiceError::NotFound(what) => AppError::new("not_found", format!("{what} not found")),
         ServiceError::Unauthenticated(message) => AppError::new("unauthenticated", message),
+        e @ ServiceError::Throttled { .. } => AppError::new("rate_limited", e.to_string()),
         ServiceError::TooLarge(message) => AppError::new("payload_too_large", message),
         ServiceError::Unavailable(message) => {
             tracing::warn!(error = %message, "dashboard: database unavailable");
@@ -70,9 +70,14 @@ impl Backend for DashboardBackend {
         self.accounts.sign_up(account).await.map_err(to_app_error)
     }
 
-    async fn log_in(&self, email: &str, password: &str) -> Result<Merchant, AppError> {
+    async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, AppError> {
         self.accounts
-            .log_in(email, password)
+            .log_in(email, password, client)
             .await
             .map_err(to_app_error)
     }
@@ -98,7 +103,10 @@ impl Backend for DashboardBackend {
 
 /// The Leptos pages and server functions, with static files as the fallback.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let backend: SharedBackend = Arc::new(DashboardBackend::new(state.store.clone()));
+    let backend: SharedBackend = Arc::new(DashboardBackend::new(
+        state.accounts.clone(),
+        state.store.clone(),
+    ));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()

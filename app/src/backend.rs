@@ -9,6 +9,7 @@ use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::model::id::MerchantId;
 use crate::model::merchant::{Merchant, NewAccount};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What the dashboard asks of the server.
@@ -17,7 +18,13 @@ pub trait Backend: Send + Sync + 'static {
     /// Creates a merchant account from the sign-up form.
     async fn sign_up(&self, account: NewAccount) -> Result<Merchant, AppError>;
     /// Checks an email and password; the error never says which was wrong.
-    async fn log_in(&self, email: &str, password: &str) -> Result<Merchant, AppError>;
+    /// `client` is the browser's address, for the log-in throttle.
+    async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, AppError>;
     /// The merchant behind a session, if it still exists.
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError>;
     /// The merchant's endpoints, newest first.

@@ -1,6 +1,9 @@
 import { test as base, expect, Page } from "@playwright/test";
 import * as path from "node:path";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import { ADMIN } from "../playwright.config";
 
 export const SCREENSHOTS = path.resolve(__dirname, "..", "screenshots");
 
@@ -35,12 +38,69 @@ export async function signUp(page: Page, who: ReturnType<typeof newMerchant>) {
   await expect(page.getByTestId("merchant-name")).toHaveText(who.name);
 }
 
+/** Logs in as the operator account the test server was started with. */
+export async function logInAsAdmin(page: Page) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("merchant-name")).toHaveText(ADMIN.name);
+}
+
+/** One request a receiver got. */
+export interface Received {
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for a merchant's endpoint.
+ * `respond` picks the status for each request (default 200); `url` is what
+ * to register as the endpoint URL.
+ */
+export class Receiver {
+  readonly requests: Received[] = [];
+  respond: (req: Received, n: number) => number = () => 200;
+  private server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      const got = { method: req.method ?? "", headers: req.headers, body };
+      this.requests.push(got);
+      res.statusCode = this.respond(got, this.requests.length);
+      res.setHeader("content-type", "text/plain");
+      res.end(res.statusCode < 300 ? "ok" : "not today");
+    });
+  });
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return this;
+  }
+
+  url(path = "/hooks"): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}${path}`;
+  }
+
+  async stop() {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 /**
  * Fails the test on any console error or uncaught exception in the page.
  * A 4xx answer to a server function is how a refused form comes back (shown
  * to the user next to the field), and Chromium logs it; anything else fails.
  */
-export const test = base.extend<{ consoleErrors: string[] }>({
+export const test = base.extend<{ consoleErrors: string[]; receiver: Receiver }>({
+  receiver: async ({}, use) => {
+    const receiver = await new Receiver().start();
+    await use(receiver);
+    await receiver.stop();
+  },
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];

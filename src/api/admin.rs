@@ -3,6 +3,7 @@
 
 use super::auth::Admin;
 use super::deliveries::{DeliveryQuery, Queued};
+use super::openapi::ErrorBody;
 use super::pagination::{page, Page};
 use crate::error::{ApiError, ApiJson};
 use crate::service::ServiceError;
@@ -10,40 +11,37 @@ use crate::store::DeliveryFilter;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::event::Delivery;
 use herald_app::model::id::{DeliveryId, EndpointId, MerchantId};
 use herald_app::model::merchant::{Merchant, Role};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The admin routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/merchants",
-            get(list_merchants).post(create_merchant),
-        )
-        .route("/admin/deliveries", get(list_deliveries))
-        .route("/admin/deliveries/retry", post(retry_deliveries))
-        .route("/admin/endpoints/{id}/disable", post(disable_endpoint))
-        .route("/admin/endpoints/{id}/enable", post(enable_endpoint))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_merchants, create_merchant))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(retry_deliveries))
+        .routes(routes!(disable_endpoint))
+        .routes(routes!(enable_endpoint))
 }
 
+#[utoipa::path(get, path = "/admin/merchants", tag = "admin", security(("platform_token" = [])),
+    responses((status = 200, body = Page<Merchant>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody)))]
 async fn list_merchants(
     _: Admin,
     State(state): State<AppState>,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
-    let merchants: Vec<Merchant> = state.store.list_merchants().await?;
-    Ok(ApiJson(
-        serde_json::json!({ "data": merchants, "next_cursor": null }),
-    ))
+) -> Result<ApiJson<Page<Merchant>>, ApiError> {
+    let merchants = state.store.list_merchants().await?;
+    Ok(ApiJson(Page::whole(merchants)))
 }
 
 /// `POST /api/v1/admin/merchants` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMerchant {
     name: String,
@@ -52,7 +50,7 @@ pub struct CreateMerchant {
 }
 
 /// A merchant just created, with its first API key (shown once).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedMerchant {
     id: MerchantId,
     name: String,
@@ -60,6 +58,8 @@ pub struct CreatedMerchant {
     api_key: String,
 }
 
+#[utoipa::path(post, path = "/admin/merchants", tag = "admin", security(("platform_token" = [])), request_body = CreateMerchant,
+    responses((status = 201, description = "The merchant and its first API key (shown once)", body = CreatedMerchant), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 409, description = "The email is taken", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn create_merchant(
     _: Admin,
     State(state): State<AppState>,
@@ -81,12 +81,14 @@ async fn create_merchant(
 }
 
 /// `POST /api/v1/admin/endpoints/{id}/disable` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disable {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/admin/endpoints/{id}/disable", tag = "admin", security(("platform_token" = [])), params(("id" = String, Path, description = "The endpoint id")), request_body = Disable,
+    responses((status = 200, description = "Disabled; the reason is shown to the merchant", body = Endpoint), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn disable_endpoint(
     _: Admin,
     State(state): State<AppState>,
@@ -104,6 +106,8 @@ async fn disable_endpoint(
     set_enabled(&state, &id, Some(&reason)).await
 }
 
+#[utoipa::path(post, path = "/admin/endpoints/{id}/enable", tag = "admin", security(("platform_token" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, body = Endpoint), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn enable_endpoint(
     _: Admin,
     State(state): State<AppState>,
@@ -135,6 +139,8 @@ async fn set_enabled(
     Ok(ApiJson(endpoint))
 }
 
+#[utoipa::path(get, path = "/admin/deliveries", tag = "admin", security(("platform_token" = [])), params(DeliveryQuery),
+    responses((status = 200, description = "Deliveries across merchants, newest first", body = Page<Delivery>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn list_deliveries(
     _: Admin,
     State(state): State<AppState>,
@@ -159,7 +165,7 @@ fn admin_filter(query: &DeliveryQuery) -> Result<DeliveryFilter, ApiError> {
 }
 
 /// `POST /api/v1/admin/deliveries/retry` body: ids, or a filter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRetry {
     ids: Option<Vec<String>>,
@@ -173,6 +179,8 @@ pub struct BulkRetry {
 /// Most deliveries one bulk retry queues.
 const MAX_BULK: u32 = 10_000;
 
+#[utoipa::path(post, path = "/admin/deliveries/retry", tag = "admin", security(("platform_token" = [])), request_body = BulkRetry,
+    responses((status = 202, description = "How many deliveries got a new attempt now", body = Queued), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn retry_deliveries(
     _: Admin,
     State(state): State<AppState>,

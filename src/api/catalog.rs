@@ -1,23 +1,26 @@
 //! The event-type catalog, as merchants read it.
 
 use super::auth::MerchantAuth;
+use super::openapi::ErrorBody;
+use super::pagination::Page;
 use crate::error::{ApiError, ApiJson};
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
+use herald_app::model::event_type::EventType;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The catalog routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/event-types", get(list_event_types))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_event_types))
 }
 
+#[utoipa::path(get, path = "/event-types", tag = "catalog", security(("api_key" = [])),
+    responses((status = 200, description = "The catalog, archived types last", body = Page<EventType>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody)))]
 async fn list_event_types(
     _: MerchantAuth,
     State(state): State<AppState>,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
+) -> Result<ApiJson<Page<EventType>>, ApiError> {
     let types = state.store.list_event_types().await?;
-    Ok(ApiJson(
-        serde_json::json!({ "data": types, "next_cursor": null }),
-    ))
+    Ok(ApiJson(Page::whole(types)))
 }

@@ -1,26 +1,27 @@
 //! Deliveries: the merchant's list, detail with attempts, and retry.
 
 use super::auth::MerchantAuth;
+use super::openapi::ErrorBody;
 use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::error::{ApiError, ApiJson};
 use crate::store::DeliveryFilter;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::event::{Delivery, DeliveryDetail};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The delivery routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/deliveries", get(list_deliveries))
-        .route("/deliveries/{id}", get(get_delivery))
-        .route("/deliveries/{id}/retry", post(retry_delivery))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_deliveries))
+        .routes(routes!(get_delivery))
+        .routes(routes!(retry_delivery))
 }
 
 fn invalid(message: &str) -> ApiError {
@@ -32,8 +33,9 @@ fn invalid(message: &str) -> ApiError {
 }
 
 /// The filters a delivery list takes (merchant and admin views share them).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     pub endpoint_id: Option<String>,
     pub event_id: Option<String>,
@@ -81,6 +83,8 @@ impl DeliveryQuery {
     }
 }
 
+#[utoipa::path(get, path = "/deliveries", tag = "deliveries", security(("api_key" = [])), params(DeliveryQuery),
+    responses((status = 200, description = "The merchant's deliveries, newest first (`merchant_id` is admin-only)", body = Page<Delivery>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn list_deliveries(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -99,6 +103,8 @@ async fn list_deliveries(
     })))
 }
 
+#[utoipa::path(get, path = "/deliveries/{id}", tag = "deliveries", security(("api_key" = [])), params(("id" = String, Path, description = "The delivery id")),
+    responses((status = 200, description = "The delivery, its event and every attempt", body = DeliveryDetail), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn get_delivery(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -118,11 +124,14 @@ async fn get_delivery(
 }
 
 /// `POST .../retry` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub queued: u64,
 }
 
+#[utoipa::path(post, path = "/deliveries/{id}/retry", tag = "deliveries", security(("api_key" = [])), params(("id" = String, Path, description = "The delivery id")),
+    responses((status = 202, description = "A new attempt now, whatever its status", body = Queued), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody),
+        (status = 409, description = "Being attempted right now, or its endpoint is disabled", body = ErrorBody)))]
 async fn retry_delivery(
     auth: MerchantAuth,
     State(state): State<AppState>,

@@ -2,6 +2,8 @@
 
 use super::auth::MerchantAuth;
 use super::deliveries::Queued;
+use super::openapi::ErrorBody;
+use super::pagination::Page;
 use crate::error::{ApiError, ApiJson};
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
 use crate::service::ingest::IngestRequest;
@@ -10,8 +12,6 @@ use crate::store::{DeliveryFilter, Ingested};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::endpoint::Endpoint;
@@ -19,21 +19,18 @@ use herald_app::model::id::{EndpointId, EventId};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The endpoint routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/endpoints", get(list_endpoints).post(create_endpoint))
-        .route(
-            "/endpoints/{id}",
-            get(get_endpoint)
-                .patch(update_endpoint)
-                .delete(delete_endpoint),
-        )
-        .route("/endpoints/{id}/secret", get(get_secret))
-        .route("/endpoints/{id}/secret/rotate", post(rotate_secret))
-        .route("/endpoints/{id}/test", post(send_test_event))
-        .route("/endpoints/{id}/replay", post(replay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(get_secret))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(send_test_event))
+        .routes(routes!(replay))
 }
 
 fn endpoint_id(raw: &str) -> Result<EndpointId, ApiError> {
@@ -41,7 +38,7 @@ fn endpoint_id(raw: &str) -> Result<EndpointId, ApiError> {
 }
 
 /// `POST /api/v1/endpoints` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     url: String,
@@ -53,23 +50,25 @@ pub struct CreateEndpoint {
 }
 
 /// An endpoint with its secret, as answered at creation (the only time it is shown unasked).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedEndpoint {
     #[serde(flatten)]
     endpoint: Endpoint,
     secret: String,
 }
 
+#[utoipa::path(get, path = "/endpoints", tag = "endpoints", security(("api_key" = [])),
+    responses((status = 200, description = "The merchant's endpoints, newest first", body = Page<Endpoint>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody)))]
 async fn list_endpoints(
     auth: MerchantAuth,
     State(state): State<AppState>,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
+) -> Result<ApiJson<Page<Endpoint>>, ApiError> {
     let endpoints = state.store.list_endpoints(&auth.merchant_id).await?;
-    Ok(ApiJson(
-        serde_json::json!({ "data": endpoints, "next_cursor": null }),
-    ))
+    Ok(ApiJson(Page::whole(endpoints)))
 }
 
+#[utoipa::path(post, path = "/endpoints", tag = "endpoints", security(("api_key" = [])), request_body = CreateEndpoint,
+    responses((status = 201, description = "Created, with its signing secret", body = CreatedEndpoint), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn create_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -95,6 +94,8 @@ async fn create_endpoint(
     ))
 }
 
+#[utoipa::path(get, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, body = Endpoint), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn get_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -118,7 +119,7 @@ where
 }
 
 /// `PATCH /api/v1/endpoints/{id}` body: only the fields to change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpoint {
     url: Option<String>,
@@ -130,6 +131,9 @@ pub struct UpdateEndpoint {
     headers: Option<BTreeMap<String, String>>,
 }
 
+#[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    request_body = UpdateEndpoint,
+    responses((status = 200, description = "Only the fields given change; `rate_limit_per_s: null` removes the limit", body = Endpoint), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn update_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -158,6 +162,8 @@ async fn update_endpoint(
     Ok(ApiJson(endpoint))
 }
 
+#[utoipa::path(delete, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 204, description = "Deleted; its pending deliveries are cancelled"), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn delete_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -170,31 +176,50 @@ async fn delete_endpoint(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/endpoints/{id}/secret", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    responses((status = 200, body = Secret), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn get_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
+) -> Result<ApiJson<Secret>, ApiError> {
     let secret = state
         .endpoints
         .secret(&auth.merchant_id, &endpoint_id(&id)?)
         .await?;
-    Ok(ApiJson(serde_json::json!({ "secret": secret })))
+    Ok(ApiJson(Secret {
+        secret,
+        previous_secret_expires_at: None,
+    }))
+}
+
+/// An endpoint's signing secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Secret {
+    /// `whsec_` and the base64 of 32 random bytes.
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    secret: String,
+    /// After a rotation: until when the previous secret also signs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 /// `POST .../secret/rotate` body.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotate {
     grace_period_s: Option<u64>,
 }
 
+#[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    request_body(content = Option<Rotate>, description = "Optional; the grace period defaults to 24 h"),
+    responses((status = 200, description = "The new secret; the old one also signs until `previous_secret_expires_at`", body = Secret), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn rotate_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
+) -> Result<ApiJson<Secret>, ApiError> {
     // The body is optional: without one, the default grace period applies.
     let rotate: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()
@@ -212,27 +237,32 @@ async fn rotate_secret(
         .endpoints
         .rotate_secret(&auth.merchant_id, &endpoint_id(&id)?, grace)
         .await?;
-    Ok(ApiJson(
-        serde_json::json!({ "secret": secret, "previous_secret_expires_at": until }),
-    ))
+    Ok(ApiJson(Secret {
+        secret,
+        previous_secret_expires_at: Some(until),
+    }))
 }
 
 /// `POST .../test` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestEvent {
     event_type: String,
     /// Replaces the catalog's example payload when given.
+    #[schema(value_type = Option<Object>)]
     data: Option<serde_json::Value>,
 }
 
 /// `POST .../test` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TestEventSent {
     id: EventId,
     deliveries: u64,
 }
 
+#[utoipa::path(post, path = "/endpoints/{id}/test", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    request_body = TestEvent,
+    responses((status = 202, description = "A `live_mode: false` event of that type, to this endpoint only", body = TestEventSent), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn send_test_event(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -291,7 +321,7 @@ async fn send_test_event(
 }
 
 /// `POST .../replay` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replay {
     since: DateTime<Utc>,
@@ -306,6 +336,9 @@ fn failed() -> String {
 /// Most deliveries one replay queues.
 const MAX_REPLAY: u32 = 10_000;
 
+#[utoipa::path(post, path = "/endpoints/{id}/replay", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    request_body = Replay,
+    responses((status = 202, description = "Deliveries since then queued again", body = Queued), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn replay(
     auth: MerchantAuth,
     State(state): State<AppState>,

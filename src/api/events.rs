@@ -2,6 +2,7 @@
 //! and reconciliation.
 
 use super::auth::{MerchantAuth, Platform};
+use super::openapi::ErrorBody;
 use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::error::{ApiError, ApiJson};
 use crate::service::ingest::IngestRequest;
@@ -9,27 +10,29 @@ use crate::store::{EventFilter, Ingested};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
 use herald_app::model::id::EventId;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The event routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/events", post(create_event).get(list_events))
-        .route("/events/{id}", get(get_event))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_event, list_events))
+        .routes(routes!(get_event))
 }
 
 /// `POST /api/v1/events` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEvent {
     merchant_id: String,
     #[serde(rename = "type")]
     event_type: String,
+    /// A JSON object: the event's payload.
+    #[schema(value_type = Object)]
     data: serde_json::Value,
     idempotency_key: Option<String>,
     callback_url: Option<String>,
@@ -43,12 +46,19 @@ fn live() -> bool {
 }
 
 /// `POST /api/v1/events` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventAccepted {
     id: EventId,
     deliveries: u64,
 }
 
+#[utoipa::path(post, path = "/events", tag = "ingest", security(("platform_token" = [])),
+    request_body = CreateEvent,
+    responses(
+        (status = 202, description = "Stored with its deliveries; delivery follows", body = EventAccepted),
+        (status = 200, description = "A repeat of an idempotency key: the first event, nothing new", body = EventAccepted),
+        (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 413, description = "Payload over the limit", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody),
+        (status = 503, description = "The database is unavailable: nothing was stored", body = ErrorBody)))]
 async fn create_event(
     _: Platform,
     State(state): State<AppState>,
@@ -68,10 +78,13 @@ async fn create_event(
         })
         .await?;
     Ok(match result {
-        Ingested::Created { id, deliveries } => (
-            StatusCode::ACCEPTED,
-            ApiJson(EventAccepted { id, deliveries }),
-        ),
+        Ingested::Created { id, deliveries } => {
+            state.metrics.event_ingested();
+            (
+                StatusCode::ACCEPTED,
+                ApiJson(EventAccepted { id, deliveries }),
+            )
+        }
         Ingested::Duplicate { id, deliveries } => {
             (StatusCode::OK, ApiJson(EventAccepted { id, deliveries }))
         }
@@ -79,8 +92,9 @@ async fn create_event(
 }
 
 /// `GET /api/v1/events` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListEvents {
     #[serde(rename = "type")]
     event_type: Option<String>,
@@ -89,6 +103,8 @@ pub struct ListEvents {
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/events", tag = "events", security(("api_key" = [])), params(ListEvents),
+    responses((status = 200, description = "The merchant's events, newest first", body = Page<Event>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn list_events(
     auth: MerchantAuth,
     State(state): State<AppState>,
@@ -113,6 +129,8 @@ async fn list_events(
     })))
 }
 
+#[utoipa::path(get, path = "/events/{id}", tag = "events", security(("api_key" = [])), params(("id" = String, Path, description = "The event id")),
+    responses((status = 200, body = Event), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn get_event(
     auth: MerchantAuth,
     State(state): State<AppState>,

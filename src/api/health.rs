@@ -1,21 +1,49 @@
-//! `GET /healthz`: 200 when the database answers.
+//! What operators and their monitoring read: `GET /healthz` (200 when the
+//! database answers) and `GET /metrics` (Prometheus text).
 
+use super::openapi::ErrorBody;
 use crate::error::ApiError;
+use crate::metrics::QueueDepth;
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::Json;
+use chrono::Utc;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The health route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(get_health))
+/// The health and metrics routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_health))
+        .routes(routes!(get_metrics))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The database answers", example = json!({"status": "ok"})),
+        (status = 503, description = "The database does not answer", body = ErrorBody)))]
 async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: database unreachable");
         ApiError::unavailable()
     })?;
     Ok(Json(json!({"status": "ok"})))
+}
+
+/// Counts only, no merchant data: safe to leave open to the operators'
+/// network (keep it off the public internet like any metrics port).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
+async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let (due, scheduled) = state.store.queue_depth(Utc::now()).await.map_err(|e| {
+        tracing::warn!(error = %e, "metrics: queue depth unavailable");
+        ApiError::unavailable()
+    })?;
+    let body = state.metrics.render(QueueDepth { due, scheduled });
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    ))
 }

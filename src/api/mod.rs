@@ -1,5 +1,7 @@
 //! The REST API: one module per resource, each with its own `router()`;
-//! this module only merges them.
+//! this module only merges them. Every router is an `OpenApiRouter` and
+//! registers handlers with `routes!`, which takes each handler's
+//! `#[utoipa::path]`: the OpenAPI document is the routing table.
 
 mod admin;
 mod api_keys;
@@ -9,25 +11,43 @@ mod deliveries;
 mod endpoints;
 mod events;
 mod health;
+mod openapi;
 mod pagination;
 
 use crate::error::ApiError;
 use crate::AppState;
+use axum::routing::any;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every route with its documentation.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::router())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .merge(admin::router())
+                .merge(api_keys::router())
+                .merge(catalog::router())
+                .merge(events::router())
+                .merge(deliveries::router())
+                .merge(endpoints::router())
+                .routes(routes!(openapi::get_openapi)),
+        )
+}
 
 /// Every API route, with a JSON 404 for unknown `/api/v1` paths.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).nest(
-        "/api/v1",
-        Router::new()
-            .merge(admin::router())
-            .merge(api_keys::router())
-            .merge(catalog::router())
-            .merge(events::router())
-            .merge(deliveries::router())
-            .merge(endpoints::router())
-            .fallback(unknown_route),
-    )
+    let (routes, _) = documented().split_for_parts();
+    routes.route("/api/v1/{*unknown}", any(unknown_route))
+}
+
+/// The OpenAPI document of every route `router()` serves.
+pub fn document() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
 }
 
 async fn unknown_route() -> ApiError {

@@ -16,10 +16,21 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 250;
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list that is never paged (a merchant's endpoints, keys, the catalog).
+    pub fn whole(data: Vec<T>) -> Self {
+        Page {
+            data,
+            next_cursor: None,
+        }
+    }
 }
 
 /// Checks `limit`.

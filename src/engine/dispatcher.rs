@@ -8,6 +8,7 @@ use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
 use super::ssrf::AddressPolicy;
 use super::Wakeup;
+use crate::metrics::Metrics;
 use crate::store::{ClaimRequest, ClaimedDelivery, Destination, Lane, Store};
 use chrono::Utc;
 use rand::Rng;
@@ -29,6 +30,8 @@ pub struct EngineConfig {
     pub per_endpoint: usize,
     /// An endpoint whose deliveries all failed for this long is disabled.
     pub auto_disable_after: Duration,
+    /// Where recorded attempts are counted for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl EngineConfig {
@@ -41,6 +44,7 @@ impl EngineConfig {
             max_in_flight: 256,
             per_endpoint: 4,
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -88,7 +92,12 @@ impl Engine {
     ) -> Result<Engine, reqwest::Error> {
         let sender = Sender::new(config.policy.clone(), config.request_timeout)?;
         let (recorder_tx, recorder_rx) = mpsc::channel(4096);
-        tokio::spawn(recorder::run(store.clone(), recorder_rx, wake.clone()));
+        tokio::spawn(recorder::run(
+            store.clone(),
+            recorder_rx,
+            wake.clone(),
+            config.metrics.clone(),
+        ));
         let owner = format!("node_{:016x}", rand::thread_rng().gen::<u64>());
         let max = config.max_in_flight.max(2);
         Ok(Engine {

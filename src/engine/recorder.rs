@@ -3,7 +3,8 @@
 //! one commit per batch rather than one per attempt.
 
 use super::Wakeup;
-use crate::store::{AttemptRecord, Store};
+use crate::metrics::{AttemptOutcome, Metrics};
+use crate::store::{AttemptRecord, DeliveryUpdate, Store};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -20,7 +21,12 @@ pub enum Recordable {
 }
 
 /// Runs until every sender is dropped and the queue is written.
-pub async fn run(store: Store, mut queue: mpsc::Receiver<Recordable>, wake: Wakeup) {
+pub async fn run(
+    store: Store,
+    mut queue: mpsc::Receiver<Recordable>,
+    wake: Wakeup,
+    metrics: Metrics,
+) {
     let mut batch: Vec<AttemptRecord> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = queue.recv().await {
@@ -33,7 +39,17 @@ pub async fn run(store: Store, mut queue: mpsc::Receiver<Recordable>, wake: Wake
         }
         if !batch.is_empty() {
             write(&store, &batch).await;
-            batch.clear();
+            for record in batch.drain(..) {
+                metrics.attempt_recorded(AttemptOutcome {
+                    error: record.error_kind,
+                    duration_ms: record.duration_ms,
+                    finished: match record.update {
+                        DeliveryUpdate::Succeeded => Some(true),
+                        DeliveryUpdate::Failed => Some(false),
+                        DeliveryUpdate::RetryAt(_) => None,
+                    },
+                });
+            }
             // Freed ordering keys and re-enabled capacity: look for work.
             wake.wake();
         }

@@ -1,6 +1,7 @@
 //! Merchant accounts: sign-up, log-in, operator-created merchants.
 
 use super::api_keys::{issue_api_key, IssuedApiKey};
+use super::login_throttle::{LoginThrottle, Throttled};
 use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
@@ -8,11 +9,13 @@ use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{
     normalize_email, validate_name, validate_password, Merchant, NewAccount, Role,
 };
+use std::net::IpAddr;
 
-/// The account operations.
+/// The account operations. Clones share one log-in throttle.
 #[derive(Clone, Debug)]
 pub struct Accounts {
     store: Store,
+    throttle: LoginThrottle,
 }
 
 /// The message for any failed log-in: it never says whether the email exists.
@@ -21,7 +24,10 @@ pub const BAD_CREDENTIALS: &str = "That email and password do not match an accou
 impl Accounts {
     /// Account operations over `store`.
     pub fn new(store: Store) -> Self {
-        Accounts { store }
+        Accounts {
+            store,
+            throttle: LoginThrottle::default(),
+        }
     }
 
     /// Creates a merchant from the sign-up form.
@@ -55,10 +61,24 @@ impl Accounts {
         Ok((merchant, key))
     }
 
-    /// Checks an email and password.
-    pub async fn log_in(&self, email: &str, password: &str) -> Result<Merchant, ServiceError> {
-        let record = match normalize_email(email) {
-            Ok(email) => self.store.merchant_by_email(&email).await?,
+    /// Checks an email and password, unless this account or `client` has
+    /// failed too often lately (then it is refused without checking).
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, ServiceError> {
+        let normalized = normalize_email(email);
+        let account = match &normalized {
+            Ok(email) => email.clone(),
+            Err(_) => email.trim().to_lowercase(),
+        };
+        self.throttle
+            .check(&account, client)
+            .map_err(|Throttled { retry_after }| ServiceError::Throttled { retry_after })?;
+        let record = match &normalized {
+            Ok(email) => self.store.merchant_by_email(email).await?,
             Err(_) => None,
         };
         let (merchant, hash) = match record {
@@ -68,8 +88,14 @@ impl Accounts {
         // Always run argon2, even for unknown emails, so timing reveals nothing.
         let ok = password::verify(password.to_owned(), hash).await?;
         match merchant {
-            Some(merchant) if ok => Ok(merchant),
-            _ => Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into())),
+            Some(merchant) if ok => {
+                self.throttle.record_success(&account);
+                Ok(merchant)
+            }
+            _ => {
+                self.throttle.record_failure(&account, client);
+                Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
+            }
         }
     }
 

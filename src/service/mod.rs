@@ -7,6 +7,7 @@ mod catalog;
 pub mod destination;
 pub mod endpoints;
 pub mod ingest;
+pub mod login_throttle;
 mod password;
 mod platform_token;
 
@@ -32,6 +33,9 @@ pub enum ServiceError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Refused for now: too many failed attempts; try again after the wait.
+    #[error("Too many failed log-ins. Try again in {} s.", retry_after.as_secs())]
+    Throttled { retry_after: std::time::Duration },
     /// Too large to accept (a payload over the limit).
     #[error("{0}")]
     TooLarge(String),

@@ -25,7 +25,7 @@ pub struct ApiKeyOwner {
 }
 
 /// A key as its merchant sees it in a list (never the key itself).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ApiKeySummary {
     pub id: ApiKeyId,
     pub name: String,

@@ -281,6 +281,21 @@ impl Store {
         row.0.map(from_millis).transpose()
     }
 
+    /// Pending deliveries: how many are due at `now` (leased ones count
+    /// until their lease ends) and how many wait for a later retry.
+    /// Served by the partial index on pending deliveries.
+    pub async fn queue_depth(&self, now: DateTime<Utc>) -> StoreResult<(u64, u64)> {
+        let (total, due): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN next_attempt_at <= $1 THEN 1 ELSE 0 END), 0) \
+             FROM deliveries WHERE status = 'pending'",
+        )
+        .bind(to_millis(now))
+        .fetch_one(pool)
+        .await)?;
+        let due = u64::try_from(due).unwrap_or(0);
+        Ok((due, u64::try_from(total).unwrap_or(0).saturating_sub(due)))
+    }
+
     /// Writes a batch of attempts with their delivery and endpoint updates
     /// in one transaction. Returns how many endpoints got disabled.
     pub async fn record_attempts(

@@ -2,12 +2,16 @@
 
 use crate::both_backends;
 use crate::helpers::{client, TestApp};
+use crate::receiver::TestReceiver;
 use herald::store::Store;
+use serde_json::json;
+use std::time::Duration;
 
 both_backends!(
     health_answers_ok,
     unknown_api_routes_get_the_error_body,
-    public_pages_render
+    public_pages_render,
+    metrics_count_what_this_process_did,
 );
 
 async fn health_answers_ok(store: Store) {
@@ -47,6 +51,53 @@ async fn public_pages_render(store: Store) {
             html.contains(r#"<label for="email""#),
             "{path} has labelled fields"
         );
+    }
+    app.stop().await;
+}
+
+async fn metrics_count_what_this_process_did(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (merchant, key) = app.merchant("Acme").await;
+    let receiver = TestReceiver::start().await;
+    app.endpoint(&key, json!({"url": receiver.url()})).await;
+    let event =
+        json!({"merchant_id": merchant.to_string(), "type": "payin.succeeded", "data": {"n": 1}});
+    let (status, accepted) = app.ingest(event.clone()).await;
+    assert_eq!(status, 202, "{accepted}");
+    let mut repeat = event;
+    repeat["idempotency_key"] = json!("once");
+    app.ingest(repeat.clone()).await;
+    let (status, _) = app.ingest(repeat).await;
+    assert_eq!(status, 200, "an idempotent repeat is not a new event");
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+
+    // The attempt counters move once the records are committed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let response = client().get(app.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        let text = response.text().await.unwrap();
+        if text.contains("herald_attempts_total{outcome=\"succeeded\"} 2\n")
+            || std::time::Instant::now() > deadline
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for expected in [
+        "herald_events_ingested_total 2\n",
+        "herald_attempts_total{outcome=\"succeeded\"} 2\n",
+        "herald_attempts_total{outcome=\"status\"} 0\n",
+        "herald_deliveries_finished_total{outcome=\"succeeded\"} 2\n",
+        "herald_attempt_duration_seconds_count 2\n",
+        "herald_queue_depth{state=\"due\"} 0\n",
+        "herald_queue_depth{state=\"scheduled\"} 0\n",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
     app.stop().await;
 }

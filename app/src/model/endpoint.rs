@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// An endpoint: where a merchant wants events of the types it chose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Endpoint {
     pub id: EndpointId,
     pub merchant_id: MerchantId,

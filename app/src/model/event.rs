@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 /// Something that happened to a merchant's money, as the platform reported it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: EventId,
     pub merchant_id: MerchantId,
@@ -24,6 +25,7 @@ pub struct Event {
 
 /// One event headed for one destination.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub id: DeliveryId,
     pub event_id: EventId,
@@ -48,6 +50,7 @@ pub struct Delivery {
 
 /// One HTTP try of a delivery: what was sent and what came back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attempt {
     pub id: AttemptId,
     pub delivery_id: DeliveryId,
@@ -67,6 +70,7 @@ pub struct Attempt {
 
 /// A delivery with its event and every attempt, newest attempt last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryDetail {
     #[serde(flatten)]
     pub delivery: Delivery,

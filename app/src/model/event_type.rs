@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One entry of the catalog, e.g. `payin.succeeded`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventType {
     pub name: String,
     pub category: String,

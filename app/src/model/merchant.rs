@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who a merchant account is to Herald.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A merchant: sees only its own data.
@@ -35,6 +36,7 @@ impl Role {
 
 /// A merchant account as the dashboard and the API show it (no password hash).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Merchant {
     pub id: MerchantId,
     pub name: String,

@@ -39,7 +39,10 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     session::respond(
         async move {
-            let merchant = session::backend()?.log_in(&email, &password).await?;
+            let client = session::client_address().await;
+            let merchant = session::backend()?
+                .log_in(&email, &password, client)
+                .await?;
             session::start(&merchant.id).await?;
             leptos_axum::redirect("/");
             Ok(())

@@ -32,6 +32,7 @@ pub(crate) mod session {
                 "conflict" => http::StatusCode::CONFLICT,
                 "validation_failed" => http::StatusCode::UNPROCESSABLE_ENTITY,
                 "rate_limited" => http::StatusCode::TOO_MANY_REQUESTS,
+                "unavailable" => http::StatusCode::SERVICE_UNAVAILABLE,
                 _ => http::StatusCode::INTERNAL_SERVER_ERROR,
             };
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -44,6 +45,14 @@ pub(crate) mod session {
     /// The backend the server put in context.
     pub fn backend() -> Result<SharedBackend, AppError> {
         use_context::<SharedBackend>().ok_or_else(AppError::internal)
+    }
+
+    /// The browser's address (the TCP peer), when the server knows it.
+    pub async fn client_address() -> Option<std::net::IpAddr> {
+        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .ok()
+            .map(|info| info.0.ip())
     }
 
     /// The request's session.

@@ -19,6 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                {script_policy()}
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -28,6 +29,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The page's Content-Security-Policy for scripts and everything they load,
+/// as a `<meta>` because it carries this response's nonce (the server adds
+/// `frame-ancestors` and the rest as a header; a browser enforces both).
+/// Only the hydration script, tagged with the nonce, and the app's own files
+/// may run; WebAssembly needs `'wasm-unsafe-eval'` to compile.
+fn script_policy() -> impl IntoView {
+    use leptos::nonce::use_nonce;
+    use_nonce().map(|nonce| {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'"
+        );
+        view! { <meta http-equiv="Content-Security-Policy" content=policy/> }
+    })
 }
 
 /// The dashboard: public account pages and the logged-in area.
