@@ -6,32 +6,16 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// Wraps every logged-in page; sends a visitor without a session to `/login`.
+///
+/// The page (`Outlet`) is rendered outside the account's `Suspense`: nesting
+/// the routed page inside a suspended branch made hydration walk a different
+/// tree than the server rendered whenever the page's own resources resolved
+/// first (tachys panics with "entered unreachable code"). Only the parts
+/// that need the account wait for it.
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let merchant = Resource::new(|| (), |_| me());
-    view! {
-        <Suspense fallback=|| view! { <div class="loading-page">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match merchant.await {
-                    Ok(Some(merchant)) => view! { <Frame merchant/> }.into_any(),
-                    _ => view! { <Redirect path="/login"/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn Frame(merchant: Merchant) -> impl IntoView {
-    let log_out = ServerAction::<LogOut>::new();
     let menu_open = RwSignal::new(false);
-    let initial = merchant
-        .name
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
     view! {
         <div class="app" class:menu-open=move || menu_open.get()>
             <header class="topbar">
@@ -49,18 +33,14 @@ fn Frame(merchant: Merchant) -> impl IntoView {
                     <span class="logo" aria-hidden="true">"H"</span>
                     <span>"Herald"</span>
                 </A>
-                <div class="account">
-                    <span class="avatar" aria-hidden="true">{initial}</span>
-                    <span class="account-name" data-testid="merchant-name">
-                        {merchant.name.clone()}
-                    </span>
-                    {merchant.is_admin().then(|| view! { <span class="badge">"admin"</span> })}
-                    <ActionForm action=log_out>
-                        <button type="submit" class="ghost" data-testid="logout">
-                            "Log out"
-                        </button>
-                    </ActionForm>
-                </div>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match merchant.await {
+                            Ok(Some(merchant)) => view! { <Account merchant/> }.into_any(),
+                            _ => view! { <Redirect path="/login"/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </header>
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
                 <A href="/endpoints">"Endpoints"</A>
@@ -69,6 +49,33 @@ fn Frame(merchant: Merchant) -> impl IntoView {
             <main class="content">
                 <Outlet/>
             </main>
+        </div>
+    }
+}
+
+/// Who is logged in, and the log-out button.
+#[component]
+fn Account(merchant: Merchant) -> impl IntoView {
+    let log_out = ServerAction::<LogOut>::new();
+    let initial = merchant
+        .name
+        .chars()
+        .next()
+        .unwrap_or('?')
+        .to_uppercase()
+        .to_string();
+    view! {
+        <div class="account">
+            <span class="avatar" aria-hidden="true">{initial}</span>
+            <span class="account-name" data-testid="merchant-name">
+                {merchant.name.clone()}
+            </span>
+            {merchant.is_admin().then(|| view! { <span class="badge">"admin"</span> })}
+            <ActionForm action=log_out>
+                <button type="submit" class="ghost" data-testid="logout">
+                    "Log out"
+                </button>
+            </ActionForm>
         </div>
     }
 }
