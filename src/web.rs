@@ -1,8 +1,7 @@
 //! The dashboard: mounts the Leptos app and implements its `Backend` over
 //! the services, and keeps logged-out visitors on the public pages.
 
-use crate::service::{Accounts, ServiceError};
-use crate::store::Store;
+use crate::service::ServiceError;
 use crate::AppState;
 use axum::extract::Request;
 use axum::http::Method;
@@ -24,15 +23,16 @@ use tower_sessions::Session;
 
 /// The dashboard's view of Herald's services.
 pub struct DashboardBackend {
-    accounts: Accounts,
-    store: Store,
+    state: AppState,
 }
 
 impl DashboardBackend {
-    /// A backend over the server's services (`accounts` is shared with the
-    /// rest of the process so the log-in throttle sees every attempt).
-    pub fn new(accounts: Accounts, store: Store) -> Self {
-        DashboardBackend { accounts, store }
+    /// A backend over the server's services. They are the process's own
+    /// (shared with the REST API), so the log-in throttle sees every attempt.
+    pub fn new(state: &AppState) -> Self {
+        DashboardBackend {
+            state: state.clone(),
+        }
     }
 }
 
@@ -67,7 +67,11 @@ fn to_app_error(e: ServiceError) -> AppError {
 #[async_trait::async_trait]
 impl Backend for DashboardBackend {
     async fn sign_up(&self, account: NewAccount) -> Result<Merchant, AppError> {
-        self.accounts.sign_up(account).await.map_err(to_app_error)
+        self.state
+            .accounts
+            .sign_up(account)
+            .await
+            .map_err(to_app_error)
     }
 
     async fn log_in(
@@ -76,37 +80,45 @@ impl Backend for DashboardBackend {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Merchant, AppError> {
-        self.accounts
+        self.state
+            .accounts
             .log_in(email, password, client)
             .await
             .map_err(to_app_error)
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {
-        self.accounts.merchant(id).await.map_err(to_app_error)
+        self.state.accounts.merchant(id).await.map_err(to_app_error)
     }
 
+    // ----- Endpoints, secrets, test events, API keys -----
+
     async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError> {
-        self.store
+        self.state
+            .store
             .list_endpoints(merchant)
             .await
             .map_err(|e| to_app_error(e.into()))
     }
 
+    // ----- The event-type catalog -----
+
     async fn list_event_types(&self) -> Result<Vec<EventType>, AppError> {
-        self.store
+        self.state
+            .store
             .list_event_types()
             .await
             .map_err(|e| to_app_error(e.into()))
     }
+
+    // ----- Events, deliveries, attempts, stats -----
+
+    // ----- Operators: the admin console -----
 }
 
 /// The Leptos pages and server functions, with static files as the fallback.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let backend: SharedBackend = Arc::new(DashboardBackend::new(
-        state.accounts.clone(),
-        state.store.clone(),
-    ));
+    let backend: SharedBackend = Arc::new(DashboardBackend::new(state));
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()

@@ -27,10 +27,20 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Merchant, AppError>;
     /// The merchant behind a session, if it still exists.
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError>;
+
+    // ----- Endpoints, secrets, test events, API keys -----
+
     /// The merchant's endpoints, newest first.
     async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError>;
+
+    // ----- The event-type catalog -----
+
     /// The event-type catalog, archived types last.
     async fn list_event_types(&self) -> Result<Vec<EventType>, AppError>;
+
+    // ----- Events, deliveries, attempts, stats -----
+
+    // ----- Operators: the admin console (callers check `is_admin` first) -----
 }
 
 /// How the backend travels in Leptos context.
