@@ -69,7 +69,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             event_type: row.event_type,
             live_mode: row.live_mode,
             status: DeliveryStatus::parse(&row.status).ok_or_else(|| corrupt(&row.status))?,
-            attempts: u32::try_from(row.attempt_count).map_err(corrupt)?,
+            attempt_count: u32::try_from(row.attempt_count).map_err(corrupt)?,
             // While leased, next_attempt_at is the lease's end, not a schedule.
             next_attempt_at: if row.lease_owner.is_some() {
                 None

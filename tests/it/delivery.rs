@@ -146,6 +146,7 @@ async fn gives_up_when_the_schedule_runs_out(store: Store) {
         .await;
     // The test schedule has 4 steps: 4 attempts in all.
     assert_eq!(detail["attempts"].as_array().unwrap().len(), 4);
+    assert_eq!(detail["attempt_count"], 4, "the count and the list agree");
     assert!(detail["failed_at"].is_string());
     assert!(detail["next_attempt_at"].is_null());
     app.stop().await;

@@ -37,8 +37,9 @@ pub struct Delivery {
     pub event_type: String,
     pub live_mode: bool,
     pub status: DeliveryStatus,
-    /// Attempts made so far.
-    pub attempts: u32,
+    /// Attempts made so far. (Named apart from `DeliveryDetail::attempts`,
+    /// the list of attempts, because the detail flattens the delivery.)
+    pub attempt_count: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_attempt_at: Option<DateTime<Utc>>,
     /// The status code of the latest attempt, if it got an answer.
