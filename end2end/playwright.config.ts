@@ -12,6 +12,9 @@ const dataDir = path.join(root, "target", "e2e");
 
 export const baseURL = `http://127.0.0.1:${port}`;
 
+/** The platform token the web server is started with (ingest and /api/v1/admin). */
+export const PLATFORM_TOKEN = "hpt_e2e_0123456789abcdef0123456789abcdef";
+
 /** The operator account the web server is started with (see `webServer`). */
 export const ADMIN = { name: "Herald Ops", email: "ops@herald.test", password: "operator password 1" };
 
@@ -67,7 +70,7 @@ export default defineConfig({
     env: {
       HERALD_ADDR: `127.0.0.1:${port}`,
       HERALD_DATABASE_URL: `sqlite:${dataDir}/herald.db`,
-      HERALD_PLATFORM_TOKEN: "hpt_e2e_0123456789abcdef0123456789abcdef",
+      HERALD_PLATFORM_TOKEN: PLATFORM_TOKEN,
       RUST_LOG: "warn",
       // The tests' receivers listen on 127.0.0.1 over plain HTTP, and retry
       // quickly so a failing-then-passing delivery fits in a test.

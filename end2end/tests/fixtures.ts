@@ -1,9 +1,9 @@
-import { test as base, expect, Page } from "@playwright/test";
+import { test as base, expect, APIRequestContext, Page } from "@playwright/test";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { ADMIN } from "../playwright.config";
+import { ADMIN, PLATFORM_TOKEN } from "../playwright.config";
 
 export const SCREENSHOTS = path.resolve(__dirname, "..", "screenshots");
 
@@ -46,6 +46,62 @@ export async function logInAsAdmin(page: Page) {
   await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByTestId("merchant-name")).toHaveText(ADMIN.name);
+}
+
+/**
+ * Arranging through the REST API, as the platform would: a merchant with a
+ * password (to log in through the UI) and its API key (for the merchant API).
+ */
+export async function createMerchant(request: APIRequestContext, label: string) {
+  const who = newMerchant(label);
+  const answer = await request.post("/api/v1/admin/merchants", {
+    headers: { authorization: `Bearer ${PLATFORM_TOKEN}` },
+    data: { name: who.name, email: who.email, password: who.password },
+  });
+  expect(answer.status(), await answer.text()).toBe(201);
+  const body = await answer.json();
+  return { ...who, id: body.id as string, apiKey: body.api_key as string };
+}
+
+export type ApiMerchant = Awaited<ReturnType<typeof createMerchant>>;
+
+/** Logs in through the UI as a merchant made with `createMerchant`. */
+export async function logIn(page: Page, who: { email: string; password: string; name: string }) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByTestId("merchant-name")).toHaveText(who.name);
+}
+
+/** Creates an endpoint with the merchant's API key; returns its JSON (with `id` and `secret`). */
+export async function createEndpoint(
+  request: APIRequestContext,
+  who: ApiMerchant,
+  fields: { url: string; event_types?: string[]; description?: string },
+) {
+  const answer = await request.post("/api/v1/endpoints", {
+    headers: { authorization: `Bearer ${who.apiKey}` },
+    data: fields,
+  });
+  expect(answer.status(), await answer.text()).toBe(201);
+  return answer.json();
+}
+
+/** Reports an event for the merchant, as the platform does; returns `{id, deliveries}`. */
+export async function ingest(
+  request: APIRequestContext,
+  who: ApiMerchant,
+  type: string,
+  data: Record<string, unknown>,
+) {
+  const answer = await request.post("/api/v1/events", {
+    headers: { authorization: `Bearer ${PLATFORM_TOKEN}` },
+    data: { merchant_id: who.id, type, data },
+  });
+  expect(answer.status(), await answer.text()).toBe(202);
+  return answer.json();
 }
 
 /** One request a receiver got. */
