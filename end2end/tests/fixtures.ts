@@ -40,12 +40,7 @@ export async function signUp(page: Page, who: ReturnType<typeof newMerchant>) {
 
 /** Logs in as the operator account the test server was started with. */
 export async function logInAsAdmin(page: Page) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(ADMIN.email);
-  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page.getByTestId("merchant-name")).toHaveText(ADMIN.name);
+  await logIn(page, ADMIN);
 }
 
 /**
