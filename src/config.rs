@@ -2,6 +2,7 @@
 //! validated at start-up: a bad value stops Herald with the variable's name.
 
 use crate::engine::retry::RetrySchedule;
+use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::parse_allowed_cidrs;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
@@ -56,6 +57,12 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Re-seal every stored signing secret with HERALD_SECRET_KEY (after
+    /// setting, changing or removing it; the old key in HERALD_SECRET_KEY_PREVIOUS).
+    ResealSecrets {
+        #[command(flatten)]
+        keys: SecretKeys,
+    },
 }
 
 /// How `herald serve` runs.
@@ -105,6 +112,40 @@ pub struct ServeConfig {
     #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+
+    #[command(flatten)]
+    pub secret_keys: SecretKeys,
+}
+
+/// The keys that seal endpoint signing secrets in the database.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecretKeys {
+    /// Seal signing secrets at rest with this key: standard base64 of 32
+    /// random bytes (`openssl rand -base64 32`). Unset: stored as they are.
+    #[arg(long, env = "HERALD_SECRET_KEY", hide_env_values = true,
+          value_parser = named("HERALD_SECRET_KEY", parse_secret_key))]
+    pub secret_key: Option<SecretString>,
+
+    /// Earlier keys, comma-separated: still open what they sealed, until
+    /// `herald admin reseal-secrets` has re-sealed it with the current key.
+    #[arg(long, env = "HERALD_SECRET_KEY_PREVIOUS", hide_env_values = true, value_delimiter = ',',
+          value_parser = named("HERALD_SECRET_KEY_PREVIOUS", parse_secret_key))]
+    pub secret_key_previous: Vec<SecretString>,
+}
+
+impl SecretKeys {
+    /// The sealer these keys make (they were checked when parsed).
+    pub fn secret_box(&self) -> Result<SecretBox, SealError> {
+        let previous: Vec<&str> = self
+            .secret_key_previous
+            .iter()
+            .map(SecretString::expose)
+            .collect();
+        SecretBox::new(
+            self.secret_key.as_ref().map(SecretString::expose),
+            &previous,
+        )
+    }
 }
 
 impl Default for ServeConfig {
@@ -119,6 +160,7 @@ impl Default for ServeConfig {
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             endpoint_concurrency: 4,
             secure_cookies: false,
+            secret_keys: SecretKeys::default(),
         }
     }
 }
@@ -173,6 +215,11 @@ fn parse_token(s: &str) -> Result<SecretString, String> {
         return Err("must be printable ASCII without spaces".into());
     }
     Ok(SecretString(s.to_owned()))
+}
+
+fn parse_secret_key(s: &str) -> Result<SecretString, String> {
+    SecretBox::new(Some(s), &[]).map_err(|e| e.to_string())?;
+    Ok(SecretString(s.trim().to_owned()))
 }
 
 fn parse_cidrs(s: &str) -> Result<CidrList, String> {
@@ -248,6 +295,12 @@ mod tests {
             ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
             ("--auto-disable-after", "0s", "HERALD_AUTO_DISABLE_AFTER"),
             ("--endpoint-concurrency", "0", "HERALD_ENDPOINT_CONCURRENCY"),
+            ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
+            (
+                "--secret-key-previous",
+                "nope",
+                "HERALD_SECRET_KEY_PREVIOUS",
+            ),
         ] {
             let err = serve(&[flag, value]).unwrap_err();
             assert!(err.contains(var), "{flag} {value}: {err}");

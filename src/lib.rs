@@ -16,6 +16,7 @@ pub mod store;
 pub mod web;
 
 use crate::config::{SecretString, ServeConfig};
+use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::AddressPolicy;
 use crate::engine::{Engine, EngineConfig, Wakeup};
 use crate::service::destination::UrlRules;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub ingestor: Ingestor,
     pub endpoints: Endpoints,
     pub url_rules: UrlRules,
+    /// Seals and opens signing secrets at rest (`HERALD_SECRET_KEY`).
+    pub secrets: SecretBox,
     /// Wakes this process's delivery engine.
     pub wakeup: Wakeup,
     pub platform_token: PlatformToken,
@@ -70,6 +73,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("HERALD_SECRET_KEY: {0}")]
+    SecretKey(#[from] SealError),
 }
 
 /// A prepared Herald: database migrated, catalog seeded, token resolved.
@@ -110,10 +115,17 @@ impl Herald {
             policy: AddressPolicy::new(config.allowed_private_cidrs.0.clone()),
         };
         let wakeup = Wakeup::default();
+        let secrets = config.secret_keys.secret_box()?;
         let state = AppState {
             accounts: Accounts::new(store.clone()),
-            ingestor: Ingestor::start(store.clone(), url_rules.clone(), wakeup.clone()),
-            endpoints: Endpoints::new(store.clone(), url_rules.clone()),
+            ingestor: Ingestor::start(
+                store.clone(),
+                url_rules.clone(),
+                wakeup.clone(),
+                secrets.clone(),
+            ),
+            endpoints: Endpoints::new(store.clone(), url_rules.clone(), secrets.clone()),
+            secrets,
             url_rules,
             wakeup,
             store,
@@ -177,6 +189,7 @@ impl Herald {
         engine.auto_disable_after = config.auto_disable_after;
         engine.per_endpoint = config.endpoint_concurrency;
         engine.metrics = self.state.metrics.clone();
+        engine.secrets = self.state.secrets.clone();
         engine
     }
 

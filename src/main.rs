@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use herald::config::{AdminCommand, Cli, Command, ServeConfig};
-use herald::service::Accounts;
+use herald::config::{AdminCommand, Cli, Command, SecretKeys, ServeConfig};
+use herald::service::{secrets_at_rest, Accounts};
 use herald::store::Store;
 use herald::{shutdown_signal, Herald};
 use herald_app::model::merchant::Role;
@@ -29,6 +29,9 @@ async fn main() -> ExitCode {
             password,
             admin,
         }) => create_merchant(&cli.database_url, &name, &email, password, admin).await,
+        Command::Admin(AdminCommand::ResealSecrets { keys }) => {
+            reseal_secrets(&cli.database_url, &keys).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,5 +112,29 @@ async fn create_merchant(
         .map_err(|e| e.to_string())?;
     println!("merchant_id: {}", merchant.id);
     println!("api_key:     {}  (shown only now)", key.key);
+    Ok(())
+}
+
+async fn reseal_secrets(database_url: &str, keys: &SecretKeys) -> Result<(), String> {
+    let secrets = keys.secret_box().map_err(|e| e.to_string())?;
+    let store = open_migrated(database_url).await?;
+    let report = secrets_at_rest::reseal_secrets(&store, &secrets)
+        .await
+        .map_err(|e| format!("re-sealing stopped: {e}"))?;
+    let how = if secrets.seals() {
+        "sealed with HERALD_SECRET_KEY"
+    } else {
+        "stored as plain text (no HERALD_SECRET_KEY)"
+    };
+    println!(
+        "re-sealed {} secrets, {} already {how}",
+        report.resealed, report.unchanged
+    );
+    if report.raced > 0 {
+        println!(
+            "{} changed while this ran (a rotation); run the command again",
+            report.raced
+        );
+    }
     Ok(())
 }

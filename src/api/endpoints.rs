@@ -47,6 +47,12 @@ pub struct CreateEndpoint {
     enabled: Option<bool>,
     rate_limit_per_s: Option<u32>,
     headers: Option<BTreeMap<String, String>>,
+    /// Also send `x-herald-signature: sha256=<hex HMAC-SHA256 of the body>`
+    /// and `x-herald-timestamp`, for receivers written for that style.
+    legacy_signature: Option<bool>,
+    /// The endpoint's own waits before each attempt, e.g. `["0s","30s","5m","1h"]`
+    /// (each at most 24h, 3 days in all); absent: the server's schedule.
+    retry_schedule: Option<Vec<String>>,
 }
 
 /// An endpoint with its secret, as answered at creation (the only time it is shown unasked).
@@ -85,6 +91,8 @@ async fn create_endpoint(
                 enabled: body.enabled,
                 rate_limit_per_s: body.rate_limit_per_s,
                 headers: body.headers,
+                legacy_signature: body.legacy_signature,
+                retry_schedule: body.retry_schedule,
             },
         )
         .await?;
@@ -129,6 +137,10 @@ pub struct UpdateEndpoint {
     #[serde(default, deserialize_with = "present")]
     rate_limit_per_s: Option<Option<u32>>,
     headers: Option<BTreeMap<String, String>>,
+    legacy_signature: Option<bool>,
+    /// `null` goes back to the server's schedule.
+    #[serde(default, deserialize_with = "present")]
+    retry_schedule: Option<Option<Vec<String>>>,
 }
 
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
@@ -153,6 +165,8 @@ async fn update_endpoint(
                 enabled: body.enabled,
                 rate_limit_per_s: body.rate_limit_per_s,
                 headers: body.headers,
+                legacy_signature: body.legacy_signature,
+                retry_schedule: body.retry_schedule,
             },
         )
         .await?;

@@ -3,7 +3,8 @@
 
 use super::http::{Response, Sender};
 use super::retry::{parse_retry_after, AttemptOutcome, NextStep, RetrySchedule};
-use super::signing::{signature_header, SigningSecret};
+use super::secret_box::{endpoint_row, merchant_row, SecretBox};
+use super::signing::{legacy_signature, signature_header, SigningSecret};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
 use chrono::{DateTime, SecondsFormat, Utc};
 use herald_app::model::delivery::ErrorKind;
@@ -23,6 +24,8 @@ pub const RESERVED_HEADERS: &[&str] = &[
     "herald-event-type",
     "herald-delivery-id",
     "herald-attempt",
+    "x-herald-signature",
+    "x-herald-timestamp",
 ];
 
 /// The body every destination receives: the envelope around the event's data.
@@ -53,6 +56,8 @@ pub struct AttemptContext<'a> {
     pub auto_disable_after: Duration,
     /// A factor in [0, 1) for the retry jitter, drawn by the caller.
     pub jitter: f64,
+    /// Opens the stored (possibly sealed) signing secrets.
+    pub secrets: &'a SecretBox,
 }
 
 /// Sends one attempt and returns its record; never fails (a failure is data).
@@ -60,7 +65,8 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
     let started_at = Utc::now();
     let body = envelope(delivery);
     let attempt_number = delivery.attempts_made + 1;
-    let (url, headers) = match request_headers(delivery, &body, started_at, attempt_number) {
+    let prepared = request_headers(delivery, ctx.secrets, &body, started_at, attempt_number);
+    let (url, headers) = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
             // A secret that cannot be parsed is our fault, not the merchant's:
@@ -81,21 +87,27 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
 
 fn request_headers(
     delivery: &ClaimedDelivery,
+    sealed: &SecretBox,
     body: &str,
     now: DateTime<Utc>,
     attempt_number: u32,
 ) -> Result<(String, Vec<(String, String)>), String> {
+    let mut legacy = false;
     let (url, secrets, custom) = match &delivery.destination {
         Destination::Endpoint {
+            id,
             url,
             secret,
             previous_secret,
             headers,
+            legacy_signature,
             ..
         } => {
-            let mut secrets = vec![parse_secret(secret)?];
+            legacy = *legacy_signature;
+            let row = endpoint_row(id.as_str());
+            let mut secrets = vec![open_secret(sealed, secret, &row)?];
             if let Some(previous) = previous_secret {
-                secrets.push(parse_secret(previous)?);
+                secrets.push(open_secret(sealed, previous, &row)?);
             }
             let custom: BTreeMap<String, String> =
                 serde_json::from_str(headers).map_err(|e| format!("stored headers: {e}"))?;
@@ -103,7 +115,9 @@ fn request_headers(
         }
         Destination::Callback { url, secret } => {
             let secret = secret.as_deref().ok_or("merchant has no callback secret")?;
-            (url.clone(), vec![parse_secret(secret)?], BTreeMap::new())
+            let row = merchant_row(delivery.merchant_id.as_str());
+            let secret = open_secret(sealed, secret, &row)?;
+            (url.clone(), vec![secret], BTreeMap::new())
         }
     };
     let timestamp = now.timestamp();
@@ -132,11 +146,25 @@ fn request_headers(
         ),
         ("herald-attempt".to_owned(), attempt_number.to_string()),
     ]);
+    // The current secret only: the legacy header has room for one signature.
+    if let (true, Some(current)) = (legacy, secrets.first()) {
+        headers.extend([
+            (
+                "x-herald-signature".to_owned(),
+                legacy_signature(current, body.as_bytes()),
+            ),
+            ("x-herald-timestamp".to_owned(), timestamp.to_string()),
+        ]);
+    }
     Ok((url, headers))
 }
 
-fn parse_secret(secret: &str) -> Result<SigningSecret, String> {
-    SigningSecret::parse(secret).map_err(|e| format!("stored signing secret: {e}"))
+/// The signing secret behind a stored value of `row`.
+fn open_secret(sealed: &SecretBox, stored: &str, row: &str) -> Result<SigningSecret, String> {
+    let secret = sealed
+        .open(stored, row)
+        .map_err(|e| format!("stored signing secret: {e}"))?;
+    SigningSecret::parse(&secret).map_err(|e| format!("stored signing secret: {e}"))
 }
 
 fn record(
@@ -160,9 +188,20 @@ fn record(
         .get("retry-after")
         .and_then(|value| parse_retry_after(value, started_at));
     let attempts_made = delivery.attempts_made + 1;
-    let step = ctx
-        .schedule
-        .next_delay(attempts_made, &outcome, retry_after, ctx.jitter);
+    // An endpoint's own schedule (checked when it was set) replaces the server's.
+    let own_schedule: Option<RetrySchedule> = match &delivery.destination {
+        Destination::Endpoint {
+            retry_schedule: Some(steps),
+            ..
+        } => steps.parse().ok(),
+        _ => None,
+    };
+    let step = own_schedule.as_ref().unwrap_or(ctx.schedule).next_delay(
+        attempts_made,
+        &outcome,
+        retry_after,
+        ctx.jitter,
+    );
     let endpoint_id: Option<EndpointId> = match &delivery.destination {
         Destination::Endpoint { id, .. } => Some(id.clone()),
         Destination::Callback { .. } => None,

@@ -6,6 +6,7 @@ use super::http::Sender;
 use super::limits::{EndpointSlots, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
+use super::secret_box::SecretBox;
 use super::ssrf::AddressPolicy;
 use super::Wakeup;
 use crate::metrics::Metrics;
@@ -32,6 +33,8 @@ pub struct EngineConfig {
     pub auto_disable_after: Duration,
     /// Where recorded attempts are counted for `/metrics`.
     pub metrics: Metrics,
+    /// Opens the signing secrets the store hands over sealed.
+    pub secrets: SecretBox,
 }
 
 impl EngineConfig {
@@ -45,6 +48,7 @@ impl EngineConfig {
             per_endpoint: 4,
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             metrics: Metrics::default(),
+            secrets: SecretBox::plain(),
         }
     }
 }
@@ -238,6 +242,7 @@ impl Engine {
             owner: &inner.owner,
             auto_disable_after: inner.config.auto_disable_after,
             jitter,
+            secrets: &inner.config.secrets,
         };
         let record = attempt(&delivery, &ctx).await;
         let took = Duration::from_millis(record.duration_ms);

@@ -12,6 +12,7 @@ pub mod http;
 mod limits;
 mod recorder;
 pub mod retry;
+pub mod secret_box;
 pub mod signing;
 pub mod ssrf;
 

@@ -96,6 +96,11 @@ impl RetrySchedule {
         Ok(RetrySchedule { steps })
     }
 
+    /// The waits, in order.
+    pub fn steps(&self) -> &[Duration] {
+        &self.steps
+    }
+
     /// How many attempts the schedule allows in all, the first included.
     pub fn max_attempts(&self) -> u32 {
         // At most MAX_STEPS, so this never saturates.

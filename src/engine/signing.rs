@@ -121,6 +121,24 @@ pub fn signature_header(
         .join(" ")
 }
 
+/// The opt-in legacy signature, `sha256=<hex HMAC-SHA256(secret, body)>`,
+/// for receivers written for providers that sign the body alone. The key is
+/// the secret's text as the merchant copies it (`whsec_…`), so their
+/// existing `createHmac('sha256', secret).update(body)` code works as is.
+/// It covers the body only, so it cannot refuse a replayed message; the
+/// Standard Webhooks signature sent beside it can.
+pub fn legacy_signature(secret: &SigningSecret, body: &[u8]) -> String {
+    let key = secret.expose();
+    let mut mac = match HmacSha256::new_from_slice(key.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    mac.update(body);
+    let tag = mac.finalize().into_bytes();
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
 /// Whether any `v1,` signature in `header` was made with `secret` over this
 /// message; each comparison is constant-time. Does not check the
 /// timestamp's age: that is the receiver's policy, not the signature's.
@@ -188,6 +206,16 @@ mod tests {
         let unpadded = secret(BYTES_SECRET.trim_end_matches('='));
         assert_eq!(unpadded.expose(), BYTES_SECRET);
         assert_eq!(sign(&unpadded, "evt_1", -1, b""), EMPTY_SIGNATURE);
+    }
+
+    #[test]
+    fn the_legacy_signature_is_the_hex_hmac_of_the_body_keyed_by_the_secret_text() {
+        // Computed independently: Python's
+        // hmac.new(b"whsec_MfKQ…", b'{"test": 2432232314}', sha256).hexdigest()
+        assert_eq!(
+            legacy_signature(&secret(SPEC_SECRET), SPEC_BODY),
+            "sha256=80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c"
+        );
     }
 
     #[test]
@@ -316,6 +344,85 @@ mod tests {
         match SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La!!Sw") {
             Err(e) => assert!(!e.to_string().contains("MfKQ9r8G"), "{e}"),
             Ok(s) => panic!("parsed {s:?}"),
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use standardwebhooks::Webhook;
+
+        fn headers(id: &str, timestamp: i64, signature: &str) -> http::HeaderMap {
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in [
+                ("webhook-id", id.to_owned()),
+                ("webhook-timestamp", timestamp.to_string()),
+                ("webhook-signature", signature.to_owned()),
+            ] {
+                headers.insert(name, value.parse().expect("header value"));
+            }
+            headers
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Any key Herald accepts, any body, any id: the independent
+            /// Standard Webhooks implementation verifies what we sign, and
+            /// refuses it once one byte of the body changes. Bodies are any
+            /// text (Herald sends JSON; that verifier takes UTF-8 only).
+            #[test]
+            fn an_independent_verifier_accepts_every_signature(
+                key in proptest::collection::vec(any::<u8>(), MIN_KEY_LEN..=MAX_KEY_LEN),
+                text in any::<String>(),
+                id in "[A-Za-z0-9_]{1,64}",
+                skew in -240i64..240,
+                flip in any::<proptest::sample::Index>(),
+            ) {
+                let body = text.into_bytes();
+                let secret = SigningSecret { key };
+                // The verifier refuses timestamps more than 5 minutes away from now.
+                let timestamp = chrono::Utc::now().timestamp() + skew;
+                let header = signature_header(&[&secret], &id, timestamp, &body);
+                let verifier = Webhook::new(&secret.expose()).expect("whsec secret");
+                let sent = headers(&id, timestamp, &header);
+                prop_assert!(verifier.verify(&body, &sent).is_ok(), "{}", header);
+                prop_assert!(verify(&secret, &id, timestamp, &body, &header));
+
+                if !body.is_empty() {
+                    let mut changed = body.clone();
+                    changed[flip.index(body.len())] ^= 0x01;
+                    prop_assert!(verifier.verify(&changed, &sent).is_err());
+                    prop_assert!(!verify(&secret, &id, timestamp, &changed, &header));
+                }
+            }
+
+            /// During a rotation both secrets sign; each verifies on its own.
+            #[test]
+            fn each_secret_of_a_rotation_verifies(
+                old in proptest::collection::vec(any::<u8>(), 32..=32),
+                new in proptest::collection::vec(any::<u8>(), 32..=32),
+                text in any::<String>(),
+            ) {
+                let body = text.into_bytes();
+                let (old, new) = (SigningSecret { key: old }, SigningSecret { key: new });
+                let timestamp = chrono::Utc::now().timestamp();
+                let header = signature_header(&[&new, &old], "evt_1", timestamp, &body);
+                let sent = headers("evt_1", timestamp, &header);
+                for secret in [&new, &old] {
+                    let verifier = Webhook::new(&secret.expose()).expect("whsec secret");
+                    prop_assert!(verifier.verify(&body, &sent).is_ok());
+                }
+            }
+
+            /// Parsing never panics, and what parses prints back to itself.
+            #[test]
+            fn secret_parsing_round_trips(text in ".{0,100}") {
+                if let Ok(secret) = SigningSecret::parse(&text) {
+                    let again = SigningSecret::parse(&secret.expose()).expect("reparse");
+                    prop_assert_eq!(again.key, secret.key);
+                }
+            }
         }
     }
 }

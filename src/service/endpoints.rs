@@ -3,6 +3,8 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
+use crate::engine::retry::RetrySchedule;
+use crate::engine::secret_box::{endpoint_row, SecretBox};
 use crate::engine::signing::SigningSecret;
 use crate::engine::RESERVED_HEADERS;
 use crate::store::{EndpointSettings, Store};
@@ -48,6 +50,8 @@ pub struct NewEndpoint {
     pub enabled: Option<bool>,
     pub rate_limit_per_s: Option<u32>,
     pub headers: Option<BTreeMap<String, String>>,
+    pub legacy_signature: Option<bool>,
+    pub retry_schedule: Option<Vec<String>>,
 }
 
 /// A partial update: `None` leaves a field as it is; for the nullable rate
@@ -60,6 +64,9 @@ pub struct EndpointPatch {
     pub enabled: Option<bool>,
     pub rate_limit_per_s: Option<Option<u32>>,
     pub headers: Option<BTreeMap<String, String>>,
+    pub legacy_signature: Option<bool>,
+    /// `Some(None)` goes back to the server's schedule.
+    pub retry_schedule: Option<Option<Vec<String>>>,
 }
 
 /// The endpoint operations.
@@ -67,12 +74,19 @@ pub struct EndpointPatch {
 pub struct Endpoints {
     store: Store,
     rules: UrlRules,
+    /// Seals signing secrets before they are stored, opens them to reveal.
+    secrets: SecretBox,
 }
 
 impl Endpoints {
-    /// Endpoint operations over `store`, with this deployment's URL rules.
-    pub fn new(store: Store, rules: UrlRules) -> Self {
-        Endpoints { store, rules }
+    /// Endpoint operations over `store`, with this deployment's URL rules
+    /// and secret key.
+    pub fn new(store: Store, rules: UrlRules, secrets: SecretBox) -> Self {
+        Endpoints {
+            store,
+            rules,
+            secrets,
+        }
     }
 
     /// Creates an endpoint; returns it with its new signing secret (shown once here).
@@ -89,6 +103,11 @@ impl Endpoints {
                 .await?,
             rate_limit_per_s: check_rate_limit(input.rate_limit_per_s)?,
             headers: check_headers(input.headers.unwrap_or_default())?,
+            legacy_signature: input.legacy_signature.unwrap_or(false),
+            retry_schedule: input
+                .retry_schedule
+                .map(|steps| check_retry_schedule(&steps))
+                .transpose()?,
         };
         let id = EndpointId::generate();
         let secret = SigningSecret::generate().expose();
@@ -99,7 +118,7 @@ impl Endpoints {
                 merchant,
                 &settings,
                 input.enabled.unwrap_or(true),
-                &secret,
+                &self.secrets.seal(&secret, &endpoint_row(id.as_str())),
                 now,
             )
             .await?;
@@ -148,6 +167,12 @@ impl Endpoints {
                 Some(headers) => check_headers(headers)?,
                 None => current.headers,
             },
+            legacy_signature: patch.legacy_signature.unwrap_or(current.legacy_signature),
+            retry_schedule: match patch.retry_schedule {
+                Some(Some(steps)) => Some(check_retry_schedule(&steps)?),
+                Some(None) => None,
+                None => current.retry_schedule,
+            },
         };
         let now = Utc::now();
         if !self
@@ -188,7 +213,9 @@ impl Endpoints {
             .endpoint_secrets(merchant, id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
-        Ok(secrets.current)
+        self.secrets
+            .open(&secrets.current, &endpoint_row(id.as_str()))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
     /// Replaces the signing secret; the old one also signs until the grace period ends.
@@ -210,7 +237,13 @@ impl Endpoints {
         let until = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::days(1));
         if !self
             .store
-            .rotate_endpoint_secret(merchant, id, &secret, until, now)
+            .rotate_endpoint_secret(
+                merchant,
+                id,
+                &self.secrets.seal(&secret, &endpoint_row(id.as_str())),
+                until,
+                now,
+            )
             .await?
         {
             return Err(ServiceError::NotFound("endpoint"));
@@ -270,6 +303,33 @@ fn check_description(description: String) -> Result<String, ServiceError> {
         ));
     }
     Ok(description)
+}
+
+/// The longest wait of one step of an endpoint's own schedule.
+const MAX_ENDPOINT_STEP: Duration = Duration::from_secs(24 * 3600);
+/// The longest an endpoint's own schedule may keep retrying, in all.
+const MAX_ENDPOINT_SCHEDULE: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// An endpoint's own retry schedule: 1 to 20 waits (the first is usually
+/// `0s`), each at most a day, at most 3 days in all. Returned canonical
+/// (`90s` becomes `1m30s`).
+fn check_retry_schedule(steps: &[String]) -> Result<Vec<String>, ServiceError> {
+    let invalid = |message: String| ServiceError::invalid("retry_schedule", message);
+    let schedule: RetrySchedule = steps
+        .join(",")
+        .parse()
+        .map_err(|e: crate::engine::retry::ScheduleError| invalid(e.to_string()))?;
+    if schedule
+        .steps()
+        .iter()
+        .any(|step| *step > MAX_ENDPOINT_STEP)
+    {
+        return Err(invalid("each wait must be at most 24h".into()));
+    }
+    if schedule.total() > MAX_ENDPOINT_SCHEDULE {
+        return Err(invalid("the waits must add up to at most 3 days".into()));
+    }
+    Ok(schedule.to_string().split(',').map(str::to_owned).collect())
 }
 
 fn check_rate_limit(limit: Option<u32>) -> Result<Option<u32>, ServiceError> {

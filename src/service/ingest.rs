@@ -6,6 +6,7 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
+use crate::engine::secret_box::{merchant_row, SecretBox};
 use crate::engine::signing::SigningSecret;
 use crate::engine::Wakeup;
 use crate::store::{Ingested, NewEvent, Store};
@@ -41,17 +42,20 @@ pub struct Ingestor {
     store: Store,
     rules: UrlRules,
     queue: mpsc::Sender<(NewEvent, Reply)>,
+    /// Seals the merchant's callback secret before it is stored.
+    secrets: SecretBox,
 }
 
 impl Ingestor {
     /// Starts the group-commit writer.
-    pub fn start(store: Store, rules: UrlRules, wake: Wakeup) -> Ingestor {
+    pub fn start(store: Store, rules: UrlRules, wake: Wakeup, secrets: SecretBox) -> Ingestor {
         let (queue, pending) = mpsc::channel(4096);
         tokio::spawn(write_batches(store.clone(), pending, wake));
         Ingestor {
             store,
             rules,
             queue,
+            secrets,
         }
     }
 
@@ -118,7 +122,13 @@ impl Ingestor {
         }
         if callback_url.is_some() {
             self.store
-                .ensure_callback_secret(&merchant_id, &SigningSecret::generate().expose())
+                .ensure_callback_secret(
+                    &merchant_id,
+                    &self.secrets.seal(
+                        &SigningSecret::generate().expose(),
+                        &merchant_row(merchant_id.as_str()),
+                    ),
+                )
                 .await?;
         }
         Ok(NewEvent {

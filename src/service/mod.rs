@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod login_throttle;
 mod password;
 mod platform_token;
+pub mod secrets_at_rest;
 
 pub use accounts::Accounts;
 pub use api_keys::{hash_api_key, issue_api_key, IssuedApiKey};

@@ -17,6 +17,8 @@ struct EndpointRow {
     disabled_reason: Option<String>,
     rate_limit_per_s: Option<i64>,
     headers: String,
+    legacy_signature: bool,
+    retry_schedule: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -44,6 +46,10 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .transpose()
                 .map_err(|e| corrupt("rate_limit_per_s", e))?,
             headers: serde_json::from_str(&row.headers).map_err(|e| corrupt("headers", e))?,
+            legacy_signature: row.legacy_signature,
+            retry_schedule: row
+                .retry_schedule
+                .map(|s| s.split(',').map(str::to_owned).collect()),
             created_at: from_millis(row.created_at)?,
             updated_at: from_millis(row.updated_at)?,
         })
@@ -52,7 +58,7 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-     rate_limit_per_s, headers, created_at, updated_at";
+     rate_limit_per_s, headers, legacy_signature, retry_schedule, created_at, updated_at";
 
 /// An endpoint's settings as written by the service (validated already).
 #[derive(Debug, Clone)]
@@ -62,6 +68,9 @@ pub struct EndpointSettings {
     pub event_types: Vec<String>,
     pub rate_limit_per_s: Option<u32>,
     pub headers: std::collections::BTreeMap<String, String>,
+    pub legacy_signature: bool,
+    /// Checked already; stored as the comma-separated text.
+    pub retry_schedule: Option<Vec<String>>,
 }
 
 /// An endpoint's signing secrets as stored.
@@ -118,8 +127,9 @@ impl Store {
     ) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO endpoints (id, merchant_id, url, description, event_types, disabled_at, \
-                 disabled_reason, secret, rate_limit_per_s, headers, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                 disabled_reason, secret, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
+                 created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11, $11)",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
@@ -132,6 +142,8 @@ impl Store {
         .bind(settings.rate_limit_per_s.map(i64::from))
         .bind(json(&settings.headers))
         .bind(to_millis(now))
+        .bind(settings.legacy_signature)
+        .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -148,7 +160,8 @@ impl Store {
     ) -> StoreResult<bool> {
         let changed = on_pool!(self, pool => sqlx::query(
             "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
-                 rate_limit_per_s = $6, headers = $7, updated_at = $8 \
+                 rate_limit_per_s = $6, headers = $7, updated_at = $8, legacy_signature = $9, \
+                 retry_schedule = $10 \
              WHERE id = $1 AND merchant_id = $2",
         )
         .bind(id.as_str())
@@ -159,6 +172,8 @@ impl Store {
         .bind(settings.rate_limit_per_s.map(i64::from))
         .bind(json(&settings.headers))
         .bind(to_millis(now))
+        .bind(settings.legacy_signature)
+        .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

@@ -14,6 +14,7 @@ mod events;
 mod merchants;
 mod sessions;
 mod settings;
+mod stored_secrets;
 
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
 pub use deliveries::{
@@ -25,6 +26,7 @@ pub use event_types::EventTypeSeed;
 pub use events::{EventFilter, FanOut, Ingested, NewEvent};
 pub use merchants::{MerchantRecord, NewMerchant};
 pub use sessions::SessionStore;
+pub use stored_secrets::{SecretColumn, StoredSecret};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

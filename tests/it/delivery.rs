@@ -24,6 +24,7 @@ both_backends!(
     a_slow_endpoint_does_not_delay_a_healthy_one,
     both_secrets_sign_during_rotation,
     a_name_resolving_to_a_refused_address_is_blocked,
+    a_redirect_is_a_failure_and_never_followed,
     a_manual_retry_makes_a_new_attempt_now,
     callback_url_takes_precedence_over_endpoints,
 );
@@ -512,6 +513,8 @@ async fn a_name_resolving_to_a_refused_address_is_blocked(store: Store) {
         event_types: vec![],
         rate_limit_per_s: None,
         headers: Default::default(),
+        legacy_signature: false,
+        retry_schedule: None,
     };
     let id = herald_app::model::id::EndpointId::generate();
     store
@@ -597,5 +600,35 @@ async fn callback_url_takes_precedence_over_endpoints(store: Store) {
     assert!(got[0].header("webhook-signature").starts_with("v1,"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(endpoint.received().is_empty());
+    app.stop().await;
+}
+
+/// A 3xx is recorded as a failure and its Location is never visited, even
+/// on loopback: the target here listens on 127.0.0.2, which the test
+/// allow-list (127.0.0.1/32) does not open, and must see nothing.
+async fn a_redirect_is_a_failure_and_never_followed(store: Store) {
+    let (app, merchant, key) = setup(store).await;
+    let refused = TestReceiver::start_on("127.0.0.2").await;
+    let receiver = TestReceiver::start().await;
+    receiver.always(
+        Reply::status(302)
+            .header("location", &format!("http://{}/steal", refused.addr))
+            .body("moved"),
+    );
+    app.endpoint(&key, json!({"url": receiver.url()})).await;
+    let (_, accepted) = app.ingest(payin(&merchant)).await;
+    let event = accepted["id"].as_str().expect("id").to_owned();
+    let delivery = delivery_id(&app, &key, &event).await;
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| d["status"] == "failed")
+        .await;
+    let attempts = detail["attempts"].as_array().expect("attempts");
+    assert!(!attempts.is_empty());
+    for attempt in attempts {
+        assert_eq!(attempt["status_code"], 302);
+        assert_eq!(attempt["error_kind"], "status");
+    }
+    assert_eq!(receiver.received().len(), attempts.len());
+    assert!(refused.received().is_empty(), "the redirect was followed");
     app.stop().await;
 }

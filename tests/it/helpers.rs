@@ -304,11 +304,7 @@ impl TestApp {
 
     /// A browser-like client for this app with its own cookie jar.
     pub fn browser(&self) -> Browser {
-        Browser {
-            base: format!("http://{}", self.addr),
-            cookie: None,
-            http: client(),
-        }
+        Browser::new(&format!("http://{}", self.addr))
     }
 
     /// Stops the server and waits for it to finish.
@@ -338,6 +334,15 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser with an empty cookie jar for the Herald at `base`.
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            base: base.to_owned(),
+            cookie: None,
+            http: client(),
+        }
+    }
+
     /// GET a page, sending the session cookie.
     pub async fn get(&mut self, path: &str) -> reqwest::Response {
         let mut request = self

@@ -9,12 +9,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `herald serve` child process on its own port.
-struct HeraldProcess {
-    child: Child,
-    base: String,
+pub(crate) struct HeraldProcess {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -22,7 +22,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn herald_command(database_url: &str) -> Command {
+pub(crate) fn herald_command(database_url: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
     command
         .env("HERALD_DATABASE_URL", database_url)
@@ -37,12 +37,43 @@ fn herald_command(database_url: &str) -> Command {
 
 impl HeraldProcess {
     async fn start(database_url: &str) -> HeraldProcess {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// Starts with extra environment variables.
+    pub(crate) async fn start_with(database_url: &str, env: &[(&str, &str)]) -> HeraldProcess {
+        Self::spawn(database_url, env, Stdio::null(), Stdio::inherit()).await
+    }
+
+    /// Starts with extra environment variables, all its output (stdout and
+    /// stderr: the log) appended to `log`.
+    pub(crate) async fn start_logging(
+        database_url: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> HeraldProcess {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
+        let stderr = file.try_clone().expect("log file");
+        Self::spawn(database_url, env, file.into(), stderr.into()).await
+    }
+
+    async fn spawn(
+        database_url: &str,
+        env: &[(&str, &str)],
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> HeraldProcess {
         let port = free_port();
         let child = herald_command(database_url)
+            .envs(env.iter().copied())
             .arg("serve")
             .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("start herald");
         let base = format!("http://127.0.0.1:{port}");
@@ -60,7 +91,7 @@ impl HeraldProcess {
     }
 
     /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
+    pub(crate) fn kill_9(mut self) {
         self.child.kill().expect("kill -9");
         let _ = self.child.wait();
     }
@@ -87,7 +118,7 @@ impl Drop for HeraldProcess {
 }
 
 /// Creates a merchant with the CLI; returns (merchant id, API key).
-fn create_merchant(database_url: &str) -> (String, String) {
+pub(crate) fn create_merchant(database_url: &str) -> (String, String) {
     let output = herald_command(database_url)
         .args([
             "admin",
@@ -115,7 +146,7 @@ fn create_merchant(database_url: &str) -> (String, String) {
     (field("merchant_id:"), field("api_key:"))
 }
 
-async fn create_endpoint(base: &str, key: &str, url: &str) {
+pub(crate) async fn create_endpoint(base: &str, key: &str, url: &str) {
     let response = client()
         .post(format!("{base}/api/v1/endpoints"))
         .bearer_auth(key)

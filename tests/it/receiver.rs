@@ -96,9 +96,14 @@ pub struct TestReceiver {
 impl TestReceiver {
     /// Starts a receiver on 127.0.0.1 that answers 200 until told otherwise.
     pub async fn start() -> TestReceiver {
+        Self::start_on("127.0.0.1").await
+    }
+
+    /// Starts a receiver on another loopback address (e.g. 127.0.0.2).
+    pub async fn start_on(ip: &str) -> TestReceiver {
         let inner = Arc::new(Inner::default());
         let app = Router::new().fallback(receive).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
             .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");

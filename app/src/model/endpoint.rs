@@ -20,6 +20,14 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     pub rate_limit_per_s: Option<u32>,
     pub headers: BTreeMap<String, String>,
+    /// Also sign with a plain hex HMAC of the body (`x-herald-signature`), for
+    /// receivers written for that older style.
+    #[serde(default)]
+    pub legacy_signature: bool,
+    /// The endpoint's own waits before each attempt (`["0s","30s","5m"]`);
+    /// `None` means the server's schedule.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -83,4 +83,69 @@ mod tests {
             assert!(!is_valid_pattern(bad), "{bad}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A valid type name: 1 to 4 lowercase words joined by dots.
+        fn type_name() -> impl Strategy<Value = Vec<String>> {
+            proptest::collection::vec("[a-z][a-z0-9_]{0,6}", 1..=4)
+        }
+
+        proptest! {
+            #[test]
+            fn an_empty_filter_matches_everything(words in type_name()) {
+                prop_assert!(filter_matches(&[], &words.join(".")));
+            }
+
+            #[test]
+            fn a_name_matches_itself_and_each_of_its_word_prefixes(words in type_name()) {
+                let name = words.join(".");
+                prop_assert!(pattern_matches(&name, &name));
+                for cut in 1..words.len() {
+                    let pattern = format!("{}.*", words[..cut].join("."));
+                    prop_assert!(is_valid_pattern(&pattern), "{}", pattern);
+                    prop_assert!(pattern_matches(&pattern, &name), "{} vs {}", pattern, name);
+                }
+                // A wildcard needs at least one more word: `a.b.*` never matches `a.b`.
+                let itself = format!("{name}.*");
+                prop_assert!(!pattern_matches(&itself, &name));
+            }
+
+            #[test]
+            fn a_wildcard_matches_only_at_a_word_boundary(
+                words in type_name(),
+                extra in "[a-z0-9_]{1,4}",
+            ) {
+                let name = words.join(".");
+                // `payin.*` must not match `payinx.…`: the prefix grew inside a word.
+                let longer = format!("{}{extra}.tail", words[0]);
+                let first_word = format!("{}.*", words[0]);
+                prop_assert!(!pattern_matches(&first_word, &longer));
+                // And a pattern that is not a prefix of the words never matches.
+                let other = format!("{}{extra}.*", words[0]);
+                prop_assert!(!pattern_matches(&other, &name));
+            }
+
+            #[test]
+            fn a_filter_matches_when_any_of_its_patterns_does(
+                patterns in proptest::collection::vec(
+                    prop_oneof![
+                        type_name().prop_map(|w| w.join(".")),
+                        type_name().prop_map(|w| format!("{}.*", w.join("."))),
+                    ],
+                    1..5,
+                ),
+                words in type_name(),
+            ) {
+                let name = words.join(".");
+                let any = patterns.iter().any(|p| pattern_matches(p, &name));
+                prop_assert_eq!(filter_matches(&patterns, &name), any);
+                let mut reversed = patterns.clone();
+                reversed.reverse();
+                prop_assert_eq!(filter_matches(&reversed, &name), any, "order does not matter");
+            }
+        }
+    }
 }
