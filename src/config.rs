@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use herald_app::model::duration::parse_duration;
 use ipnet::IpNet;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// The default database: a SQLite file in the working directory.
@@ -115,6 +115,33 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub secret_keys: SecretKeys,
+
+    /// Bind every delivery's connection to this local address (the fixed
+    /// egress IP merchants allow-list).
+    #[arg(long, env = "HERALD_OUTBOUND_ADDRESS",
+          value_parser = named("HERALD_OUTBOUND_ADDRESS", parse_ip))]
+    pub outbound_address: Option<IpAddr>,
+
+    /// Send every delivery through this HTTP proxy (`http://proxy:3128`).
+    #[arg(long, env = "HERALD_OUTBOUND_PROXY", hide_env_values = true,
+          value_parser = named("HERALD_OUTBOUND_PROXY", parse_proxy))]
+    pub outbound_proxy: Option<ProxyUrl>,
+}
+
+/// A proxy URL; `Debug` hides its credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyUrl(pub url::Url);
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ProxyUrl({}://{}:{})",
+            self.0.scheme(),
+            self.0.host_str().unwrap_or_default(),
+            self.0.port_or_known_default().unwrap_or_default()
+        )
+    }
 }
 
 /// The keys that seal endpoint signing secrets in the database.
@@ -161,6 +188,8 @@ impl Default for ServeConfig {
             endpoint_concurrency: 4,
             secure_cookies: false,
             secret_keys: SecretKeys::default(),
+            outbound_address: None,
+            outbound_proxy: None,
         }
     }
 }
@@ -220,6 +249,20 @@ fn parse_token(s: &str) -> Result<SecretString, String> {
 fn parse_secret_key(s: &str) -> Result<SecretString, String> {
     SecretBox::new(Some(s), &[]).map_err(|e| e.to_string())?;
     Ok(SecretString(s.trim().to_owned()))
+}
+
+fn parse_ip(s: &str) -> Result<IpAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an IP address like 203.0.113.7"))
+}
+
+fn parse_proxy(s: &str) -> Result<ProxyUrl, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http:// or https:// proxy URL with a host".into());
+    }
+    Ok(ProxyUrl(url))
 }
 
 fn parse_cidrs(s: &str) -> Result<CidrList, String> {
@@ -296,6 +339,8 @@ mod tests {
             ("--auto-disable-after", "0s", "HERALD_AUTO_DISABLE_AFTER"),
             ("--endpoint-concurrency", "0", "HERALD_ENDPOINT_CONCURRENCY"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
+            ("--outbound-address", "eth0", "HERALD_OUTBOUND_ADDRESS"),
+            ("--outbound-proxy", "socks5://x:1", "HERALD_OUTBOUND_PROXY"),
             (
                 "--secret-key-previous",
                 "nope",

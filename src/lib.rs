@@ -16,6 +16,7 @@ pub mod store;
 pub mod web;
 
 use crate::config::{SecretString, ServeConfig};
+use crate::engine::http::Egress;
 use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::AddressPolicy;
 use crate::engine::{Engine, EngineConfig, Wakeup};
@@ -190,6 +191,10 @@ impl Herald {
         engine.per_endpoint = config.endpoint_concurrency;
         engine.metrics = self.state.metrics.clone();
         engine.secrets = self.state.secrets.clone();
+        engine.egress = Egress {
+            source_address: config.outbound_address,
+            proxy: config.outbound_proxy.as_ref().map(|p| p.0.clone()),
+        };
         engine
     }
 

@@ -2,7 +2,7 @@
 //! under a lease and starts one task per delivery.
 
 use super::attempt::{attempt, AttemptContext};
-use super::http::Sender;
+use super::http::{Egress, Sender};
 use super::limits::{EndpointSlots, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
@@ -35,6 +35,8 @@ pub struct EngineConfig {
     pub metrics: Metrics,
     /// Opens the signing secrets the store hands over sealed.
     pub secrets: SecretBox,
+    /// The source address and proxy deliveries leave through.
+    pub egress: Egress,
 }
 
 impl EngineConfig {
@@ -49,6 +51,7 @@ impl EngineConfig {
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             metrics: Metrics::default(),
             secrets: SecretBox::plain(),
+            egress: Egress::default(),
         }
     }
 }
@@ -94,7 +97,11 @@ impl Engine {
         config: EngineConfig,
         wake: Wakeup,
     ) -> Result<Engine, reqwest::Error> {
-        let sender = Sender::new(config.policy.clone(), config.request_timeout)?;
+        let sender = Sender::new(
+            config.policy.clone(),
+            config.request_timeout,
+            &config.egress,
+        )?;
         let (recorder_tx, recorder_rx) = mpsc::channel(4096);
         tokio::spawn(recorder::run(
             store.clone(),

@@ -63,11 +63,24 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Where deliveries leave from, so operators can give merchants one egress
+/// address to allow-list: a fixed source address, a forward proxy, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Egress {
+    /// Bind every outgoing connection to this local address.
+    pub source_address: Option<IpAddr>,
+    /// Send every delivery through this HTTP proxy (`http://proxy.internal:3128`).
+    pub proxy: Option<reqwest::Url>,
+}
+
 /// The outbound client and the policy it enforces.
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    /// Through a proxy the client never resolves the destination itself, so
+    /// Herald resolves and checks it before sending.
+    check_before_send: bool,
 }
 
 /// What one HTTP try produced.
@@ -83,20 +96,55 @@ pub struct Response {
 impl Sender {
     /// A client with the given total timeout; connects are capped lower so a
     /// black-holed host fails fast.
-    pub fn new(policy: AddressPolicy, timeout: Duration) -> Result<Sender, reqwest::Error> {
+    pub fn new(
+        policy: AddressPolicy,
+        timeout: Duration,
+        egress: &Egress,
+    ) -> Result<Sender, reqwest::Error> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(64)
-            .dns_resolver(Arc::new(GuardedResolver {
+            .local_address(egress.source_address);
+        builder = match &egress.proxy {
+            // The proxy is the operator's choice (often a private address):
+            // the client connects to it as configured, and each destination
+            // is checked in `post` instead.
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.clone())?),
+            // Never an HTTP_PROXY from the environment: it would bypass the guard.
+            None => builder.no_proxy().dns_resolver(Arc::new(GuardedResolver {
                 policy: policy.clone(),
-            }))
-            .build()?;
-        Ok(Sender { client, policy })
+            })),
+        };
+        Ok(Sender {
+            client: builder.build()?,
+            policy,
+            check_before_send: egress.proxy.is_some(),
+        })
+    }
+
+    /// Resolves a destination name and refuses it if any address it
+    /// resolves to is refused (the proxy may connect to any of them).
+    async fn check_resolved(&self, host: &str, port: u16) -> Result<(), String> {
+        let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .collect();
+        for addr in &resolved {
+            if let Err(reason) = self.policy.check(addr.ip()) {
+                return Err(format!(
+                    "destination refused by policy: {host} resolves to {reason}"
+                ));
+            }
+        }
+        if resolved.is_empty() {
+            return Err(format!("{host} resolves to no address"));
+        }
+        Ok(())
     }
 
     /// POSTs `body` to `url` with `headers` and reports what happened; never fails.
@@ -122,6 +170,12 @@ impl Sender {
         if let Some(ip) = literal {
             if let Err(reason) = self.policy.check(ip) {
                 return blocked(format!("destination refused by policy: {reason}"));
+            }
+        } else if self.check_before_send {
+            let host = parsed.host_str().unwrap_or_default().to_owned();
+            let port = parsed.port_or_known_default().unwrap_or(443);
+            if let Err(message) = self.check_resolved(&host, port).await {
+                return blocked(message);
             }
         }
         let mut request = self.client.post(parsed).body(body);

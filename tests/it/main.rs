@@ -14,6 +14,7 @@ mod browser_safety;
 mod cli;
 mod database_faults;
 mod delivery;
+mod egress;
 mod endpoint_options;
 mod http_basics;
 mod ingest;

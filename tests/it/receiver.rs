@@ -2,8 +2,8 @@
 //! as a test tells it to: the merchant's server, played by the test.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::collections::{HashSet, VecDeque};
@@ -18,6 +18,11 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// The request target as sent: a path, or a whole URL when the
+    /// receiver is used as a forward proxy.
+    pub target: String,
+    /// Where the connection came from.
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -108,6 +113,7 @@ impl TestReceiver {
             .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, app).await;
         });
         TestReceiver { addr, inner }
@@ -159,7 +165,13 @@ impl TestReceiver {
     }
 }
 
-async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(inner): State<Arc<Inner>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    target: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let id = headers
         .get("webhook-id")
         .and_then(|v| v.to_str().ok())
@@ -179,6 +191,8 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
         headers,
         body,
         at: Instant::now(),
+        target: target.to_string(),
+        peer,
     });
     inner.arrived.notify_waiters();
     if !reply.delay.is_zero() {
