@@ -1,24 +1,36 @@
 //! The dashboard: mounts the Leptos app and implements its `Backend` over
 //! the services, and keeps logged-out visitors on the public pages.
 
-use crate::service::ServiceError;
+use crate::api::deliveries::DeliveryQuery as RestDeliveryQuery;
+use crate::api::pagination;
+use crate::service::deliveries;
+use crate::service::endpoints::{EndpointPatch, NewEndpoint};
+use crate::service::{issue_api_key, ServiceError};
+use crate::store::DeliveryFilter;
 use crate::AppState;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
+use chrono::{DateTime, Utc};
 use herald_app::backend::{Backend, SharedBackend};
+use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
+use herald_app::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, SecretRotation};
+use herald_app::model::duration::parse_duration;
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::error::AppError;
+use herald_app::model::event::DeliveryDetail;
 use herald_app::model::event_type::EventType;
-use herald_app::model::id::MerchantId;
+use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, MerchantId};
 use herald_app::model::merchant::{Merchant, NewAccount};
 use herald_app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_sessions::Session;
 
 /// The dashboard's view of Herald's services.
@@ -101,6 +113,178 @@ impl Backend for DashboardBackend {
             .map_err(|e| to_app_error(e.into()))
     }
 
+    async fn endpoint(&self, merchant: &MerchantId, id: &str) -> Result<Endpoint, AppError> {
+        let id = endpoint_id(id)?;
+        self.state
+            .endpoints
+            .get(merchant, &id)
+            .await
+            .map_err(to_app_error)
+    }
+
+    async fn create_endpoint(
+        &self,
+        merchant: &MerchantId,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError> {
+        let headers = parse_header_lines(&input.headers)?;
+        let rate_limit = parse_rate_limit(&input.rate_limit_per_s)?;
+        let (endpoint, _) = self
+            .state
+            .endpoints
+            .create(
+                merchant,
+                NewEndpoint {
+                    url: input.url,
+                    description: Some(input.description),
+                    event_types: Some(input.event_types),
+                    enabled: Some(input.enabled),
+                    rate_limit_per_s: rate_limit,
+                    headers: Some(headers),
+                    legacy_signature: None,
+                    retry_schedule: None,
+                },
+            )
+            .await
+            .map_err(to_app_error)?;
+        Ok(endpoint)
+    }
+
+    async fn update_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError> {
+        let id = endpoint_id(id)?;
+        let headers = parse_header_lines(&input.headers)?;
+        let rate_limit = parse_rate_limit(&input.rate_limit_per_s)?;
+        let endpoint = self
+            .state
+            .endpoints
+            .update(
+                merchant,
+                &id,
+                EndpointPatch {
+                    url: Some(input.url),
+                    description: Some(input.description),
+                    event_types: Some(input.event_types),
+                    enabled: Some(input.enabled),
+                    rate_limit_per_s: Some(rate_limit),
+                    headers: Some(headers),
+                    legacy_signature: None,
+                    retry_schedule: None,
+                },
+            )
+            .await
+            .map_err(to_app_error)?;
+        if endpoint.enabled {
+            self.state.wakeup.wake();
+        }
+        Ok(endpoint)
+    }
+
+    async fn delete_endpoint(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError> {
+        let id = endpoint_id(id)?;
+        self.state
+            .endpoints
+            .delete(merchant, &id)
+            .await
+            .map_err(to_app_error)
+    }
+
+    async fn endpoint_secret(&self, merchant: &MerchantId, id: &str) -> Result<String, AppError> {
+        let id = endpoint_id(id)?;
+        self.state
+            .endpoints
+            .secret(merchant, &id)
+            .await
+            .map_err(to_app_error)
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        grace_s: u64,
+    ) -> Result<SecretRotation, AppError> {
+        let id = endpoint_id(id)?;
+        let (secret, previous_valid_until) = self
+            .state
+            .endpoints
+            .rotate_secret(merchant, &id, Some(Duration::from_secs(grace_s)))
+            .await
+            .map_err(to_app_error)?;
+        Ok(SecretRotation {
+            secret,
+            previous_valid_until,
+        })
+    }
+
+    async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        event_type: &str,
+    ) -> Result<String, AppError> {
+        let id = endpoint_id(id)?;
+        let (event, _) = deliveries::send_test_event(
+            &self.state.endpoints,
+            &self.state.store,
+            &self.state.ingestor,
+            merchant,
+            &id,
+            event_type,
+            None,
+        )
+        .await
+        .map_err(to_app_error)?;
+        Ok(event.to_string())
+    }
+
+    async fn list_api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeySummary>, AppError> {
+        self.state
+            .store
+            .list_api_keys(merchant)
+            .await
+            .map_err(|e| to_app_error(e.into()))
+    }
+
+    async fn create_api_key(
+        &self,
+        merchant: &MerchantId,
+        name: &str,
+    ) -> Result<IssuedKey, AppError> {
+        let issued = issue_api_key(&self.state.store, merchant, name)
+            .await
+            .map_err(to_app_error)?;
+        let summary = self
+            .list_api_keys(merchant)
+            .await?
+            .into_iter()
+            .find(|k| k.id == issued.id)
+            .ok_or_else(AppError::internal)?;
+        Ok(IssuedKey {
+            summary,
+            key: issued.key,
+        })
+    }
+
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError> {
+        let not_found = || AppError::new("not_found", "API key not found");
+        let id = ApiKeyId::parse(id).map_err(|_| not_found())?;
+        match self
+            .state
+            .store
+            .revoke_api_key(merchant, &id, Utc::now())
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(not_found()),
+            Err(e) => Err(to_app_error(e.into())),
+        }
+    }
+
     // ----- The event-type catalog -----
 
     async fn list_event_types(&self) -> Result<Vec<EventType>, AppError> {
@@ -113,7 +297,161 @@ impl Backend for DashboardBackend {
 
     // ----- Events, deliveries, attempts, stats -----
 
+    async fn list_deliveries(
+        &self,
+        merchant: Option<&MerchantId>,
+        query: DeliveryQuery,
+    ) -> Result<DeliveryPage, AppError> {
+        let mut filter = delivery_filter(&query, PAGE_SIZE)?;
+        if let Some(merchant) = merchant {
+            filter.merchant_id = Some(merchant.clone());
+        }
+        let items = self
+            .state
+            .store
+            .list_deliveries(&filter)
+            .await
+            .map_err(|e| to_app_error(e.into()))?;
+        let page = pagination::page(items, PAGE_SIZE, |d| (d.created_at, d.id.to_string()));
+        Ok(DeliveryPage {
+            items: page.data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn delivery(
+        &self,
+        merchant: Option<&MerchantId>,
+        id: &str,
+    ) -> Result<DeliveryDetail, AppError> {
+        let not_found = || AppError::new("not_found", "delivery not found");
+        let id = DeliveryId::parse(id).map_err(|_| not_found())?;
+        let (delivery, event, attempts) = self
+            .state
+            .store
+            .delivery_detail(merchant, &id)
+            .await
+            .map_err(|e| to_app_error(e.into()))?
+            .ok_or_else(not_found)?;
+        Ok(DeliveryDetail {
+            delivery,
+            event,
+            attempts,
+        })
+    }
+
+    async fn retry_deliveries(
+        &self,
+        merchant: Option<&MerchantId>,
+        ids: Vec<String>,
+    ) -> Result<u64, AppError> {
+        let ids: Vec<DeliveryId> = ids
+            .iter()
+            .map(|id| DeliveryId::parse(id))
+            .collect::<Result<_, _>>()
+            .map_err(|_| AppError::new("not_found", "delivery not found"))?;
+        if let [id] = ids.as_slice() {
+            deliveries::retry_delivery(&self.state.store, &self.state.wakeup, merchant, id)
+                .await
+                .map_err(to_app_error)?;
+            return Ok(1);
+        }
+        deliveries::retry_deliveries(&self.state.store, &self.state.wakeup, merchant, &ids)
+            .await
+            .map_err(to_app_error)
+    }
+
     // ----- Operators: the admin console -----
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError> {
+        self.state
+            .store
+            .list_merchants()
+            .await
+            .map_err(|e| to_app_error(e.into()))
+    }
+
+    async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError> {
+        let filter = delivery_filter(&query, MAX_BULK_RETRY)?;
+        let ids = self
+            .state
+            .store
+            .delivery_ids(&filter)
+            .await
+            .map_err(|e| to_app_error(e.into()))?;
+        deliveries::retry_deliveries(&self.state.store, &self.state.wakeup, None, &ids)
+            .await
+            .map_err(to_app_error)
+    }
+}
+
+/// Deliveries per dashboard page.
+const PAGE_SIZE: u32 = 50;
+/// The most one "retry everything matching" queues.
+const MAX_BULK_RETRY: u32 = 10_000;
+
+fn endpoint_id(id: &str) -> Result<EndpointId, AppError> {
+    EndpointId::parse(id).map_err(|_| AppError::new("not_found", "endpoint not found"))
+}
+
+/// The custom-headers box: one `Name: value` per line, blank lines ignored.
+fn parse_header_lines(text: &str) -> Result<BTreeMap<String, String>, AppError> {
+    let mut headers = BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| AppError::field("headers", format!("`{line}` is not `Name: value`")))?;
+        headers.insert(name.trim().to_owned(), value.trim().to_owned());
+    }
+    Ok(headers)
+}
+
+/// The rate-limit box: empty for none, else a whole number.
+fn parse_rate_limit(text: &str) -> Result<Option<u32>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| AppError::field("rate_limit_per_s", "a whole number of requests per second"))
+}
+
+/// A page's filters as a store filter. `since` is RFC 3339 or a lookback
+/// (`1h`, `24h`, `7d`).
+fn delivery_filter(query: &DeliveryQuery, limit: u32) -> Result<DeliveryFilter, AppError> {
+    let blank = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let since = match blank(&query.since) {
+        None => None,
+        Some(text) => Some(match DateTime::parse_from_rfc3339(&text) {
+            Ok(at) => at.with_timezone(&Utc),
+            Err(_) => {
+                let back = parse_duration(&text).map_err(|_| {
+                    AppError::field("since", "a time (RFC 3339) or a lookback such as 24h")
+                })?;
+                Utc::now() - chrono::Duration::from_std(back).unwrap_or(chrono::Duration::zero())
+            }
+        }),
+    };
+    let rest = RestDeliveryQuery {
+        endpoint_id: blank(&query.endpoint_id),
+        event_id: None,
+        status: blank(&query.status),
+        event_type: blank(&query.event_type),
+        since,
+        merchant_id: None,
+        cursor: blank(&query.cursor),
+        limit: Some(limit.min(250)),
+    };
+    let mut filter = rest
+        .to_filter()
+        .map_err(|e| AppError::new(e.code, e.message))?;
+    filter.limit = limit;
+    filter.merchant_id = blank(&query.merchant_id)
+        .map(|id| MerchantId::parse(&id))
+        .transpose()
+        .map_err(|_| AppError::field("merchant_id", "not a merchant id"))?;
+    Ok(filter)
 }
 
 /// The Leptos pages and server functions, with static files as the fallback.

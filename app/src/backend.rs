@@ -4,8 +4,11 @@
 //! trait over its services and hands it in through Leptos context; the
 //! server functions stay thin: check the session, make one call here.
 
+use crate::model::api_key::{ApiKeySummary, IssuedKey};
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, SecretRotation};
 use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
+use crate::model::event::DeliveryDetail;
 use crate::model::event_type::EventType;
 use crate::model::id::MerchantId;
 use crate::model::merchant::{Merchant, NewAccount};
@@ -32,6 +35,49 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The merchant's endpoints, newest first.
     async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError>;
+    /// One of the merchant's endpoints (`not_found` for anyone else's).
+    async fn endpoint(&self, merchant: &MerchantId, id: &str) -> Result<Endpoint, AppError>;
+    /// Creates an endpoint from the form.
+    async fn create_endpoint(
+        &self,
+        merchant: &MerchantId,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError>;
+    /// Replaces an endpoint's settings with the form's.
+    async fn update_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError>;
+    /// Deletes an endpoint (its pending deliveries go with it).
+    async fn delete_endpoint(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError>;
+    /// The endpoint's current signing secret.
+    async fn endpoint_secret(&self, merchant: &MerchantId, id: &str) -> Result<String, AppError>;
+    /// A new signing secret; the old one signs too for `grace_s` seconds.
+    async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        grace_s: u64,
+    ) -> Result<SecretRotation, AppError>;
+    /// Sends the type's example payload to this endpoint only, in test mode.
+    async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+        event_type: &str,
+    ) -> Result<String, AppError>;
+    /// The merchant's API keys.
+    async fn list_api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeySummary>, AppError>;
+    /// A new API key, shown once.
+    async fn create_api_key(
+        &self,
+        merchant: &MerchantId,
+        name: &str,
+    ) -> Result<IssuedKey, AppError>;
+    /// Revokes one of the merchant's keys.
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError>;
 
     // ----- The event-type catalog -----
 
@@ -40,7 +86,31 @@ pub trait Backend: Send + Sync + 'static {
 
     // ----- Events, deliveries, attempts, stats -----
 
+    /// One page of deliveries; `merchant: None` is an operator's view of all.
+    async fn list_deliveries(
+        &self,
+        merchant: Option<&MerchantId>,
+        query: DeliveryQuery,
+    ) -> Result<DeliveryPage, AppError>;
+    /// A delivery with its event and attempts.
+    async fn delivery(
+        &self,
+        merchant: Option<&MerchantId>,
+        id: &str,
+    ) -> Result<DeliveryDetail, AppError>;
+    /// Makes deliveries due now; returns how many were queued.
+    async fn retry_deliveries(
+        &self,
+        merchant: Option<&MerchantId>,
+        ids: Vec<String>,
+    ) -> Result<u64, AppError>;
+
     // ----- Operators: the admin console (callers check `is_admin` first) -----
+
+    /// Every merchant account.
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError>;
+    /// Retries every delivery matching an operator's filter.
+    async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError>;
 }
 
 /// How the backend travels in Leptos context.

@@ -212,7 +212,8 @@ async fn retry_deliveries(
             state.store.delivery_ids(&filter).await?
         }
     };
-    let queued = state.store.retry_deliveries(None, &ids, Utc::now()).await?;
-    state.wakeup.wake();
+    let queued =
+        crate::service::deliveries::retry_deliveries(&state.store, &state.wakeup, None, &ids)
+            .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
 }

@@ -4,6 +4,7 @@ use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
 use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::error::{ApiError, ApiJson};
+use crate::service::deliveries::retry_delivery as retry_delivery_now;
 use crate::store::DeliveryFilter;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -138,25 +139,6 @@ async fn retry_delivery(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, ApiJson<Queued>), ApiError> {
     let id = DeliveryId::parse(&id).map_err(|_| ApiError::not_found("delivery"))?;
-    if state
-        .store
-        .delivery_detail(Some(&auth.merchant_id), &id)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("delivery"));
-    }
-    let queued = state
-        .store
-        .retry_deliveries(Some(&auth.merchant_id), &[id], Utc::now())
-        .await?;
-    if queued == 0 {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "the delivery is being attempted right now, or its endpoint is disabled",
-        ));
-    }
-    state.wakeup.wake();
-    Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
+    retry_delivery_now(&state.store, &state.wakeup, Some(&auth.merchant_id), &id).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued: 1 })))
 }

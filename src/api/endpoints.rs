@@ -6,9 +6,8 @@ use super::openapi::ErrorBody;
 use super::pagination::Page;
 use crate::error::{ApiError, ApiJson};
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
-use crate::service::ingest::IngestRequest;
 use crate::service::ServiceError;
-use crate::store::{DeliveryFilter, Ingested};
+use crate::store::DeliveryFilter;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -283,51 +282,16 @@ async fn send_test_event(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TestEvent>,
 ) -> Result<(StatusCode, ApiJson<TestEventSent>), ApiError> {
-    let endpoint = state
-        .endpoints
-        .get(&auth.merchant_id, &endpoint_id(&id)?)
-        .await?;
-    if !endpoint.enabled {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "the endpoint is disabled; enable it to send a test event",
-        ));
-    }
-    let data = match body.data {
-        Some(data) => data,
-        None => state
-            .store
-            .list_event_types()
-            .await?
-            .into_iter()
-            .find(|t| t.name == body.event_type)
-            .map(|t| t.example)
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "event_type",
-                    format!("unknown event type `{}`", body.event_type),
-                )
-            })?,
-    };
-    let result = state
-        .ingestor
-        .ingest(IngestRequest {
-            merchant_id: auth.merchant_id.to_string(),
-            event_type: body.event_type,
-            data,
-            idempotency_key: None,
-            callback_url: None,
-            ordering_key: None,
-            live_mode: false,
-            only_endpoint: Some(endpoint.id),
-        })
-        .await?;
-    let (id, deliveries) = match result {
-        Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries } => {
-            (id, deliveries)
-        }
-    };
+    let (id, deliveries) = crate::service::deliveries::send_test_event(
+        &state.endpoints,
+        &state.store,
+        &state.ingestor,
+        &auth.merchant_id,
+        &endpoint_id(&id)?,
+        &body.event_type,
+        body.data,
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(TestEventSent { id, deliveries }),

@@ -7,12 +7,12 @@ mod admin;
 mod api_keys;
 pub mod auth;
 mod catalog;
-mod deliveries;
+pub(crate) mod deliveries;
 mod endpoints;
 mod events;
 mod health;
 mod openapi;
-mod pagination;
+pub(crate) mod pagination;
 
 use crate::error::ApiError;
 use crate::AppState;

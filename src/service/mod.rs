@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod catalog;
+pub mod deliveries;
 pub mod destination;
 pub mod endpoints;
 pub mod ingest;

@@ -24,15 +24,7 @@ pub struct ApiKeyOwner {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// A key as its merchant sees it in a list (never the key itself).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct ApiKeySummary {
-    pub id: ApiKeyId,
-    pub name: String,
-    pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-}
+pub use herald_app::model::api_key::ApiKeySummary;
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("api key: {e}"))

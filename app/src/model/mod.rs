@@ -1,5 +1,7 @@
 //! The shared models: what the UI, the REST API and the engine agree on.
 
+pub mod api_key;
+pub mod dashboard;
 pub mod delivery;
 pub mod duration;
 pub mod endpoint;

@@ -1,8 +1,10 @@
-//! The merchant's endpoints.
+//! The merchant's endpoints: list, create, change, delete, secrets, test events.
 
+use crate::model::dashboard::{EndpointInput, SecretRotation};
 use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use super::session;
@@ -14,6 +16,102 @@ pub async fn list_endpoints() -> Result<Vec<Endpoint>, AppError> {
         async move {
             let merchant = session::require_merchant().await?;
             session::backend()?.list_endpoints(&merchant.id).await
+        }
+        .await,
+    )
+}
+
+/// One of the merchant's endpoints.
+#[server(prefix = "/_fn", endpoint = "endpoints/get")]
+pub async fn get_endpoint(id: String) -> Result<Endpoint, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.endpoint(&merchant.id, &id).await
+        }
+        .await,
+    )
+}
+
+/// Creates an endpoint.
+#[server(prefix = "/_fn", endpoint = "endpoints/create", input = Json)]
+pub async fn create_endpoint(input: EndpointInput) -> Result<Endpoint, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .create_endpoint(&merchant.id, input)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Changes an endpoint.
+#[server(prefix = "/_fn", endpoint = "endpoints/update", input = Json)]
+pub async fn update_endpoint(id: String, input: EndpointInput) -> Result<Endpoint, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .update_endpoint(&merchant.id, &id, input)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Deletes an endpoint, then goes back to the list.
+#[server(prefix = "/_fn", endpoint = "endpoints/delete")]
+pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .delete_endpoint(&merchant.id, &id)
+                .await?;
+            leptos_axum::redirect("/endpoints");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The endpoint's signing secret, for the reveal button.
+#[server(prefix = "/_fn", endpoint = "endpoints/secret")]
+pub async fn reveal_secret(id: String) -> Result<String, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.endpoint_secret(&merchant.id, &id).await
+        }
+        .await,
+    )
+}
+
+/// A new signing secret; the old one keeps signing for `grace_s` seconds.
+#[server(prefix = "/_fn", endpoint = "endpoints/rotate")]
+pub async fn rotate_secret(id: String, grace_s: u64) -> Result<SecretRotation, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .rotate_endpoint_secret(&merchant.id, &id, grace_s)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sends the type's example payload to this endpoint, in test mode; the event id.
+#[server(prefix = "/_fn", endpoint = "endpoints/test")]
+pub async fn send_test_event(id: String, event_type: String) -> Result<String, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .send_test_event(&merchant.id, &id, &event_type)
+                .await
         }
         .await,
     )

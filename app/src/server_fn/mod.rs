@@ -1,7 +1,10 @@
 //! Thin `#[server]` functions: check the session, then one call on the Backend.
 
 pub mod account;
+pub mod admin;
+pub mod api_keys;
 pub mod catalog;
+pub mod deliveries;
 pub mod endpoints;
 
 /// Where the server functions are mounted; kept apart from the REST API's `/api/v1`.
@@ -80,6 +83,17 @@ pub(crate) mod session {
         current_merchant()
             .await?
             .ok_or_else(AppError::unauthenticated)
+    }
+
+    /// The merchant logged in on this request if it is an operator;
+    /// `forbidden` for any other account.
+    pub async fn require_admin() -> Result<Merchant, AppError> {
+        let merchant = require_merchant().await?;
+        if merchant.is_admin() {
+            Ok(merchant)
+        } else {
+            Err(AppError::forbidden())
+        }
     }
 
     /// Starts a fresh session for `merchant`. The id is cycled so that a

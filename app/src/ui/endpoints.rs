@@ -4,6 +4,7 @@ use crate::model::endpoint::Endpoint;
 use crate::server_fn::endpoints::list_endpoints;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 /// `/endpoints`: every endpoint of the merchant.
 #[component]
@@ -18,6 +19,9 @@ pub fn EndpointsPage() -> impl IntoView {
                     "The URLs on your servers that receive signed POSTs when events happen."
                 </p>
             </div>
+            <A href="/endpoints/new" attr:class="button primary" attr:data-testid="new-endpoint">
+                "New endpoint"
+            </A>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading endpoints…"</p> }>
             {move || Suspend::new(async move {
@@ -43,6 +47,9 @@ fn NoEndpoints() -> impl IntoView {
                 "An endpoint is a URL on your server, such as "
                 <code>"https://api.example.com/webhooks/herald"</code>
                 ". Herald POSTs each event you subscribe it to, signed with the endpoint's secret, and retries until your server answers 2xx."
+            </p>
+            <p>
+                <A href="/endpoints/new" attr:class="button primary">"Add your first endpoint"</A>
             </p>
             <p class="muted">
                 "Browse the " <a href="/event-types">"event types"</a>
@@ -73,9 +80,11 @@ fn EndpointTable(endpoints: Vec<Endpoint>) -> impl IntoView {
                             endpoint.event_types.join(", ")
                         };
                         view! {
-                            <tr>
+                            <tr data-testid="endpoint-row">
                                 <td>
-                                    <div class="mono">{endpoint.url}</div>
+                                    <A href=format!("/endpoints/{}", endpoint.id) attr:class="mono">
+                                        {endpoint.url}
+                                    </A>
                                     <div class="muted small">{endpoint.description}</div>
                                 </td>
                                 <td class="small">{events}</td>

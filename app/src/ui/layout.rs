@@ -44,7 +44,19 @@ pub fn Dashboard() -> impl IntoView {
             </header>
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
                 <A href="/endpoints">"Endpoints"</A>
+                <A href="/deliveries">"Deliveries"</A>
                 <A href="/event-types">"Event types"</A>
+                <A href="/api-keys">"API keys"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let admin = matches!(merchant.await, Ok(Some(ref m)) if m.is_admin());
+                        admin.then(|| view! {
+                            <p class="nav-group" data-testid="ops-nav">"Operations"</p>
+                            <A href="/admin/deliveries">"Failed deliveries"</A>
+                            <A href="/admin/merchants">"Merchants"</A>
+                        })
+                    })}
+                </Suspense>
             </nav>
             <main class="content">
                 <Outlet/>

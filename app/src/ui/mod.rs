@@ -1,7 +1,13 @@
 //! Pages and components, rendered on the server and hydrated in the browser.
 
 mod account;
+mod admin;
+mod api_keys;
 mod catalog;
+mod deliveries;
+mod display;
+mod endpoint_detail;
+mod endpoint_form;
 mod endpoints;
 mod form;
 mod layout;
@@ -69,7 +75,16 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::Dashboard>
                     <Route path=path!("") view=endpoints::EndpointsPage/>
                     <Route path=path!("/endpoints") view=endpoints::EndpointsPage/>
+                    <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage/>
+                    <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage/>
+                    <Route path=path!("/endpoints/:id/edit") view=endpoint_form::EditEndpointPage/>
+                    <Route path=path!("/deliveries") view=deliveries::DeliveriesPage/>
+                    <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage/>
                     <Route path=path!("/event-types") view=catalog::EventTypesPage/>
+                    <Route path=path!("/api-keys") view=api_keys::ApiKeysPage/>
+                    <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage/>
+                    <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage/>
+                    <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage/>
                 </ParentRoute>
             </Routes>
         </Router>

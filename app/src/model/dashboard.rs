@@ -1,0 +1,45 @@
+//! What the dashboard pages ask for and get, beyond the core models.
+
+use super::event::Delivery;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a merchant fills in to create or change an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EndpointInput {
+    pub url: String,
+    pub description: String,
+    /// Exact names and `prefix.*` wildcards; empty means every type.
+    pub event_types: Vec<String>,
+    /// One `Name: value` per line.
+    pub headers: String,
+    /// Requests per second, or empty for no limit.
+    pub rate_limit_per_s: String,
+    pub enabled: bool,
+}
+
+/// The filters of a deliveries list, as they appear in the page's URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryQuery {
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub merchant_id: Option<String>,
+    /// RFC 3339, or a lookback such as `1h`, `24h`, `7d`.
+    pub since: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// One page of deliveries, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryPage {
+    pub items: Vec<Delivery>,
+    pub next_cursor: Option<String>,
+}
+
+/// A rotated secret and until when the old one still signs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretRotation {
+    pub secret: String,
+    pub previous_valid_until: DateTime<Utc>,
+}

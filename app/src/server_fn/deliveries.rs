@@ -1,0 +1,55 @@
+//! Deliveries and their attempts, as the merchant sees them.
+
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
+use crate::model::error::AppError;
+use crate::model::event::DeliveryDetail;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use super::session;
+
+/// One page of the merchant's deliveries.
+#[server(prefix = "/_fn", endpoint = "deliveries/list", input = Json)]
+pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            let query = DeliveryQuery {
+                merchant_id: None,
+                ..query
+            };
+            session::backend()?
+                .list_deliveries(Some(&merchant.id), query)
+                .await
+        }
+        .await,
+    )
+}
+
+/// A delivery with its event and every attempt.
+#[server(prefix = "/_fn", endpoint = "deliveries/get")]
+pub async fn get_delivery(id: String) -> Result<DeliveryDetail, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.delivery(Some(&merchant.id), &id).await
+        }
+        .await,
+    )
+}
+
+/// A new attempt now.
+#[server(prefix = "/_fn", endpoint = "deliveries/retry")]
+pub async fn retry_delivery(id: String) -> Result<(), AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?
+                .retry_deliveries(Some(&merchant.id), vec![id])
+                .await
+                .map(|_| ())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,337 @@
+//! Creating and editing an endpoint: URL, description, event types from the
+//! catalog (a whole category as `category.*`), custom headers, rate limit.
+
+use super::form::ActionError;
+use crate::model::dashboard::EndpointInput;
+use crate::model::endpoint::Endpoint;
+use crate::model::error::AppError;
+use crate::model::event_type::EventType;
+use crate::server_fn::catalog::list_event_types;
+use crate::server_fn::endpoints::{get_endpoint, CreateEndpoint, UpdateEndpoint};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `/endpoints/new`
+#[component]
+pub fn NewEndpointPage() -> impl IntoView {
+    let types = Resource::new(|| (), |_| list_event_types());
+    view! {
+        <Title text="New endpoint"/>
+        <div class="page-header">
+            <div>
+                <h1>"New endpoint"</h1>
+                <p class="muted">"Where Herald should POST the events you choose."</p>
+            </div>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading the catalog…"</p> }>
+            {move || Suspend::new(async move {
+                match types.await {
+                    Ok(types) => view! { <EndpointForm types existing=None/> }.into_any(),
+                    Err(e) => view! { <div class="alert error">{e.message}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/endpoints/:id/edit`
+#[component]
+pub fn EditEndpointPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let types = Resource::new(|| (), |_| list_event_types());
+    let endpoint = Resource::new(id, get_endpoint);
+    view! {
+        <Title text="Edit endpoint"/>
+        <div class="page-header">
+            <div>
+                <h1>"Edit endpoint"</h1>
+            </div>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (types.await, endpoint.await) {
+                    (Ok(types), Ok(endpoint)) => {
+                        view! { <EndpointForm types existing=Some(endpoint)/> }.into_any()
+                    }
+                    (Err(e), _) | (_, Err(e)) => {
+                        view! { <div class="alert error" data-testid="not-found">{e.message}</div> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The form itself; `existing` is the endpoint being edited.
+#[component]
+fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoView {
+    let editing = existing.clone();
+    let initial = existing.clone().unwrap_or(Endpoint {
+        id: crate::model::id::EndpointId::from_u128(0),
+        merchant_id: crate::model::id::MerchantId::from_u128(0),
+        url: String::new(),
+        description: String::new(),
+        event_types: Vec::new(),
+        enabled: true,
+        disabled_reason: None,
+        rate_limit_per_s: None,
+        headers: BTreeMap::new(),
+        legacy_signature: false,
+        retry_schedule: None,
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        updated_at: chrono::DateTime::UNIX_EPOCH,
+    });
+    let url = RwSignal::new(initial.url.clone());
+    let description = RwSignal::new(initial.description.clone());
+    let headers = RwSignal::new(
+        initial
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let rate_limit = RwSignal::new(
+        initial
+            .rate_limit_per_s
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    );
+    let enabled = RwSignal::new(initial.enabled);
+    let chosen: RwSignal<BTreeSet<String>> =
+        RwSignal::new(initial.event_types.iter().cloned().collect());
+
+    let create = ServerAction::<CreateEndpoint>::new();
+    let update = ServerAction::<UpdateEndpoint>::new();
+    let error: ActionError = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| update.value().get().and_then(Result::err))
+    });
+    let pending = Signal::derive(move || create.pending().get() || update.pending().get());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let saved = create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| update.value().get().and_then(Result::ok));
+        if let Some(endpoint) = saved {
+            navigate(&format!("/endpoints/{}", endpoint.id), Default::default());
+        }
+    });
+    let editing_id = editing.as_ref().map(|e| e.id.to_string());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = EndpointInput {
+            url: url.get_untracked(),
+            description: description.get_untracked(),
+            event_types: chosen.get_untracked().into_iter().collect(),
+            headers: headers.get_untracked(),
+            rate_limit_per_s: rate_limit.get_untracked(),
+            enabled: enabled.get_untracked(),
+        };
+        match editing_id.clone() {
+            Some(id) => {
+                update.dispatch(UpdateEndpoint { id, input });
+            }
+            None => {
+                create.dispatch(CreateEndpoint { input });
+            }
+        }
+    };
+    let field_error = move |name: &'static str| move || error.get().and_then(|e| e.for_field(name));
+    let form_error = move || {
+        error
+            .get()
+            .filter(|e: &AppError| e.field.is_none())
+            .map(|e| e.message)
+    };
+
+    let mut by_category: BTreeMap<String, Vec<EventType>> = BTreeMap::new();
+    for event_type in types.into_iter().filter(|t| !t.archived) {
+        by_category
+            .entry(event_type.category.clone())
+            .or_default()
+            .push(event_type);
+    }
+    let cancel_href = existing
+        .map(|e| format!("/endpoints/{}", e.id))
+        .unwrap_or_else(|| "/endpoints".to_owned());
+
+    view! {
+        <form class="card form" on:submit=submit data-testid="endpoint-form">
+            <Show when=move || form_error().is_some()>
+                <div class="alert error" role="alert" data-testid="form-error">{form_error}</div>
+            </Show>
+            <div class="field" class:invalid=move || field_error("url")().is_some()>
+                <label for="url">"URL"</label>
+                <input
+                    id="url"
+                    type="url"
+                    required
+                    placeholder="https://api.example.com/webhooks/herald"
+                    data-testid="url-input"
+                    prop:value=move || url.get()
+                    on:input=move |ev| url.set(event_target_value(&ev))
+                />
+                <p class="field-error" role="alert" data-testid="url-error">{field_error("url")}</p>
+            </div>
+            <div class="field" class:invalid=move || field_error("description")().is_some()>
+                <label for="description">"Description"</label>
+                <input
+                    id="description"
+                    type="text"
+                    placeholder="Production order service"
+                    data-testid="description-input"
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                />
+                <p class="field-error" role="alert">{field_error("description")}</p>
+            </div>
+            <fieldset class="field event-picker">
+                <legend>"Events"</legend>
+                <p class="hint">
+                    "Choose nothing to receive every event type. A whole category also covers types added to it later."
+                </p>
+                {by_category
+                    .into_iter()
+                    .map(|(category, types)| {
+                        view! { <CategoryChoice category types chosen/> }
+                    })
+                    .collect_view()}
+                <p class="field-error" role="alert" data-testid="event_types-error">
+                    {field_error("event_types")}
+                </p>
+            </fieldset>
+            <div class="field" class:invalid=move || field_error("headers")().is_some()>
+                <label for="headers">"Custom headers"</label>
+                <textarea
+                    id="headers"
+                    rows="3"
+                    placeholder="X-Merchant-Tag: blue"
+                    data-testid="headers-input"
+                    prop:value=move || headers.get()
+                    on:input=move |ev| headers.set(event_target_value(&ev))
+                ></textarea>
+                <p class="hint">"One " <code>"Name: value"</code> " per line, sent with every delivery."</p>
+                <p class="field-error" role="alert" data-testid="headers-error">{field_error("headers")}</p>
+            </div>
+            <div class="field" class:invalid=move || field_error("rate_limit_per_s")().is_some()>
+                <label for="rate_limit">"Rate limit (requests per second)"</label>
+                <input
+                    id="rate_limit"
+                    type="text"
+                    inputmode="numeric"
+                    placeholder="No limit"
+                    data-testid="rate-limit-input"
+                    prop:value=move || rate_limit.get()
+                    on:input=move |ev| rate_limit.set(event_target_value(&ev))
+                />
+                <p class="field-error" role="alert">{field_error("rate_limit_per_s")}</p>
+            </div>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid="enabled-input"
+                    prop:checked=move || enabled.get()
+                    on:change=move |ev| enabled.set(event_target_checked(&ev))
+                />
+                " Enabled: deliver events to this endpoint"
+            </label>
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="save-endpoint" disabled=move || pending.get()>
+                    {move || if pending.get() { "Saving…" } else { "Save endpoint" }}
+                </button>
+                <A href=cancel_href attr:class="button ghost">"Cancel"</A>
+            </div>
+        </form>
+    }
+}
+
+/// One category: "all of it" (`category.*`) or some of its types.
+#[component]
+fn CategoryChoice(
+    category: String,
+    types: Vec<EventType>,
+    chosen: RwSignal<BTreeSet<String>>,
+) -> impl IntoView {
+    let wildcard = format!("{category}.*");
+    let all = {
+        let wildcard = wildcard.clone();
+        move || chosen.with(|c| c.contains(&wildcard))
+    };
+    let toggle_all = {
+        let wildcard = wildcard.clone();
+        move |ev| {
+            let on = event_target_checked(&ev);
+            chosen.update(|c| {
+                if on {
+                    c.insert(wildcard.clone());
+                } else {
+                    c.remove(&wildcard);
+                }
+            });
+        }
+    };
+    view! {
+        <div class="category-choice" data-testid=format!("category-{category}")>
+            <label class="check strong">
+                <input
+                    type="checkbox"
+                    data-testid=format!("all-{category}")
+                    prop:checked=all.clone()
+                    on:change=toggle_all
+                />
+                {format!(" All {category} events ")}
+                <code>{wildcard.clone()}</code>
+            </label>
+            <div class="type-choices">
+                {types
+                    .into_iter()
+                    .map(|t| {
+                        let name = t.name.clone();
+                        let checked = {
+                            let name = name.clone();
+                            let all = all.clone();
+                            move || all() || chosen.with(|c| c.contains(&name))
+                        };
+                        let toggle = {
+                            let name = name.clone();
+                            move |ev| {
+                                let on = event_target_checked(&ev);
+                                chosen.update(|c| {
+                                    if on {
+                                        c.insert(name.clone());
+                                    } else {
+                                        c.remove(&name);
+                                    }
+                                });
+                            }
+                        };
+                        let all = all.clone();
+                        view! {
+                            <label class="check" title=t.description.clone()>
+                                <input
+                                    type="checkbox"
+                                    data-testid=format!("type-{name}")
+                                    prop:checked=checked
+                                    prop:disabled=all
+                                    on:change=toggle
+                                />
+                                " " <code>{name.clone()}</code>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}

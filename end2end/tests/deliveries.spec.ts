@@ -1,0 +1,82 @@
+import { test, expect, createMerchant, createEndpoint, ingest, logIn, snap } from "./fixtures";
+
+test("a failed delivery shows its status and body; after the fix, retry succeeds", async ({
+  page,
+  request,
+  receiver,
+}) => {
+  const who = await createMerchant(request, "Retry");
+  receiver.respond = () => 500;
+  await createEndpoint(request, who, { url: receiver.url(), event_types: ["payin.*"] });
+  await ingest(request, who, "payin.succeeded", {
+    clientTransactionId: "pay_42",
+    note: "<script>window.__pwned = true</script>",
+  });
+  await logIn(page, who);
+
+  // The e2e schedule (0s, 2s, 5s) gives up after about 7 s; the list refreshes itself.
+  await page.goto("/deliveries?status=failed");
+  await expect(page.getByTestId("delivery-row")).toHaveCount(1, { timeout: 20_000 });
+  await expect(page.getByTestId("filter-status")).toHaveValue("failed");
+  await snap(page, "deliveries");
+  await page.getByTestId("delivery-row").getByRole("link").click();
+  await expect(page).toHaveURL(/\/deliveries\/dlv_/);
+
+  await expect(page.getByTestId("attempt")).toHaveCount(3);
+  await expect(page.getByTestId("attempt-outcome").first()).toHaveText("HTTP 500");
+  await expect(page.getByTestId("response-body").first()).toHaveText("not today");
+  // A payload is shown as text, never run.
+  await expect(page.getByTestId("payload")).toContainText("<script>window.__pwned = true</script>");
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+
+  receiver.respond = () => 200;
+  await page.getByTestId("retry").click();
+  await expect(page.getByTestId("attempt")).toHaveCount(4, { timeout: 15_000 });
+  await expect(page.getByTestId("attempt-outcome").first()).toHaveText("HTTP 200");
+  await expect(page.locator(".page-header").getByTestId("status")).toHaveText("succeeded");
+  await snap(page, "delivery-detail");
+});
+
+test("filters live in the URL, survive a reload, and new deliveries appear on their own", async ({
+  page,
+  request,
+  receiver,
+}) => {
+  const who = await createMerchant(request, "Filters");
+  await createEndpoint(request, who, { url: receiver.url() });
+  await ingest(request, who, "payin.succeeded", { n: 1 });
+  await ingest(request, who, "payout.failed", { n: 2 });
+  await logIn(page, who);
+
+  await page.goto("/deliveries");
+  await expect(page.getByTestId("delivery-row")).toHaveCount(2);
+  await page.getByTestId("filter-type").fill("payout.failed");
+  await page.getByTestId("filter-type").press("Enter");
+  await expect(page).toHaveURL(/event_type=payout\.failed/);
+  await expect(page.getByTestId("delivery-row")).toHaveCount(1);
+
+  await page.reload();
+  await expect(page.getByTestId("filter-type")).toHaveValue("payout.failed");
+  await expect(page.getByTestId("delivery-row")).toHaveCount(1);
+
+  await ingest(request, who, "payout.failed", { n: 3 });
+  await expect(page.getByTestId("delivery-row")).toHaveCount(2, { timeout: 10_000 });
+
+  await page.getByTestId("filter-status").selectOption("failed");
+  await expect(page).toHaveURL(/status=failed/);
+  await expect(page.getByTestId("deliveries-empty")).toBeVisible();
+  await page.goBack();
+  await expect(page.getByTestId("delivery-row")).toHaveCount(2);
+});
+
+test("another merchant's delivery is not found", async ({ page, request, receiver }) => {
+  const owner = await createMerchant(request, "Owner");
+  await createEndpoint(request, owner, { url: receiver.url() });
+  await ingest(request, owner, "payin.succeeded", {});
+  const list = await request.get("/api/v1/deliveries", { headers: { authorization: `Bearer ${owner.apiKey}` } });
+  const id = (await list.json()).data[0].id;
+  const other = await createMerchant(request, "Other");
+  await logIn(page, other);
+  await page.goto(`/deliveries/${id}`);
+  await expect(page.getByTestId("not-found")).toBeVisible();
+});

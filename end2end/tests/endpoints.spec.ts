@@ -1,0 +1,106 @@
+import { createHmac } from "node:crypto";
+import { test, expect, newMerchant, signUp, snap, Received } from "./fixtures";
+
+/** Verifies a delivery's Standard Webhooks signature with node's own HMAC. */
+function signedWith(secret: string, request: Received): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const id = request.headers["webhook-id"];
+  const timestamp = request.headers["webhook-timestamp"];
+  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`).digest("base64");
+  return String(request.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`);
+}
+
+test("create an endpoint for payin.*, reveal its secret, send a test event, rotate, edit, delete", async ({
+  page,
+  receiver,
+}) => {
+  await signUp(page, newMerchant("Hooks"));
+  await page.getByTestId("new-endpoint").click();
+  await expect(page).toHaveURL(/\/endpoints\/new$/);
+
+  await page.getByTestId("url-input").fill(receiver.url());
+  await page.getByTestId("description-input").fill("Orders service");
+  await page.getByTestId("all-payin").check();
+  await expect(page.getByTestId("type-payin.succeeded")).toBeChecked();
+  await page.getByTestId("headers-input").fill("X-Merchant-Tag: blue");
+  await snap(page, "endpoint-form");
+  await page.getByTestId("save-endpoint").click();
+
+  await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
+  await expect(page.getByTestId("endpoint-events")).toHaveText("payin.*");
+  await expect(page.getByTestId("endpoint-headers")).toHaveText("x-merchant-tag: blue");
+
+  // The secret is hidden until revealed.
+  await expect(page.getByTestId("secret")).toContainText("••••");
+  await page.getByTestId("reveal-secret").click();
+  await expect(page.getByTestId("secret")).toHaveText(/^whsec_[A-Za-z0-9+/]+=*$/);
+  const secret = (await page.getByTestId("secret").textContent()) ?? "";
+
+  // A test event arrives signed with it, and shows up as succeeded without a reload.
+  await expect(page.getByTestId("test-example")).toContainText("{");
+  await page.getByTestId("send-test").click();
+  await expect(page.getByTestId("test-sent")).toBeVisible();
+  const row = page.getByTestId("recent-deliveries").getByTestId("delivery-row").first();
+  await expect(row.getByTestId("status")).toHaveText("succeeded", { timeout: 15_000 });
+  expect(receiver.requests).toHaveLength(1);
+  expect(receiver.requests[0].headers["x-merchant-tag"]).toBe("blue");
+  expect(JSON.parse(receiver.requests[0].body).live_mode).toBe(false);
+  expect(signedWith(secret, receiver.requests[0])).toBe(true);
+
+  // Rotation: a new secret, the old one still valid for the grace period.
+  await page.getByTestId("rotate-toggle").click();
+  await page.getByTestId("grace-select").selectOption("3600");
+  await page.getByTestId("rotate-secret").click();
+  await expect(page.getByTestId("rotation-note")).toContainText("also signs until");
+  await expect(page.getByTestId("secret")).not.toHaveText(secret);
+  const rotated = (await page.getByTestId("secret").textContent()) ?? "";
+  expect(rotated).toMatch(/^whsec_/);
+  await snap(page, "endpoint-detail");
+
+  // The next test event carries both signatures.
+  await page.getByTestId("send-test").click();
+  await expect.poll(() => receiver.requests.length, { timeout: 15_000 }).toBe(2);
+  expect(signedWith(rotated, receiver.requests[1])).toBe(true);
+  expect(signedWith(secret, receiver.requests[1])).toBe(true);
+
+  // Edit: the change survives a reload.
+  await page.getByTestId("edit-endpoint").click();
+  await expect(page).toHaveURL(/\/edit$/);
+  await expect(page.getByTestId("url-input")).toHaveValue(receiver.url());
+  await page.getByTestId("description-input").fill("Orders service (primary)");
+  await page.getByTestId("save-endpoint").click();
+  await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
+  await page.reload();
+  await expect(page.getByTestId("endpoint-description")).toHaveText("Orders service (primary)");
+
+  // Delete, after confirming.
+  await page.getByTestId("delete-endpoint").click();
+  await expect(page.getByTestId("confirm-delete")).toContainText(receiver.url());
+  await page.getByTestId("confirm-delete-button").click();
+  await expect(page).toHaveURL(/\/endpoints$/);
+  await expect(page.getByTestId("endpoints-empty")).toBeVisible();
+});
+
+test("a bad URL gets an error next to the field and creates nothing", async ({ page }) => {
+  await signUp(page, newMerchant("BadUrl"));
+  await page.goto("/endpoints/new");
+  await expect(page.getByTestId("url-input")).toBeVisible();
+  await page.getByTestId("url-input").fill("ftp://files.example.com/hooks");
+  await page.getByTestId("save-endpoint").click();
+  await expect(page.getByTestId("url-error")).toContainText("https");
+  await expect(page).toHaveURL(/\/endpoints\/new$/);
+  await page.goto("/endpoints");
+  await expect(page.getByTestId("endpoints-empty")).toBeVisible();
+});
+
+test("the endpoint page works at a phone's width", async ({ page, receiver }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUp(page, newMerchant("Phone"));
+  await page.goto("/endpoints/new");
+  await page.getByTestId("url-input").fill(receiver.url());
+  await page.getByTestId("save-endpoint").click();
+  await expect(page).toHaveURL(/\/endpoints\/ep_/);
+  await page.getByTestId("reveal-secret").click();
+  await expect(page.getByTestId("secret")).toHaveText(/^whsec_/);
+  await snap(page, "endpoint-detail-mobile");
+});
