@@ -3,8 +3,10 @@
 
 use crate::api::deliveries::DeliveryQuery as RestDeliveryQuery;
 use crate::api::pagination;
+use crate::service::catalog::{self, EventTypeChange, NewEventType};
 use crate::service::deliveries;
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
+use crate::service::stats::delivery_stats;
 use crate::service::{issue_api_key, ServiceError};
 use crate::store::DeliveryFilter;
 use crate::AppState;
@@ -24,6 +26,7 @@ use herald_app::model::event::DeliveryDetail;
 use herald_app::model::event_type::EventType;
 use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, MerchantId};
 use herald_app::model::merchant::{Merchant, NewAccount};
+use herald_app::model::stats::Stats;
 use herald_app::{shell, App};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -340,6 +343,18 @@ impl Backend for DashboardBackend {
         })
     }
 
+    async fn stats(&self, merchant: &MerchantId, hours: u32) -> Result<Stats, AppError> {
+        delivery_stats(
+            &self.state.store,
+            merchant,
+            None,
+            hours.clamp(1, 168),
+            Utc::now(),
+        )
+        .await
+        .map_err(to_app_error)
+    }
+
     async fn retry_deliveries(
         &self,
         merchant: Option<&MerchantId>,
@@ -371,6 +386,74 @@ impl Backend for DashboardBackend {
             .map_err(|e| to_app_error(e.into()))
     }
 
+    async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError> {
+        self.state
+            .endpoints
+            .all(ADMIN_LIST_LIMIT)
+            .await
+            .map_err(to_app_error)
+    }
+
+    async fn operator_set_enabled(
+        &self,
+        id: &str,
+        disable_reason: Option<String>,
+    ) -> Result<Endpoint, AppError> {
+        let id = endpoint_id(id)?;
+        let endpoint = self
+            .state
+            .endpoints
+            .operator_set_enabled(&id, disable_reason.as_deref())
+            .await
+            .map_err(to_app_error)?;
+        if endpoint.enabled {
+            self.state.wakeup.wake();
+        }
+        Ok(endpoint)
+    }
+
+    async fn create_event_type(
+        &self,
+        name: &str,
+        description: &str,
+        example: &str,
+    ) -> Result<EventType, AppError> {
+        let example = match example.trim() {
+            "" => None,
+            text => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| AppError::field("example", format!("not valid JSON ({e})")))?,
+            ),
+        };
+        catalog::create_event_type(
+            &self.state.store,
+            NewEventType {
+                name: name.to_owned(),
+                description: description.to_owned(),
+                example,
+            },
+        )
+        .await
+        .map_err(to_app_error)
+    }
+
+    async fn set_event_type_archived(
+        &self,
+        name: &str,
+        archived: bool,
+    ) -> Result<EventType, AppError> {
+        catalog::update_event_type(
+            &self.state.store,
+            name,
+            EventTypeChange {
+                archived: Some(archived),
+                ..EventTypeChange::default()
+            },
+        )
+        .await
+        .map_err(to_app_error)
+    }
+
     async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError> {
         let filter = delivery_filter(&query, MAX_BULK_RETRY)?;
         let ids = self
@@ -387,6 +470,8 @@ impl Backend for DashboardBackend {
 
 /// Deliveries per dashboard page.
 const PAGE_SIZE: u32 = 50;
+/// The most endpoints the operators' list shows.
+const ADMIN_LIST_LIMIT: u32 = 500;
 /// The most one "retry everything matching" queues.
 const MAX_BULK_RETRY: u32 = 10_000;
 

@@ -12,6 +12,7 @@ use crate::model::event::DeliveryDetail;
 use crate::model::event_type::EventType;
 use crate::model::id::MerchantId;
 use crate::model::merchant::{Merchant, NewAccount};
+use crate::model::stats::Stats;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -98,6 +99,8 @@ pub trait Backend: Send + Sync + 'static {
         merchant: Option<&MerchantId>,
         id: &str,
     ) -> Result<DeliveryDetail, AppError>;
+    /// Deliveries per hour by outcome and latency over the last `hours`.
+    async fn stats(&self, merchant: &MerchantId, hours: u32) -> Result<Stats, AppError>;
     /// Makes deliveries due now; returns how many were queued.
     async fn retry_deliveries(
         &self,
@@ -109,6 +112,27 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Every merchant account.
     async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError>;
+    /// Every merchant's endpoints, newest first.
+    async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError>;
+    /// Disables any endpoint with a reason (`Some`) or enables it (`None`).
+    async fn operator_set_enabled(
+        &self,
+        id: &str,
+        disable_reason: Option<String>,
+    ) -> Result<Endpoint, AppError>;
+    /// Adds a type to the catalog; `example` is JSON text (empty for `{}`).
+    async fn create_event_type(
+        &self,
+        name: &str,
+        description: &str,
+        example: &str,
+    ) -> Result<EventType, AppError>;
+    /// Archives or restores a type.
+    async fn set_event_type_archived(
+        &self,
+        name: &str,
+        archived: bool,
+    ) -> Result<EventType, AppError>;
     /// Retries every delivery matching an operator's filter.
     async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError>;
 }

@@ -79,6 +79,11 @@ test("the page hydrates: the password toggle and the catalog work only with the 
   await expect(row).toContainText("payin.succeeded");
   await row.getByRole("button", { name: "Show example" }).click();
   await expect(row.getByTestId("example")).toBeVisible();
+  await expect(page.getByTestId("verify-code")).toContainText("standardwebhooks");
+  await page.getByTestId("verify-python").click();
+  await expect(page.getByTestId("verify-code")).toContainText("pip install standardwebhooks");
+  await page.getByTestId("verify-rust").click();
+  await expect(page.getByTestId("verify-code")).toContainText("cargo add standardwebhooks");
   await snap(page, "event-types");
 });
 

@@ -17,7 +17,7 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
 }) => {
   const who = await createMerchant(request, "Shop");
   receiver.respond = () => 500;
-  await createEndpoint(request, who, { url: receiver.url() });
+  const endpoint = await createEndpoint(request, who, { url: receiver.url() });
   await ingest(request, who, "payout.failed", { payoutId: "po_7" });
   const auth = { authorization: `Bearer ${who.apiKey}` };
   await expect
@@ -49,6 +49,41 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
       { timeout: 15_000 },
     )
     .toBe(1);
+  // Disable the endpoint with a reason the merchant sees, then enable it again.
+  await page.getByRole("link", { name: "All endpoints" }).click();
+  const row = page.locator(`[data-endpoint="${endpoint.id}"]`);
+  await row.getByTestId("disable-endpoint").click();
+  await row.getByTestId("disable-reason").fill("answers 500 to everything since Tuesday");
+  await row.getByTestId("confirm-disable").click();
+  await expect(row.getByTestId("disabled-reason")).toContainText("answers 500 to everything since Tuesday");
+  await snap(page, "admin-endpoints");
+  const seen = await (await request.get(`/api/v1/endpoints/${endpoint.id}`, { headers: auth })).json();
+  expect(seen.enabled).toBe(false);
+  expect(seen.disabled_reason).toContain("answers 500 to everything since Tuesday");
+  await row.getByTestId("enable-endpoint").click();
+  await expect(row.getByTestId("disable-endpoint")).toBeVisible();
+  expect((await (await request.get(`/api/v1/endpoints/${endpoint.id}`, { headers: auth })).json()).enabled).toBe(true);
+
+  // The catalog: add a type, merchants can subscribe; archive it, they cannot.
+  await page.getByRole("link", { name: "Event-type catalog" }).click();
+  await page.getByLabel("Name").fill("payout.clawed_back");
+  await page.getByLabel("Description").fill("A payout was recalled by the bank.");
+  await page.getByTestId("example-input").fill('{"payoutId": "po_9"}');
+  await page.getByTestId("create-type").click();
+  await expect(page.getByTestId("type-created")).toContainText("payout.clawed_back");
+  const typeRow = page.locator('[data-type="payout.clawed_back"]');
+  await expect(typeRow).toContainText("Active");
+  const subscribe = () =>
+    request.post("/api/v1/endpoints", {
+      headers: auth,
+      data: { url: receiver.url("/other"), event_types: ["payout.clawed_back"] },
+    });
+  expect((await subscribe()).status()).toBe(201);
+  await typeRow.getByTestId("toggle-archive").click();
+  await expect(typeRow).toContainText("Archived");
+  await snap(page, "admin-event-types");
+  expect((await subscribe()).status()).toBe(422);
+
   await page.getByRole("link", { name: "Merchants" }).click();
   await expect(page.getByTestId("merchant-row").filter({ hasText: who.name })).toBeVisible();
   await snap(page, "admin-merchants");

@@ -80,3 +80,41 @@ test("another merchant's delivery is not found", async ({ page, request, receive
   await page.goto(`/deliveries/${id}`);
   await expect(page.getByTestId("not-found")).toBeVisible();
 });
+
+test("the overview shows each endpoint's health, the chart and the latest failure", async ({
+  page,
+  request,
+  receiver,
+}) => {
+  const who = await createMerchant(request, "Overview");
+  receiver.respond = (req) => (JSON.parse(req.body).type === "payout.failed" ? 500 : 200);
+  await createEndpoint(request, who, { url: receiver.url("/ok"), event_types: ["payin.*"] });
+  await createEndpoint(request, who, { url: receiver.url("/bad"), event_types: ["payout.*"] });
+  await ingest(request, who, "payin.succeeded", { n: 1 });
+  await ingest(request, who, "payin.succeeded", { n: 2 });
+  await ingest(request, who, "payout.failed", { n: 3 });
+  const auth = { authorization: `Bearer ${who.apiKey}` };
+  await expect
+    .poll(
+      async () => (await (await request.get("/api/v1/deliveries?status=failed", { headers: auth })).json()).data.length,
+      { timeout: 20_000 },
+    )
+    .toBe(1);
+
+  await logIn(page, who);
+  await expect(page.getByTestId("chart")).toHaveAttribute("aria-label", "3 deliveries in the last 24 hours");
+  await expect(page.getByTestId("chart").locator("rect.bar-ok")).toHaveCount(1);
+  await expect(page.getByTestId("chart").locator("rect.bar-failed")).toHaveCount(1);
+  const rates = page.getByTestId("success-rate");
+  await expect(rates).toHaveCount(2);
+  await expect(page.getByTestId("health-row").filter({ hasText: "/ok" }).getByTestId("success-rate")).toHaveText("100.0%");
+  await expect(page.getByTestId("health-row").filter({ hasText: "/bad" }).getByTestId("success-rate")).toHaveText("0.0%");
+  await expect(page.getByTestId("failure")).toHaveCount(1);
+  await snap(page, "overview");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await snap(page, "overview-mobile");
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId("failure").getByRole("link").click();
+  await expect(page).toHaveURL(/\/deliveries\/dlv_/);
+  await expect(page.getByTestId("attempt").first()).toContainText("HTTP 500");
+});

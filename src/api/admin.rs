@@ -96,14 +96,11 @@ async fn disable_endpoint(
     ApiJson(body): ApiJson<Disable>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
     let id = EndpointId::parse(&id).map_err(|_| ApiError::not_found("endpoint"))?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(
-            ServiceError::invalid("reason", "1 to 500 characters, shown to the merchant").into(),
-        );
-    }
-    let reason = format!("Disabled by an operator: {reason}");
-    set_enabled(&state, &id, Some(&reason)).await
+    let endpoint = state
+        .endpoints
+        .operator_set_enabled(&id, Some(&body.reason))
+        .await?;
+    Ok(ApiJson(endpoint))
 }
 
 #[utoipa::path(post, path = "/admin/endpoints/{id}/enable", tag = "admin", security(("platform_token" = [])), params(("id" = String, Path, description = "The endpoint id")),
@@ -114,28 +111,8 @@ async fn enable_endpoint(
     Path(id): Path<String>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
     let id = EndpointId::parse(&id).map_err(|_| ApiError::not_found("endpoint"))?;
-    let endpoint = set_enabled(&state, &id, None).await?;
+    let endpoint = state.endpoints.operator_set_enabled(&id, None).await?;
     state.wakeup.wake();
-    Ok(endpoint)
-}
-
-/// Disables (with a reason) or enables any merchant's endpoint; answers it.
-async fn set_enabled(
-    state: &AppState,
-    id: &EndpointId,
-    disabled_reason: Option<&str>,
-) -> Result<ApiJson<Endpoint>, ApiError> {
-    let store = &state.store;
-    if !store
-        .set_endpoint_enabled(None, id, disabled_reason, Utc::now())
-        .await?
-    {
-        return Err(ApiError::not_found("endpoint"));
-    }
-    let endpoint = store
-        .endpoint(None, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("endpoint"))?;
     Ok(ApiJson(endpoint))
 }
 

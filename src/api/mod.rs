@@ -4,6 +4,7 @@
 //! `#[utoipa::path]`: the OpenAPI document is the routing table.
 
 mod admin;
+mod admin_catalog;
 mod api_keys;
 pub mod auth;
 mod catalog;
@@ -13,6 +14,7 @@ mod events;
 mod health;
 mod openapi;
 pub(crate) mod pagination;
+mod stats;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -30,11 +32,13 @@ fn documented() -> OpenApiRouter<AppState> {
             "/api/v1",
             OpenApiRouter::new()
                 .merge(admin::router())
+                .merge(admin_catalog::router())
                 .merge(api_keys::router())
                 .merge(catalog::router())
                 .merge(events::router())
                 .merge(deliveries::router())
                 .merge(endpoints::router())
+                .merge(stats::router())
                 .routes(routes!(openapi::get_openapi)),
         )
 }

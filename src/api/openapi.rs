@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "deliveries", description = "Deliveries and their attempts"),
         (name = "api-keys", description = "A merchant's API keys"),
         (name = "catalog", description = "The event-type catalog"),
+        (name = "stats", description = "Deliveries per hour by outcome, and latency"),
         (name = "admin", description = "Operators: every merchant"),
     )
 )]

@@ -4,6 +4,7 @@
 use super::ServiceError;
 use crate::store::{EventTypeSeed, Store};
 use chrono::Utc;
+use herald_app::model::event_type::{category_of, is_valid_event_type_name, EventType};
 
 const SEED: &str = include_str!("event_catalog.json");
 
@@ -18,10 +19,114 @@ pub async fn seed_catalog(store: &Store) -> Result<u64, ServiceError> {
     Ok(store.seed_event_types(&seed_entries()?, Utc::now()).await?)
 }
 
+/// An operator's new catalog entry.
+#[derive(Debug, Clone)]
+pub struct NewEventType {
+    pub name: String,
+    pub description: String,
+    /// The example payload test events send; `{}` when absent.
+    pub example: Option<serde_json::Value>,
+}
+
+/// An operator's change to an entry: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct EventTypeChange {
+    pub description: Option<String>,
+    pub example: Option<serde_json::Value>,
+    /// Archived types cannot be subscribed to or ingested; what exists stays.
+    pub archived: Option<bool>,
+}
+
+const MAX_DESCRIPTION: usize = 500;
+
+fn check_description(description: &str) -> Result<String, ServiceError> {
+    let description = description.trim();
+    if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
+        return Err(ServiceError::invalid(
+            "description",
+            format!("1 to {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+fn check_example(example: &serde_json::Value) -> Result<(), ServiceError> {
+    if example.is_object() {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid("example", "must be a JSON object"))
+    }
+}
+
+/// One entry of the catalog by name.
+async fn find(store: &Store, name: &str) -> Result<EventType, ServiceError> {
+    store
+        .list_event_types()
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or(ServiceError::NotFound("event type"))
+}
+
+/// Adds a type to the catalog.
+pub async fn create_event_type(
+    store: &Store,
+    new: NewEventType,
+) -> Result<EventType, ServiceError> {
+    let name = new.name.trim().to_owned();
+    if !is_valid_event_type_name(&name) {
+        return Err(ServiceError::invalid(
+            "name",
+            "lowercase words joined by dots, such as payout.reversed",
+        ));
+    }
+    let example = new.example.unwrap_or_else(|| serde_json::json!({}));
+    check_example(&example)?;
+    let entry = EventTypeSeed {
+        category: category_of(&name).to_owned(),
+        description: check_description(&new.description)?,
+        example,
+        name,
+    };
+    if !store.insert_event_type(&entry, Utc::now()).await? {
+        return Err(ServiceError::Conflict(format!(
+            "the event type `{}` already exists",
+            entry.name
+        )));
+    }
+    find(store, &entry.name).await
+}
+
+/// Changes a type's description, example or archived state.
+pub async fn update_event_type(
+    store: &Store,
+    name: &str,
+    change: EventTypeChange,
+) -> Result<EventType, ServiceError> {
+    let description = change
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    if let Some(example) = &change.example {
+        check_example(example)?;
+    }
+    let now = Utc::now();
+    if !store
+        .update_event_type(name, description.as_deref(), change.example.as_ref(), now)
+        .await?
+    {
+        return Err(ServiceError::NotFound("event type"));
+    }
+    if let Some(archived) = change.archived {
+        store.set_event_type_archived(name, archived, now).await?;
+    }
+    find(store, name).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use herald_app::model::event_type::{category_of, is_valid_event_type_name};
     use std::collections::HashSet;
 
     #[test]

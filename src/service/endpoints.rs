@@ -202,6 +202,41 @@ impl Endpoints {
         }
     }
 
+    /// An operator disables any merchant's endpoint with a reason the
+    /// merchant will see (`Some`), or enables it (`None`).
+    pub async fn operator_set_enabled(
+        &self,
+        id: &EndpointId,
+        disable_reason: Option<&str>,
+    ) -> Result<Endpoint, ServiceError> {
+        let reason = match disable_reason.map(str::trim) {
+            Some(reason) if reason.is_empty() || reason.chars().count() > 500 => {
+                return Err(ServiceError::invalid(
+                    "reason",
+                    "1 to 500 characters, shown to the merchant",
+                ))
+            }
+            Some(reason) => Some(format!("Disabled by an operator: {reason}")),
+            None => None,
+        };
+        if !self
+            .store
+            .set_endpoint_enabled(None, id, reason.as_deref(), Utc::now())
+            .await?
+        {
+            return Err(ServiceError::NotFound("endpoint"));
+        }
+        self.store
+            .endpoint(None, id)
+            .await?
+            .ok_or(ServiceError::NotFound("endpoint"))
+    }
+
+    /// Every merchant's endpoints, newest first (operators), at most `limit`.
+    pub async fn all(&self, limit: u32) -> Result<Vec<Endpoint>, ServiceError> {
+        Ok(self.store.all_endpoints(limit).await?)
+    }
+
     /// The current signing secret.
     pub async fn secret(
         &self,

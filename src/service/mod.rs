@@ -3,7 +3,7 @@
 
 mod accounts;
 mod api_keys;
-mod catalog;
+pub mod catalog;
 pub mod deliveries;
 pub mod destination;
 pub mod endpoints;
@@ -12,6 +12,7 @@ pub mod login_throttle;
 mod password;
 mod platform_token;
 pub mod secrets_at_rest;
+pub mod stats;
 
 pub use accounts::Accounts;
 pub use api_keys::{hash_api_key, issue_api_key, IssuedApiKey};

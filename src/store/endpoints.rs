@@ -98,6 +98,17 @@ impl Store {
         rows.into_iter().map(Endpoint::try_from).collect()
     }
 
+    /// Every merchant's endpoints, newest first, at most `limit` (operators).
+    pub async fn all_endpoints(&self, limit: u32) -> StoreResult<Vec<Endpoint>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM endpoints ORDER BY created_at DESC, id DESC LIMIT $1");
+        let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Endpoint::try_from).collect()
+    }
+
     /// One endpoint, if it is the merchant's (`None` merchant: operators).
     pub async fn endpoint(
         &self,

@@ -82,6 +82,69 @@ impl Store {
 }
 
 impl Store {
+    /// Adds one type; false if the name is taken.
+    pub async fn insert_event_type(
+        &self,
+        entry: &EventTypeSeed,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let inserted = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO event_types (name, category, description, example, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&entry.name)
+        .bind(&entry.category)
+        .bind(&entry.description)
+        .bind(entry.example.to_string())
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
+    }
+
+    /// Changes a type's description and example (`None` keeps them); false
+    /// if there is no such type.
+    pub async fn update_event_type(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        example: Option<&serde_json::Value>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE event_types SET description = COALESCE($2, description), \
+                 example = COALESCE($3, example), updated_at = $4 WHERE name = $1",
+        )
+        .bind(name)
+        .bind(description)
+        .bind(example.map(|e| e.to_string()))
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Archives (from `now`) or restores a type; its events and deliveries stay.
+    pub async fn set_event_type_archived(
+        &self,
+        name: &str,
+        archived: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE event_types SET archived_at = $2, updated_at = $3 WHERE name = $1",
+        )
+        .bind(name)
+        .bind(archived.then(|| to_millis(now)))
+        .bind(to_millis(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     /// `Some(archived)` for a known type, `None` for an unknown one.
     pub async fn event_type_archived(&self, name: &str) -> StoreResult<Option<bool>> {
         let row: Option<(Option<i64>,)> = on_pool!(self, pool => sqlx::query_as(

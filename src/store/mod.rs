@@ -14,6 +14,7 @@ mod events;
 mod merchants;
 mod sessions;
 mod settings;
+mod stats;
 mod stored_secrets;
 
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
@@ -26,6 +27,7 @@ pub use event_types::EventTypeSeed;
 pub use events::{EventFilter, FanOut, Ingested, NewEvent};
 pub use merchants::{MerchantRecord, NewMerchant};
 pub use sessions::SessionStore;
+pub use stats::{AttemptDuration, HourCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};
 
 use chrono::{DateTime, TimeZone, Utc};

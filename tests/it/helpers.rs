@@ -375,6 +375,28 @@ impl Browser {
         (status, body)
     }
 
+    /// Calls a server function whose input is JSON (the dashboard's forms with lists).
+    pub async fn call_json(
+        &mut self,
+        name: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/_fn/{name}", self.base))
+            .header("origin", self.base.clone())
+            .json(&body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("server fn");
+        self.remember(&response);
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
     fn remember(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all("set-cookie") {
             let Ok(value) = value.to_str() else { continue };

@@ -9,9 +9,11 @@ mod receiver;
 
 mod accounts;
 mod admin;
+mod admin_catalog;
 mod api_keys;
 mod browser_safety;
 mod cli;
+mod dashboard_isolation;
 mod database_faults;
 mod delivery;
 mod egress;
@@ -25,4 +27,5 @@ mod processes;
 mod reconciliation;
 mod secrets_at_rest;
 mod soak;
+mod stats;
 mod store_suite;

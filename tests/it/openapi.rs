@@ -39,6 +39,10 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/deliveries"),
     ("get", "/api/v1/deliveries/{id}"),
     ("post", "/api/v1/deliveries/{id}/retry"),
+    ("get", "/api/v1/stats"),
+    ("get", "/api/v1/admin/event-types"),
+    ("post", "/api/v1/admin/event-types"),
+    ("patch", "/api/v1/admin/event-types/{name}"),
 ];
 
 /// Routes anyone may call; every other one needs a credential.

@@ -11,3 +11,4 @@ pub mod event_filter;
 pub mod event_type;
 pub mod id;
 pub mod merchant;
+pub mod stats;

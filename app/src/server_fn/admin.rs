@@ -2,8 +2,10 @@
 //! logged-in account is an admin: hiding the menu is not the protection.
 
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
+use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
+use crate::model::event_type::EventType;
 use crate::model::merchant::Merchant;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -42,6 +44,88 @@ pub async fn admin_merchants() -> Result<Vec<Merchant>, AppError> {
         async move {
             session::require_admin().await?;
             session::backend()?.list_merchants().await
+        }
+        .await,
+    )
+}
+
+/// Every merchant's endpoints.
+#[server(prefix = "/_fn", endpoint = "admin/endpoints")]
+pub async fn admin_endpoints() -> Result<Vec<Endpoint>, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?.all_endpoints().await
+        }
+        .await,
+    )
+}
+
+/// Disables an endpoint with a reason the merchant sees.
+#[server(prefix = "/_fn", endpoint = "admin/endpoint_disable")]
+pub async fn admin_disable_endpoint(id: String, reason: String) -> Result<Endpoint, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?
+                .operator_set_enabled(&id, Some(reason))
+                .await
+        }
+        .await,
+    )
+}
+
+/// Enables an endpoint again.
+#[server(prefix = "/_fn", endpoint = "admin/endpoint_enable")]
+pub async fn admin_enable_endpoint(id: String) -> Result<Endpoint, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?.operator_set_enabled(&id, None).await
+        }
+        .await,
+    )
+}
+
+/// The whole catalog, archived types included.
+#[server(prefix = "/_fn", endpoint = "admin/event_types")]
+pub async fn admin_event_types() -> Result<Vec<EventType>, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?.list_event_types().await
+        }
+        .await,
+    )
+}
+
+/// Adds a type to the catalog.
+#[server(prefix = "/_fn", endpoint = "admin/event_type_create")]
+pub async fn admin_create_event_type(
+    name: String,
+    description: String,
+    example: String,
+) -> Result<EventType, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?
+                .create_event_type(&name, &description, &example)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Archives or restores a type.
+#[server(prefix = "/_fn", endpoint = "admin/event_type_archive")]
+pub async fn admin_archive_event_type(name: String, archived: bool) -> Result<EventType, AppError> {
+    session::respond(
+        async move {
+            session::require_admin().await?;
+            session::backend()?
+                .set_event_type_archived(&name, archived)
+                .await
         }
         .await,
     )

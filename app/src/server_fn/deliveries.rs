@@ -3,6 +3,7 @@
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
+use crate::model::stats::Stats;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -22,6 +23,18 @@ pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppEr
             session::backend()?
                 .list_deliveries(Some(&merchant.id), query)
                 .await
+        }
+        .await,
+    )
+}
+
+/// The last 24 hours of the merchant's deliveries, per hour and endpoint.
+#[server(prefix = "/_fn", endpoint = "stats/overview")]
+pub async fn overview_stats() -> Result<Stats, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.stats(&merchant.id, 24).await
         }
         .await,
     )

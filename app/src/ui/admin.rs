@@ -4,11 +4,14 @@
 
 use super::deliveries::{query_from, query_string, DeliveryView};
 use super::display::{time, StatusBadge};
+use super::form::{action_error, Field, FormError};
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::error::AppError;
 use crate::model::merchant::Merchant;
 use crate::server_fn::admin::{
-    admin_deliveries, admin_delivery, admin_merchants, AdminRetry, AdminRetryMatching,
+    admin_deliveries, admin_delivery, admin_endpoints, admin_event_types, admin_merchants,
+    AdminArchiveEventType, AdminCreateEventType, AdminDisableEndpoint, AdminEnableEndpoint,
+    AdminRetry, AdminRetryMatching,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -297,6 +300,191 @@ pub fn AdminMerchantsPage() -> impl IntoView {
                                             <td>{role}</td>
                                             <td class="mono small">{id}</td>
                                             <td class="small">{created}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/admin/endpoints`: every merchant's endpoints; disable with a reason, enable.
+#[component]
+pub fn AdminEndpointsPage() -> impl IntoView {
+    let disable = ServerAction::<AdminDisableEndpoint>::new();
+    let enable = ServerAction::<AdminEnableEndpoint>::new();
+    let endpoints = Resource::new(
+        move || (disable.version().get(), enable.version().get()),
+        |_| admin_endpoints(),
+    );
+    let merchants = Resource::new(|| (), |_| admin_merchants());
+    let error = move || {
+        disable
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| enable.value().get().and_then(Result::err))
+            .map(|e| e.message)
+    };
+    view! {
+        <Title text="Endpoints · Operations"/>
+        <div class="page-header">
+            <div>
+                <h1>"Endpoints across merchants"</h1>
+                <p class="muted">"Disable a misbehaving endpoint with a reason its merchant will see; enable it again when fixed."</p>
+            </div>
+        </div>
+        <p class="field-error" role="alert" data-testid="admin-error">{error}</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (endpoints.await, merchants.await) {
+                    (Err(e), _) | (_, Err(e)) => view! { <Refused error=e/> }.into_any(),
+                    (Ok(list), Ok(merchants)) => {
+                        let names: HashMap<String, String> =
+                            merchants.into_iter().map(|m| (m.id.to_string(), m.name)).collect();
+                        view! {
+                            <table class="table" data-testid="admin-endpoints">
+                                <thead><tr><th>"Merchant"</th><th>"URL"</th><th>"Status"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|e| {
+                                        let merchant = names.get(&e.merchant_id.to_string()).cloned().unwrap_or_default();
+                                        view! { <AdminEndpointRow endpoint=e merchant disable enable/> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AdminEndpointRow(
+    endpoint: crate::model::endpoint::Endpoint,
+    merchant: String,
+    disable: ServerAction<AdminDisableEndpoint>,
+    enable: ServerAction<AdminEnableEndpoint>,
+) -> impl IntoView {
+    let id = StoredValue::new(endpoint.id.to_string());
+    let reason = RwSignal::new(String::new());
+    let asking = RwSignal::new(false);
+    let enabled = endpoint.enabled;
+    view! {
+        <tr data-testid="admin-endpoint-row" data-endpoint=id.get_value()>
+            <td>{merchant}</td>
+            <td class="mono small break">{endpoint.url.clone()}</td>
+            <td>
+                {if enabled {
+                    view! { <span class="pill ok">"Enabled"</span> }.into_any()
+                } else {
+                    view! {
+                        <span class="pill off">"Disabled"</span>
+                        <div class="muted small" data-testid="disabled-reason">{endpoint.disabled_reason.clone().unwrap_or_default()}</div>
+                    }
+                        .into_any()
+                }}
+            </td>
+            <td>
+                {if enabled {
+                    view! {
+                        <Show when=move || asking.get()
+                            fallback=move || view! {
+                                <button type="button" class="danger ghost" data-testid="disable-endpoint"
+                                    on:click=move |_| asking.set(true)>"Disable"</button>
+                            }>
+                            <span class="confirm-inline">
+                                <input type="text" placeholder="Reason the merchant will see" aria-label="Reason"
+                                    data-testid="disable-reason"
+                                    on:input=move |ev| reason.set(event_target_value(&ev))/>
+                                <button type="button" class="danger" data-testid="confirm-disable"
+                                    on:click=move |_| {
+                                        disable.dispatch(AdminDisableEndpoint { id: id.get_value(), reason: reason.get_untracked() });
+                                    }>"Disable"</button>
+                                <button type="button" class="ghost" on:click=move |_| asking.set(false)>"Cancel"</button>
+                            </span>
+                        </Show>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <button type="button" data-testid="enable-endpoint"
+                            on:click=move |_| { enable.dispatch(AdminEnableEndpoint { id: id.get_value() }); }>
+                            "Enable"
+                        </button>
+                    }
+                        .into_any()
+                }}
+            </td>
+        </tr>
+    }
+}
+
+/// `/admin/event-types`: the catalog, with adding and archiving.
+#[component]
+pub fn AdminEventTypesPage() -> impl IntoView {
+    let create = ServerAction::<AdminCreateEventType>::new();
+    let archive = ServerAction::<AdminArchiveEventType>::new();
+    let types = Resource::new(
+        move || (create.version().get(), archive.version().get()),
+        |_| admin_event_types(),
+    );
+    let error = action_error(create);
+    let created = move || create.value().get().and_then(Result::ok).map(|t| t.name);
+    view! {
+        <Title text="Event types · Operations"/>
+        <div class="page-header">
+            <div>
+                <h1>"Event-type catalog"</h1>
+                <p class="muted">"Archived types cannot be subscribed to or sent; their past events and deliveries stay."</p>
+            </div>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match types.await {
+                    Err(e) => view! { <Refused error=e/> }.into_any(),
+                    Ok(list) => view! {
+                        <section class="card form">
+                            <h2>"Add a type"</h2>
+                            <ActionForm action=create attr:data-testid="create-type-form">
+                                <FormError error/>
+                                <Field name="name" label="Name" hint="Lowercase words joined by dots: payout.reversed" error/>
+                                <Field name="description" label="Description" error/>
+                                <div class="field" class:invalid=move || error.get().and_then(|e| e.for_field("example")).is_some()>
+                                    <label for="example">"Example payload (JSON object)"</label>
+                                    <textarea id="example" name="example" rows="4" data-testid="example-input" placeholder="{\"payoutId\": \"po_123\"}"></textarea>
+                                    <p class="field-error" role="alert" data-testid="example-error">
+                                        {move || error.get().and_then(|e| e.for_field("example"))}
+                                    </p>
+                                </div>
+                                <button type="submit" class="primary" data-testid="create-type">"Add type"</button>
+                            </ActionForm>
+                            {move || created().map(|name| view! { <p class="alert ok" data-testid="type-created">"Added " <code>{name}</code> "."</p> })}
+                        </section>
+                        <table class="table" data-testid="admin-types">
+                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|t| {
+                                    let name = StoredValue::new(t.name.clone());
+                                    let archived = t.archived;
+                                    view! {
+                                        <tr data-testid="admin-type-row" data-type=t.name.clone()>
+                                            <td><code>{t.name.clone()}</code></td>
+                                            <td class="small">{t.description.clone()}</td>
+                                            <td>{if archived { view! { <span class="pill off">"Archived"</span> }.into_any() } else { view! { <span class="pill ok">"Active"</span> }.into_any() }}</td>
+                                            <td>
+                                                <button type="button" class="ghost" data-testid="toggle-archive"
+                                                    on:click=move |_| { archive.dispatch(AdminArchiveEventType { name: name.get_value(), archived: !archived }); }>
+                                                    {if archived { "Restore" } else { "Archive" }}
+                                                </button>
+                                            </td>
                                         </tr>
                                     }
                                 }).collect_view()}

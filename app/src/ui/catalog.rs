@@ -21,6 +21,7 @@ pub fn EventTypesPage() -> impl IntoView {
                 </p>
             </div>
         </div>
+        <Verify/>
         <Transition fallback=|| view! { <p class="muted">"Loading event types…"</p> }>
             {move || Suspend::new(async move {
                 match types.await {
@@ -88,5 +89,73 @@ fn TypeRow(event_type: EventType) -> impl IntoView {
                 <pre class="json" data-testid="example">{example.clone()}</pre>
             </Show>
         </li>
+    }
+}
+
+const NODE: &str = r#"// npm install standardwebhooks
+import { Webhook } from "standardwebhooks";
+
+const wh = new Webhook(process.env.HERALD_SECRET); // "whsec_..."
+app.post("/webhooks/herald", express.raw({ type: "application/json" }), (req, res) => {
+  try {
+    const event = wh.verify(req.body, req.headers); // throws if forged or stale
+    // de-duplicate on event.id (the webhook-id), then handle event.type
+    res.sendStatus(204);
+  } catch {
+    res.sendStatus(400);
+  }
+});"#;
+
+const PYTHON: &str = r#"# pip install standardwebhooks
+from standardwebhooks.webhooks import Webhook
+
+wh = Webhook(os.environ["HERALD_SECRET"])  # "whsec_..."
+
+@app.post("/webhooks/herald")
+def receive(request):
+    event = wh.verify(request.body, dict(request.headers))  # raises if forged or stale
+    # de-duplicate on event["id"] (the webhook-id), then handle event["type"]
+    return "", 204"#;
+
+const RUST: &str = r#"// cargo add standardwebhooks
+use standardwebhooks::Webhook;
+
+let wh = Webhook::new(&std::env::var("HERALD_SECRET")?)?; // "whsec_..."
+// body: the raw request bytes; headers: the request's http::HeaderMap
+wh.verify(&body, &headers)?; // Err if forged or older than 5 minutes
+let event: serde_json::Value = serde_json::from_slice(&body)?;"#;
+
+/// How to verify a delivery, in three languages.
+#[component]
+fn Verify() -> impl IntoView {
+    let shown = RwSignal::new("node");
+    let tab = move |id: &'static str, label: &'static str| {
+        view! {
+            <button type="button" class="tab" class:active=move || shown.get() == id
+                aria-pressed=move || (shown.get() == id).to_string()
+                data-testid=format!("verify-{id}") on:click=move |_| shown.set(id)>
+                {label}
+            </button>
+        }
+    };
+    let code = move || match shown.get() {
+        "python" => PYTHON,
+        "rust" => RUST,
+        _ => NODE,
+    };
+    view! {
+        <section class="card" data-testid="verify">
+            <h2>"Verifying a delivery"</h2>
+            <p class="small">
+                "Every POST carries " <code>"webhook-id"</code> ", " <code>"webhook-timestamp"</code>
+                " and " <code>"webhook-signature"</code> ": "
+                <code>"v1,"</code> " + base64 of HMAC-SHA256 over " <code>"{id}.{timestamp}.{raw body}"</code>
+                ", keyed with the base64-decoded part of your endpoint's secret after " <code>"whsec_"</code>
+                ". During a secret rotation there are two signatures, separated by a space; accept either. "
+                "Any Standard Webhooks library does all of this, including refusing old timestamps:"
+            </p>
+            <div class="tabs">{tab("node", "Node")}{tab("python", "Python")}{tab("rust", "Rust")}</div>
+            <pre class="json" data-testid="verify-code">{code}</pre>
+        </section>
     }
 }

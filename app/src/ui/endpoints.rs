@@ -38,8 +38,9 @@ pub fn EndpointsPage() -> impl IntoView {
     }
 }
 
+/// What a merchant without endpoints sees: what an endpoint is, and the way to add one.
 #[component]
-fn NoEndpoints() -> impl IntoView {
+pub fn NoEndpoints() -> impl IntoView {
     view! {
         <div class="empty" data-testid="endpoints-empty">
             <h2>"No endpoints yet"</h2>

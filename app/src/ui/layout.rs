@@ -43,6 +43,7 @@ pub fn Dashboard() -> impl IntoView {
                 </Suspense>
             </header>
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
+                <A href="/" exact=true>"Overview"</A>
                 <A href="/endpoints">"Endpoints"</A>
                 <A href="/deliveries">"Deliveries"</A>
                 <A href="/event-types">"Event types"</A>
@@ -53,7 +54,9 @@ pub fn Dashboard() -> impl IntoView {
                         admin.then(|| view! {
                             <p class="nav-group" data-testid="ops-nav">"Operations"</p>
                             <A href="/admin/deliveries">"Failed deliveries"</A>
+                            <A href="/admin/endpoints">"All endpoints"</A>
                             <A href="/admin/merchants">"Merchants"</A>
+                            <A href="/admin/event-types">"Event-type catalog"</A>
                         })
                     })}
                 </Suspense>

@@ -11,6 +11,7 @@ mod endpoint_form;
 mod endpoints;
 mod form;
 mod layout;
+mod overview;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -73,7 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=account::LogInPage/>
                 <Route path=path!("/signup") view=account::SignUpPage/>
                 <ParentRoute path=path!("") view=layout::Dashboard>
-                    <Route path=path!("") view=endpoints::EndpointsPage/>
+                    <Route path=path!("") view=overview::OverviewPage/>
                     <Route path=path!("/endpoints") view=endpoints::EndpointsPage/>
                     <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage/>
                     <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage/>
@@ -85,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage/>
                     <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage/>
                     <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage/>
+                    <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage/>
+                    <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,0 +1,56 @@
+//! `GET /api/v1/stats`: a merchant's deliveries per hour by outcome, and
+//! attempt latency, per endpoint.
+
+use super::auth::MerchantAuth;
+use super::openapi::ErrorBody;
+use crate::error::{ApiError, ApiJson};
+use crate::service::stats::{delivery_stats, parse_window};
+use crate::AppState;
+use axum::extract::{Query, State};
+use chrono::Utc;
+use herald_app::model::id::EndpointId;
+use herald_app::model::stats::Stats;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The statistics route.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_stats))
+}
+
+/// `GET /api/v1/stats` query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// One endpoint; all of the merchant's when absent.
+    endpoint_id: Option<String>,
+    /// Whole hours, `1h` to `7d`; default `24h`.
+    window: Option<String>,
+}
+
+#[utoipa::path(get, path = "/stats", tag = "stats", security(("api_key" = [])), params(StatsQuery),
+    responses((status = 200, description = "Per hour (oldest first): deliveries by outcome, attempt latency p50/p95; per endpoint and for all", body = Stats), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such endpoint for this merchant", body = ErrorBody), (status = 422, description = "Invalid window", body = ErrorBody)))]
+async fn get_stats(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    Query(query): Query<StatsQuery>,
+) -> Result<ApiJson<Stats>, ApiError> {
+    let hours = parse_window(query.window.as_deref().unwrap_or("24h"))?;
+    let endpoint = query
+        .endpoint_id
+        .as_deref()
+        .map(EndpointId::parse)
+        .transpose()
+        .map_err(|_| ApiError::not_found("endpoint"))?;
+    let stats = delivery_stats(
+        &state.store,
+        &auth.merchant_id,
+        endpoint.as_ref(),
+        hours,
+        Utc::now(),
+    )
+    .await?;
+    Ok(ApiJson(stats))
+}

@@ -1,0 +1,254 @@
+//! Delivery statistics: per endpoint and per hour over a window, counts by
+//! outcome and attempt latency percentiles.
+
+use super::ServiceError;
+use crate::store::{AttemptDuration, HourCount, Store};
+use chrono::{DateTime, TimeZone, Utc};
+use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::stats::{EndpointStats, HourStats, Stats};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const HOUR_MS: i64 = 3_600_000;
+/// The longest window: a week of hours.
+pub const MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Reads a window such as `24h` or `7d`: whole hours, 1 h to 7 days.
+pub fn parse_window(text: &str) -> Result<u32, ServiceError> {
+    let invalid = || {
+        ServiceError::invalid(
+            "window",
+            "a whole number of hours from 1h to 7d, such as 24h",
+        )
+    };
+    let window = herald_app::model::duration::parse_duration(text).map_err(|_| invalid())?;
+    if window.is_zero() || window > MAX_WINDOW || window.as_secs() % 3600 != 0 {
+        return Err(invalid());
+    }
+    u32::try_from(window.as_secs() / 3600).map_err(|_| invalid())
+}
+
+/// The merchant's statistics over the last `hours` hours (the current hour
+/// included), for one endpoint or all of them.
+pub async fn delivery_stats(
+    store: &Store,
+    merchant: &MerchantId,
+    endpoint: Option<&EndpointId>,
+    hours: u32,
+    now: DateTime<Utc>,
+) -> Result<Stats, ServiceError> {
+    let endpoints: Vec<EndpointId> = match endpoint {
+        Some(id) => {
+            store
+                .endpoint(Some(merchant), id)
+                .await?
+                .ok_or(ServiceError::NotFound("endpoint"))?;
+            vec![id.clone()]
+        }
+        None => store
+            .list_endpoints(merchant)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect(),
+    };
+    let last_hour = now.timestamp_millis().div_euclid(HOUR_MS);
+    let first_hour = last_hour - i64::from(hours) + 1;
+    let from = hour_start(first_hour);
+    let counts = store
+        .delivery_counts_by_hour(merchant, endpoint, from)
+        .await?;
+    let durations = store.attempt_durations(merchant, endpoint, from).await?;
+    Ok(summarise(
+        &endpoints, &counts, &durations, first_hour, last_hour, now,
+    ))
+}
+
+fn hour_start(hour: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(hour * HOUR_MS)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// The `q` quantile (0..=1) of sorted values, nearest rank.
+fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+}
+
+#[derive(Default)]
+struct Bucket {
+    succeeded: u64,
+    failed: u64,
+    pending: u64,
+    durations: Vec<u64>,
+}
+
+impl Bucket {
+    fn add_count(&mut self, status: &str, n: u64) {
+        match status {
+            "succeeded" => self.succeeded += n,
+            "failed" => self.failed += n,
+            "pending" => self.pending += n,
+            _ => {}
+        }
+    }
+
+    fn into_hour(mut self, hour: i64) -> HourStats {
+        self.durations.sort_unstable();
+        HourStats {
+            hour: hour_start(hour),
+            succeeded: self.succeeded,
+            failed: self.failed,
+            pending: self.pending,
+            p50_ms: percentile(&self.durations, 0.50),
+            p95_ms: percentile(&self.durations, 0.95),
+        }
+    }
+}
+
+/// Pure: turns the store's raw figures into per-hour and per-endpoint stats.
+fn summarise(
+    endpoints: &[EndpointId],
+    counts: &[HourCount],
+    durations: &[AttemptDuration],
+    first_hour: i64,
+    last_hour: i64,
+    now: DateTime<Utc>,
+) -> Stats {
+    let in_window = |hour: i64| (first_hour..=last_hour).contains(&hour);
+    let mut per: BTreeMap<(String, i64), Bucket> = BTreeMap::new();
+    for c in counts.iter().filter(|c| in_window(c.hour)) {
+        per.entry((c.endpoint_id.clone(), c.hour))
+            .or_default()
+            .add_count(&c.status, c.count);
+    }
+    for d in durations.iter().filter(|d| in_window(d.hour)) {
+        per.entry((d.endpoint_id.clone(), d.hour))
+            .or_default()
+            .durations
+            .push(d.duration_ms);
+    }
+    let hours_of = |endpoint: Option<&str>| -> Vec<HourStats> {
+        (first_hour..=last_hour)
+            .map(|hour| {
+                let mut bucket = Bucket::default();
+                for ((id, h), b) in &per {
+                    if *h == hour && endpoint.is_none_or(|e| e == id) {
+                        bucket.succeeded += b.succeeded;
+                        bucket.failed += b.failed;
+                        bucket.pending += b.pending;
+                        bucket.durations.extend_from_slice(&b.durations);
+                    }
+                }
+                bucket.into_hour(hour)
+            })
+            .collect()
+    };
+    let endpoint_stats = endpoints
+        .iter()
+        .map(|id| {
+            let hours = hours_of(Some(id.as_str()));
+            let mut all: Vec<u64> = per
+                .iter()
+                .filter(|((e, _), _)| e == id.as_str())
+                .flat_map(|(_, b)| b.durations.iter().copied())
+                .collect();
+            all.sort_unstable();
+            let succeeded: u64 = hours.iter().map(|h| h.succeeded).sum();
+            let failed: u64 = hours.iter().map(|h| h.failed).sum();
+            let pending: u64 = hours.iter().map(|h| h.pending).sum();
+            let finished = succeeded + failed;
+            EndpointStats {
+                endpoint_id: id.clone(),
+                succeeded,
+                failed,
+                pending,
+                success_rate: (finished > 0).then(|| succeeded as f64 / finished as f64),
+                p50_ms: percentile(&all, 0.50),
+                p95_ms: percentile(&all, 0.95),
+                hours,
+            }
+        })
+        .collect();
+    Stats {
+        window_hours: u32::try_from(last_hour - first_hour + 1).unwrap_or(0),
+        from: hour_start(first_hour),
+        to: now,
+        hours: hours_of(None),
+        endpoints: endpoint_stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_whole_hours_up_to_a_week() {
+        assert_eq!(parse_window("24h").unwrap(), 24);
+        assert_eq!(parse_window("7d").unwrap(), 168);
+        assert_eq!(parse_window("1h").unwrap(), 1);
+        for bad in ["0h", "8d", "90m", "soon", ""] {
+            assert!(parse_window(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let values: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&values, 0.5), Some(50));
+        assert_eq!(percentile(&values, 0.95), Some(95));
+        assert_eq!(percentile(&[7], 0.95), Some(7));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn counts_land_in_their_hour_and_endpoint() {
+        let ep = EndpointId::from_u128(1);
+        let other = EndpointId::from_u128(2);
+        let count = |e: &EndpointId, hour, status: &str, count| HourCount {
+            endpoint_id: e.to_string(),
+            hour,
+            status: status.into(),
+            count,
+        };
+        let counts = vec![
+            count(&ep, 10, "succeeded", 3),
+            count(&ep, 10, "failed", 1),
+            count(&ep, 11, "pending", 2),
+            count(&other, 11, "succeeded", 5),
+            count(&ep, 5, "succeeded", 100), // before the window
+        ];
+        let durations: Vec<AttemptDuration> = [10, 20, 30, 40]
+            .into_iter()
+            .map(|ms| AttemptDuration {
+                endpoint_id: ep.to_string(),
+                hour: 10,
+                duration_ms: ms,
+            })
+            .collect();
+        let stats = summarise(
+            &[ep.clone(), other],
+            &counts,
+            &durations,
+            10,
+            11,
+            Utc::now(),
+        );
+        assert_eq!(stats.window_hours, 2);
+        assert_eq!(stats.hours[0].succeeded, 3);
+        assert_eq!(stats.hours[1].succeeded, 5);
+        assert_eq!(stats.hours[1].pending, 2);
+        let first = &stats.endpoints[0];
+        assert_eq!((first.succeeded, first.failed, first.pending), (3, 1, 2));
+        assert_eq!(first.success_rate, Some(0.75));
+        assert_eq!(first.p95_ms, Some(40));
+        assert_eq!(first.hours[0].p50_ms, Some(20));
+        assert_eq!(stats.endpoints[1].success_rate, Some(1.0));
+        assert_eq!(stats.endpoints[1].p95_ms, None);
+    }
+}
