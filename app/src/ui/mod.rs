@@ -16,7 +16,7 @@ mod overview;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,6 +55,13 @@ fn script_policy() -> impl IntoView {
 }
 
 /// The dashboard: public account pages and the logged-in area.
+///
+/// The logged-in pages render `SsrMode::Async`: the server waits for every
+/// resource (the account in the frame, the page's data, nested panels) and
+/// sends the finished page. Out-of-order streaming raced nested suspense
+/// boundaries against hydration and made it panic now and then ("entered
+/// unreachable code" in tachys); these queries are fast, so waiting costs
+/// little.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -73,21 +80,21 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=account::LogInPage/>
                 <Route path=path!("/signup") view=account::SignUpPage/>
-                <ParentRoute path=path!("") view=layout::Dashboard>
-                    <Route path=path!("") view=overview::OverviewPage/>
-                    <Route path=path!("/endpoints") view=endpoints::EndpointsPage/>
-                    <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage/>
-                    <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage/>
-                    <Route path=path!("/endpoints/:id/edit") view=endpoint_form::EditEndpointPage/>
-                    <Route path=path!("/deliveries") view=deliveries::DeliveriesPage/>
-                    <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage/>
-                    <Route path=path!("/event-types") view=catalog::EventTypesPage/>
-                    <Route path=path!("/api-keys") view=api_keys::ApiKeysPage/>
-                    <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage/>
-                    <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage/>
-                    <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage/>
-                    <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage/>
-                    <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage/>
+                <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
+                    <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints") view=endpoints::EndpointsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/:id/edit") view=endpoint_form::EditEndpointPage ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries") view=deliveries::DeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/event-types") view=catalog::EventTypesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -35,7 +35,9 @@ pub fn OverviewPage() -> impl IntoView {
                 <h1>"Overview"</h1>
                 <p class="muted">"The last 24 hours of your webhooks."</p>
             </div>
-            <A href="/endpoints/new" attr:class="button primary">"New endpoint"</A>
+            <A href="/endpoints/new" attr:class="button primary" attr:data-testid="new-endpoint">
+                "New endpoint"
+            </A>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
