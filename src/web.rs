@@ -18,7 +18,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_app::backend::{Backend, SharedBackend};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
-use herald_app::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, SecretRotation};
+use herald_app::model::dashboard::{
+    DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery, SecretRotation,
+};
 use herald_app::model::duration::parse_duration;
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::error::AppError;
@@ -114,6 +116,23 @@ impl Backend for DashboardBackend {
             .list_endpoints(merchant)
             .await
             .map_err(|e| to_app_error(e.into()))
+    }
+
+    async fn last_deliveries(&self, merchant: &MerchantId) -> Result<Vec<LastDelivery>, AppError> {
+        let rows = self
+            .state
+            .store
+            .last_delivery_per_endpoint(merchant)
+            .await
+            .map_err(|e| to_app_error(e.into()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(endpoint_id, created_at, status)| LastDelivery {
+                endpoint_id,
+                created_at,
+                status,
+            })
+            .collect())
     }
 
     async fn endpoint(&self, merchant: &MerchantId, id: &str) -> Result<Endpoint, AppError> {

@@ -5,7 +5,9 @@
 //! server functions stay thin: check the session, make one call here.
 
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
-use crate::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, SecretRotation};
+use crate::model::dashboard::{
+    DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery, SecretRotation,
+};
 use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
@@ -36,6 +38,8 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The merchant's endpoints, newest first.
     async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError>;
+    /// The newest delivery of each of the merchant's endpoints.
+    async fn last_deliveries(&self, merchant: &MerchantId) -> Result<Vec<LastDelivery>, AppError>;
     /// One of the merchant's endpoints (`not_found` for anyone else's).
     async fn endpoint(&self, merchant: &MerchantId, id: &str) -> Result<Endpoint, AppError>;
     /// Creates an endpoint from the form.

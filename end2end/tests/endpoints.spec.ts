@@ -63,6 +63,12 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   expect(signedWith(rotated, receiver.requests[1])).toBe(true);
   expect(signedWith(secret, receiver.requests[1])).toBe(true);
 
+  // The list shows each endpoint's last delivery.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).click();
+  await expect(page.getByTestId("last-delivery")).toContainText("succeeded");
+  await snap(page, "endpoints");
+  await page.getByTestId("endpoint-row").getByRole("link").click();
+
   // Edit: the change survives a reload.
   await page.getByTestId("edit-endpoint").click();
   await expect(page).toHaveURL(/\/edit$/);

@@ -195,6 +195,32 @@ impl Store {
         Ok(Some((delivery, event, attempts)))
     }
 
+    /// The newest delivery of each of the merchant's endpoints:
+    /// (endpoint id, created_at, status).
+    pub async fn last_delivery_per_endpoint(
+        &self,
+        merchant: &MerchantId,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>, DeliveryStatus)>> {
+        let rows: Vec<(String, i64, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT d.endpoint_id, d.created_at, d.status FROM deliveries d \
+             WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL \
+               AND d.created_at = (SELECT MAX(d2.created_at) FROM deliveries d2 \
+                                   WHERE d2.endpoint_id = d.endpoint_id)",
+        )
+        .bind(merchant.as_str())
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter()
+            .map(|(endpoint, at, status)| {
+                Ok((
+                    endpoint,
+                    from_millis(at)?,
+                    DeliveryStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
+                ))
+            })
+            .collect()
+    }
+
     /// Makes deliveries due now, whatever their status (a manual retry).
     /// Scoped to `merchant` unless `None`; returns how many were queued.
     /// Deliveries being attempted right now are left to finish.

@@ -1,5 +1,6 @@
 //! What the dashboard pages ask for and get, beyond the core models.
 
+use super::delivery::DeliveryStatus;
 use super::event::Delivery;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,14 @@ pub struct DeliveryQuery {
 pub struct DeliveryPage {
     pub items: Vec<Delivery>,
     pub next_cursor: Option<String>,
+}
+
+/// The newest delivery of one endpoint, for the endpoints list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastDelivery {
+    pub endpoint_id: String,
+    pub created_at: DateTime<Utc>,
+    pub status: DeliveryStatus,
 }
 
 /// A rotated secret and until when the old one still signs.

@@ -1,6 +1,6 @@
 //! The merchant's endpoints: list, create, change, delete, secrets, test events.
 
-use crate::model::dashboard::{EndpointInput, SecretRotation};
+use crate::model::dashboard::{EndpointInput, LastDelivery, SecretRotation};
 use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
 use leptos::prelude::*;
@@ -16,6 +16,18 @@ pub async fn list_endpoints() -> Result<Vec<Endpoint>, AppError> {
         async move {
             let merchant = session::require_merchant().await?;
             session::backend()?.list_endpoints(&merchant.id).await
+        }
+        .await,
+    )
+}
+
+/// The newest delivery of each endpoint, for the list.
+#[server(prefix = "/_fn", endpoint = "endpoints/last_deliveries")]
+pub async fn last_deliveries() -> Result<Vec<LastDelivery>, AppError> {
+    session::respond(
+        async move {
+            let merchant = session::require_merchant().await?;
+            session::backend()?.last_deliveries(&merchant.id).await
         }
         .await,
     )

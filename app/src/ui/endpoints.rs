@@ -1,7 +1,9 @@
 //! The endpoints page.
 
+use super::display::{time, StatusBadge};
+use crate::model::dashboard::LastDelivery;
 use crate::model::endpoint::Endpoint;
-use crate::server_fn::endpoints::list_endpoints;
+use crate::server_fn::endpoints::{last_deliveries, list_endpoints};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -10,6 +12,7 @@ use leptos_router::components::A;
 #[component]
 pub fn EndpointsPage() -> impl IntoView {
     let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let last = Resource::new(|| (), |_| last_deliveries());
     view! {
         <Title text="Endpoints"/>
         <div class="page-header">
@@ -27,7 +30,10 @@ pub fn EndpointsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match endpoints.await {
                     Ok(list) if list.is_empty() => view! { <NoEndpoints/> }.into_any(),
-                    Ok(list) => view! { <EndpointTable endpoints=list/> }.into_any(),
+                    Ok(list) => {
+                        let last = last.await.unwrap_or_default();
+                        view! { <EndpointTable endpoints=list last/> }.into_any()
+                    }
                     Err(e) => {
                         view! { <div class="alert error" role="alert">{e.message}</div> }
                             .into_any()
@@ -61,7 +67,7 @@ pub fn NoEndpoints() -> impl IntoView {
 }
 
 #[component]
-fn EndpointTable(endpoints: Vec<Endpoint>) -> impl IntoView {
+fn EndpointTable(endpoints: Vec<Endpoint>, last: Vec<LastDelivery>) -> impl IntoView {
     view! {
         <table class="table" data-testid="endpoints-table">
             <thead>
@@ -69,12 +75,24 @@ fn EndpointTable(endpoints: Vec<Endpoint>) -> impl IntoView {
                     <th>"URL"</th>
                     <th>"Events"</th>
                     <th>"Status"</th>
+                    <th>"Last delivery"</th>
                 </tr>
             </thead>
             <tbody>
                 {endpoints
                     .into_iter()
                     .map(|endpoint| {
+                        let latest = last
+                            .iter()
+                            .find(|l| l.endpoint_id == endpoint.id.as_str())
+                            .map(|l| {
+                                view! {
+                                    <StatusBadge status=l.status/>
+                                    <div class="muted small">{time(&l.created_at)}</div>
+                                }
+                                    .into_any()
+                            })
+                            .unwrap_or_else(|| view! { <span class="muted small">"Never"</span> }.into_any());
                         let events = if endpoint.event_types.is_empty() {
                             "All events".to_owned()
                         } else {
@@ -104,6 +122,7 @@ fn EndpointTable(endpoints: Vec<Endpoint>) -> impl IntoView {
                                             .into_any()
                                     }}
                                 </td>
+                                <td data-testid="last-delivery">{latest}</td>
                             </tr>
                         }
                     })
