@@ -27,5 +27,6 @@ mod processes;
 mod reconciliation;
 mod secrets_at_rest;
 mod soak;
+mod ssrf;
 mod stats;
 mod store_suite;
