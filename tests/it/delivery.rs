@@ -2,7 +2,7 @@
 //! loopback, real databases.
 
 use crate::both_backends;
-use crate::helpers::{test_config, TestApp};
+use crate::helpers::{insert_unchecked_endpoint, test_config, TestApp};
 use crate::receiver::{Reply, TestReceiver};
 use herald::store::Store;
 use serde_json::json;
@@ -507,27 +507,8 @@ async fn a_name_resolving_to_a_refused_address_is_blocked(store: Store) {
         .await;
     assert_eq!(status, 422, "{refused}");
     // …so simulate a name that resolved elsewhere at creation (DNS rebinding).
-    let settings = herald::store::EndpointSettings {
-        url: format!("http://localhost:{}/hook", receiver.addr.port()),
-        description: String::new(),
-        event_types: vec![],
-        rate_limit_per_s: None,
-        headers: Default::default(),
-        legacy_signature: false,
-        retry_schedule: None,
-    };
-    let id = herald_app::model::id::EndpointId::generate();
-    store
-        .insert_endpoint(
-            &id,
-            &merchant,
-            &settings,
-            true,
-            &herald::engine::signing::SigningSecret::generate().expose(),
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap();
+    let url = format!("http://localhost:{}/hook", receiver.addr.port());
+    insert_unchecked_endpoint(&store, &merchant, &url, &[]).await;
     let (_, accepted) = app.ingest(payin(&merchant.to_string())).await;
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
     let detail = app

@@ -3,10 +3,10 @@
 //! 127.0.0.3 stands in for the egress address, a local receiver for the proxy.
 
 use crate::both_backends;
-use crate::helpers::{test_config, TestApp};
+use crate::helpers::{insert_unchecked_endpoint, test_config, TestApp};
 use crate::receiver::TestReceiver;
 use herald::config::ProxyUrl;
-use herald::store::{EndpointSettings, Store};
+use herald::store::Store;
 use serde_json::json;
 use std::time::Duration;
 
@@ -60,27 +60,13 @@ async fn deliveries_go_through_the_proxy_and_refused_names_never_reach_it(store:
 
     // A name that resolves to a refused address is blocked before the proxy
     // sees anything (stored directly: the API refuses `localhost` up front).
-    let settings = EndpointSettings {
-        url: "http://localhost:9/webhooks".into(),
-        description: String::new(),
-        event_types: vec!["payout.failed".into()],
-        rate_limit_per_s: None,
-        headers: Default::default(),
-        legacy_signature: false,
-        retry_schedule: None,
-    };
-    let id = herald_app::model::id::EndpointId::generate();
-    store
-        .insert_endpoint(
-            &id,
-            &merchant,
-            &settings,
-            true,
-            &herald::engine::signing::SigningSecret::generate().expose(),
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("insert");
+    insert_unchecked_endpoint(
+        &store,
+        &merchant,
+        "http://localhost:9/webhooks",
+        &["payout.failed"],
+    )
+    .await;
     let (_, accepted) = app
         .ingest(json!({"merchant_id": merchant, "type": "payout.failed", "data": {}}))
         .await;

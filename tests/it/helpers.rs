@@ -318,6 +318,36 @@ impl TestApp {
     }
 }
 
+/// Stores an endpoint directly, past the API's URL rules: a destination
+/// that was accepted before the rules (or its DNS) changed.
+pub async fn insert_unchecked_endpoint(
+    store: &Store,
+    merchant: &herald_app::model::id::MerchantId,
+    url: &str,
+    event_types: &[&str],
+) {
+    let settings = herald::store::EndpointSettings {
+        url: url.to_owned(),
+        description: String::new(),
+        event_types: event_types.iter().map(|t| (*t).to_owned()).collect(),
+        rate_limit_per_s: None,
+        headers: Default::default(),
+        legacy_signature: false,
+        retry_schedule: None,
+    };
+    store
+        .insert_endpoint(
+            &herald_app::model::id::EndpointId::generate(),
+            merchant,
+            &settings,
+            true,
+            &herald::engine::signing::SigningSecret::generate().expose(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("insert endpoint");
+}
+
 /// An HTTP client that never follows redirects, so tests see them.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

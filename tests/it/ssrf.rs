@@ -6,9 +6,9 @@
 //! which open no socket.)
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{insert_unchecked_endpoint, TestApp};
 use crate::receiver::TestReceiver;
-use herald::store::{EndpointSettings, Store};
+use herald::store::Store;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -50,26 +50,7 @@ async fn loopback_outside_the_allow_list_is_refused_and_never_reached(store: Sto
     assert_eq!(list["data"], json!([]), "nothing was created");
 
     // A destination stored before the rules changed is checked again when sent.
-    let settings = EndpointSettings {
-        url: urls[0].clone(),
-        description: String::new(),
-        event_types: vec![],
-        rate_limit_per_s: None,
-        headers: Default::default(),
-        legacy_signature: false,
-        retry_schedule: None,
-    };
-    store
-        .insert_endpoint(
-            &herald_app::model::id::EndpointId::generate(),
-            &merchant,
-            &settings,
-            true,
-            &herald::engine::signing::SigningSecret::generate().expose(),
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("insert");
+    insert_unchecked_endpoint(&store, &merchant, &urls[0], &[]).await;
     let (_, accepted) = app
         .ingest(json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}}))
         .await;
