@@ -5,6 +5,11 @@ use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
+use std::collections::{HashMap, HashSet};
+
+/// The most rows written by one multi-row insert (about ten values each:
+/// well under SQLite's and PostgreSQL's limits on bind parameters).
+const ROWS_PER_INSERT: usize = 1000;
 
 /// An event to store, validated by the ingest service.
 #[derive(Debug, Clone)]
@@ -87,92 +92,134 @@ impl Store {
     /// one fsync for the whole batch). Each event either is new, with one
     /// delivery per matching enabled endpoint (or one to its callback URL),
     /// or repeats an idempotency key and adds nothing.
+    ///
+    /// The batch costs a few round trips, not a few per event: one multi-row
+    /// insert for the events, one endpoint lookup per merchant, and one
+    /// multi-row insert for the deliveries (per `ROWS_PER_INSERT` rows).
     pub async fn ingest(&self, events: &[NewEvent], fan_out: FanOut) -> StoreResult<Vec<Ingested>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut results = Vec::with_capacity(events.len());
-            for event in events {
-                let inserted = sqlx::query(
+            // Repeats of an idempotency key (stored before, or earlier in this
+            // batch) are skipped by the conflict clause and not returned.
+            let mut stored: HashSet<String> = HashSet::with_capacity(events.len());
+            for chunk in events.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
-                                         callback_url, ordering_key, live_mode, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
-                     DO NOTHING",
-                )
-                .bind(event.id.as_str())
-                .bind(event.merchant_id.as_str())
-                .bind(&event.event_type)
-                .bind(&event.payload)
-                .bind(&event.idempotency_key)
-                .bind(&event.callback_url)
-                .bind(&event.ordering_key)
-                .bind(event.live_mode)
-                .bind(to_millis(event.created_at))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted == 0 {
-                    let (id, deliveries): (String, i64) = sqlx::query_as(
-                        "SELECT e.id, (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id) \
-                         FROM events e WHERE e.merchant_id = $1 AND e.idempotency_key = $2",
-                    )
-                    .bind(event.merchant_id.as_str())
-                    .bind(&event.idempotency_key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    results.push(Ingested::Duplicate {
-                        id: EventId::parse(&id).map_err(corrupt)?,
-                        deliveries: u64::try_from(deliveries).unwrap_or(0),
-                    });
+                                         callback_url, ordering_key, live_mode, created_at) ",
+                );
+                insert.push_values(chunk, |mut row, event| {
+                    row.push_bind(event.id.as_str())
+                        .push_bind(event.merchant_id.as_str())
+                        .push_bind(event.event_type.as_str())
+                        .push_bind(event.payload.as_str())
+                        .push_bind(event.idempotency_key.as_deref())
+                        .push_bind(event.callback_url.as_deref())
+                        .push_bind(event.ordering_key.as_deref())
+                        .push_bind(event.live_mode)
+                        .push_bind(to_millis(event.created_at));
+                });
+                insert.push(
+                    " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
+                     DO NOTHING RETURNING id",
+                );
+                stored.extend(
+                    insert
+                        .build_query_as::<(String,)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .map(|(id,)| id),
+                );
+            }
+
+            // Where each stored event goes, in ingest order (delivery ids
+            // grow with it, which per-key ordering relies on).
+            let mut endpoints_of: HashMap<&str, Vec<(String, Vec<String>)>> = HashMap::new();
+            let mut deliveries: Vec<(DeliveryId, &NewEvent, Option<String>, Option<&str>)> = Vec::new();
+            let mut counts: Vec<Option<u64>> = Vec::with_capacity(events.len());
+            for event in events {
+                if !stored.contains(event.id.as_str()) {
+                    counts.push(None);
                     continue;
                 }
-                let destinations: Vec<(Option<String>, Option<&str>)> = match &event.callback_url {
-                    Some(url) => vec![(None, Some(url.as_str()))],
-                    None => {
-                        let endpoints: Vec<(String, String)> = sqlx::query_as(
+                let before = deliveries.len();
+                if let Some(url) = &event.callback_url {
+                    deliveries.push((DeliveryId::generate(), event, None, Some(url.as_str())));
+                } else {
+                    let merchant = event.merchant_id.as_str();
+                    if !endpoints_of.contains_key(merchant) {
+                        let rows: Vec<(String, String)> = sqlx::query_as(
                             "SELECT id, event_types FROM endpoints \
                              WHERE merchant_id = $1 AND disabled_at IS NULL ORDER BY id",
                         )
-                        .bind(event.merchant_id.as_str())
+                        .bind(merchant)
                         .fetch_all(&mut *tx)
                         .await?;
-                        let mut chosen = Vec::new();
-                        for (id, filter) in endpoints {
-                            let chosen_one = match &event.only_endpoint {
-                                Some(only) => only.as_str() == id,
-                                None => {
-                                    let filter: Vec<String> =
-                                        serde_json::from_str(&filter).map_err(corrupt)?;
-                                    fan_out(&filter, &event.event_type)
-                                }
-                            };
-                            if chosen_one {
-                                chosen.push((Some(id), None));
-                            }
-                        }
-                        chosen
+                        let parsed = rows
+                            .into_iter()
+                            .map(|(id, filter)| {
+                                serde_json::from_str(&filter)
+                                    .map(|filter: Vec<String>| (id, filter))
+                                    .map_err(corrupt)
+                            })
+                            .collect::<StoreResult<Vec<_>>>()?;
+                        endpoints_of.insert(merchant, parsed);
                     }
-                };
-                for (endpoint_id, callback_url) in &destinations {
-                    sqlx::query(
-                        "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, callback_url, \
-                                                 event_type, ordering_key, status, next_attempt_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8)",
-                    )
-                    .bind(DeliveryId::generate().as_str())
-                    .bind(event.id.as_str())
-                    .bind(event.merchant_id.as_str())
-                    .bind(endpoint_id)
-                    .bind(callback_url)
-                    .bind(&event.event_type)
-                    .bind(&event.ordering_key)
-                    .bind(to_millis(event.created_at))
-                    .execute(&mut *tx)
-                    .await?;
+                    for (id, filter) in endpoints_of.get(merchant).into_iter().flatten() {
+                        let chosen = match &event.only_endpoint {
+                            Some(only) => only.as_str() == id,
+                            None => fan_out(filter, &event.event_type),
+                        };
+                        if chosen {
+                            deliveries.push((DeliveryId::generate(), event, Some(id.clone()), None));
+                        }
+                    }
                 }
-                results.push(Ingested::Created {
-                    id: event.id.clone(),
-                    deliveries: destinations.len() as u64,
+                counts.push(Some((deliveries.len() - before) as u64));
+            }
+            for chunk in deliveries.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, callback_url, \
+                                             event_type, ordering_key, status, next_attempt_at, created_at) ",
+                );
+                insert.push_values(chunk, |mut row, (id, event, endpoint_id, callback_url)| {
+                    row.push_bind(id.as_str())
+                        .push_bind(event.id.as_str())
+                        .push_bind(event.merchant_id.as_str())
+                        .push_bind(endpoint_id.as_deref())
+                        .push_bind(*callback_url)
+                        .push_bind(event.event_type.as_str())
+                        .push_bind(event.ordering_key.as_deref())
+                        .push_bind("pending")
+                        .push_bind(to_millis(event.created_at))
+                        .push_bind(to_millis(event.created_at));
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+
+            let mut results = Vec::with_capacity(events.len());
+            for (event, count) in events.iter().zip(counts) {
+                if let Some(deliveries) = count {
+                    results.push(Ingested::Created { id: event.id.clone(), deliveries });
+                    continue;
+                }
+                // A repeat: the stored event's id and its deliveries (read
+                // after this batch's own are written, so a repeat within the
+                // batch counts them too).
+                let (id, deliveries): (String, i64) = sqlx::query_as(
+                    "SELECT e.id, (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id) \
+                     FROM events e WHERE e.merchant_id = $1 AND e.idempotency_key = $2",
+                )
+                .bind(event.merchant_id.as_str())
+                .bind(&event.idempotency_key)
+                .fetch_one(&mut *tx)
+                .await?;
+                results.push(Ingested::Duplicate {
+                    id: EventId::parse(&id).map_err(corrupt)?,
+                    deliveries: u64::try_from(deliveries).unwrap_or(0),
                 });
             }
             if matches!(self, Store::Postgres(_)) {
