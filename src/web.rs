@@ -18,11 +18,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use herald_app::backend::{Backend, SharedBackend};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
-use herald_app::model::dashboard::{
-    DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery, SecretRotation,
-};
+use herald_app::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery};
 use herald_app::model::duration::parse_duration;
-use herald_app::model::endpoint::Endpoint;
+use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
 use herald_app::model::error::AppError;
 use herald_app::model::event::DeliveryDetail;
 use herald_app::model::event_type::EventType;
@@ -163,8 +161,10 @@ impl Backend for DashboardBackend {
                     enabled: Some(input.enabled),
                     rate_limit_per_s: rate_limit,
                     headers: Some(headers),
-                    legacy_signature: None,
-                    retry_schedule: None,
+                    legacy_signature: Some(input.legacy_signature),
+                    retry_schedule: parse_retry_schedule(&input.retry_schedule),
+                    signature_scheme: Some(parse_signature_scheme(&input.signature_scheme)?),
+                    encryption: input.encrypted.then_some(PayloadEncryption::Aes256Cbc),
                 },
             )
             .await
@@ -194,8 +194,10 @@ impl Backend for DashboardBackend {
                     enabled: Some(input.enabled),
                     rate_limit_per_s: Some(rate_limit),
                     headers: Some(headers),
-                    legacy_signature: None,
-                    retry_schedule: None,
+                    legacy_signature: Some(input.legacy_signature),
+                    retry_schedule: Some(parse_retry_schedule(&input.retry_schedule)),
+                    signature_scheme: Some(parse_signature_scheme(&input.signature_scheme)?),
+                    encryption: Some(input.encrypted.then_some(PayloadEncryption::Aes256Cbc)),
                 },
             )
             .await
@@ -215,7 +217,11 @@ impl Backend for DashboardBackend {
             .map_err(to_app_error)
     }
 
-    async fn endpoint_secret(&self, merchant: &MerchantId, id: &str) -> Result<String, AppError> {
+    async fn endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+    ) -> Result<EndpointKeys, AppError> {
         let id = endpoint_id(id)?;
         self.state
             .endpoints
@@ -229,18 +235,13 @@ impl Backend for DashboardBackend {
         merchant: &MerchantId,
         id: &str,
         grace_s: u64,
-    ) -> Result<SecretRotation, AppError> {
+    ) -> Result<EndpointKeys, AppError> {
         let id = endpoint_id(id)?;
-        let (secret, previous_valid_until) = self
-            .state
+        self.state
             .endpoints
             .rotate_secret(merchant, &id, Some(Duration::from_secs(grace_s)))
             .await
-            .map_err(to_app_error)?;
-        Ok(SecretRotation {
-            secret,
-            previous_valid_until,
-        })
+            .map_err(to_app_error)
     }
 
     async fn send_test_event(
@@ -248,8 +249,17 @@ impl Backend for DashboardBackend {
         merchant: &MerchantId,
         id: &str,
         event_type: &str,
+        data: &str,
     ) -> Result<String, AppError> {
         let id = endpoint_id(id)?;
+        // The payload box: empty sends the catalog's example.
+        let data = match data.trim() {
+            "" => None,
+            text => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| AppError::field("data", format!("not valid JSON: {e}")))?,
+            ),
+        };
         let (event, _) = deliveries::send_test_event(
             &self.state.endpoints,
             &self.state.store,
@@ -257,7 +267,7 @@ impl Backend for DashboardBackend {
             merchant,
             &id,
             event_type,
-            None,
+            data,
         )
         .await
         .map_err(to_app_error)?;
@@ -362,11 +372,17 @@ impl Backend for DashboardBackend {
         })
     }
 
-    async fn stats(&self, merchant: &MerchantId, hours: u32) -> Result<Stats, AppError> {
+    async fn stats(
+        &self,
+        merchant: &MerchantId,
+        hours: u32,
+        live_only: bool,
+    ) -> Result<Stats, AppError> {
         delivery_stats(
             &self.state.store,
             merchant,
             None,
+            live_only.then_some(true),
             hours.clamp(1, 168),
             Utc::now(),
         )
@@ -521,6 +537,24 @@ fn parse_rate_limit(text: &str) -> Result<Option<u32>, AppError> {
         .map_err(|_| AppError::field("rate_limit_per_s", "a whole number of requests per second"))
 }
 
+/// The scheme select: `hmac` or `ed25519`.
+fn parse_signature_scheme(text: &str) -> Result<SignatureScheme, AppError> {
+    SignatureScheme::parse(text.trim())
+        .ok_or_else(|| AppError::field("signature_scheme", "`hmac` or `ed25519`"))
+}
+
+/// The retry-schedule box: empty for the server's schedule, else waits
+/// separated by commas (checked by the service).
+fn parse_retry_schedule(text: &str) -> Option<Vec<String>> {
+    let steps: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|step| !step.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!steps.is_empty()).then_some(steps)
+}
+
 /// A page's filters as a store filter. `since` is RFC 3339 or a lookback
 /// (`1h`, `24h`, `7d`).
 fn delivery_filter(query: &DeliveryQuery, limit: u32) -> Result<DeliveryFilter, AppError> {
@@ -546,6 +580,12 @@ fn delivery_filter(query: &DeliveryQuery, limit: u32) -> Result<DeliveryFilter, 
         merchant_id: None,
         cursor: blank(&query.cursor),
         limit: Some(limit.min(250)),
+        live_mode: match blank(&query.mode).as_deref() {
+            None => None,
+            Some("live") => Some(true),
+            Some("test") => Some(false),
+            Some(_) => return Err(AppError::field("mode", "`live`, `test` or empty for both")),
+        },
     };
     let mut filter = rest
         .to_filter()

@@ -5,10 +5,8 @@
 //! server functions stay thin: check the session, make one call here.
 
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
-use crate::model::dashboard::{
-    DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery, SecretRotation,
-};
-use crate::model::endpoint::Endpoint;
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery};
+use crate::model::endpoint::{Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
 use crate::model::event_type::EventType;
@@ -57,21 +55,27 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Endpoint, AppError>;
     /// Deletes an endpoint (its pending deliveries go with it).
     async fn delete_endpoint(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError>;
-    /// The endpoint's current signing secret.
-    async fn endpoint_secret(&self, merchant: &MerchantId, id: &str) -> Result<String, AppError>;
-    /// A new signing secret; the old one signs too for `grace_s` seconds.
+    /// What the merchant verifies and decrypts with: the HMAC secret or the
+    /// Ed25519 public key, the encryption key, and the rotation's grace end.
+    async fn endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &str,
+    ) -> Result<EndpointKeys, AppError>;
+    /// A new signing key; the old one signs too for `grace_s` seconds.
     async fn rotate_endpoint_secret(
         &self,
         merchant: &MerchantId,
         id: &str,
         grace_s: u64,
-    ) -> Result<SecretRotation, AppError>;
+    ) -> Result<EndpointKeys, AppError>;
     /// Sends the type's example payload to this endpoint only, in test mode.
     async fn send_test_event(
         &self,
         merchant: &MerchantId,
         id: &str,
         event_type: &str,
+        data: &str,
     ) -> Result<String, AppError>;
     /// The merchant's API keys.
     async fn list_api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeySummary>, AppError>;
@@ -104,7 +108,12 @@ pub trait Backend: Send + Sync + 'static {
         id: &str,
     ) -> Result<DeliveryDetail, AppError>;
     /// Deliveries per hour by outcome and latency over the last `hours`.
-    async fn stats(&self, merchant: &MerchantId, hours: u32) -> Result<Stats, AppError>;
+    async fn stats(
+        &self,
+        merchant: &MerchantId,
+        hours: u32,
+        live_only: bool,
+    ) -> Result<Stats, AppError>;
     /// Makes deliveries due now; returns how many were queued.
     async fn retry_deliveries(
         &self,

@@ -36,8 +36,17 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   await expect(page.getByTestId("secret")).toHaveText(/^whsec_[A-Za-z0-9+/]+=*$/);
   const secret = (await page.getByTestId("secret").textContent()) ?? "";
 
-  // A test event arrives signed with it, and shows up as succeeded without a reload.
-  await expect(page.getByTestId("test-example")).toContainText("{");
+  // The test payload starts as the type's example and can be edited; bad JSON
+  // is refused in place and sends nothing.
+  await expect(page.getByTestId("test-payload")).toHaveValue(/^\{/);
+  const example = JSON.parse(await page.getByTestId("test-payload").inputValue());
+  await page.getByTestId("test-payload").fill("{ not json");
+  await page.getByTestId("send-test").click();
+  await expect(page.getByTestId("test-error")).toContainText("not valid JSON");
+  expect(receiver.requests).toHaveLength(0);
+  await page.getByTestId("test-payload").fill(JSON.stringify({ ...example, note: "edited in the dashboard" }));
+
+  // The test event arrives signed with the secret, and shows up as succeeded without a reload.
   await page.getByTestId("send-test").click();
   await expect(page.getByTestId("test-sent")).toBeVisible();
   const row = page.getByTestId("recent-deliveries").getByTestId("delivery-row").first();
@@ -45,6 +54,7 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   expect(receiver.requests).toHaveLength(1);
   expect(receiver.requests[0].headers["x-merchant-tag"]).toBe("blue");
   expect(JSON.parse(receiver.requests[0].body).live_mode).toBe(false);
+  expect(JSON.parse(receiver.requests[0].body).data).toEqual({ ...example, note: "edited in the dashboard" });
   expect(signedWith(secret, receiver.requests[0])).toBe(true);
 
   // Rotation: a new secret, the old one still valid for the grace period.
@@ -78,6 +88,10 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
   await page.reload();
   await expect(page.getByTestId("endpoint-description")).toHaveText("Orders service (primary)");
+  // The rotation's grace period is still shown after the reload.
+  await page.getByTestId("reveal-secret").click();
+  await expect(page.getByTestId("secret")).toHaveText(rotated);
+  await expect(page.getByTestId("rotation-note")).toContainText("also signs until");
 
   // Delete, after confirming.
   await page.getByTestId("delete-endpoint").click();

@@ -46,6 +46,8 @@ pub struct DeliveryQuery {
     pub merchant_id: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
+    /// `true`: live events only; `false`: test-mode events only; absent: both.
+    pub live_mode: Option<bool>,
 }
 
 impl DeliveryQuery {
@@ -78,6 +80,7 @@ impl DeliveryQuery {
                 .transpose()?,
             event_type: self.event_type.clone(),
             since: self.since,
+            live_mode: self.live_mode,
             before,
             limit,
         })

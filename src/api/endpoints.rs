@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::DeliveryStatus;
-use herald_app::model::endpoint::Endpoint;
+use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
 use herald_app::model::id::{EndpointId, EventId};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -52,14 +52,21 @@ pub struct CreateEndpoint {
     /// The endpoint's own waits before each attempt, e.g. `["0s","30s","5m","1h"]`
     /// (each at most 24h, 3 days in all); absent: the server's schedule.
     retry_schedule: Option<Vec<String>>,
+    /// `hmac` (default: `v1,`, shared `whsec_` secret) or `ed25519` (`v1a,`,
+    /// verified with the `whpk_` public key).
+    signature_scheme: Option<SignatureScheme>,
+    /// `aes-256-cbc` to send `{"data":"<base64>","iv":"<base64>"}` in place
+    /// of the envelope; the key comes back as `encryption_key`.
+    encryption: Option<PayloadEncryption>,
 }
 
-/// An endpoint with its secret, as answered at creation (the only time it is shown unasked).
+/// An endpoint with its keys, as answered at creation (the only time they are shown unasked).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedEndpoint {
     #[serde(flatten)]
     endpoint: Endpoint,
-    secret: String,
+    #[serde(flatten)]
+    keys: EndpointKeys,
 }
 
 #[utoipa::path(get, path = "/endpoints", tag = "endpoints", security(("api_key" = [])),
@@ -79,7 +86,7 @@ async fn create_endpoint(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateEndpoint>,
 ) -> Result<(StatusCode, ApiJson<CreatedEndpoint>), ApiError> {
-    let (endpoint, secret) = state
+    let (endpoint, keys) = state
         .endpoints
         .create(
             &auth.merchant_id,
@@ -92,12 +99,14 @@ async fn create_endpoint(
                 headers: body.headers,
                 legacy_signature: body.legacy_signature,
                 retry_schedule: body.retry_schedule,
+                signature_scheme: body.signature_scheme,
+                encryption: body.encryption,
             },
         )
         .await?;
     Ok((
         StatusCode::CREATED,
-        ApiJson(CreatedEndpoint { endpoint, secret }),
+        ApiJson(CreatedEndpoint { endpoint, keys }),
     ))
 }
 
@@ -140,6 +149,12 @@ pub struct UpdateEndpoint {
     /// `null` goes back to the server's schedule.
     #[serde(default, deserialize_with = "present")]
     retry_schedule: Option<Option<Vec<String>>>,
+    /// A different scheme rotates to a new key of it; the old key keeps
+    /// signing for 24 h.
+    signature_scheme: Option<SignatureScheme>,
+    /// `null` turns encryption off; `aes-256-cbc` turns it on with a new key.
+    #[serde(default, deserialize_with = "present")]
+    encryption: Option<Option<PayloadEncryption>>,
 }
 
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
@@ -166,6 +181,8 @@ async fn update_endpoint(
                 headers: body.headers,
                 legacy_signature: body.legacy_signature,
                 retry_schedule: body.retry_schedule,
+                signature_scheme: body.signature_scheme,
+                encryption: body.encryption,
             },
         )
         .await?;
@@ -190,31 +207,17 @@ async fn delete_endpoint(
 }
 
 #[utoipa::path(get, path = "/endpoints/{id}/secret", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
-    responses((status = 200, body = Secret), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
+    responses((status = 200, description = "`secret` (HMAC) or `public_key` (Ed25519), `encryption_key` when encrypted, and until when a rotated-out key still signs", body = EndpointKeys), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody)))]
 async fn get_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<ApiJson<Secret>, ApiError> {
-    let secret = state
+) -> Result<ApiJson<EndpointKeys>, ApiError> {
+    let keys = state
         .endpoints
         .secret(&auth.merchant_id, &endpoint_id(&id)?)
         .await?;
-    Ok(ApiJson(Secret {
-        secret,
-        previous_secret_expires_at: None,
-    }))
-}
-
-/// An endpoint's signing secret.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Secret {
-    /// `whsec_` and the base64 of 32 random bytes.
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
-    secret: String,
-    /// After a rotation: until when the previous secret also signs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    previous_secret_expires_at: Option<DateTime<Utc>>,
+    Ok(ApiJson(keys))
 }
 
 /// `POST .../secret/rotate` body.
@@ -226,13 +229,13 @@ pub struct Rotate {
 
 #[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
     request_body(content = Option<Rotate>, description = "Optional; the grace period defaults to 24 h"),
-    responses((status = 200, description = "The new secret; the old one also signs until `previous_secret_expires_at`", body = Secret), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
+    responses((status = 200, description = "The new key (`secret` or `public_key`, of the endpoint's scheme); the old one also signs until `previous_secret_expires_at`", body = EndpointKeys), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn rotate_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<ApiJson<Secret>, ApiError> {
+) -> Result<ApiJson<EndpointKeys>, ApiError> {
     // The body is optional: without one, the default grace period applies.
     let rotate: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()
@@ -246,14 +249,11 @@ async fn rotate_secret(
         })?
     };
     let grace = rotate.grace_period_s.map(Duration::from_secs);
-    let (secret, until) = state
+    let keys = state
         .endpoints
         .rotate_secret(&auth.merchant_id, &endpoint_id(&id)?, grace)
         .await?;
-    Ok(ApiJson(Secret {
-        secret,
-        previous_secret_expires_at: Some(until),
-    }))
+    Ok(ApiJson(keys))
 }
 
 /// `POST .../test` body.

@@ -28,6 +28,8 @@ pub struct StatsQuery {
     endpoint_id: Option<String>,
     /// Whole hours, `1h` to `7d`; default `24h`.
     window: Option<String>,
+    /// `true`: live events only; `false`: test-mode events only; absent: both.
+    live_mode: Option<bool>,
 }
 
 #[utoipa::path(get, path = "/stats", tag = "stats", security(("api_key" = [])), params(StatsQuery),
@@ -48,6 +50,7 @@ async fn get_stats(
         &state.store,
         &auth.merchant_id,
         endpoint.as_ref(),
+        query.live_mode,
         hours,
         Utc::now(),
     )

@@ -2,9 +2,10 @@
 //! what happened into the record the recorder writes.
 
 use super::http::{Response, Sender};
+use super::payload_encryption::EncryptionKey;
 use super::retry::{parse_retry_after, AttemptOutcome, NextStep, RetrySchedule};
 use super::secret_box::{endpoint_row, merchant_row, SecretBox};
-use super::signing::{legacy_signature, signature_header, SigningSecret};
+use super::signing::{legacy_signature, signature_header, SigningKey};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
 use chrono::{DateTime, SecondsFormat, Utc};
 use herald_app::model::delivery::ErrorKind;
@@ -63,10 +64,9 @@ pub struct AttemptContext<'a> {
 /// Sends one attempt and returns its record; never fails (a failure is data).
 pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> AttemptRecord {
     let started_at = Utc::now();
-    let body = envelope(delivery);
     let attempt_number = delivery.attempts_made + 1;
-    let prepared = request_headers(delivery, ctx.secrets, &body, started_at, attempt_number);
-    let (url, headers) = match prepared {
+    let prepared = prepare_request(delivery, ctx.secrets, started_at, attempt_number);
+    let (url, headers, body) = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
             // A secret that cannot be parsed is our fault, not the merchant's:
@@ -85,14 +85,16 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
     record(delivery, ctx, started_at, headers, response)
 }
 
-fn request_headers(
+/// The URL, headers and body of one attempt: the envelope, encrypted if the
+/// endpoint asks for it, then signed as sent.
+fn prepare_request(
     delivery: &ClaimedDelivery,
     sealed: &SecretBox,
-    body: &str,
     now: DateTime<Utc>,
     attempt_number: u32,
-) -> Result<(String, Vec<(String, String)>), String> {
+) -> Result<(String, Vec<(String, String)>, String), String> {
     let mut legacy = false;
+    let mut body = envelope(delivery);
     let (url, secrets, custom) = match &delivery.destination {
         Destination::Endpoint {
             id,
@@ -101,6 +103,7 @@ fn request_headers(
             previous_secret,
             headers,
             legacy_signature,
+            encryption_key,
             ..
         } => {
             legacy = *legacy_signature;
@@ -108,6 +111,14 @@ fn request_headers(
             let mut secrets = vec![open_secret(sealed, secret, &row)?];
             if let Some(previous) = previous_secret {
                 secrets.push(open_secret(sealed, previous, &row)?);
+            }
+            if let Some(stored) = encryption_key {
+                let key = sealed
+                    .open(stored, &row)
+                    .map_err(|e| format!("stored encryption key: {e}"))?;
+                let key = EncryptionKey::parse(&key)
+                    .map_err(|e| format!("stored encryption key: {e}"))?;
+                body = key.encrypt_body(body.as_bytes());
             }
             let custom: BTreeMap<String, String> =
                 serde_json::from_str(headers).map_err(|e| format!("stored headers: {e}"))?;
@@ -122,7 +133,7 @@ fn request_headers(
     };
     let timestamp = now.timestamp();
     let msg_id = delivery.event_id.as_str();
-    let refs: Vec<&SigningSecret> = secrets.iter().collect();
+    let refs: Vec<&SigningKey> = secrets.iter().collect();
     let mut headers: Vec<(String, String)> = custom
         .into_iter()
         .filter(|(name, _)| !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
@@ -147,7 +158,8 @@ fn request_headers(
         ("herald-attempt".to_owned(), attempt_number.to_string()),
     ]);
     // The current secret only: the legacy header has room for one signature.
-    if let (true, Some(current)) = (legacy, secrets.first()) {
+    // (HMAC endpoints only; the service refuses it beside Ed25519.)
+    if let (true, Some(current)) = (legacy, secrets.first().and_then(SigningKey::as_hmac)) {
         headers.extend([
             (
                 "x-herald-signature".to_owned(),
@@ -156,15 +168,15 @@ fn request_headers(
             ("x-herald-timestamp".to_owned(), timestamp.to_string()),
         ]);
     }
-    Ok((url, headers))
+    Ok((url, headers, body))
 }
 
-/// The signing secret behind a stored value of `row`.
-fn open_secret(sealed: &SecretBox, stored: &str, row: &str) -> Result<SigningSecret, String> {
+/// The signing key behind a stored value of `row`.
+fn open_secret(sealed: &SecretBox, stored: &str, row: &str) -> Result<SigningKey, String> {
     let secret = sealed
         .open(stored, row)
         .map_err(|e| format!("stored signing secret: {e}"))?;
-    SigningSecret::parse(&secret).map_err(|e| format!("stored signing secret: {e}"))
+    SigningKey::parse(&secret).map_err(|e| format!("stored signing secret: {e}"))
 }
 
 fn record(

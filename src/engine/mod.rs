@@ -10,6 +10,7 @@ mod attempt;
 mod dispatcher;
 pub mod http;
 mod limits;
+pub mod payload_encryption;
 mod recorder;
 pub mod retry;
 pub mod secret_box;

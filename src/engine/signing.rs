@@ -1,11 +1,14 @@
 //! Standard Webhooks signing: `v1,` + base64 of HMAC-SHA256 over
 //! `{msg_id}.{timestamp}.{body}`, keyed with the secret's decoded bytes, so
-//! that receivers can verify with any Standard Webhooks library.
+//! that receivers can verify with any Standard Webhooks library; or, for
+//! endpoints that chose it, `v1a,` + base64 of an Ed25519 signature of the
+//! same message, which the merchant verifies with the public key alone.
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use herald_app::model::endpoint::SignatureScheme;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -60,13 +63,7 @@ impl SigningSecret {
 
     /// Parses `whsec_<standard base64>` of a 24- to 64-byte key.
     pub fn parse(s: &str) -> Result<Self, SecretError> {
-        let encoded = s
-            .trim()
-            .strip_prefix(SECRET_PREFIX)
-            .ok_or(SecretError::MissingPrefix)?;
-        let key = SECRET_BASE64
-            .decode(encoded)
-            .map_err(|_| SecretError::NotBase64)?;
+        let key = decode_prefixed(s, SECRET_PREFIX)?;
         if !(MIN_KEY_LEN..=MAX_KEY_LEN).contains(&key.len()) {
             return Err(SecretError::BadLength(key.len()));
         }
@@ -94,6 +91,18 @@ impl SigningSecret {
     }
 }
 
+/// The bytes of a `<prefix><standard base64>` key, surrounding whitespace
+/// (a pasted key) forgiven.
+fn decode_prefixed(s: &str, prefix: &str) -> Result<Vec<u8>, SecretError> {
+    let encoded = s
+        .trim()
+        .strip_prefix(prefix)
+        .ok_or(SecretError::MissingPrefix)?;
+    SECRET_BASE64
+        .decode(encoded)
+        .map_err(|_| SecretError::NotBase64)
+}
+
 impl fmt::Debug for SigningSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningSecret([redacted])")
@@ -106,19 +115,177 @@ pub fn sign(secret: &SigningSecret, msg_id: &str, timestamp: i64, body: &[u8]) -
     format!("v1,{}", STANDARD.encode(tag))
 }
 
-/// The `webhook-signature` header: one signature per secret, space-separated,
-/// current secret first (a rotated-out secret signs too during its grace period).
-pub fn signature_header(
-    secrets: &[&SigningSecret],
+/// The `webhook-signature` header: one signature per key, space-separated,
+/// current key first (a rotated-out key signs too during its grace period,
+/// even when the rotation changed the scheme).
+pub fn signature_header(keys: &[&SigningKey], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    keys.iter()
+        .map(|key| key.sign(msg_id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The prefix of an Ed25519 private key as Herald stores it.
+pub const ED25519_SECRET_PREFIX: &str = "whsk_";
+/// The prefix of an Ed25519 public key as merchants see it.
+pub const ED25519_PUBLIC_PREFIX: &str = "whpk_";
+/// Bytes in an Ed25519 seed (the private key) and in a public key.
+const ED25519_KEY_LEN: usize = 32;
+
+/// An endpoint's Ed25519 private key (`whsk_` + base64 of the 32-byte
+/// seed). It never leaves Herald; merchants get `public_key()`.
+pub struct Ed25519Key {
+    seed: [u8; ED25519_KEY_LEN],
+    pair: ring::signature::Ed25519KeyPair,
+}
+
+impl Ed25519Key {
+    /// A new key from the OS generator.
+    pub fn generate() -> Self {
+        let mut seed = [0u8; ED25519_KEY_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        Self::from_seed(seed)
+    }
+
+    fn from_seed(seed: [u8; ED25519_KEY_LEN]) -> Self {
+        // Any 32 bytes are a valid Ed25519 seed, so this cannot fail.
+        let pair = match ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed) {
+            Ok(pair) => pair,
+            Err(_) => unreachable!("every 32-byte seed is an Ed25519 private key"),
+        };
+        Ed25519Key { seed, pair }
+    }
+
+    /// Parses `whsk_<standard base64 of 32 bytes>`.
+    pub fn parse(s: &str) -> Result<Self, SecretError> {
+        let bytes = decode_prefixed(s, ED25519_SECRET_PREFIX)?;
+        let seed: [u8; ED25519_KEY_LEN] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| SecretError::BadLength(bytes.len()))?;
+        Ok(Self::from_seed(seed))
+    }
+
+    /// The `whsk_…` text, to store (sealed when a secret key is configured).
+    pub fn expose(&self) -> String {
+        format!("{ED25519_SECRET_PREFIX}{}", STANDARD.encode(self.seed))
+    }
+
+    /// The `whpk_…` public key the merchant verifies with.
+    pub fn public_key(&self) -> String {
+        use ring::signature::KeyPair;
+        format!(
+            "{ED25519_PUBLIC_PREFIX}{}",
+            STANDARD.encode(self.pair.public_key().as_ref())
+        )
+    }
+
+    fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+        let message = signed_content(msg_id, timestamp, body);
+        format!("v1a,{}", STANDARD.encode(self.pair.sign(&message).as_ref()))
+    }
+}
+
+impl fmt::Debug for Ed25519Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Ed25519Key([redacted])")
+    }
+}
+
+/// `{msg_id}.{timestamp}.{body}`: what every scheme signs.
+fn signed_content(msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(msg_id.len() + 22 + body.len());
+    message.extend_from_slice(msg_id.as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(timestamp.to_string().as_bytes());
+    message.push(b'.');
+    message.extend_from_slice(body);
+    message
+}
+
+/// An endpoint's signing key, of either scheme; the stored text says which
+/// (`whsec_` HMAC, `whsk_` Ed25519).
+#[derive(Debug)]
+pub enum SigningKey {
+    Hmac(SigningSecret),
+    Ed25519(Ed25519Key),
+}
+
+impl SigningKey {
+    /// A new key of `scheme`.
+    pub fn generate(scheme: SignatureScheme) -> Self {
+        match scheme {
+            SignatureScheme::Hmac => SigningKey::Hmac(SigningSecret::generate()),
+            SignatureScheme::Ed25519 => SigningKey::Ed25519(Ed25519Key::generate()),
+        }
+    }
+
+    /// Parses a stored key of either scheme.
+    pub fn parse(s: &str) -> Result<Self, SecretError> {
+        if s.trim_start().starts_with(ED25519_SECRET_PREFIX) {
+            Ed25519Key::parse(s).map(SigningKey::Ed25519)
+        } else {
+            SigningSecret::parse(s).map(SigningKey::Hmac)
+        }
+    }
+
+    /// The text to store.
+    pub fn expose(&self) -> String {
+        match self {
+            SigningKey::Hmac(secret) => secret.expose(),
+            SigningKey::Ed25519(key) => key.expose(),
+        }
+    }
+
+    /// The HMAC secret, for the legacy body signature (HMAC endpoints only).
+    pub fn as_hmac(&self) -> Option<&SigningSecret> {
+        match self {
+            SigningKey::Hmac(secret) => Some(secret),
+            SigningKey::Ed25519(_) => None,
+        }
+    }
+
+    /// The public key merchants verify with (Ed25519 only).
+    pub fn public_key(&self) -> Option<String> {
+        match self {
+            SigningKey::Hmac(_) => None,
+            SigningKey::Ed25519(key) => Some(key.public_key()),
+        }
+    }
+
+    /// One signature of this key: `v1,…` or `v1a,…`.
+    pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+        match self {
+            SigningKey::Hmac(secret) => sign(secret, msg_id, timestamp, body),
+            SigningKey::Ed25519(key) => key.sign(msg_id, timestamp, body),
+        }
+    }
+}
+
+/// Whether any `v1a,` signature in `header` verifies with the `whpk_`
+/// public key over this message. For tests and the docs' examples; the
+/// merchant's side of the exchange.
+pub fn verify_ed25519(
+    public_key: &str,
     msg_id: &str,
     timestamp: i64,
     body: &[u8],
-) -> String {
-    secrets
-        .iter()
-        .map(|s| sign(s, msg_id, timestamp, body))
-        .collect::<Vec<_>>()
-        .join(" ")
+    header: &str,
+) -> bool {
+    let Some(key) = public_key
+        .strip_prefix(ED25519_PUBLIC_PREFIX)
+        .and_then(|encoded| STANDARD.decode(encoded).ok())
+    else {
+        return false;
+    };
+    let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key);
+    let message = signed_content(msg_id, timestamp, body);
+    header.split_whitespace().any(|candidate| {
+        candidate
+            .strip_prefix("v1a,")
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+            .is_some_and(|signature| key.verify(&message, &signature).is_ok())
+    })
 }
 
 /// The opt-in legacy signature, `sha256=<hex HMAC-SHA256(secret, body)>`,
@@ -253,16 +420,14 @@ mod tests {
 
     #[test]
     fn both_secrets_sign_during_rotation() {
-        let old = secret(SPEC_SECRET);
-        let new = secret(BYTES_SECRET);
+        let old = SigningKey::Hmac(secret(SPEC_SECRET));
+        let new = SigningKey::Hmac(secret(BYTES_SECRET));
         let header = signature_header(&[&new, &old], SPEC_ID, SPEC_TS, SPEC_BODY);
-        let expected = format!(
-            "{} {SPEC_SIGNATURE}",
-            sign(&new, SPEC_ID, SPEC_TS, SPEC_BODY)
-        );
+        let expected = format!("{} {SPEC_SIGNATURE}", new.sign(SPEC_ID, SPEC_TS, SPEC_BODY));
         assert_eq!(header, expected, "current first, space-separated");
-        assert!(verify(&old, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
-        assert!(verify(&new, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
+        for each in [SPEC_SECRET, BYTES_SECRET] {
+            assert!(verify(&secret(each), SPEC_ID, SPEC_TS, SPEC_BODY, &header));
+        }
         let stranger = SigningSecret::generate();
         assert!(!verify(&stranger, SPEC_ID, SPEC_TS, SPEC_BODY, &header));
         assert_eq!(
@@ -270,6 +435,98 @@ mod tests {
             SPEC_SIGNATURE
         );
         assert_eq!(signature_header(&[], SPEC_ID, SPEC_TS, SPEC_BODY), "");
+    }
+
+    // RFC 8032, section 7.1, TEST 2: the seed, its public key, and the
+    // signature of the one-byte message 0x72.
+    const RFC8032_SEED: &str = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+    const RFC8032_PUBLIC: &str = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    const RFC8032_SIGNATURE: &str = "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da\
+                                     085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        let hex: String = hex.split_whitespace().collect();
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn ed25519_matches_rfc_8032() {
+        let seed = unhex(RFC8032_SEED);
+        let key = SigningKey::parse(&format!("whsk_{}", STANDARD.encode(&seed))).expect("whsk_");
+        let SigningKey::Ed25519(key) = key else {
+            panic!("whsk_ parses as Ed25519")
+        };
+        assert_eq!(
+            key.public_key(),
+            format!("whpk_{}", STANDARD.encode(unhex(RFC8032_PUBLIC)))
+        );
+        // The RFC signs the bare message; Standard Webhooks signs
+        // `{id}.{timestamp}.{body}`. Sign the RFC's message through the same
+        // key pair to check the primitive, then the framed one through the API.
+        assert_eq!(
+            key.pair.sign(&[0x72]).as_ref(),
+            unhex(RFC8032_SIGNATURE).as_slice()
+        );
+        let header = SigningKey::Ed25519(key).sign(SPEC_ID, SPEC_TS, SPEC_BODY);
+        assert!(header.starts_with("v1a,"), "{header}");
+        let public = format!("whpk_{}", STANDARD.encode(unhex(RFC8032_PUBLIC)));
+        assert!(verify_ed25519(
+            &public, SPEC_ID, SPEC_TS, SPEC_BODY, &header
+        ));
+        assert!(!verify_ed25519(
+            &public,
+            SPEC_ID,
+            SPEC_TS + 1,
+            SPEC_BODY,
+            &header
+        ));
+        assert!(!verify_ed25519(&public, SPEC_ID, SPEC_TS, b"{}", &header));
+        // An HMAC signature next to it is skipped, not mistaken for one.
+        let mixed = format!("{SPEC_SIGNATURE} {header}");
+        assert!(verify_ed25519(&public, SPEC_ID, SPEC_TS, SPEC_BODY, &mixed));
+        assert!(!verify_ed25519(
+            &public,
+            SPEC_ID,
+            SPEC_TS,
+            SPEC_BODY,
+            SPEC_SIGNATURE
+        ));
+    }
+
+    #[test]
+    fn ed25519_keys_round_trip_and_a_scheme_change_signs_with_both() {
+        let ed = SigningKey::generate(SignatureScheme::Ed25519);
+        let exposed = ed.expose();
+        assert!(exposed.starts_with("whsk_"), "{exposed}");
+        let again = SigningKey::parse(&exposed).expect("reparse");
+        assert_eq!(again.expose(), exposed);
+        let hmac = SigningKey::Hmac(secret(SPEC_SECRET));
+        let header = signature_header(&[&ed, &hmac], SPEC_ID, SPEC_TS, SPEC_BODY);
+        let SigningKey::Ed25519(ed_key) = &ed else {
+            panic!("generated Ed25519")
+        };
+        assert!(verify_ed25519(
+            &ed_key.public_key(),
+            SPEC_ID,
+            SPEC_TS,
+            SPEC_BODY,
+            &header
+        ));
+        assert!(verify(
+            &secret(SPEC_SECRET),
+            SPEC_ID,
+            SPEC_TS,
+            SPEC_BODY,
+            &header
+        ));
+        assert!(format!("{ed:?}").contains("[redacted]"));
+        assert!(!format!("{ed:?}").contains(&exposed[5..15]));
+        for bad in ["whsk_", "whsk_***", "whsk_c2hvcnQ="] {
+            assert!(SigningKey::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -383,7 +640,7 @@ mod tests {
                 let secret = SigningSecret { key };
                 // The verifier refuses timestamps more than 5 minutes away from now.
                 let timestamp = chrono::Utc::now().timestamp() + skew;
-                let header = signature_header(&[&secret], &id, timestamp, &body);
+                let header = signature_header(&[&SigningKey::Hmac(secret.clone())], &id, timestamp, &body);
                 let verifier = Webhook::new(&secret.expose()).expect("whsec secret");
                 let sent = headers(&id, timestamp, &header);
                 prop_assert!(verifier.verify(&body, &sent).is_ok(), "{}", header);
@@ -407,7 +664,8 @@ mod tests {
                 let body = text.into_bytes();
                 let (old, new) = (SigningSecret { key: old }, SigningSecret { key: new });
                 let timestamp = chrono::Utc::now().timestamp();
-                let header = signature_header(&[&new, &old], "evt_1", timestamp, &body);
+                let keys = [SigningKey::Hmac(new.clone()), SigningKey::Hmac(old.clone())];
+                let header = signature_header(&[&keys[0], &keys[1]], "evt_1", timestamp, &body);
                 let sent = headers("evt_1", timestamp, &header);
                 for secret in [&new, &old] {
                     let verifier = Webhook::new(&secret.expose()).expect("whsec secret");

@@ -3,13 +3,14 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
+use crate::engine::payload_encryption::EncryptionKey;
 use crate::engine::retry::RetrySchedule;
 use crate::engine::secret_box::{endpoint_row, SecretBox};
-use crate::engine::signing::SigningSecret;
+use crate::engine::signing::SigningKey;
 use crate::engine::RESERVED_HEADERS;
-use crate::store::{EndpointSettings, Store};
-use chrono::{DateTime, Utc};
-use herald_app::model::endpoint::Endpoint;
+use crate::store::{EndpointSecrets, EndpointSettings, KeyChange, Store};
+use chrono::Utc;
+use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
 use std::collections::BTreeMap;
@@ -52,6 +53,8 @@ pub struct NewEndpoint {
     pub headers: Option<BTreeMap<String, String>>,
     pub legacy_signature: Option<bool>,
     pub retry_schedule: Option<Vec<String>>,
+    pub signature_scheme: Option<SignatureScheme>,
+    pub encryption: Option<PayloadEncryption>,
 }
 
 /// A partial update: `None` leaves a field as it is; for the nullable rate
@@ -67,6 +70,11 @@ pub struct EndpointPatch {
     pub legacy_signature: Option<bool>,
     /// `Some(None)` goes back to the server's schedule.
     pub retry_schedule: Option<Option<Vec<String>>>,
+    /// A new scheme rotates to a new key of that scheme; the old key keeps
+    /// signing for the default grace period.
+    pub signature_scheme: Option<SignatureScheme>,
+    /// `Some(Some(_))` turns encryption on (a new key), `Some(None)` off.
+    pub encryption: Option<Option<PayloadEncryption>>,
 }
 
 /// The endpoint operations.
@@ -89,12 +97,12 @@ impl Endpoints {
         }
     }
 
-    /// Creates an endpoint; returns it with its new signing secret (shown once here).
+    /// Creates an endpoint; returns it with its new keys (shown once here).
     pub async fn create(
         &self,
         merchant: &MerchantId,
         input: NewEndpoint,
-    ) -> Result<(Endpoint, String), ServiceError> {
+    ) -> Result<(Endpoint, EndpointKeys), ServiceError> {
         let settings = EndpointSettings {
             url: self.rules.check("url", &input.url)?,
             description: check_description(input.description.unwrap_or_default())?,
@@ -108,9 +116,14 @@ impl Endpoints {
                 .retry_schedule
                 .map(|steps| check_retry_schedule(&steps))
                 .transpose()?,
+            signature_scheme: input.signature_scheme.unwrap_or_default(),
+            encryption: input.encryption,
         };
+        check_signature_options(&settings)?;
         let id = EndpointId::generate();
-        let secret = SigningSecret::generate().expose();
+        let row = endpoint_row(id.as_str());
+        let signing_key = SigningKey::generate(settings.signature_scheme);
+        let encryption_key = settings.encryption.map(|_| EncryptionKey::generate());
         let now = Utc::now();
         self.store
             .insert_endpoint(
@@ -118,12 +131,19 @@ impl Endpoints {
                 merchant,
                 &settings,
                 input.enabled.unwrap_or(true),
-                &self.secrets.seal(&secret, &endpoint_row(id.as_str())),
+                &self.secrets.seal(&signing_key.expose(), &row),
+                encryption_key
+                    .as_ref()
+                    .map(|key| self.secrets.seal(&key.expose(), &row))
+                    .as_deref(),
                 now,
             )
             .await?;
         let endpoint = self.get(merchant, &id).await?;
-        Ok((endpoint, secret))
+        Ok((
+            endpoint,
+            keys_view(&signing_key, None, encryption_key.as_ref()),
+        ))
     }
 
     /// One of the merchant's endpoints.
@@ -173,11 +193,31 @@ impl Endpoints {
                 Some(None) => None,
                 None => current.retry_schedule,
             },
+            signature_scheme: patch.signature_scheme.unwrap_or(current.signature_scheme),
+            encryption: patch.encryption.unwrap_or(current.encryption),
         };
+        check_signature_options(&settings)?;
         let now = Utc::now();
+        let row = endpoint_row(id.as_str());
+        let keys = KeyChange {
+            rotate_to: (settings.signature_scheme != current.signature_scheme).then(|| {
+                let key = SigningKey::generate(settings.signature_scheme);
+                (
+                    self.secrets.seal(&key.expose(), &row),
+                    now + grace(DEFAULT_GRACE),
+                )
+            }),
+            encryption_key: match (current.encryption, settings.encryption) {
+                (None, Some(_)) => Some(Some(
+                    self.secrets.seal(&EncryptionKey::generate().expose(), &row),
+                )),
+                (Some(_), None) => Some(None),
+                _ => None,
+            },
+        };
         if !self
             .store
-            .update_endpoint(merchant, id, &settings, now)
+            .update_endpoint(merchant, id, &settings, &keys, now)
             .await?
         {
             return Err(ServiceError::NotFound("endpoint"));
@@ -237,53 +277,85 @@ impl Endpoints {
         Ok(self.store.all_endpoints(limit).await?)
     }
 
-    /// The current signing secret.
+    /// What the merchant verifies (and decrypts) with: the HMAC secret or
+    /// the Ed25519 public key, the encryption key, and until when a
+    /// rotated-out key still signs.
     pub async fn secret(
         &self,
         merchant: &MerchantId,
         id: &EndpointId,
-    ) -> Result<String, ServiceError> {
-        let secrets = self
+    ) -> Result<EndpointKeys, ServiceError> {
+        let stored = self
             .store
             .endpoint_secrets(merchant, id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
-        self.secrets
-            .open(&secrets.current, &endpoint_row(id.as_str()))
-            .map_err(|e| ServiceError::Internal(e.to_string()))
+        self.open_keys(id, &stored)
     }
 
-    /// Replaces the signing secret; the old one also signs until the grace period ends.
+    /// Replaces the signing key with a new one of the same scheme; the old
+    /// one also signs until the grace period ends.
     pub async fn rotate_secret(
         &self,
         merchant: &MerchantId,
         id: &EndpointId,
-        grace: Option<Duration>,
-    ) -> Result<(String, DateTime<Utc>), ServiceError> {
-        let grace = grace.unwrap_or(DEFAULT_GRACE);
-        if grace > MAX_GRACE {
+        grace_period: Option<Duration>,
+    ) -> Result<EndpointKeys, ServiceError> {
+        let grace_period = grace_period.unwrap_or(DEFAULT_GRACE);
+        if grace_period > MAX_GRACE {
             return Err(ServiceError::invalid(
                 "grace_period_s",
                 "must be at most 604800 (7 days)",
             ));
         }
-        let secret = SigningSecret::generate().expose();
+        let scheme = self.get(merchant, id).await?.signature_scheme;
+        let key = SigningKey::generate(scheme);
         let now = Utc::now();
-        let until = now + chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::days(1));
         if !self
             .store
             .rotate_endpoint_secret(
                 merchant,
                 id,
-                &self.secrets.seal(&secret, &endpoint_row(id.as_str())),
-                until,
+                &self.secrets.seal(&key.expose(), &endpoint_row(id.as_str())),
+                now + grace(grace_period),
                 now,
             )
             .await?
         {
             return Err(ServiceError::NotFound("endpoint"));
         }
-        Ok((secret, until))
+        self.secret(merchant, id).await
+    }
+
+    fn open_keys(
+        &self,
+        id: &EndpointId,
+        stored: &EndpointSecrets,
+    ) -> Result<EndpointKeys, ServiceError> {
+        let row = endpoint_row(id.as_str());
+        let open = |value: &str| {
+            self.secrets
+                .open(value, &row)
+                .map_err(|e| ServiceError::Internal(e.to_string()))
+        };
+        let signing_key = SigningKey::parse(&open(&stored.current)?)
+            .map_err(|e| ServiceError::Internal(format!("stored signing secret: {e}")))?;
+        let encryption_key = stored
+            .encryption_key
+            .as_deref()
+            .map(|value| {
+                EncryptionKey::parse(&open(value)?)
+                    .map_err(|e| ServiceError::Internal(format!("stored encryption key: {e}")))
+            })
+            .transpose()?;
+        let grace_until = stored
+            .previous_expires_at
+            .filter(|until| stored.previous.is_some() && *until > Utc::now());
+        Ok(keys_view(
+            &signing_key,
+            grace_until,
+            encryption_key.as_ref(),
+        ))
     }
 
     /// Checks an event-type filter against the catalog: each entry is a
@@ -327,6 +399,36 @@ impl Endpoints {
         }
         Ok(checked)
     }
+}
+
+/// What the merchant sees of an endpoint's keys.
+fn keys_view(
+    signing_key: &SigningKey,
+    grace_until: Option<chrono::DateTime<Utc>>,
+    encryption_key: Option<&EncryptionKey>,
+) -> EndpointKeys {
+    EndpointKeys {
+        secret: signing_key.as_hmac().map(|_| signing_key.expose()),
+        public_key: signing_key.public_key(),
+        previous_secret_expires_at: grace_until,
+        encryption_key: encryption_key.map(EncryptionKey::expose),
+    }
+}
+
+fn grace(period: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(period).unwrap_or(chrono::Duration::days(1))
+}
+
+/// The legacy body signature is an HMAC with the shared secret, so it only
+/// goes with the HMAC scheme: an Ed25519 endpoint has no secret to share.
+fn check_signature_options(settings: &EndpointSettings) -> Result<(), ServiceError> {
+    if settings.legacy_signature && settings.signature_scheme == SignatureScheme::Ed25519 {
+        return Err(ServiceError::invalid(
+            "legacy_signature",
+            "needs signature_scheme `hmac`: the legacy header is an HMAC with the shared secret",
+        ));
+    }
+    Ok(())
 }
 
 fn check_description(description: String) -> Result<String, ServiceError> {

@@ -1,4 +1,4 @@
-//! Re-sealing every stored signing secret with the current
+//! Re-sealing every stored signing secret (and payload encryption key) with the current
 //! `HERALD_SECRET_KEY`: the last step of turning encryption at rest on,
 //! rotating its key, or turning it off.
 
@@ -30,9 +30,9 @@ pub async fn reseal_secrets(
             continue;
         }
         let row = match stored.column {
-            SecretColumn::EndpointCurrent | SecretColumn::EndpointPrevious => {
-                endpoint_row(&stored.row_id)
-            }
+            SecretColumn::EndpointCurrent
+            | SecretColumn::EndpointPrevious
+            | SecretColumn::EndpointEncryptionKey => endpoint_row(&stored.row_id),
             SecretColumn::MerchantCallback => merchant_row(&stored.row_id),
         };
         let replacement = secrets.reseal(&stored.stored, &row).map_err(|e| {

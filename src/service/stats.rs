@@ -29,11 +29,13 @@ pub fn parse_window(text: &str) -> Result<u32, ServiceError> {
 }
 
 /// The merchant's statistics over the last `hours` hours (the current hour
-/// included), for one endpoint or all of them.
+/// included), for one endpoint or all of them; `live_mode` keeps only live
+/// (`true`) or only test-mode (`false`) events.
 pub async fn delivery_stats(
     store: &Store,
     merchant: &MerchantId,
     endpoint: Option<&EndpointId>,
+    live_mode: Option<bool>,
     hours: u32,
     now: DateTime<Utc>,
 ) -> Result<Stats, ServiceError> {
@@ -56,9 +58,11 @@ pub async fn delivery_stats(
     let first_hour = last_hour - i64::from(hours) + 1;
     let from = hour_start(first_hour);
     let counts = store
-        .delivery_counts_by_hour(merchant, endpoint, from)
+        .delivery_counts_by_hour(merchant, endpoint, live_mode, from)
         .await?;
-    let durations = store.attempt_durations(merchant, endpoint, from).await?;
+    let durations = store
+        .attempt_durations(merchant, endpoint, live_mode, from)
+        .await?;
     Ok(summarise(
         &endpoints, &counts, &durations, first_hour, last_hour, now,
     ))

@@ -48,6 +48,8 @@ pub enum Destination {
         legacy_signature: bool,
         /// The endpoint's own schedule (`0s,30s,5m`), if it has one.
         retry_schedule: Option<String>,
+        /// The body is encrypted with this key (as stored: maybe sealed).
+        encryption_key: Option<String>,
     },
     /// A one-off callback URL, signed with the merchant's callback secret.
     Callback { url: String, secret: Option<String> },
@@ -137,6 +139,7 @@ struct ClaimedRow {
     rate_limit_per_s: Option<i64>,
     legacy_signature: Option<bool>,
     retry_schedule: Option<String>,
+    encryption_key: Option<String>,
     callback_secret: Option<String>,
 }
 
@@ -157,6 +160,7 @@ impl ClaimedRow {
                 rate_limit_per_s: self.rate_limit_per_s.and_then(|r| u32::try_from(r).ok()),
                 legacy_signature: self.legacy_signature.unwrap_or(false),
                 retry_schedule: self.retry_schedule,
+                encryption_key: self.encryption_key,
             },
             (None, Some(url)) => Destination::Callback {
                 url,
@@ -226,7 +230,8 @@ impl Store {
             "SELECT d.id, d.event_id, d.merchant_id, d.endpoint_id, d.callback_url, d.attempt_count, d.manual, \
                     e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
                     ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
-                    ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, m.callback_secret \
+                    ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
+                    m.callback_secret \
              FROM deliveries d \
              JOIN events e ON e.id = d.event_id \
              JOIN merchants m ON m.id = d.merchant_id \

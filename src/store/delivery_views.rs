@@ -19,6 +19,8 @@ pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only live (`true`) or only test-mode (`false`) events' deliveries.
+    pub live_mode: Option<bool>,
     /// Only deliveries strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, DeliveryId)>,
     pub limit: u32,
@@ -142,6 +144,7 @@ impl Store {
                AND ($4 IS NULL OR d.status = $4) AND ($5 IS NULL OR d.event_type = $5) \
                AND ($6 IS NULL OR d.created_at >= $6) \
                AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
+               AND ($10 IS NULL OR e.live_mode = $10) \
              ORDER BY d.created_at DESC, d.id DESC LIMIT $9"
         );
         let (before_at, before_id) = keyset(&filter.before);
@@ -155,6 +158,7 @@ impl Store {
             .bind(before_at)
             .bind(before_id)
             .bind(i64::from(filter.limit))
+            .bind(filter.live_mode)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Delivery::try_from).collect()

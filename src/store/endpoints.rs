@@ -3,7 +3,7 @@
 use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::endpoint::Endpoint;
+use herald_app::model::endpoint::{Endpoint, PayloadEncryption, SignatureScheme};
 use herald_app::model::id::{EndpointId, MerchantId};
 
 #[derive(sqlx::FromRow)]
@@ -19,6 +19,8 @@ struct EndpointRow {
     headers: String,
     legacy_signature: bool,
     retry_schedule: Option<String>,
+    signature_scheme: String,
+    encryption: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -50,6 +52,14 @@ impl TryFrom<EndpointRow> for Endpoint {
             retry_schedule: row
                 .retry_schedule
                 .map(|s| s.split(',').map(str::to_owned).collect()),
+            signature_scheme: SignatureScheme::parse(&row.signature_scheme)
+                .ok_or_else(|| corrupt("signature_scheme", &row.signature_scheme))?,
+            encryption: row
+                .encryption
+                .map(|mode| {
+                    PayloadEncryption::parse(&mode).ok_or_else(|| corrupt("encryption", mode))
+                })
+                .transpose()?,
             created_at: from_millis(row.created_at)?,
             updated_at: from_millis(row.updated_at)?,
         })
@@ -58,7 +68,8 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-     rate_limit_per_s, headers, legacy_signature, retry_schedule, created_at, updated_at";
+     rate_limit_per_s, headers, legacy_signature, retry_schedule, signature_scheme, encryption, \
+     created_at, updated_at";
 
 /// An endpoint's settings as written by the service (validated already).
 #[derive(Debug, Clone)]
@@ -71,6 +82,18 @@ pub struct EndpointSettings {
     pub legacy_signature: bool,
     /// Checked already; stored as the comma-separated text.
     pub retry_schedule: Option<Vec<String>>,
+    pub signature_scheme: SignatureScheme,
+    pub encryption: Option<PayloadEncryption>,
+}
+
+/// What an update does to an endpoint's keys (values sealed already).
+#[derive(Debug, Clone, Default)]
+pub struct KeyChange {
+    /// A new signing key (the scheme changed); the old one keeps signing
+    /// until the time given.
+    pub rotate_to: Option<(String, DateTime<Utc>)>,
+    /// `Some(Some(key))` sets the encryption key, `Some(None)` removes it.
+    pub encryption_key: Option<Option<String>>,
 }
 
 /// An endpoint's signing secrets as stored.
@@ -79,6 +102,7 @@ pub struct EndpointSecrets {
     pub current: String,
     pub previous: Option<String>,
     pub previous_expires_at: Option<DateTime<Utc>>,
+    pub encryption_key: Option<String>,
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -134,13 +158,14 @@ impl Store {
         settings: &EndpointSettings,
         enabled: bool,
         secret: &str,
+        encryption_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO endpoints (id, merchant_id, url, description, event_types, disabled_at, \
                  disabled_reason, secret, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
-                 created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $11, $11)",
+                 signature_scheme, encryption, encryption_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $11, $11)",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
@@ -155,40 +180,71 @@ impl Store {
         .bind(to_millis(now))
         .bind(settings.legacy_signature)
         .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
+        .bind(settings.signature_scheme.as_str())
+        .bind(settings.encryption.map(PayloadEncryption::as_str))
+        .bind(encryption_key)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
-    /// Replaces an endpoint's settings; false if it is not the merchant's.
+    /// Replaces an endpoint's settings, and changes its keys as `keys` says,
+    /// in one transaction; false if it is not the merchant's.
     pub async fn update_endpoint(
         &self,
         merchant: &MerchantId,
         id: &EndpointId,
         settings: &EndpointSettings,
+        keys: &KeyChange,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let changed = on_pool!(self, pool => sqlx::query(
-            "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
-                 rate_limit_per_s = $6, headers = $7, updated_at = $8, legacy_signature = $9, \
-                 retry_schedule = $10 \
-             WHERE id = $1 AND merchant_id = $2",
-        )
-        .bind(id.as_str())
-        .bind(merchant.as_str())
-        .bind(&settings.url)
-        .bind(&settings.description)
-        .bind(json(&settings.event_types))
-        .bind(settings.rate_limit_per_s.map(i64::from))
-        .bind(json(&settings.headers))
-        .bind(to_millis(now))
-        .bind(settings.legacy_signature)
-        .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(changed == 1)
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
+                     rate_limit_per_s = $6, headers = $7, updated_at = $8, legacy_signature = $9, \
+                     retry_schedule = $10, signature_scheme = $11, encryption = $12 \
+                 WHERE id = $1 AND merchant_id = $2",
+            )
+            .bind(id.as_str())
+            .bind(merchant.as_str())
+            .bind(&settings.url)
+            .bind(&settings.description)
+            .bind(json(&settings.event_types))
+            .bind(settings.rate_limit_per_s.map(i64::from))
+            .bind(json(&settings.headers))
+            .bind(to_millis(now))
+            .bind(settings.legacy_signature)
+            .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
+            .bind(settings.signature_scheme.as_str())
+            .bind(settings.encryption.map(PayloadEncryption::as_str))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if let Some((secret, previous_until)) = &keys.rotate_to {
+                sqlx::query(
+                    "UPDATE endpoints SET previous_secret = secret, previous_secret_expires_at = $2, \
+                         secret = $3 \
+                     WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(to_millis(*previous_until))
+                .bind(secret)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(encryption_key) = &keys.encryption_key {
+                sqlx::query("UPDATE endpoints SET encryption_key = $2 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(encryption_key.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(changed == 1)
+        })
+        .map_err(StoreError::from)
     }
 
     /// Deletes an endpoint and, with it, its deliveries and their attempts.
@@ -266,19 +322,20 @@ impl Store {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> StoreResult<Option<EndpointSecrets>> {
-        let row: Option<(String, Option<String>, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT secret, previous_secret, previous_secret_expires_at FROM endpoints \
+        let row: Option<(String, Option<String>, Option<i64>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT secret, previous_secret, previous_secret_expires_at, encryption_key FROM endpoints \
              WHERE id = $1 AND merchant_id = $2",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
         .fetch_optional(pool)
         .await)?;
-        row.map(|(current, previous, expires)| {
+        row.map(|(current, previous, expires, encryption_key)| {
             Ok(EndpointSecrets {
                 current,
                 previous,
                 previous_expires_at: expires.map(from_millis).transpose()?,
+                encryption_key,
             })
         })
         .transpose()

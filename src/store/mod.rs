@@ -22,7 +22,7 @@ pub use deliveries::{
     AttemptRecord, ClaimRequest, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth, Lane,
 };
 pub use delivery_views::DeliveryFilter;
-pub use endpoints::{EndpointSecrets, EndpointSettings};
+pub use endpoints::{EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
 pub use events::{EventFilter, FanOut, Ingested, NewEvent};
 pub use merchants::{MerchantRecord, NewMerchant};

@@ -34,18 +34,20 @@ impl Store {
         &self,
         merchant: &MerchantId,
         endpoint: Option<&EndpointId>,
+        live_mode: Option<bool>,
         from: DateTime<Utc>,
     ) -> StoreResult<Vec<HourCount>> {
         let rows: Vec<(String, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT endpoint_id, created_at / 3600000 AS hour, status, COUNT(*) AS n \
-             FROM deliveries \
-             WHERE merchant_id = $1 AND endpoint_id IS NOT NULL AND created_at >= $2 \
-               AND ($3 IS NULL OR endpoint_id = $3) \
-             GROUP BY endpoint_id, created_at / 3600000, status",
+            "SELECT d.endpoint_id, d.created_at / 3600000 AS hour, d.status, COUNT(*) AS n \
+             FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL AND d.created_at >= $2 \
+               AND ($3 IS NULL OR d.endpoint_id = $3) AND ($4 IS NULL OR e.live_mode = $4) \
+             GROUP BY d.endpoint_id, d.created_at / 3600000, d.status",
         )
         .bind(merchant.as_str())
         .bind(to_millis(from))
         .bind(endpoint.map(EndpointId::as_str))
+        .bind(live_mode)
         .fetch_all(pool)
         .await)?;
         Ok(rows
@@ -64,19 +66,23 @@ impl Store {
         &self,
         merchant: &MerchantId,
         endpoint: Option<&EndpointId>,
+        live_mode: Option<bool>,
         from: DateTime<Utc>,
     ) -> StoreResult<Vec<AttemptDuration>> {
         let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT d.endpoint_id, a.started_at / 3600000 AS hour, a.duration_ms \
              FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             JOIN events e ON e.id = d.event_id \
              WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL AND d.created_at >= $2 \
                AND a.started_at >= $2 AND ($3 IS NULL OR d.endpoint_id = $3) \
+               AND ($5 IS NULL OR e.live_mode = $5) \
              LIMIT $4",
         )
         .bind(merchant.as_str())
         .bind(to_millis(from))
         .bind(endpoint.map(EndpointId::as_str))
         .bind(MAX_DURATIONS)
+        .bind(live_mode)
         .fetch_all(pool)
         .await)?;
         Ok(rows

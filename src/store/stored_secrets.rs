@@ -10,6 +10,8 @@ pub enum SecretColumn {
     EndpointCurrent,
     /// `endpoints.previous_secret` (during a rotation's grace period).
     EndpointPrevious,
+    /// `endpoints.encryption_key` (payload encryption).
+    EndpointEncryptionKey,
     /// `merchants.callback_secret` (signs one-off callbacks).
     MerchantCallback,
 }
@@ -24,6 +26,9 @@ impl SecretColumn {
             }
             SecretColumn::EndpointPrevious => {
                 "UPDATE endpoints SET previous_secret = $3 WHERE id = $1 AND previous_secret = $2"
+            }
+            SecretColumn::EndpointEncryptionKey => {
+                "UPDATE endpoints SET encryption_key = $3 WHERE id = $1 AND encryption_key = $2"
             }
             SecretColumn::MerchantCallback => {
                 "UPDATE merchants SET callback_secret = $3 WHERE id = $1 AND callback_secret = $2"
@@ -44,8 +49,8 @@ pub struct StoredSecret {
 impl Store {
     /// Every stored signing secret.
     pub async fn stored_secrets(&self) -> StoreResult<Vec<StoredSecret>> {
-        let endpoints: Vec<(String, String, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, secret, previous_secret FROM endpoints ORDER BY id",
+        let endpoints: Vec<(String, String, Option<String>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, secret, previous_secret, encryption_key FROM endpoints ORDER BY id",
         )
         .fetch_all(pool)
         .await)?;
@@ -55,7 +60,14 @@ impl Store {
         .fetch_all(pool)
         .await)?;
         let mut secrets = Vec::with_capacity(endpoints.len() + merchants.len());
-        for (id, current, previous) in endpoints {
+        for (id, current, previous, encryption_key) in endpoints {
+            if let Some(encryption_key) = encryption_key {
+                secrets.push(StoredSecret {
+                    row_id: id.clone(),
+                    column: SecretColumn::EndpointEncryptionKey,
+                    stored: encryption_key,
+                });
+            }
             if let Some(previous) = previous {
                 secrets.push(StoredSecret {
                     row_id: id.clone(),

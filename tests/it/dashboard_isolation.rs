@@ -38,7 +38,9 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
         .call_json(
             "endpoints/create",
             json!({"input": {"url": receiver.url(), "description": "A's", "event_types": [],
-                             "headers": "", "rate_limit_per_s": "", "enabled": true}}),
+                             "headers": "", "rate_limit_per_s": "", "enabled": true,
+                             "signature_scheme": "hmac", "encrypted": false,
+                             "legacy_signature": false, "retry_schedule": ""}}),
         )
         .await;
     assert_eq!(status, 200, "{endpoint}");
@@ -48,7 +50,11 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
     let (status, _) = a
         .call(
             "endpoints/test",
-            &[("id", &endpoint_id), ("event_type", "payin.succeeded")],
+            &[
+                ("id", &endpoint_id),
+                ("event_type", "payin.succeeded"),
+                ("data", ""),
+            ],
         )
         .await;
     assert_eq!(status, 200);
@@ -70,7 +76,7 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
         ("endpoints/rotate", vec![("id", id), ("grace_s", "0")]),
         (
             "endpoints/test",
-            vec![("id", id), ("event_type", "payin.succeeded")],
+            vec![("id", id), ("event_type", "payin.succeeded"), ("data", "")],
         ),
         ("endpoints/delete", vec![("id", id)]),
         ("deliveries/get", vec![("id", delivery_id.as_str())]),
@@ -85,7 +91,9 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
         .call_json(
             "endpoints/update",
             json!({"id": id, "input": {"url": "https://evil.example/x", "description": "",
-                   "event_types": [], "headers": "", "rate_limit_per_s": "", "enabled": true}}),
+                   "event_types": [], "headers": "", "rate_limit_per_s": "", "enabled": true,
+                   "signature_scheme": "hmac", "encrypted": false,
+                   "legacy_signature": false, "retry_schedule": ""}}),
         )
         .await;
     assert_eq!(status, 404, "{body}");

@@ -334,6 +334,8 @@ pub async fn insert_unchecked_endpoint(
         headers: Default::default(),
         legacy_signature: false,
         retry_schedule: None,
+        signature_scheme: Default::default(),
+        encryption: None,
     };
     store
         .insert_endpoint(
@@ -342,6 +344,7 @@ pub async fn insert_unchecked_endpoint(
             &settings,
             true,
             &herald::engine::signing::SigningSecret::generate().expose(),
+            None,
             chrono::Utc::now(),
         )
         .await

@@ -17,6 +17,15 @@ pub struct EndpointInput {
     /// Requests per second, or empty for no limit.
     pub rate_limit_per_s: String,
     pub enabled: bool,
+    /// `hmac` or `ed25519`.
+    pub signature_scheme: String,
+    /// Whether bodies are sent encrypted (AES-256-CBC).
+    pub encrypted: bool,
+    /// Also send the plain hex HMAC of the body (`x-herald-signature`).
+    pub legacy_signature: bool,
+    /// The endpoint's own waits, comma-separated (`0s, 30s, 5m`), or empty
+    /// for the server's schedule.
+    pub retry_schedule: String,
 }
 
 /// The filters of a deliveries list, as they appear in the page's URL.
@@ -28,6 +37,8 @@ pub struct DeliveryQuery {
     pub merchant_id: Option<String>,
     /// RFC 3339, or a lookback such as `1h`, `24h`, `7d`.
     pub since: Option<String>,
+    /// `live` or `test` to show only that mode's events; empty for both.
+    pub mode: Option<String>,
     pub cursor: Option<String>,
 }
 
@@ -44,11 +55,4 @@ pub struct LastDelivery {
     pub endpoint_id: String,
     pub created_at: DateTime<Utc>,
     pub status: DeliveryStatus,
-}
-
-/// A rotated secret and until when the old one still signs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SecretRotation {
-    pub secret: String,
-    pub previous_valid_until: DateTime<Utc>,
 }

@@ -28,6 +28,91 @@ pub struct Endpoint {
     /// `None` means the server's schedule.
     #[serde(default)]
     pub retry_schedule: Option<Vec<String>>,
+    /// How deliveries are signed: HMAC (`v1,`) or Ed25519 (`v1a,`).
+    #[serde(default)]
+    pub signature_scheme: SignatureScheme,
+    /// Whether the body is encrypted, and how (`null`: sent in the clear).
+    #[serde(default)]
+    pub encryption: Option<PayloadEncryption>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// How an endpoint's deliveries are signed (Standard Webhooks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureScheme {
+    /// `v1,` HMAC-SHA256 with a shared `whsec_` secret.
+    #[default]
+    Hmac,
+    /// `v1a,` Ed25519: Herald keeps the private key, the merchant verifies
+    /// with the public key (`whpk_…`) and can never forge a message.
+    Ed25519,
+}
+
+impl SignatureScheme {
+    /// The name used in the API and the form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureScheme::Hmac => "hmac",
+            SignatureScheme::Ed25519 => "ed25519",
+        }
+    }
+
+    /// The scheme of an API or form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "hmac" => Some(SignatureScheme::Hmac),
+            "ed25519" => Some(SignatureScheme::Ed25519),
+            _ => None,
+        }
+    }
+}
+
+/// How an endpoint's bodies are encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum PayloadEncryption {
+    /// `{"data":"<base64 ciphertext>","iv":"<base64 IV>"}`: the envelope
+    /// encrypted with AES-256-CBC (PKCS#7 padding), a fresh random IV each time.
+    #[serde(rename = "aes-256-cbc")]
+    Aes256Cbc,
+}
+
+impl PayloadEncryption {
+    /// The name used in the API and the form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayloadEncryption::Aes256Cbc => "aes-256-cbc",
+        }
+    }
+
+    /// The mode of an API or form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        (value == "aes-256-cbc").then_some(PayloadEncryption::Aes256Cbc)
+    }
+}
+
+/// What a merchant needs to verify, and decrypt, an endpoint's deliveries.
+/// Only what applies is present.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EndpointKeys {
+    /// HMAC endpoints: the shared secret, `whsec_` and base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    )]
+    pub secret: Option<String>,
+    /// Ed25519 endpoints: the public key, `whpk_` and base64 of 32 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// After a rotation: until when the previous key also signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Encrypted endpoints: the AES-256 key, base64 of 32 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<String>,
 }

@@ -28,13 +28,14 @@ pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppEr
     )
 }
 
-/// The last 24 hours of the merchant's deliveries, per hour and endpoint.
+/// The last 24 hours of the merchant's deliveries, per hour and endpoint;
+/// `live_only` leaves test-mode events out.
 #[server(prefix = "/_fn", endpoint = "stats/overview")]
-pub async fn overview_stats() -> Result<Stats, AppError> {
+pub async fn overview_stats(live_only: bool) -> Result<Stats, AppError> {
     session::respond(
         async move {
             let merchant = session::require_merchant().await?;
-            session::backend()?.stats(&merchant.id, 24).await
+            session::backend()?.stats(&merchant.id, 24, live_only).await
         }
         .await,
     )

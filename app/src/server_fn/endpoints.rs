@@ -1,7 +1,7 @@
 //! The merchant's endpoints: list, create, change, delete, secrets, test events.
 
-use crate::model::dashboard::{EndpointInput, LastDelivery, SecretRotation};
-use crate::model::endpoint::Endpoint;
+use crate::model::dashboard::{EndpointInput, LastDelivery};
+use crate::model::endpoint::{Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -89,9 +89,9 @@ pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
     )
 }
 
-/// The endpoint's signing secret, for the reveal button.
+/// The endpoint's keys (secret or public key, encryption key), for the reveal button.
 #[server(prefix = "/_fn", endpoint = "endpoints/secret")]
-pub async fn reveal_secret(id: String) -> Result<String, AppError> {
+pub async fn reveal_secret(id: String) -> Result<EndpointKeys, AppError> {
     session::respond(
         async move {
             let merchant = session::require_merchant().await?;
@@ -103,7 +103,7 @@ pub async fn reveal_secret(id: String) -> Result<String, AppError> {
 
 /// A new signing secret; the old one keeps signing for `grace_s` seconds.
 #[server(prefix = "/_fn", endpoint = "endpoints/rotate")]
-pub async fn rotate_secret(id: String, grace_s: u64) -> Result<SecretRotation, AppError> {
+pub async fn rotate_secret(id: String, grace_s: u64) -> Result<EndpointKeys, AppError> {
     session::respond(
         async move {
             let merchant = session::require_merchant().await?;
@@ -115,14 +115,18 @@ pub async fn rotate_secret(id: String, grace_s: u64) -> Result<SecretRotation, A
     )
 }
 
-/// Sends the type's example payload to this endpoint, in test mode; the event id.
+/// Sends `data` (JSON; empty: the type's example) to this endpoint, in test mode; the event id.
 #[server(prefix = "/_fn", endpoint = "endpoints/test")]
-pub async fn send_test_event(id: String, event_type: String) -> Result<String, AppError> {
+pub async fn send_test_event(
+    id: String,
+    event_type: String,
+    data: String,
+) -> Result<String, AppError> {
     session::respond(
         async move {
             let merchant = session::require_merchant().await?;
             session::backend()?
-                .send_test_event(&merchant.id, &id, &event_type)
+                .send_test_event(&merchant.id, &id, &event_type, &data)
                 .await
         }
         .await,

@@ -2,12 +2,11 @@
 //! with bulk retry, and the merchants. The server functions refuse anyone
 //! who is not an admin; these pages show that refusal.
 
-use super::deliveries::{query_from, query_string, DeliveryView};
+use super::deliveries::{query_from, query_string, DeliveryFilters, DeliveryView};
 use super::display::{time, StatusBadge};
 use super::form::{action_error, Field, FormError};
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::error::AppError;
-use crate::model::merchant::Merchant;
 use crate::server_fn::admin::{
     admin_deliveries, admin_delivery, admin_endpoints, admin_event_types, admin_merchants,
     AdminArchiveEventType, AdminCreateEventType, AdminDisableEndpoint, AdminEnableEndpoint,
@@ -100,7 +99,7 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                                 .map(|m| (m.id.to_string(), m.name.clone()))
                                 .collect();
                             view! {
-                                <AdminFilters query merchants apply/>
+                                <DeliveryFilters query apply endpoints=None merchants=Some(merchants)/>
                                 <div class="bulk-actions">
                                     <button type="button" data-testid="retry-selected"
                                         disabled=move || selected.with(BTreeSet::is_empty)
@@ -134,65 +133,6 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-    }
-}
-
-#[component]
-fn AdminFilters(
-    query: Memo<DeliveryQuery>,
-    merchants: Vec<Merchant>,
-    apply: impl Fn(DeliveryQuery) + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let set = move |change: fn(&mut DeliveryQuery, String)| {
-        let apply = apply.clone();
-        move |ev: leptos::ev::Event| {
-            let mut next = query.get_untracked();
-            change(&mut next, event_target_value(&ev));
-            next.cursor = None;
-            apply(next);
-        }
-    };
-    let current = move |pick: fn(&DeliveryQuery) -> Option<String>| {
-        move || pick(&query.get()).unwrap_or_default()
-    };
-    view! {
-        <div class="filters" data-testid="filters">
-            <label>"Status"
-                <select data-testid="filter-status" prop:value=current(|q| q.status.clone())
-                    on:change=set(|q, v| q.status = Some(v))>
-                    <option value="failed">"Failed"</option>
-                    <option value="pending">"Pending"</option>
-                    <option value="succeeded">"Succeeded"</option>
-                    <option value="cancelled">"Cancelled"</option>
-                </select>
-            </label>
-            <label>"Merchant"
-                <select data-testid="filter-merchant" prop:value=current(|q| q.merchant_id.clone())
-                    on:change=set(|q, v| q.merchant_id = Some(v))>
-                    <option value="">"All merchants"</option>
-                    {merchants.into_iter().map(|m| view! { <option value=m.id.to_string()>{m.name}</option> }).collect_view()}
-                </select>
-            </label>
-            <label>"Event type"
-                <input type="text" placeholder="payout.failed" data-testid="filter-type"
-                    prop:value=current(|q| q.event_type.clone())
-                    on:change=set(|q, v| q.event_type = Some(v))/>
-            </label>
-            <label>"Endpoint id"
-                <input type="text" placeholder="ep_…" data-testid="filter-endpoint"
-                    prop:value=current(|q| q.endpoint_id.clone())
-                    on:change=set(|q, v| q.endpoint_id = Some(v))/>
-            </label>
-            <label>"Since"
-                <select data-testid="filter-since" prop:value=current(|q| q.since.clone())
-                    on:change=set(|q, v| q.since = Some(v))>
-                    <option value="">"Any time"</option>
-                    <option value="1h">"Last hour"</option>
-                    <option value="24h">"Last 24 hours"</option>
-                    <option value="7d">"Last 7 days"</option>
-                </select>
-            </label>
-        </div>
     }
 }
 

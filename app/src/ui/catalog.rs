@@ -125,24 +125,106 @@ let wh = Webhook::new(&std::env::var("HERALD_SECRET")?)?; // "whsec_..."
 wh.verify(&body, &headers)?; // Err if forged or older than 5 minutes
 let event: serde_json::Value = serde_json::from_slice(&body)?;"#;
 
-/// How to verify a delivery, in three languages.
+const ED25519_NODE: &str = r#"// Node's built-in crypto; HERALD_PUBLIC_KEY is "whpk_..."
+import crypto from "node:crypto";
+
+const raw = Buffer.from(process.env.HERALD_PUBLIC_KEY.slice("whpk_".length), "base64");
+const publicKey = crypto.createPublicKey({
+  key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]),
+  format: "der",
+  type: "spki",
+});
+
+// body: the raw request bytes (express.raw)
+function verify(headers, body) {
+  const id = headers["webhook-id"], ts = headers["webhook-timestamp"];
+  if (Math.abs(Date.now() / 1000 - Number(ts)) > 300) return false; // stale or replayed
+  const signed = Buffer.concat([Buffer.from(`${id}.${ts}.`), body]);
+  return headers["webhook-signature"].split(" ")
+    .filter((s) => s.startsWith("v1a,"))
+    .some((s) => crypto.verify(null, signed, publicKey, Buffer.from(s.slice(4), "base64")));
+}
+
+// Encrypted endpoints: verify the body as received, then decrypt it.
+function decrypt(body) {
+  const { data, iv } = JSON.parse(body);
+  const key = Buffer.from(process.env.HERALD_ENCRYPTION_KEY, "base64");
+  const d = crypto.createDecipheriv("aes-256-cbc", key, Buffer.from(iv, "base64"));
+  return JSON.parse(Buffer.concat([d.update(data, "base64"), d.final()])); // the envelope
+}"#;
+
+const ED25519_PYTHON: &str = r#"# pip install cryptography; HERALD_PUBLIC_KEY is "whpk_..."
+import base64, json, os, time
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+public_key = Ed25519PublicKey.from_public_bytes(
+    base64.b64decode(os.environ["HERALD_PUBLIC_KEY"].removeprefix("whpk_")))
+
+def verify(headers, body: bytes) -> bool:
+    msg_id, ts = headers["webhook-id"], headers["webhook-timestamp"]
+    if abs(time.time() - int(ts)) > 300:
+        return False  # stale or replayed
+    signed = f"{msg_id}.{ts}.".encode() + body
+    for sig in headers["webhook-signature"].split():
+        if sig.startswith("v1a,"):
+            try:
+                public_key.verify(base64.b64decode(sig[4:]), signed)
+                return True
+            except InvalidSignature:
+                pass
+    return False
+
+# Encrypted endpoints: verify the body as received, then decrypt it.
+def decrypt(body: bytes) -> dict:
+    sent = json.loads(body)
+    key = base64.b64decode(os.environ["HERALD_ENCRYPTION_KEY"])
+    dec = Cipher(algorithms.AES(key), modes.CBC(base64.b64decode(sent["iv"]))).decryptor()
+    padded = dec.update(base64.b64decode(sent["data"])) + dec.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return json.loads(unpadder.update(padded) + unpadder.finalize())  # the envelope"#;
+
+/// Code in a few languages, one shown at a time.
+#[component]
+fn SnippetTabs(
+    /// `(id, label, code)`; the first is shown first.
+    snippets: &'static [(&'static str, &'static str, &'static str)],
+    /// Prefix of the tabs' and the code's `data-testid`.
+    testid: &'static str,
+) -> impl IntoView {
+    let shown = RwSignal::new(snippets.first().map(|s| s.0).unwrap_or_default());
+    let code = move || {
+        snippets
+            .iter()
+            .find(|s| s.0 == shown.get())
+            .map(|s| s.2)
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="tabs">
+            {snippets
+                .iter()
+                .map(|&(id, label, _)| {
+                    view! {
+                        <button type="button" class="tab" class:active=move || shown.get() == id
+                            aria-pressed=move || (shown.get() == id).to_string()
+                            data-testid=format!("{testid}-{id}") on:click=move |_| shown.set(id)>
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+        <pre class="json" data-testid=format!("{testid}-code")>{code}</pre>
+    }
+}
+
+/// How to verify a delivery: Standard Webhooks HMAC in three languages,
+/// then Ed25519 and decryption for endpoints that chose them.
 #[component]
 fn Verify() -> impl IntoView {
-    let shown = RwSignal::new("node");
-    let tab = move |id: &'static str, label: &'static str| {
-        view! {
-            <button type="button" class="tab" class:active=move || shown.get() == id
-                aria-pressed=move || (shown.get() == id).to_string()
-                data-testid=format!("verify-{id}") on:click=move |_| shown.set(id)>
-                {label}
-            </button>
-        }
-    };
-    let code = move || match shown.get() {
-        "python" => PYTHON,
-        "rust" => RUST,
-        _ => NODE,
-    };
     view! {
         <section class="card" data-testid="verify">
             <h2>"Verifying a delivery"</h2>
@@ -154,8 +236,23 @@ fn Verify() -> impl IntoView {
                 ". During a secret rotation there are two signatures, separated by a space; accept either. "
                 "Any Standard Webhooks library does all of this, including refusing old timestamps:"
             </p>
-            <div class="tabs">{tab("node", "Node")}{tab("python", "Python")}{tab("rust", "Rust")}</div>
-            <pre class="json" data-testid="verify-code">{code}</pre>
+            <SnippetTabs testid="verify"
+                snippets=&[("node", "Node", NODE), ("python", "Python", PYTHON), ("rust", "Rust", RUST)]/>
+        </section>
+        <section class="card" data-testid="verify-ed25519">
+            <h2>"Ed25519 signatures and encrypted bodies"</h2>
+            <p class="small">
+                "An endpoint can sign with Ed25519 instead: " <code>"v1a,"</code>
+                " + base64 of the Ed25519 signature of the same " <code>"{id}.{timestamp}.{raw body}"</code>
+                ", verified with the endpoint's public key (" <code>"whpk_"</code>
+                " + base64 of 32 bytes). Herald keeps the private key, so nobody holding the public key can forge a delivery. "
+                "An endpoint can also have its body encrypted: it then receives "
+                <code>"{\"data\": base64(AES-256-CBC(envelope)), \"iv\": base64(16 bytes)}"</code>
+                " (PKCS#7 padding, a new IV each time), with the key shown on the endpoint's page. "
+                "The signature covers the body as sent: verify it first, then decrypt."
+            </p>
+            <SnippetTabs testid="verify-ed25519"
+                snippets=&[("node", "Node", ED25519_NODE), ("python", "Python", ED25519_PYTHON)]/>
         </section>
     }
 }

@@ -22,6 +22,7 @@ pub fn query_from(params: &ParamsMap) -> DeliveryQuery {
         endpoint_id: get("endpoint_id"),
         merchant_id: get("merchant_id"),
         since: get("since"),
+        mode: get("mode"),
         cursor: get("cursor"),
     }
 }
@@ -34,6 +35,7 @@ pub fn query_string(query: &DeliveryQuery) -> String {
         ("endpoint_id", &query.endpoint_id),
         ("merchant_id", &query.merchant_id),
         ("since", &query.since),
+        ("mode", &query.mode),
         ("cursor", &query.cursor),
     ]
     .into_iter()
@@ -90,7 +92,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                 let apply = apply.clone();
                 Suspend::new(async move {
                     let endpoints = endpoints.await.unwrap_or_default();
-                    view! { <Filters query endpoints apply/> }
+                    view! { <DeliveryFilters query apply endpoints=Some(endpoints) merchants=None/> }
                 })
             }}
         </Suspense>
@@ -105,12 +107,15 @@ pub fn DeliveriesPage() -> impl IntoView {
     }
 }
 
-/// The filter bar: changing a filter changes the URL, so a view can be shared.
+/// The filter bar: changing a filter changes the URL, so a view can be
+/// shared. Merchants pick among their endpoints; operators (`merchants`
+/// given) pick a merchant and type an endpoint id, and start from failures.
 #[component]
-fn Filters(
+pub fn DeliveryFilters(
     query: Memo<DeliveryQuery>,
-    endpoints: Vec<crate::model::endpoint::Endpoint>,
     apply: impl Fn(DeliveryQuery) + Clone + Send + Sync + 'static,
+    endpoints: Option<Vec<crate::model::endpoint::Endpoint>>,
+    merchants: Option<Vec<crate::model::merchant::Merchant>>,
 ) -> impl IntoView {
     let set = move |change: fn(&mut DeliveryQuery, String)| {
         let apply = apply.clone();
@@ -124,28 +129,59 @@ fn Filters(
     let current = move |pick: fn(&DeliveryQuery) -> Option<String>| {
         move || pick(&query.get()).unwrap_or_default()
     };
+    let operators = merchants.is_some();
+    let merchant_filter = merchants.map(|merchants| {
+        view! {
+            <label>"Merchant"
+                <select data-testid="filter-merchant" prop:value=current(|q| q.merchant_id.clone())
+                    on:change=set(|q, v| q.merchant_id = Some(v))>
+                    <option value="">"All merchants"</option>
+                    {merchants.into_iter().map(|m| view! { <option value=m.id.to_string()>{m.name}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    });
+    let endpoint_filter = match endpoints {
+        Some(endpoints) => view! {
+            <select data-testid="filter-endpoint" prop:value=current(|q| q.endpoint_id.clone())
+                on:change=set(|q, v| q.endpoint_id = Some(v))>
+                <option value="">"Any"</option>
+                {endpoints.into_iter().map(|e| view! { <option value=e.id.to_string()>{e.url}</option> }).collect_view()}
+            </select>
+        }
+        .into_any(),
+        None => view! {
+            <input type="text" placeholder="ep_…" data-testid="filter-endpoint"
+                prop:value=current(|q| q.endpoint_id.clone())
+                on:change=set(|q, v| q.endpoint_id = Some(v))/>
+        }
+        .into_any(),
+    };
     view! {
         <div class="filters" data-testid="filters">
             <label>"Status"
                 <select data-testid="filter-status" prop:value=current(|q| q.status.clone())
                     on:change=set(|q, v| q.status = Some(v))>
-                    <option value="">"Any"</option>
+                    {(!operators).then(|| view! { <option value="">"Any"</option> })}
+                    <option value="failed">"Failed"</option>
                     <option value="pending">"Pending"</option>
                     <option value="succeeded">"Succeeded"</option>
-                    <option value="failed">"Failed"</option>
                     <option value="cancelled">"Cancelled"</option>
                 </select>
             </label>
+            {merchant_filter}
             <label>"Event type"
                 <input type="text" placeholder="payin.succeeded" data-testid="filter-type"
                     prop:value=current(|q| q.event_type.clone())
                     on:change=set(|q, v| q.event_type = Some(v))/>
             </label>
-            <label>"Endpoint"
-                <select data-testid="filter-endpoint" prop:value=current(|q| q.endpoint_id.clone())
-                    on:change=set(|q, v| q.endpoint_id = Some(v))>
-                    <option value="">"Any"</option>
-                    {endpoints.into_iter().map(|e| view! { <option value=e.id.to_string()>{e.url}</option> }).collect_view()}
+            <label>"Endpoint" {endpoint_filter}</label>
+            <label>"Mode"
+                <select data-testid="filter-mode" prop:value=current(|q| q.mode.clone())
+                    on:change=set(|q, v| q.mode = Some(v))>
+                    <option value="">"Live and test"</option>
+                    <option value="live">"Live only"</option>
+                    <option value="test">"Test only"</option>
                 </select>
             </label>
             <label>"Since"

@@ -2,8 +2,9 @@
 //! latest deliveries.
 
 use super::display::{refresh_every, time, CopyButton, StatusBadge};
-use crate::model::dashboard::DeliveryQuery;
-use crate::model::endpoint::Endpoint;
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
+use crate::model::endpoint::{Endpoint, PayloadEncryption, SignatureScheme};
+use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::deliveries::list_deliveries;
@@ -20,13 +21,25 @@ use leptos_router::hooks::use_params_map;
 pub fn EndpointDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    // Every resource of the page is made here, not inside the Suspense
+    // that shows the endpoint: resources made while an outer one resolves
+    // raced hydration (a panic on reloading this page, about one load in eight).
     let endpoint = Resource::new(id, get_endpoint);
+    let types = Resource::new(|| (), |_| list_event_types());
+    let deliveries = Resource::new(
+        move || DeliveryQuery {
+            endpoint_id: Some(id()),
+            ..DeliveryQuery::default()
+        },
+        list_deliveries,
+    );
+    refresh_every(2, move || deliveries.refetch());
     view! {
         <Title text="Endpoint"/>
         <Suspense fallback=|| view! { <p class="muted">"Loading the endpoint…"</p> }>
             {move || Suspend::new(async move {
                 match endpoint.await {
-                    Ok(endpoint) => view! { <EndpointDetail endpoint/> }.into_any(),
+                    Ok(endpoint) => view! { <EndpointDetail endpoint types deliveries/> }.into_any(),
                     Err(e) => {
                         view! {
                             <div class="empty" data-testid="not-found">
@@ -44,7 +57,11 @@ pub fn EndpointDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn EndpointDetail(endpoint: Endpoint) -> impl IntoView {
+fn EndpointDetail(
+    endpoint: Endpoint,
+    types: Resource<Result<Vec<EventType>, AppError>>,
+    deliveries: Resource<Result<DeliveryPage, AppError>>,
+) -> impl IntoView {
     let id = endpoint.id.to_string();
     let events = if endpoint.event_types.is_empty() {
         "Every event type".to_owned()
@@ -100,14 +117,37 @@ fn EndpointDetail(endpoint: Endpoint) -> impl IntoView {
                             .map(|n| format!("{n} per second"))
                             .unwrap_or_else(|| "None".to_owned())}
                     </dd>
+                    <dt>"Signature"</dt>
+                    <dd data-testid="endpoint-signature">
+                        {match endpoint.signature_scheme {
+                            SignatureScheme::Hmac => "HMAC-SHA256 (v1)",
+                            SignatureScheme::Ed25519 => "Ed25519 (v1a)",
+                        }}
+                        {endpoint.legacy_signature.then_some(", plus x-herald-signature (legacy)")}
+                    </dd>
+                    <dt>"Body"</dt>
+                    <dd data-testid="endpoint-encryption">
+                        {match endpoint.encryption {
+                            Some(PayloadEncryption::Aes256Cbc) => "Encrypted (AES-256-CBC)",
+                            None => "Plain JSON",
+                        }}
+                    </dd>
+                    <dt>"Retries"</dt>
+                    <dd data-testid="endpoint-retry-schedule">
+                        {endpoint
+                            .retry_schedule
+                            .as_ref()
+                            .map(|steps| steps.join(", "))
+                            .unwrap_or_else(|| "The server's schedule".to_owned())}
+                    </dd>
                     <dt>"Created"</dt>
                     <dd>{time(&endpoint.created_at)}</dd>
                 </dl>
             </section>
-            <SecretPanel id=id.clone()/>
+            <SecretPanel id=id.clone() scheme=endpoint.signature_scheme/>
         </div>
-        <TestEventPanel id=id.clone() enabled=endpoint.enabled/>
-        <RecentDeliveries id/>
+        <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
+        <RecentDeliveries deliveries/>
     }
 }
 
@@ -145,17 +185,26 @@ fn DeleteButton(id: String, url: String) -> impl IntoView {
     }
 }
 
-/// The signing secret: hidden until revealed, copy, rotate with a grace period.
+/// The signing key (HMAC secret or Ed25519 public key) and the encryption
+/// key: hidden until revealed, copy, rotate with a grace period.
 #[component]
-fn SecretPanel(id: String) -> impl IntoView {
+fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let rotate = ServerAction::<RotateSecret>::new();
     let grace = RwSignal::new("86400".to_owned());
-    let secret = Signal::derive(move || {
-        let rotated = rotate.value().get().and_then(Result::ok).map(|r| r.secret);
-        rotated.or_else(|| reveal.value().get().and_then(Result::ok))
+    // The newest answer of either action wins: a rotation replaces what was revealed.
+    let keys = Signal::derive(move || {
+        rotate
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| reveal.value().get().and_then(Result::ok))
     });
-    let shown = Signal::derive(move || secret.get().unwrap_or_default());
+    let signing_key = Signal::derive(move || keys.get().and_then(|k| k.secret.or(k.public_key)));
+    let encryption_key = Signal::derive(move || keys.get().and_then(|k| k.encryption_key));
+    let grace_until = Signal::derive(move || keys.get().and_then(|k| k.previous_secret_expires_at));
+    let shown = Signal::derive(move || signing_key.get().unwrap_or_default());
+    let shown_encryption_key = Signal::derive(move || encryption_key.get().unwrap_or_default());
     let error = move || {
         reveal
             .value()
@@ -164,21 +213,32 @@ fn SecretPanel(id: String) -> impl IntoView {
             .or_else(|| rotate.value().get().and_then(Result::err))
             .map(|e| e.message)
     };
+    let (title, hidden, how) = match scheme {
+        SignatureScheme::Hmac => (
+            "Signing secret",
+            "whsec_••••••••••••••••••••••••",
+            "with this secret and any Standard Webhooks library.",
+        ),
+        SignatureScheme::Ed25519 => (
+            "Public key",
+            "whpk_••••••••••••••••••••••••",
+            "(v1a, Ed25519) with this public key. Herald keeps the private key; nobody else can sign.",
+        ),
+    };
     let reveal_id = id.clone();
     let rotate_id = id.clone();
     view! {
         <section class="card" data-testid="secret-panel">
-            <h2>"Signing secret"</h2>
+            <h2>{title}</h2>
             <p class="muted small">
-                "Verify each delivery's " <code>"webhook-signature"</code>
-                " with this secret and any Standard Webhooks library."
+                "Verify each delivery's " <code>"webhook-signature"</code> " " {how}
             </p>
             <div class="secret-row">
                 <code class="secret" data-testid="secret">
-                    {move || secret.get().unwrap_or_else(|| "whsec_••••••••••••••••••••••••".to_owned())}
+                    {move || signing_key.get().unwrap_or_else(|| hidden.to_owned())}
                 </code>
                 <Show
-                    when=move || secret.get().is_some()
+                    when=move || signing_key.get().is_some()
                     fallback=move || {
                         let id = reveal_id.clone();
                         view! {
@@ -192,14 +252,32 @@ fn SecretPanel(id: String) -> impl IntoView {
                     <CopyButton text=shown testid="copy-secret"/>
                 </Show>
             </div>
+            <Show when=move || encryption_key.get().is_some()>
+                <p class="muted small">"Decrypt each body's " <code>"data"</code> " (AES-256-CBC, with its " <code>"iv"</code> ") with this key:"</p>
+                <div class="secret-row">
+                    <code class="secret" data-testid="encryption-key">{move || shown_encryption_key.get()}</code>
+                    <CopyButton text=shown_encryption_key testid="copy-encryption-key"/>
+                </div>
+            </Show>
+            {move || {
+                grace_until
+                    .get()
+                    .map(|until| {
+                        view! {
+                            <p class="alert ok" data-testid="rotation-note">
+                                "The previous key also signs until " {time(&until)} "."
+                            </p>
+                        }
+                    })
+            }}
             <details class="rotate">
-                <summary data-testid="rotate-toggle">"Rotate the secret"</summary>
+                <summary data-testid="rotate-toggle">"Rotate the key"</summary>
                 <p class="small">
-                    "Rotation makes a new secret at once. During the grace period Herald signs every delivery with both "
-                    "secrets (two signatures in " <code>"webhook-signature"</code>
+                    "Rotation makes a new key at once. During the grace period Herald signs every delivery with both "
+                    "keys (two signatures in " <code>"webhook-signature"</code>
                     "), so you can deploy the new one without missing a webhook; after it, only the new one signs."
                 </p>
-                <label for="grace">"Keep the old secret valid for"</label>
+                <label for="grace">"Keep the old key valid for"</label>
                 <select id="grace" data-testid="grace-select"
                     on:change=move |ev| grace.set(event_target_value(&ev))>
                     <option value="0">"No grace period (stop now)"</option>
@@ -215,38 +293,32 @@ fn SecretPanel(id: String) -> impl IntoView {
                     }>
                     "Rotate now"
                 </button>
-                {move || {
-                    rotate
-                        .value()
-                        .get()
-                        .and_then(Result::ok)
-                        .map(|r| {
-                            view! {
-                                <p class="alert ok" data-testid="rotation-note">
-                                    "New secret shown above. The previous secret also signs until "
-                                    {time(&r.previous_valid_until)} "."
-                                </p>
-                            }
-                        })
-                }}
             </details>
             <p class="field-error" role="alert">{error}</p>
         </section>
     }
 }
 
-/// Pick a type, see its example, send it to this endpoint in test mode.
+/// Pick a type, edit its example, send it to this endpoint in test mode.
 #[component]
-fn TestEventPanel(id: String, enabled: bool) -> impl IntoView {
-    let types = Resource::new(|| (), |_| list_event_types());
+fn TestEventPanel(
+    id: String,
+    enabled: bool,
+    types: Resource<Result<Vec<EventType>, AppError>>,
+) -> impl IntoView {
     let chosen = RwSignal::new("payin.succeeded".to_owned());
+    // What the merchant typed; `None` until they edit, then the example of
+    // the chosen type shows (and picking another type starts over).
+    let edited: RwSignal<Option<String>> = RwSignal::new(None);
     let send = ServerAction::<SendTestEvent>::new();
+    let id = StoredValue::new(id);
     view! {
         <section class="card" data-testid="test-event-panel">
             <h2>"Send a test event"</h2>
             <p class="muted small">
-                "Sends the type's example payload to this endpoint only, marked "
-                <code>"live_mode: false"</code> ". It appears in the deliveries below."
+                "Sends the payload below to this endpoint only, marked "
+                <code>"live_mode: false"</code> " (a " <span class="badge test">"test"</span>
+                " badge everywhere, and left out when you filter for live events). It appears in the deliveries below."
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -259,44 +331,61 @@ fn TestEventPanel(id: String, enabled: bool) -> impl IntoView {
                         })
                         .collect();
                     let names: Vec<String> = examples.iter().map(|(n, _)| n.clone()).collect();
-                    let example = move || {
-                        let name = chosen.get();
-                        examples
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map(|(_, e)| e.clone())
-                            .unwrap_or_default()
+                    let payload = move || {
+                        edited.get().unwrap_or_else(|| {
+                            let name = chosen.get();
+                            examples
+                                .iter()
+                                .find(|(n, _)| *n == name)
+                                .map(|(_, e)| e.clone())
+                                .unwrap_or_default()
+                        })
                     };
                     view! {
-                        <label for="test-type">"Event type"</label>
-                        <select id="test-type" data-testid="test-type"
-                            on:change=move |ev| chosen.set(event_target_value(&ev))>
-                            {names
-                                .into_iter()
-                                .map(|n| {
-                                    let selected = n == "payin.succeeded";
-                                    view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
-                                })
-                                .collect_view()}
-                        </select>
-                        <pre class="json" data-testid="test-example">{example}</pre>
+                        <div class="field">
+                            <label for="test-type">"Event type"</label>
+                            <select id="test-type" data-testid="test-type"
+                                on:change=move |ev| {
+                                    chosen.set(event_target_value(&ev));
+                                    edited.set(None);
+                                }>
+                                {names
+                                    .into_iter()
+                                    .map(|n| {
+                                        let selected = n == "payin.succeeded";
+                                        view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="test-payload">"Payload (" <code>"data"</code> ")"</label>
+                            <textarea id="test-payload" class="mono" rows="10" spellcheck="false"
+                                data-testid="test-payload"
+                                prop:value=payload.clone()
+                                on:input=move |ev| edited.set(Some(event_target_value(&ev)))></textarea>
+                        </div>
+                        <button type="button" class="primary" data-testid="send-test"
+                            disabled=move || send.pending().get() || !enabled
+                            on:click=move |_| {
+                                send.dispatch(SendTestEvent {
+                                    id: id.get_value(),
+                                    event_type: chosen.get_untracked(),
+                                    data: payload(),
+                                });
+                            }>
+                            {move || if send.pending().get() { "Sending…" } else { "Send test event" }}
+                        </button>
                     }
                 })}
             </Suspense>
-            <button type="button" class="primary" data-testid="send-test"
-                disabled=move || send.pending().get() || !enabled
-                on:click=move |_| {
-                    send.dispatch(SendTestEvent { id: id.clone(), event_type: chosen.get_untracked() });
-                }>
-                {move || if send.pending().get() { "Sending…" } else { "Send test event" }}
-            </button>
             {move || {
                 send.value().get().map(|result| match result {
                     Ok(event) => view! {
                         <p class="alert ok" data-testid="test-sent">"Sent " <code>{event}</code> "."</p>
                     }
                         .into_any(),
-                    Err(e) => view! { <p class="alert error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! { <p class="alert error" role="alert" data-testid="test-error">{e.message}</p> }.into_any(),
                 })
             }}
         </section>
@@ -305,13 +394,7 @@ fn TestEventPanel(id: String, enabled: bool) -> impl IntoView {
 
 /// The endpoint's latest deliveries, refreshed every two seconds.
 #[component]
-fn RecentDeliveries(id: String) -> impl IntoView {
-    let query = DeliveryQuery {
-        endpoint_id: Some(id),
-        ..DeliveryQuery::default()
-    };
-    let deliveries = Resource::new(move || query.clone(), list_deliveries);
-    refresh_every(2, move || deliveries.refetch());
+fn RecentDeliveries(deliveries: Resource<Result<DeliveryPage, AppError>>) -> impl IntoView {
     view! {
         <section class="card" data-testid="recent-deliveries">
             <h2>"Latest deliveries"</h2>

@@ -1,9 +1,10 @@
 //! Creating and editing an endpoint: URL, description, event types from the
-//! catalog (a whole category as `category.*`), custom headers, rate limit.
+//! catalog (a whole category as `category.*`), custom headers, rate limit,
+//! and how deliveries are signed, encrypted and retried.
 
-use super::form::ActionError;
+use super::form::{ActionError, BoundField};
 use crate::model::dashboard::EndpointInput;
-use crate::model::endpoint::Endpoint;
+use crate::model::endpoint::{Endpoint, SignatureScheme};
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
@@ -83,6 +84,8 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         headers: BTreeMap::new(),
         legacy_signature: false,
         retry_schedule: None,
+        signature_scheme: SignatureScheme::Hmac,
+        encryption: None,
         created_at: chrono::DateTime::UNIX_EPOCH,
         updated_at: chrono::DateTime::UNIX_EPOCH,
     });
@@ -103,6 +106,16 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             .unwrap_or_default(),
     );
     let enabled = RwSignal::new(initial.enabled);
+    let signature_scheme = RwSignal::new(initial.signature_scheme.as_str().to_owned());
+    let encrypted = RwSignal::new(initial.encryption.is_some());
+    let legacy_signature = RwSignal::new(initial.legacy_signature);
+    let retry_schedule = RwSignal::new(
+        initial
+            .retry_schedule
+            .as_ref()
+            .map(|steps| steps.join(", "))
+            .unwrap_or_default(),
+    );
     let chosen: RwSignal<BTreeSet<String>> =
         RwSignal::new(initial.event_types.iter().cloned().collect());
 
@@ -137,6 +150,10 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             headers: headers.get_untracked(),
             rate_limit_per_s: rate_limit.get_untracked(),
             enabled: enabled.get_untracked(),
+            signature_scheme: signature_scheme.get_untracked(),
+            encrypted: encrypted.get_untracked(),
+            legacy_signature: legacy_signature.get_untracked(),
+            retry_schedule: retry_schedule.get_untracked(),
         };
         match editing_id.clone() {
             Some(id) => {
@@ -171,31 +188,10 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             <Show when=move || form_error().is_some()>
                 <div class="alert error" role="alert" data-testid="form-error">{form_error}</div>
             </Show>
-            <div class="field" class:invalid=move || field_error("url")().is_some()>
-                <label for="url">"URL"</label>
-                <input
-                    id="url"
-                    type="url"
-                    required
-                    placeholder="https://api.example.com/webhooks/herald"
-                    data-testid="url-input"
-                    prop:value=move || url.get()
-                    on:input=move |ev| url.set(event_target_value(&ev))
-                />
-                <p class="field-error" role="alert" data-testid="url-error">{field_error("url")}</p>
-            </div>
-            <div class="field" class:invalid=move || field_error("description")().is_some()>
-                <label for="description">"Description"</label>
-                <input
-                    id="description"
-                    type="text"
-                    placeholder="Production order service"
-                    data-testid="description-input"
-                    prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                />
-                <p class="field-error" role="alert">{field_error("description")}</p>
-            </div>
+            <BoundField name="url" label="URL" value=url testid="url-input" error=error kind="url"
+                required=true placeholder="https://api.example.com/webhooks/herald"/>
+            <BoundField name="description" label="Description" value=description
+                testid="description-input" error=error placeholder="Production order service"/>
             <fieldset class="field event-picker">
                 <legend>"Events"</legend>
                 <p class="hint">
@@ -224,19 +220,48 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                 <p class="hint">"One " <code>"Name: value"</code> " per line, sent with every delivery."</p>
                 <p class="field-error" role="alert" data-testid="headers-error">{field_error("headers")}</p>
             </div>
-            <div class="field" class:invalid=move || field_error("rate_limit_per_s")().is_some()>
-                <label for="rate_limit">"Rate limit (requests per second)"</label>
-                <input
-                    id="rate_limit"
-                    type="text"
-                    inputmode="numeric"
-                    placeholder="No limit"
-                    data-testid="rate-limit-input"
-                    prop:value=move || rate_limit.get()
-                    on:input=move |ev| rate_limit.set(event_target_value(&ev))
-                />
-                <p class="field-error" role="alert">{field_error("rate_limit_per_s")}</p>
-            </div>
+            <BoundField name="rate_limit_per_s" label="Rate limit (requests per second)"
+                value=rate_limit testid="rate-limit-input" error=error inputmode="numeric"
+                placeholder="No limit"/>
+            <fieldset class="field delivery-options">
+                <legend>"Signing, encryption and retries"</legend>
+                <div class="field" class:invalid=move || field_error("signature_scheme")().is_some()>
+                    <label for="signature_scheme">"Signature"</label>
+                    <select id="signature_scheme" data-testid="signature-scheme-select"
+                        prop:value=move || signature_scheme.get()
+                        on:change=move |ev| signature_scheme.set(event_target_value(&ev))>
+                        <option value="hmac">"HMAC-SHA256 with a shared secret (v1, default)"</option>
+                        <option value="ed25519">"Ed25519 with a public key (v1a)"</option>
+                    </select>
+                    <p class="hint">
+                        "Changing it makes a new key; the old one keeps signing for 24 hours."
+                    </p>
+                    <p class="field-error" role="alert">{field_error("signature_scheme")}</p>
+                </div>
+                <label class="check">
+                    <input type="checkbox" data-testid="encrypted-input"
+                        prop:checked=move || encrypted.get()
+                        on:change=move |ev| encrypted.set(event_target_checked(&ev))/>
+                    " Encrypt the body (AES-256-CBC): send "
+                    <code>"{\"data\": …, \"iv\": …}"</code>
+                    " with a key shown on the endpoint's page"
+                </label>
+                <div class="field" class:invalid=move || field_error("legacy_signature")().is_some()>
+                    <label class="check">
+                        <input type="checkbox" data-testid="legacy-signature-input"
+                            prop:checked=move || legacy_signature.get()
+                            on:change=move |ev| legacy_signature.set(event_target_checked(&ev))/>
+                        " Also send " <code>"x-herald-signature: sha256=<hex>"</code>
+                        " (HMAC of the body alone, for older receivers; weaker against replays)"
+                    </label>
+                    <p class="field-error" role="alert" data-testid="legacy_signature-error">
+                        {field_error("legacy_signature")}
+                    </p>
+                </div>
+                <BoundField name="retry_schedule" label="Retry schedule" value=retry_schedule
+                    testid="retry-schedule-input" error=error placeholder="The server's schedule"
+                    hint="Waits before each attempt, e.g. 0s, 30s, 5m, 1h (each at most 24h, 3 days in all). Empty: the server's schedule."/>
+            </fieldset>
             <label class="check">
                 <input
                     type="checkbox"

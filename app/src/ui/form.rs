@@ -48,6 +48,47 @@ pub fn Field(
     }
 }
 
+/// A labelled text input bound to a signal (forms submitted from code,
+/// not as an HTML form), with its server-side error right under it.
+#[component]
+pub fn BoundField(
+    /// The key server errors use for this field; also the input's id.
+    name: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    /// The input's `data-testid`.
+    testid: &'static str,
+    error: ActionError,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "")] placeholder: &'static str,
+    #[prop(default = "text")] inputmode: &'static str,
+    #[prop(default = false)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.for_field(name));
+    let error_id = format!("{name}-error");
+    view! {
+        <div class="field" class:invalid=move || message().is_some()>
+            <label for=name>{label}</label>
+            <input
+                id=name
+                type=kind
+                inputmode=inputmode
+                required=required
+                placeholder=placeholder
+                aria-describedby=error_id.clone()
+                data-testid=testid
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id role="alert" data-testid=format!("{name}-error")>
+                {message}
+            </p>
+        </div>
+    }
+}
+
 /// A password input with a show/hide toggle (works once the page has hydrated).
 #[component]
 pub fn PasswordField(

@@ -11,15 +11,20 @@ use crate::server_fn::endpoints::list_endpoints;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 /// `/`
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let stats = Resource::new(|| (), |_| overview_stats());
+    // `?mode=live` leaves test-mode events out of the chart, health and failures.
+    let query = use_query_map();
+    let live_only = move || query.read().get("mode").as_deref() == Some("live");
+    let stats = Resource::new(live_only, overview_stats);
     let endpoints = Resource::new(|| (), |_| list_endpoints());
     let failures = Resource::new(
-        || DeliveryQuery {
+        move || DeliveryQuery {
             status: Some("failed".into()),
+            mode: live_only().then(|| "live".to_owned()),
             ..DeliveryQuery::default()
         },
         list_deliveries,
@@ -33,7 +38,17 @@ pub fn OverviewPage() -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>"Overview"</h1>
-                <p class="muted">"The last 24 hours of your webhooks."</p>
+                <p class="muted">
+                    "The last 24 hours of your webhooks"
+                    {move || if live_only() { ", live events only. " } else { ", test events included. " }}
+                    {move || {
+                        if live_only() {
+                            view! { <A href="/" attr:data-testid="toggle-test-events">"Include test events"</A> }
+                        } else {
+                            view! { <A href="/?mode=live" attr:data-testid="toggle-test-events">"Live events only"</A> }
+                        }
+                    }}
+                </p>
             </div>
             <A href="/endpoints/new" attr:class="button primary" attr:data-testid="new-endpoint">
                 "New endpoint"
