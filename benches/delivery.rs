@@ -7,7 +7,9 @@
 //! Run: `cargo bench --bench delivery` (after `cargo build --release`).
 //! Knobs: BENCH_EVENTS (20000), BENCH_CONCURRENCY (32), BENCH_STEADY_RATE
 //! (500 events/s), BENCH_STEADY_SECONDS (10), HERALD_BIN, HERALD_TEST_POSTGRES_URL,
-//! BENCH_BACKENDS (sqlite,postgres). Loopback only; bounded in count and time.
+//! BENCH_BACKENDS (sqlite,postgres), BENCH_BACKLOG (0: off; e.g. 100000 deliveries
+//! left waiting for a dead endpoint while memory is watched) and
+//! BENCH_BACKLOG_SECONDS (60). Loopback only; bounded in count and time.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -147,15 +149,16 @@ async fn start_herald(database_url: &str) -> (Child, String) {
     panic!("herald did not start");
 }
 
-async fn setup_merchant(database_url: &str, base: &str, receiver: std::net::SocketAddr) -> String {
+/// A new merchant (through the CLI) with one endpoint at `url`; its id.
+async fn merchant_with_endpoint(database_url: &str, base: &str, name: &str, url: &str) -> String {
     let output = herald(database_url)
         .args([
             "admin",
             "create-merchant",
             "--name",
-            "Bench",
+            name,
             "--email",
-            "bench@example.test",
+            &format!("{}@example.test", name.to_lowercase()),
         ])
         .output()
         .expect("create merchant");
@@ -172,12 +175,100 @@ async fn setup_merchant(database_url: &str, base: &str, receiver: std::net::Sock
     let response = reqwest::Client::new()
         .post(format!("{base}/api/v1/endpoints"))
         .bearer_auth(&key)
-        .json(&json!({"url": format!("http://{receiver}/hook")}))
+        .json(&json!({"url": url}))
         .send()
         .await
         .expect("create endpoint");
     assert_eq!(response.status().as_u16(), 201);
     merchant
+}
+
+/// Current resident memory of a process, from /proc (kB).
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Memory while `events` deliveries wait for a dead endpoint (a loopback
+/// port nobody listens on): ingest them, then watch VmRSS for `seconds`
+/// while the engine makes and records their failing attempts. Returns RSS
+/// in kB: before, when the last one was accepted, then every 10 s of the
+/// wait, and the highest seen.
+async fn backlog_phase(
+    database_url: &str,
+    base: &str,
+    pid: u32,
+    events: usize,
+    concurrency: usize,
+    seconds: u64,
+) -> (u64, u64, Vec<u64>, u64) {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr");
+    // Nobody listens there once the listener is dropped: connection refused.
+    let merchant = merchant_with_endpoint(
+        database_url,
+        base,
+        "Backlog",
+        &format!("http://{dead}/dead"),
+    )
+    .await;
+    let before = rss_kb(pid).unwrap_or(0);
+    let highest = Arc::new(Mutex::new(before));
+    let watcher = {
+        let highest = highest.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = rss_kb(pid).unwrap_or(0);
+                {
+                    let mut top = highest.lock().expect("lock");
+                    *top = (*top).max(now);
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let client = reqwest::Client::new();
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = Vec::with_capacity(events);
+    for n in 0..events {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let (client, base, merchant) = (client.clone(), base.to_owned(), merchant.clone());
+        tasks.push(tokio::spawn(async move {
+            post_event(&client, &base, &merchant, n).await;
+            drop(permit);
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let accepted = rss_kb(pid).unwrap_or(0);
+    let mut waiting = Vec::new();
+    for _ in 0..seconds.div_ceil(10) {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        waiting.push(rss_kb(pid).unwrap_or(0));
+    }
+    watcher.abort();
+    let top = *highest.lock().expect("lock");
+    (before, accepted, waiting, top)
+}
+
+/// Posts event number `n` as the platform; its id, once accepted (202).
+async fn post_event(client: &reqwest::Client, base: &str, merchant: &str, n: usize) -> String {
+    let response = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(PLATFORM_TOKEN)
+        .json(&json!({"merchant_id": merchant, "type": "payin.succeeded", "data": payload(n)}))
+        .send()
+        .await
+        .expect("ingest");
+    assert_eq!(response.status().as_u16(), 202);
+    let body: serde_json::Value = response.json().await.expect("json");
+    body["id"].as_str().expect("id").to_owned()
 }
 
 /// Sends `events` events with `concurrency` in flight, or paced at `rate` per second.
@@ -203,25 +294,11 @@ async fn run_load(
             tokio::time::sleep_until(due.into()).await;
         }
         let permit = limit.clone().acquire_owned().await.expect("semaphore");
-        let client = client.clone();
+        let (client, base, merchant) = (client.clone(), base.to_owned(), merchant.to_owned());
         let accepted = accepted.clone();
-        let url = format!("{base}/api/v1/events");
-        let body = json!({"merchant_id": merchant, "type": "payin.succeeded", "data": payload(n)});
         tasks.push(tokio::spawn(async move {
-            let response = client
-                .post(url)
-                .bearer_auth(PLATFORM_TOKEN)
-                .json(&body)
-                .send()
-                .await
-                .expect("ingest");
-            let at = Instant::now();
-            assert_eq!(response.status().as_u16(), 202);
-            let body: serde_json::Value = response.json().await.expect("json");
-            accepted
-                .lock()
-                .expect("lock")
-                .insert(body["id"].as_str().expect("id").to_owned(), at);
+            let id = post_event(&client, &base, &merchant, n).await;
+            accepted.lock().expect("lock").insert(id, Instant::now());
             drop(permit);
         }));
     }
@@ -292,7 +369,13 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
     let arrivals = Arrivals::default();
     let receiver = start_receiver(arrivals.clone()).await;
     let (mut child, base) = start_herald(database_url).await;
-    let merchant = setup_merchant(database_url, &base, receiver).await;
+    let merchant = merchant_with_endpoint(
+        database_url,
+        &base,
+        "Bench",
+        &format!("http://{receiver}/hook"),
+    )
+    .await;
     let mut burst = run_load(&base, &merchant, events, concurrency, None, &arrivals).await;
     burst.peak_rss_kb = peak_rss_kb(child.id());
 
@@ -300,40 +383,13 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
     let steady_events = steady_rate as usize * env_or::<usize>("BENCH_STEADY_SECONDS", 10);
     let steady_arrivals = Arrivals::default();
     let steady_receiver = start_receiver(steady_arrivals.clone()).await;
-    let steady_merchant = {
-        let output = herald(database_url)
-            .args([
-                "admin",
-                "create-merchant",
-                "--name",
-                "Steady",
-                "--email",
-                "steady@example.test",
-            ])
-            .output()
-            .expect("merchant");
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let key = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("api_key:"))
-            .and_then(|v| v.split_whitespace().next())
-            .expect("key")
-            .to_owned();
-        let id = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("merchant_id:"))
-            .and_then(|v| v.split_whitespace().next())
-            .expect("id")
-            .to_owned();
-        reqwest::Client::new()
-            .post(format!("{base}/api/v1/endpoints"))
-            .bearer_auth(&key)
-            .json(&json!({"url": format!("http://{steady_receiver}/hook")}))
-            .send()
-            .await
-            .expect("endpoint");
-        id
-    };
+    let steady_merchant = merchant_with_endpoint(
+        database_url,
+        &base,
+        "Steady",
+        &format!("http://{steady_receiver}/hook"),
+    )
+    .await;
     let steady = run_load(
         &base,
         &steady_merchant,
@@ -344,6 +400,23 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
     )
     .await;
     let peak = peak_rss_kb(child.id());
+    let backlog_events: usize = env_or("BENCH_BACKLOG", 0);
+    let backlog = if backlog_events > 0 {
+        let seconds = env_or("BENCH_BACKLOG_SECONDS", 60);
+        Some(
+            backlog_phase(
+                database_url,
+                &base,
+                child.id(),
+                backlog_events,
+                concurrency,
+                seconds,
+            )
+            .await,
+        )
+    } else {
+        None
+    };
     let _ = child.kill();
     let _ = child.wait();
 
@@ -381,6 +454,17 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
         raw,
         100.0 * delivered_per_s / raw
     );
+    if let Some((before, accepted, waiting, top)) = backlog {
+        let mb = |kb: u64| format!("{:.1}", kb as f64 / 1024.0);
+        let series: Vec<String> = waiting.into_iter().map(mb).collect();
+        println!(
+            "- {backlog_events} deliveries for a dead endpoint: RSS {} MB before, {} MB when all were accepted, then every 10 s while they wait and fail: {} MB (highest {} MB)",
+            mb(before),
+            mb(accepted),
+            series.join(" / "),
+            mb(top)
+        );
+    }
     println!();
 }
 

@@ -100,6 +100,11 @@ impl Store {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        // The statements' text changes with the row count. PostgreSQL keeps
+        // prepared statements in its own backends, where re-planning a
+        // 256-row insert would cost more than the cache; on SQLite they
+        // live in this process, one per batch size, so they are not kept.
+        let keep_prepared = matches!(self, Store::Postgres(_));
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // Repeats of an idempotency key (stored before, or earlier in this
@@ -128,6 +133,7 @@ impl Store {
                 stored.extend(
                     insert
                         .build_query_as::<(String,)>()
+                        .persistent(keep_prepared)
                         .fetch_all(&mut *tx)
                         .await?
                         .into_iter()
@@ -197,7 +203,7 @@ impl Store {
                         .push_bind(to_millis(event.created_at))
                         .push_bind(to_millis(event.created_at));
                 });
-                insert.build().execute(&mut *tx).await?;
+                insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
             }
 
             let mut results = Vec::with_capacity(events.len());
