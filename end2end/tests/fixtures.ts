@@ -137,7 +137,12 @@ export class Receiver {
   }
 
   async stop() {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // close() alone waits for every open connection to end, and Herald may be
+    // opening one for a retry right now: end them all, so teardown is prompt.
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
   }
 }
 
