@@ -195,6 +195,62 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// POSTs `body` as JSON to `path` over a raw connection and returns the
+    /// answer (status, body). The body is written on its own task while the
+    /// answer is read: a server refusing an oversized body answers and closes
+    /// without reading the rest, and a client that reads only once it has
+    /// written everything (as reqwest does) may then see a broken pipe instead
+    /// of the answer, depending on timing.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        let (mut read, mut write) = stream.into_split();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        let writer = tokio::spawn(async move {
+            write.write_all(head.as_bytes()).await?;
+            write.write_all(&body).await?;
+            // Dropping the write half would shut it down, and a server that
+            // reads that as the client leaving may never answer: keep it
+            // open until the answer is in.
+            std::future::pending::<()>().await;
+            std::io::Result::Ok(())
+        });
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            read.read_to_end(&mut answer),
+        )
+        .await
+        .expect("the server answers without waiting for an oversized body")
+        .expect("read the answer");
+        // Once the server has closed, the writer fails with a broken pipe or
+        // a reset: expected, the answer is what counts.
+        writer.abort();
+        let text = String::from_utf8_lossy(&answer);
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        (
+            status,
+            serde_json::from_str(body).unwrap_or(serde_json::Value::String(body.to_owned())),
+        )
+    }
+
     /// A new merchant with an API key: (id, key).
     pub async fn merchant(&self, name: &str) -> (herald_app::model::id::MerchantId, String) {
         let email = format!(
