@@ -99,6 +99,8 @@ pub struct ListEvents {
     #[serde(rename = "type")]
     event_type: Option<String>,
     since: Option<DateTime<Utc>>,
+    /// `true`: live events only; `false`: test-mode events only.
+    live_mode: Option<bool>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -119,6 +121,7 @@ async fn list_events(
             &EventFilter {
                 event_type: query.event_type,
                 since: query.since,
+                live_mode: query.live_mode,
                 before,
                 limit,
             },

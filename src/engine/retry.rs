@@ -17,7 +17,8 @@ pub const SLOW_DOWN_FLOOR: Duration = Duration::from_secs(60);
 /// Jitter moves a wait by up to this fraction either way.
 pub const JITTER: f64 = 0.1;
 
-/// The waits before each attempt; always 1..=20 steps of at most 7 days.
+/// The waits before each attempt; always 1..=20 steps of at most 7 days,
+/// the first `0s` (the first attempt is sent as soon as the event is in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule {
     steps: Vec<Duration>,
@@ -42,6 +43,12 @@ pub enum ScheduleError {
     /// Step number `index` (from 1), written `input`, is over `MAX_STEP`.
     #[error("retry schedule step {index} (`{input}`) is longer than 7 days")]
     TooLong { index: usize, input: String },
+    /// The first step, the wait before the first attempt, is not zero.
+    #[error(
+        "retry schedule step 1 (`{0}`) must be 0s: it is the first attempt, which is always \
+         sent at once; the waits before each retry follow (e.g. 0s,5s,5m)"
+    )]
+    FirstNotZero(String),
 }
 
 /// How an attempt ended, as far as retrying is concerned.
@@ -92,6 +99,11 @@ impl RetrySchedule {
                 index: i + 1,
                 input: format_duration(steps[i]),
             });
+        }
+        // Refused rather than ignored: a schedule written `5s,1m` would
+        // otherwise send at once and retry once, not what it says.
+        if !steps[0].is_zero() {
+            return Err(ScheduleError::FirstNotZero(format_duration(steps[0])));
         }
         Ok(RetrySchedule { steps })
     }
@@ -289,13 +301,15 @@ mod tests {
             ("-1s", "step 1 (`-1s`): `-1s`: a duration cannot be"),
             ("1s,8d", "step 2 (`8d`) is longer than 7 days"),
             (&twenty_one, "has 21 steps; at most 20"),
+            ("5s,1m", "step 1 (`5s`) must be 0s: it is the first attempt"),
         ] {
             let got = refused(input).to_string();
             assert!(got.contains(message), "{input:?}: {got}");
         }
         assert_eq!(refused("  "), ScheduleError::Empty);
-        assert_eq!(schedule(&["1s"; 20].join(",")).max_attempts(), 20);
-        assert_eq!(schedule("7d").total(), MAX_STEP);
+        let twenty = format!("0s,{}", ["1s"; 19].join(","));
+        assert_eq!(schedule(&twenty).max_attempts(), 20);
+        assert_eq!(schedule("0s,7d").total(), MAX_STEP);
         assert_eq!(RetrySchedule::new(vec![]), Err(ScheduleError::Empty));
         let long = RetrySchedule::new(vec![secs(0), MAX_STEP + secs(1)]);
         assert!(matches!(long, Err(ScheduleError::TooLong { index: 2, .. })));

@@ -447,8 +447,8 @@ const MAX_ENDPOINT_STEP: Duration = Duration::from_secs(24 * 3600);
 /// The longest an endpoint's own schedule may keep retrying, in all.
 const MAX_ENDPOINT_SCHEDULE: Duration = Duration::from_secs(3 * 24 * 3600);
 
-/// An endpoint's own retry schedule: 1 to 20 waits (the first is usually
-/// `0s`), each at most a day, at most 3 days in all. Returned canonical
+/// An endpoint's own retry schedule: 1 to 20 waits (the first `0s`, the
+/// first attempt), each at most a day, at most 3 days in all. Returned canonical
 /// (`90s` becomes `1m30s`).
 fn check_retry_schedule(steps: &[String]) -> Result<Vec<String>, ServiceError> {
     let invalid = |message: String| ServiceError::invalid("retry_schedule", message);

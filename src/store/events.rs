@@ -82,6 +82,8 @@ pub(crate) const EVENT_COLUMNS: &str = "id, merchant_id, event_type, payload, id
 pub struct EventFilter {
     pub event_type: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only live events (`true`) or only test-mode ones (`false`).
+    pub live_mode: Option<bool>,
     /// Only events strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, EventId)>,
     pub limit: u32,
@@ -260,6 +262,7 @@ impl Store {
                AND ($2 IS NULL OR event_type = $2) \
                AND ($3 IS NULL OR created_at >= $3) \
                AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
+               AND ($7 IS NULL OR live_mode = $7) \
              ORDER BY created_at DESC, id DESC LIMIT $6"
         );
         let (before_at, before_id) = keyset(&filter.before);
@@ -270,6 +273,7 @@ impl Store {
             .bind(before_at)
             .bind(before_id)
             .bind(i64::from(filter.limit))
+            .bind(filter.live_mode)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()

@@ -89,6 +89,7 @@ async fn an_endpoint_schedule_replaces_the_servers(store: Store) {
     for bad in [
         json!(["soon"]),
         json!(["0s", "2d"]),
+        json!(["5s", "1m"]),
         json!([]),
         json!(vec!["1s"; 21]),
     ] {

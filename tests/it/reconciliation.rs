@@ -42,7 +42,7 @@ async fn a_merchant_catches_up_on_missed_events_by_polling(store: Store) {
     let mut cursor: Option<String> = None;
     loop {
         let mut path = format!(
-            "/api/v1/events?since={}&limit=25",
+            "/api/v1/events?since={}&live_mode=true&limit=25",
             since.replace('+', "%2B")
         );
         if let Some(cursor) = &cursor {
@@ -70,7 +70,7 @@ async fn a_merchant_catches_up_on_missed_events_by_polling(store: Store) {
         .api(
             Method::GET,
             &format!(
-                "/api/v1/events?since={}&limit=250",
+                "/api/v1/events?since={}&live_mode=true&limit=250",
                 before_outage.to_rfc3339_opts(SecondsFormat::Millis, true)
             ),
             &key,

@@ -1,5 +1,6 @@
 //! Test mode (seed 000's sandbox): test events are marked `live_mode: false`
-//! and can be left out of, or picked from, the delivery list and the stats.
+//! and can be left out of, or picked from, the event and delivery lists and
+//! the stats.
 
 use crate::both_backends;
 use crate::helpers::TestApp;
@@ -76,6 +77,28 @@ async fn test_mode_deliveries_can_be_filtered_out_of_lists_and_stats(store: Stor
         )
         .await;
     assert_eq!(status, 400, "{refused}");
+
+    // The events list, the polling path, leaves test events out on request,
+    // so a merchant catching up never handles a test event as real.
+    let event_types = |query: &'static str| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let (status, page) = app
+                .api(Method::GET, &format!("/api/v1/events{query}"), &key, None)
+                .await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(event_types("").await.len(), 2);
+    assert_eq!(event_types("?live_mode=true").await, ["payin.succeeded"]);
+    assert_eq!(event_types("?live_mode=false").await, ["payout.failed"]);
 
     // Both delivered; the stats count one or the other on request.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

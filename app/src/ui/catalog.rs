@@ -254,5 +254,25 @@ fn Verify() -> impl IntoView {
             <SnippetTabs testid="verify-ed25519"
                 snippets=&[("node", "Node", ED25519_NODE), ("python", "Python", ED25519_PYTHON)]/>
         </section>
+        <section class="card" data-testid="verify-legacy">
+            <h2>"The legacy body signature"</h2>
+            <p class="small">
+                "For receivers written for providers that sign the body alone, an endpoint can also send "
+                <code>"x-herald-signature: sha256=<hex>"</code> " (HMAC-SHA256 of the raw body, keyed with the secret's text "
+                "exactly as shown, " <code>"whsec_…"</code> " included) and " <code>"x-herald-timestamp"</code>
+                ". It does not cover the timestamp or the id, so a recorded request can be replayed: "
+                "keep the " <code>"webhook-id"</code> "s you have handled and refuse repeats, or move to the "
+                "Standard Webhooks signature above, which is always sent beside it."
+            </p>
+            <pre class="json">{LEGACY_NODE}</pre>
+        </section>
     }
 }
+
+/// Checking the legacy header in Node, as such receivers already do.
+const LEGACY_NODE: &str = r#"const crypto = require("crypto");
+// rawBody: the request body as received, before any JSON parsing.
+const expected = "sha256=" + crypto.createHmac("sha256", secret).update(rawBody).digest("hex");
+const given = req.headers["x-herald-signature"] ?? "";
+const ok = given.length === expected.length &&
+  crypto.timingSafeEqual(Buffer.from(given), Buffer.from(expected));"#;

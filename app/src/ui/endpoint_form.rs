@@ -260,7 +260,7 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                 </div>
                 <BoundField name="retry_schedule" label="Retry schedule" value=retry_schedule
                     testid="retry-schedule-input" error=error placeholder="The server's schedule"
-                    hint="Waits before each attempt, e.g. 0s, 30s, 5m, 1h (each at most 24h, 3 days in all). Empty: the server's schedule."/>
+                    hint="Waits before each attempt, starting with 0s for the first, e.g. 0s, 30s, 5m, 1h (each at most 24h, 3 days in all). Empty: the server's schedule."/>
             </fieldset>
             <label class="check">
                 <input

@@ -83,6 +83,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 {items.into_iter().take(5).map(|d| view! {
                                     <li data-testid="failure">
                                         <A href=format!("/deliveries/{}", d.id)><code>{d.event_type.clone()}</code></A>
+                                        {(!d.live_mode).then(|| view! { <span class="badge test">"test"</span> })}
                                         <span class="mono small break">{d.url.clone()}</span>
                                         <span class="muted small">
                                             {format!("{} · {} attempts · last answer {}", time(&d.created_at), d.attempt_count,
