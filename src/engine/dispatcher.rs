@@ -305,7 +305,7 @@ impl Engine {
     /// them, and gives back any lease still held.
     pub async fn run(self, cancel: CancellationToken) {
         let inner = &self.inner;
-        if matches!(inner.store, Store::Sqlite(_)) {
+        if matches!(inner.store, Store::Sqlite(..)) {
             // SQLite has one Herald process: leases left are from a crash.
             match inner.store.release_all_leases(Utc::now()).await {
                 Ok(0) => {}
@@ -313,9 +313,9 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "releasing stale leases"),
             }
         }
-        if let Store::Postgres(pool) = &inner.store {
+        if let Store::Postgres(pools) = &inner.store {
             tokio::spawn(listen_for_work(
-                pool.clone(),
+                pools.main.clone(),
                 inner.wake.clone(),
                 cancel.clone(),
             ));

@@ -1,15 +1,17 @@
-//! The delivery queue: claiming due work under a lease, recording attempts,
-//! and the merchant's and operators' reads.
+//! The delivery queue: claiming due work under a lease and giving it back.
+//! Recording attempts is in `attempt_records`, the reads in `delivery_views`.
 //!
 //! A lease is just `next_attempt_at` pushed to the lease's end with
 //! `lease_owner` set: if the process dies mid-attempt, the delivery simply
 //! becomes due again when the lease runs out, and any process takes it.
+//! Claims and releases go through the queue pool, whose commits do not wait
+//! for the disk (see `Pools`): a claim lost in a power cut is a delivery due
+//! again, nothing more.
 
 use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
-use herald_app::model::id::{AttemptId, DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
 
 /// Which queue a claim takes from: first attempts are never starved by retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,48 +72,6 @@ pub struct ClaimedDelivery {
     /// Whether a person asked for this attempt.
     pub manual: bool,
     pub destination: Destination,
-}
-
-/// How a delivery stands after an attempt.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DeliveryUpdate {
-    Succeeded,
-    RetryAt(DateTime<Utc>),
-    Failed,
-}
-
-/// What an attempt does to its endpoint's health.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EndpointHealth {
-    /// It answered 2xx: no longer failing.
-    Healthy,
-    /// It failed; disable it if it has been failing since before `disable_if_failing_since`.
-    Failing {
-        disable_if_failing_since: DateTime<Utc>,
-    },
-    /// Disable it now (410 Gone).
-    Disable { reason: String },
-}
-
-/// One finished attempt, to be written with the others of its batch.
-#[derive(Debug, Clone)]
-pub struct AttemptRecord {
-    pub id: AttemptId,
-    pub delivery_id: DeliveryId,
-    pub endpoint_id: Option<EndpointId>,
-    pub owner: String,
-    pub attempt_number: u32,
-    pub started_at: DateTime<Utc>,
-    pub duration_ms: u64,
-    pub request_headers: String,
-    pub status_code: Option<u16>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
-    pub error_kind: Option<ErrorKind>,
-    pub error_message: Option<String>,
-    pub manual: bool,
-    pub update: DeliveryUpdate,
-    pub health: EndpointHealth,
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -197,7 +157,7 @@ impl Store {
             Lane::Retry => "d.attempt_count > 0",
         };
         let lock = match self {
-            Store::Sqlite(_) => "",
+            Store::Sqlite(..) => "",
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let busy = json_values(self, 5);
@@ -214,7 +174,8 @@ impl Store {
                ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) \
              RETURNING id"
         );
-        let ids: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(&claim_sql)
+        let turn = self.write_turn().await;
+        let ids: Vec<(String,)> = on_pool!(self, queue, pool => sqlx::query_as(&claim_sql)
             .bind(claim.owner)
             .bind(to_millis(claim.lease_until))
             .bind(to_millis(claim.now))
@@ -222,6 +183,7 @@ impl Store {
             .bind(json_list(claim.busy_endpoints))
             .fetch_all(pool)
             .await)?;
+        drop(turn);
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -239,7 +201,7 @@ impl Store {
              WHERE d.id IN ({}) ORDER BY d.id",
             json_values(self, 1)
         );
-        let rows: Vec<ClaimedRow> = on_pool!(self, pool => sqlx::query_as(&details_sql)
+        let rows: Vec<ClaimedRow> = on_pool!(self, queue, pool => sqlx::query_as(&details_sql)
             .bind(json_list(&ids))
             .fetch_all(pool)
             .await)?;
@@ -261,7 +223,8 @@ impl Store {
              WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
             json_values(self, 3)
         );
-        Ok(on_pool!(self, pool => sqlx::query(&sql)
+        let _turn = self.write_turn().await;
+        Ok(on_pool!(self, queue, pool => sqlx::query(&sql)
             .bind(owner)
             .bind(to_millis(now))
             .bind(json_list(ids))
@@ -273,7 +236,8 @@ impl Store {
     /// Makes every lease due now, whoever holds it. Only safe when no other
     /// process can be working: SQLite, at start-up (a crash left them).
     pub async fn release_all_leases(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        Ok(on_pool!(self, pool => sqlx::query(
+        let _turn = self.write_turn().await;
+        Ok(on_pool!(self, queue, pool => sqlx::query(
             "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $1 \
              WHERE status = 'pending' AND lease_owner IS NOT NULL",
         )
@@ -309,133 +273,10 @@ impl Store {
         Ok((due, u64::try_from(total).unwrap_or(0).saturating_sub(due)))
     }
 
-    /// Writes a batch of attempts with their delivery and endpoint updates
-    /// in one transaction. Returns how many endpoints got disabled.
-    pub async fn record_attempts(
-        &self,
-        records: &[AttemptRecord],
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut disabled = 0;
-            for r in records {
-                sqlx::query(
-                    "INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms, \
-                         request_headers, status_code, response_headers, response_body, error_kind, \
-                         error_message, manual) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(r.id.as_str())
-                .bind(r.delivery_id.as_str())
-                .bind(i64::from(r.attempt_number))
-                .bind(to_millis(r.started_at))
-                .bind(i64::try_from(r.duration_ms).unwrap_or(i64::MAX))
-                .bind(&r.request_headers)
-                .bind(r.status_code.map(i64::from))
-                .bind(&r.response_headers)
-                .bind(&r.response_body)
-                .bind(r.error_kind.map(ErrorKind::as_str))
-                .bind(&r.error_message)
-                .bind(r.manual)
-                .execute(&mut *tx)
-                .await?;
-                let (status, next_at, succeeded_at, failed_at) = match &r.update {
-                    DeliveryUpdate::Succeeded => (DeliveryStatus::Succeeded, None, Some(now), None),
-                    DeliveryUpdate::RetryAt(at) => (DeliveryStatus::Pending, Some(*at), None, None),
-                    DeliveryUpdate::Failed => (DeliveryStatus::Failed, None, None, Some(now)),
-                };
-                // Only the lease holder moves the delivery on: if the lease ran
-                // out and another process took over, its outcome decides.
-                sqlx::query(
-                    "UPDATE deliveries SET status = $3, attempt_count = attempt_count + 1, \
-                         next_attempt_at = CASE WHEN EXISTS (SELECT 1 FROM endpoints ep \
-                             WHERE ep.id = deliveries.endpoint_id AND ep.disabled_at IS NOT NULL) \
-                             THEN NULL ELSE $4 END, \
-                         lease_owner = NULL, manual = FALSE, last_attempt_at = $5, \
-                         last_status_code = $6, last_error_kind = $7, \
-                         succeeded_at = COALESCE($8, succeeded_at), failed_at = $9 \
-                     WHERE id = $1 AND lease_owner = $2",
-                )
-                .bind(r.delivery_id.as_str())
-                .bind(&r.owner)
-                .bind(status.as_str())
-                .bind(next_at.map(to_millis))
-                .bind(to_millis(r.started_at))
-                .bind(r.status_code.map(i64::from))
-                .bind(r.error_kind.map(ErrorKind::as_str))
-                .bind(succeeded_at.map(to_millis))
-                .bind(failed_at.map(to_millis))
-                .execute(&mut *tx)
-                .await?;
-                let Some(endpoint) = &r.endpoint_id else { continue };
-                match &r.health {
-                    EndpointHealth::Healthy => {
-                        sqlx::query(
-                            "UPDATE endpoints SET failing_since = NULL \
-                             WHERE id = $1 AND failing_since IS NOT NULL",
-                        )
-                        .bind(endpoint.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    EndpointHealth::Failing { disable_if_failing_since } => {
-                        sqlx::query(
-                            "UPDATE endpoints SET failing_since = $2 \
-                             WHERE id = $1 AND failing_since IS NULL",
-                        )
-                        .bind(endpoint.as_str())
-                        .bind(to_millis(r.started_at))
-                        .execute(&mut *tx)
-                        .await?;
-                        let reason = "Disabled automatically: every delivery failed for too long.";
-                        disabled += sqlx::query(
-                            "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
-                             WHERE id = $1 AND disabled_at IS NULL AND failing_since <= $4",
-                        )
-                        .bind(endpoint.as_str())
-                        .bind(to_millis(now))
-                        .bind(reason)
-                        .bind(to_millis(*disable_if_failing_since))
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    }
-                    EndpointHealth::Disable { reason } => {
-                        disabled += sqlx::query(
-                            "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
-                             WHERE id = $1 AND disabled_at IS NULL",
-                        )
-                        .bind(endpoint.as_str())
-                        .bind(to_millis(now))
-                        .bind(reason)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    }
-                }
-            }
-            if disabled > 0 {
-                // A disabled endpoint's pending deliveries wait, not due,
-                // until it is enabled again.
-                sqlx::query(
-                    "UPDATE deliveries SET next_attempt_at = NULL \
-                     WHERE status = 'pending' AND lease_owner IS NULL AND endpoint_id IN \
-                       (SELECT id FROM endpoints WHERE disabled_at IS NOT NULL)",
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(disabled)
-        })
-    }
-}
-
-impl Store {
     /// Gives back every lease `owner` still holds (at shutdown).
     pub async fn release_deliveries_of(&self, owner: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-        Ok(on_pool!(self, pool => sqlx::query(
+        let _turn = self.write_turn().await;
+        Ok(on_pool!(self, queue, pool => sqlx::query(
             "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 \
              WHERE lease_owner = $1 AND status = 'pending'",
         )

@@ -107,6 +107,7 @@ impl Store {
         // 256-row insert would cost more than the cache; on SQLite they
         // live in this process, one per batch size, so they are not kept.
         let keep_prepared = matches!(self, Store::Postgres(_));
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // Repeats of an idempotency key (stored before, or earlier in this

@@ -6,6 +6,7 @@
 //! matches on the backend and says why.
 
 mod api_keys;
+mod attempt_records;
 mod deliveries;
 mod delivery_views;
 mod endpoints;
@@ -18,9 +19,8 @@ mod stats;
 mod stored_secrets;
 
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
-pub use deliveries::{
-    AttemptRecord, ClaimRequest, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth, Lane,
-};
+pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth};
+pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
 pub use endpoints::{EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
@@ -35,14 +35,25 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs `$body` with `$pool` bound to whichever pool the store holds.
+/// Runs `$body` with `$pool` bound to one of the store's pools, whichever
+/// backend it is: `main` unless another (`queue`) is named.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
+        $crate::store::on_pool!($store, main, $pool => $body)
+    };
+    ($store:expr, $which:ident, $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::store::Store::Sqlite(pools) => {
+                let $pool = &pools.$which;
+                $body
+            }
+            $crate::store::Store::Postgres(pools) => {
+                let $pool = &pools.$which;
+                $body
+            }
         }
     };
 }
@@ -52,10 +63,42 @@ pub(crate) use on_pool;
 #[derive(Clone, Debug)]
 pub enum Store {
     /// The embedded default: one file, one process.
-    Sqlite(SqlitePool),
+    Sqlite(Pools<SqlitePool>),
     /// For scale: several Herald processes share it.
-    Postgres(PgPool),
+    Postgres(Pools<PgPool>),
 }
+
+/// The connections to one database, in two pools that differ in when a
+/// commit returns.
+///
+/// `main` serves everything and commits durably: an accepted event is on
+/// disk before its 202. `queue` serves only the engine's own bookkeeping
+/// (claims, releases, attempt records), whose commits return before they
+/// reach the disk (SQLite `synchronous=NORMAL` in WAL mode, PostgreSQL
+/// `synchronous_commit=off`). A power cut or a database crash can lose the
+/// last of those, never an event: a lost claim or record leaves the
+/// delivery due again and it is sent again, which at-least-once delivery
+/// and the `webhook-id` already allow for. Commits stay in order, so a
+/// durable ingest after them also makes them durable. Neither database
+/// can lose them on a crash of Herald itself.
+#[derive(Clone, Debug)]
+pub struct Pools<P> {
+    /// Durable commits: everything but the engine's bookkeeping.
+    pub main: P,
+    /// Commits that do not wait for the disk: claims, releases, attempts.
+    pub queue: P,
+    turn: WriteTurn,
+}
+
+/// Queues this process's busiest write transactions on SQLite: ingest
+/// batches, claims and attempt records.
+///
+/// SQLite lets one writer in at a time. Without this, a writer that finds
+/// the lock taken sleeps in SQLite's busy handler (1, 2, 5, 10, … ms) and
+/// the lock often sits free while everyone sleeps; waiting here instead is a
+/// queue that hands the lock on the moment it is released.
+#[derive(Clone, Debug, Default)]
+struct WriteTurn(Arc<tokio::sync::Mutex<()>>);
 
 /// What can go wrong in the store, in the terms the services care about.
 #[derive(Debug, thiserror::Error)]
@@ -123,29 +166,48 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let main = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Store::Sqlite(pool))
+        // The dispatcher and the recorder write one at a time each.
+        let queue = SqlitePoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.synchronous(SqliteSynchronous::Normal))
+            .await?;
+        Ok(Store::Sqlite(Pools {
+            main,
+            queue,
+            turn: WriteTurn::default(),
+        }))
     }
 
     /// Opens PostgreSQL.
     pub async fn connect_postgres(options: PgConnectOptions) -> StoreResult<Store> {
-        let pool = PgPoolOptions::new()
+        let main = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Store::Postgres(pool))
+        let queue = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.options([("synchronous_commit", "off")]))
+            .await?;
+        Ok(Store::Postgres(Pools {
+            main,
+            queue,
+            turn: WriteTurn::default(),
+        }))
     }
 
     /// Applies the pending migrations of this backend.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self {
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Store::Sqlite(pools) => SQLITE_MIGRATIONS.run(&pools.main).await?,
+            Store::Postgres(pools) => POSTGRES_MIGRATIONS.run(&pools.main).await?,
         }
         Ok(())
     }
@@ -156,16 +218,26 @@ impl Store {
         Ok(())
     }
 
+    /// Waits for this process's turn to write on SQLite (see `WriteTurn`);
+    /// PostgreSQL has row locks and needs none.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self {
+            Store::Sqlite(pools) => Some(pools.turn.0.lock().await),
+            Store::Postgres(_) => None,
+        }
+    }
+
     /// Which backend this is, for logs.
     pub fn backend_name(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite(..) => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
 
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
+        on_pool!(self, queue, pool => pool.close().await);
         on_pool!(self, pool => pool.close().await)
     }
 }
@@ -174,7 +246,7 @@ impl Store {
 /// dialect: how a list of ids is bound as one parameter on both databases.
 pub(crate) fn json_values(store: &Store, param: usize) -> String {
     match store {
-        Store::Sqlite(_) => format!("SELECT value FROM json_each(${param})"),
+        Store::Sqlite(..) => format!("SELECT value FROM json_each(${param})"),
         Store::Postgres(_) => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
     }
 }

@@ -20,12 +20,13 @@ impl Store {
     /// The session store over this database, with its table created.
     pub async fn session_store(&self) -> StoreResult<SessionStore> {
         Ok(match self {
-            Store::Sqlite(pool) => {
-                let store = SqliteStore::new(pool.clone());
+            Store::Sqlite(pools) => {
+                let store = SqliteStore::new(pools.main.clone());
                 store.migrate().await?;
                 SessionStore::Sqlite(store)
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(pools) => {
+                let pool = &pools.main;
                 // Keep the table beside Herald's own (the schema on the
                 // search path) rather than in a shared `tower_sessions` schema.
                 let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")

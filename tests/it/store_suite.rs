@@ -14,6 +14,7 @@ both_backends!(
     catalog_seed_keeps_existing_entries,
     api_keys_resolve_by_hash,
     endpoints_list_is_empty_for_a_new_merchant,
+    only_the_engine_bookkeeping_commits_without_waiting_for_the_disk,
 );
 
 fn merchant(n: u128, email: &str) -> NewMerchant {
@@ -180,4 +181,59 @@ async fn endpoints_list_is_empty_for_a_new_merchant(store: Store) {
         .await
         .unwrap();
     assert!(store.list_endpoints(&owner.id).await.unwrap().is_empty());
+}
+
+/// Events are committed durably before their 202; the engine's claims and
+/// attempt records go through the queue pool, which does not wait for the
+/// disk (a lost one only means a delivery is sent again).
+async fn only_the_engine_bookkeeping_commits_without_waiting_for_the_disk(store: Store) {
+    match &store {
+        Store::Sqlite(pools) => {
+            // PRAGMA synchronous: 1 = NORMAL, 2 = FULL.
+            let level = |pool: &sqlx::SqlitePool| {
+                let pool = pool.clone();
+                async move {
+                    let (level,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    level
+                }
+            };
+            assert_eq!(
+                level(&pools.main).await,
+                2,
+                "ingest and the dashboard: FULL"
+            );
+            assert_eq!(level(&pools.queue).await, 1, "claims and records: NORMAL");
+            let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+                .fetch_one(&pools.queue)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal", "NORMAL is only crash-safe in WAL mode");
+        }
+        Store::Postgres(pools) => {
+            let setting = |pool: &sqlx::PgPool| {
+                let pool = pool.clone();
+                async move {
+                    let (value,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    value
+                }
+            };
+            assert_eq!(setting(&pools.main).await, "on");
+            assert_eq!(setting(&pools.queue).await, "off");
+            let (schema_main,): (String,) = sqlx::query_as("SELECT current_schema()")
+                .fetch_one(&pools.main)
+                .await
+                .unwrap();
+            let (schema_queue,): (String,) = sqlx::query_as("SELECT current_schema()")
+                .fetch_one(&pools.queue)
+                .await
+                .unwrap();
+            assert_eq!(schema_queue, schema_main, "both pools see the same tables");
+        }
+    }
 }
