@@ -9,7 +9,7 @@ use super::ServiceError;
 use crate::engine::secret_box::{merchant_row, SecretBox};
 use crate::engine::signing::SigningSecret;
 use crate::engine::Wakeup;
-use crate::store::{Ingested, NewEvent, Store};
+use crate::store::{IngestRefusal, Ingested, NewEvent, Store};
 use chrono::Utc;
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EventId, MerchantId};
@@ -102,24 +102,9 @@ impl Ingestor {
             Some(url) => Some(self.rules.check("callback_url", url)?),
             None => None,
         };
-        if self.store.merchant_by_id(&merchant_id).await?.is_none() {
-            return Err(ServiceError::NotFound("merchant"));
-        }
-        match self.store.event_type_archived(&request.event_type).await? {
-            None => {
-                return Err(ServiceError::invalid(
-                    "type",
-                    format!("unknown event type `{}`", request.event_type),
-                ))
-            }
-            Some(true) => {
-                return Err(ServiceError::invalid(
-                    "type",
-                    format!("event type `{}` is archived", request.event_type),
-                ))
-            }
-            Some(false) => {}
-        }
+        // The merchant and the event type are checked by the writer, once
+        // per batch (`IngestRefusal`). A callback secret made here for a
+        // merchant id that turns out unknown changes no row.
         if callback_url.is_some() {
             self.store
                 .ensure_callback_secret(
@@ -159,14 +144,14 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
         let events: Vec<NewEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
         match store.ingest(&events, filter_matches).await {
             Ok(results) => {
-                if results
-                    .iter()
-                    .any(|r| matches!(r, Ingested::Created { deliveries, .. } if *deliveries > 0))
-                {
+                if results.iter().any(
+                    |r| matches!(r, Ok(Ingested::Created { deliveries, .. }) if *deliveries > 0),
+                ) {
                     wake.wake();
                 }
-                for ((_, reply), result) in batch.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
+                for ((event, reply), result) in batch.drain(..).zip(results) {
+                    let _ =
+                        reply.send(result.map_err(|refusal| refused(refusal, &event.event_type)));
                 }
             }
             Err(e) => {
@@ -184,6 +169,19 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
                     let _ = reply.send(Err(error));
                 }
             }
+        }
+    }
+}
+
+/// The answer to an event the writer refused.
+fn refused(refusal: IngestRefusal, event_type: &str) -> ServiceError {
+    match refusal {
+        IngestRefusal::UnknownMerchant => ServiceError::NotFound("merchant"),
+        IngestRefusal::UnknownType => {
+            ServiceError::invalid("type", format!("unknown event type `{event_type}`"))
+        }
+        IngestRefusal::ArchivedType => {
+            ServiceError::invalid("type", format!("event type `{event_type}` is archived"))
         }
     }
 }

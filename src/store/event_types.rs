@@ -144,15 +144,4 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(changed == 1)
     }
-
-    /// `Some(archived)` for a known type, `None` for an unknown one.
-    pub async fn event_type_archived(&self, name: &str) -> StoreResult<Option<bool>> {
-        let row: Option<(Option<i64>,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT archived_at FROM event_types WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(pool)
-        .await)?;
-        Ok(row.map(|(archived_at,)| archived_at.is_some()))
-    }
 }

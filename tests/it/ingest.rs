@@ -12,6 +12,7 @@ both_backends!(
     platform_routes_need_the_platform_token,
     an_endpoint_failing_for_too_long_is_disabled_and_can_be_enabled_again,
     a_rate_limit_spaces_deliveries,
+    a_refused_event_in_a_batch_leaves_the_others_stored,
 );
 
 async fn event_count(app: &TestApp, key: &str) -> usize {
@@ -217,5 +218,62 @@ async fn a_rate_limit_spaces_deliveries(store: Store) {
         span >= Duration::from_millis(900),
         "10 deliveries at 5/s took only {span:?}"
     );
+    app.stop().await;
+}
+
+/// The writer checks merchants and event types once per batch: a refused
+/// event is answered in its place and the rest of the batch is stored.
+async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
+    use herald::store::{IngestRefusal, Ingested, NewEvent};
+    use herald_app::model::id::{EventId, MerchantId};
+    let app = TestApp::spawn(store.clone()).await;
+    let (merchant, key) = app.merchant("Batch").await;
+    let receiver = TestReceiver::start().await;
+    app.endpoint(&key, json!({"url": receiver.url()})).await;
+    assert!(store
+        .set_event_type_archived("payout.failed", true, chrono::Utc::now())
+        .await
+        .expect("archive"));
+    let event = |merchant_id: &MerchantId, event_type: &str| NewEvent {
+        id: EventId::generate(),
+        merchant_id: merchant_id.clone(),
+        event_type: event_type.to_owned(),
+        payload: "{}".into(),
+        idempotency_key: None,
+        callback_url: None,
+        ordering_key: None,
+        live_mode: true,
+        created_at: chrono::Utc::now(),
+        only_endpoint: None,
+    };
+    let unknown = MerchantId::generate();
+    let batch = [
+        event(&merchant, "payin.succeeded"),
+        event(&unknown, "payin.succeeded"),
+        event(&merchant, "payin.teleported"),
+        event(&merchant, "payout.failed"),
+        event(&merchant, "refund.initiated"),
+    ];
+    let results = store
+        .ingest(&batch, herald_app::model::event_filter::filter_matches)
+        .await
+        .expect("the batch is written");
+    assert_eq!(
+        results,
+        vec![
+            Ok(Ingested::Created {
+                id: batch[0].id.clone(),
+                deliveries: 1
+            }),
+            Err(IngestRefusal::UnknownMerchant),
+            Err(IngestRefusal::UnknownType),
+            Err(IngestRefusal::ArchivedType),
+            Ok(Ingested::Created {
+                id: batch[4].id.clone(),
+                deliveries: 1
+            }),
+        ]
+    );
+    assert_eq!(event_count(&app, &key).await, 2, "only the two good events");
     app.stop().await;
 }
