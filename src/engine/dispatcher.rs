@@ -83,6 +83,22 @@ struct Inner {
     tasks: TaskTracker,
 }
 
+/// What one round of claims did.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRound {
+    /// Deliveries started.
+    pub started: usize,
+    /// Whether a lane may hold more due work than it could claim at once.
+    pub more_due: bool,
+}
+
+/// What a claim from one lane did.
+struct LaneClaim {
+    started: usize,
+    /// The claim took as many as it asked for.
+    full: bool,
+}
+
 /// Claim at most this many deliveries per query.
 const CLAIM_BATCH: usize = 128;
 /// Even with no known work, look again this often (other processes' lapsed leases).
@@ -139,15 +155,21 @@ impl Engine {
         self.inner.config.request_timeout * 2 + Duration::from_secs(10)
     }
 
-    /// Claims what is due now and starts sending it; returns how many
-    /// deliveries were started.
-    pub async fn run_once(&self) -> Result<usize, crate::store::StoreError> {
+    /// Claims what is due now in both lanes and starts sending it.
+    pub async fn run_once(&self) -> Result<ClaimRound, crate::store::StoreError> {
         let first = self.claim(Lane::First).await?;
         let retries = self.claim(Lane::Retry).await?;
-        Ok(first + retries)
+        Ok(ClaimRound {
+            started: first.started + retries.started,
+            // A lane that filled its batch may hold more; one that came back
+            // short was drained (or what is left is blocked, and a finishing
+            // attempt wakes the loop), so claiming again at once would only
+            // cost empty statements.
+            more_due: first.full || retries.full,
+        })
     }
 
-    async fn claim(&self, lane: Lane) -> Result<usize, crate::store::StoreError> {
+    async fn claim(&self, lane: Lane) -> Result<LaneClaim, crate::store::StoreError> {
         let inner = &self.inner;
         let lane_limit = match lane {
             Lane::First => inner.in_flight.available_permits(),
@@ -158,7 +180,10 @@ impl Engine {
         };
         let limit = lane_limit.min(CLAIM_BATCH);
         if limit == 0 {
-            return Ok(0);
+            return Ok(LaneClaim {
+                started: 0,
+                full: false,
+            });
         }
         let now = Utc::now();
         let busy = inner.slots.full();
@@ -175,6 +200,7 @@ impl Engine {
                 busy_endpoints: &busy,
             })
             .await?;
+        let full = claimed.len() >= limit;
         let mut excess = Vec::new();
         let mut started = 0;
         for delivery in claimed {
@@ -219,7 +245,7 @@ impl Engine {
                 .release_deliveries(&inner.owner, &excess, now)
                 .await?;
         }
-        Ok(started)
+        Ok(LaneClaim { started, full })
     }
 
     /// Sends one attempt and hands its record to the recorder; returns how
@@ -278,28 +304,6 @@ impl Engine {
         }
     }
 
-    /// Runs `run_once` until nothing is due, waiting for the attempts
-    /// started to be recorded each time (tests drain the queue with it).
-    pub async fn run_until_idle(&self) -> Result<usize, crate::store::StoreError> {
-        let mut total = 0;
-        loop {
-            let started = self.run_once().await?;
-            self.wait_for_in_flight().await;
-            self.flush().await;
-            if started == 0 {
-                return Ok(total);
-            }
-            total += started;
-        }
-    }
-
-    async fn wait_for_in_flight(&self) {
-        let max = u32::try_from(self.inner.config.max_in_flight.max(2)).unwrap_or(u32::MAX);
-        if let Ok(all) = self.inner.in_flight.acquire_many(max).await {
-            drop(all);
-        }
-    }
-
     /// The dispatch loop, until `cancel`; then stops claiming, lets the
     /// attempts in flight finish (bounded by the request timeout), records
     /// them, and gives back any lease still held.
@@ -321,18 +325,36 @@ impl Engine {
             ));
         }
         loop {
+            let mut failed = false;
             loop {
                 match self.run_once().await {
-                    Ok(0) => break,
-                    Ok(_) => {}
+                    Ok(round) if round.started > 0 && round.more_due => {}
+                    Ok(_) => break,
                     Err(e) => {
                         tracing::error!(error = %e, "claiming deliveries failed");
+                        failed = true;
                         break;
                     }
                 }
                 if cancel.is_cancelled() {
                     break;
                 }
+            }
+            if cancel.is_cancelled() {
+                break;
+            }
+            if failed {
+                // The database is failing: wake-ups would only repeat the
+                // error at once, so wait a moment whatever arrives.
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    () = tokio::time::sleep(BLOCKED_RECHECK) => continue,
+                }
+            }
+            // Under load, work arrives while the claims run: claim again
+            // rather than ask the database when the next retry is due.
+            if inner.wake.take_pending() {
+                continue;
             }
             let wait = self.time_to_next_due().await;
             tokio::select! {

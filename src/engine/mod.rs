@@ -20,6 +20,7 @@ pub mod ssrf;
 pub use attempt::{envelope, RESERVED_HEADERS};
 pub use dispatcher::{Engine, EngineConfig};
 
+use futures::FutureExt;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -36,5 +37,11 @@ impl Wakeup {
     /// Waits for a wake-up.
     pub async fn woken(&self) {
         self.0.notified().await;
+    }
+
+    /// Takes a wake-up that was given while nobody waited, if there is one,
+    /// without waiting.
+    pub fn take_pending(&self) -> bool {
+        self.0.notified().now_or_never().is_some()
     }
 }

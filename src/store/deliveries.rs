@@ -74,6 +74,23 @@ pub struct ClaimedDelivery {
     pub destination: Destination,
 }
 
+/// The columns of a claimed delivery the sender needs, from `deliveries`.
+const CLAIMED_DELIVERY_COLUMNS: &str =
+    "id, event_id, merchant_id, endpoint_id, callback_url, attempt_count, manual";
+
+/// A `ClaimedRow` from the claimed deliveries `d` (a `WITH` of
+/// `CLAIMED_DELIVERY_COLUMNS`) with their events, merchants and endpoints.
+const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d.callback_url, \
+       d.attempt_count, d.manual, \
+       e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
+       ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
+       ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
+       m.callback_secret \
+     FROM d \
+     JOIN events e ON e.id = d.event_id \
+     JOIN merchants m ON m.id = d.merchant_id \
+     LEFT JOIN endpoints ep ON ep.id = d.endpoint_id";
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("delivery: {e}"))
 }
@@ -147,7 +164,10 @@ impl Store {
     /// Takes up to `limit` due deliveries of one lane under a lease, oldest
     /// first. A delivery with an ordering key waits while an earlier one with
     /// the same key for the same endpoint is still pending. On PostgreSQL,
-    /// `SKIP LOCKED` lets several processes claim side by side.
+    /// `SKIP LOCKED` lets several processes claim side by side, and the
+    /// claim and the read of what it claimed are one statement (one round
+    /// trip); SQLite cannot put an `UPDATE` in a `WITH`, so it takes two,
+    /// and only the first holds the write turn.
     pub async fn claim_due_deliveries(
         &self,
         claim: &ClaimRequest<'_>,
@@ -161,6 +181,10 @@ impl Store {
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let busy = json_values(self, 5);
+        let returning = match self {
+            Store::Sqlite(..) => "id",
+            Store::Postgres(_) => CLAIMED_DELIVERY_COLUMNS,
+        };
         let claim_sql = format!(
             "UPDATE deliveries SET lease_owner = $1, next_attempt_at = $2 \
              WHERE id IN ( \
@@ -172,39 +196,56 @@ impl Store {
                    WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key \
                      AND p.status = 'pending' AND p.id < d.id)) \
                ORDER BY d.next_attempt_at, d.id LIMIT $4 {lock}) \
-             RETURNING id"
+             RETURNING {returning}"
         );
-        let turn = self.write_turn().await;
-        let ids: Vec<(String,)> = on_pool!(self, queue, pool => sqlx::query_as(&claim_sql)
-            .bind(claim.owner)
-            .bind(to_millis(claim.lease_until))
-            .bind(to_millis(claim.now))
-            .bind(i64::from(claim.limit))
-            .bind(json_list(claim.busy_endpoints))
-            .fetch_all(pool)
-            .await)?;
-        drop(turn);
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
-        let details_sql = format!(
-            "SELECT d.id, d.event_id, d.merchant_id, d.endpoint_id, d.callback_url, d.attempt_count, d.manual, \
-                    e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
-                    ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
-                    ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
-                    m.callback_secret \
-             FROM deliveries d \
-             JOIN events e ON e.id = d.event_id \
-             JOIN merchants m ON m.id = d.merchant_id \
-             LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
-             WHERE d.id IN ({}) ORDER BY d.id",
-            json_values(self, 1)
+        // Bound in this order by both arms below.
+        let (lease_until, now, limit) = (
+            to_millis(claim.lease_until),
+            to_millis(claim.now),
+            i64::from(claim.limit),
         );
-        let rows: Vec<ClaimedRow> = on_pool!(self, queue, pool => sqlx::query_as(&details_sql)
-            .bind(json_list(&ids))
-            .fetch_all(pool)
-            .await)?;
+        let busy_list = json_list(claim.busy_endpoints);
+        let rows: Vec<ClaimedRow> = match self {
+            Store::Postgres(pools) => {
+                let sql = format!(
+                    "WITH d AS ({claim_sql}) SELECT {CLAIMED_DETAILS} ORDER BY d.id"
+                );
+                sqlx::query_as(&sql)
+                    .bind(claim.owner)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .bind(&busy_list)
+                    .fetch_all(&pools.queue)
+                    .await?
+            }
+            Store::Sqlite(pools) => {
+                let turn = self.write_turn().await;
+                let claimed: Vec<(String,)> = sqlx::query_as(&claim_sql)
+                    .bind(claim.owner)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .bind(&busy_list)
+                    .fetch_all(&pools.queue)
+                    .await?;
+                drop(turn);
+                if claimed.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<String> = claimed.into_iter().map(|(id,)| id).collect();
+                let sql = format!(
+                    "WITH d AS (SELECT {CLAIMED_DELIVERY_COLUMNS} FROM deliveries \
+                       WHERE id IN ({})) \
+                     SELECT {CLAIMED_DETAILS} ORDER BY d.id",
+                    json_values(self, 1)
+                );
+                sqlx::query_as(&sql)
+                    .bind(json_list(&ids))
+                    .fetch_all(&pools.queue)
+                    .await?
+            }
+        };
         rows.into_iter()
             .map(|row| row.into_claimed(claim.now))
             .collect()
