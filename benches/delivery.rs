@@ -91,6 +91,17 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
+/// CPU time a process has used so far, user and system (/proc, in seconds).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: state is the first, utime the 12th and stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ, which /proc counts in, is 100 on Linux.
+    Some(ticks as f64 / 100.0)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -119,6 +130,8 @@ struct Run {
     deliver_secs: f64,
     latencies_ms: Vec<f64>,
     peak_rss_kb: Option<u64>,
+    /// Herald's CPU seconds while this load ran (until the last arrival).
+    cpu_seconds: Option<f64>,
 }
 
 async fn start_herald(database_url: &str) -> (Child, String) {
@@ -332,6 +345,7 @@ async fn run_load(
         deliver_secs: (last - started).as_secs_f64(),
         latencies_ms,
         peak_rss_kb: None,
+        cpu_seconds: None,
     }
 }
 
@@ -376,8 +390,10 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
         &format!("http://{receiver}/hook"),
     )
     .await;
+    let cpu_before = cpu_seconds(child.id());
     let mut burst = run_load(&base, &merchant, events, concurrency, None, &arrivals).await;
     burst.peak_rss_kb = peak_rss_kb(child.id());
+    burst.cpu_seconds = cpu_seconds(child.id()).zip(cpu_before).map(|(after, before)| after - before);
 
     let steady_rate: u64 = env_or("BENCH_STEADY_RATE", 500);
     let steady_events = steady_rate as usize * env_or::<usize>("BENCH_STEADY_SECONDS", 10);
@@ -444,6 +460,13 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
         percentile(l, 99.0)
     );
     println!("- 202-to-arrival at a steady {steady_rate} events/s, ms: p50 {:.1} / p95 {:.1} / p99 {:.1} ({} events)", percentile(s, 50.0), percentile(s, 95.0), percentile(s, 99.0), steady.events);
+    if let Some(cpu) = burst.cpu_seconds {
+        println!(
+            "- Herald CPU under the burst: {:.0} µs per event ({:.2} cores busy)",
+            cpu * 1e6 / burst.events.max(1) as f64,
+            cpu / burst.deliver_secs
+        );
+    }
     println!(
         "- Herald peak RSS: {:.1} MB (after the burst {:.1} MB)",
         peak.unwrap_or(0) as f64 / 1024.0,
