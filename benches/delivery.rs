@@ -393,7 +393,9 @@ async fn bench_backend(name: &str, database_url: &str, events: usize, concurrenc
     let cpu_before = cpu_seconds(child.id());
     let mut burst = run_load(&base, &merchant, events, concurrency, None, &arrivals).await;
     burst.peak_rss_kb = peak_rss_kb(child.id());
-    burst.cpu_seconds = cpu_seconds(child.id()).zip(cpu_before).map(|(after, before)| after - before);
+    burst.cpu_seconds = cpu_seconds(child.id())
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
 
     let steady_rate: u64 = env_or("BENCH_STEADY_RATE", 500);
     let steady_events = steady_rate as usize * env_or::<usize>("BENCH_STEADY_SECONDS", 10);

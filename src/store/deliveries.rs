@@ -207,9 +207,7 @@ impl Store {
         let busy_list = json_list(claim.busy_endpoints);
         let rows: Vec<ClaimedRow> = match self {
             Store::Postgres(pools) => {
-                let sql = format!(
-                    "WITH d AS ({claim_sql}) SELECT {CLAIMED_DETAILS} ORDER BY d.id"
-                );
+                let sql = format!("WITH d AS ({claim_sql}) SELECT {CLAIMED_DETAILS} ORDER BY d.id");
                 sqlx::query_as(&sql)
                     .bind(claim.owner)
                     .bind(lease_until)
