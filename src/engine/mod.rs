@@ -45,3 +45,22 @@ impl Wakeup {
         self.0.notified().now_or_never().is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Wakeup;
+
+    #[tokio::test]
+    async fn a_wake_up_given_while_nobody_waited_is_taken_once() {
+        let wake = Wakeup::default();
+        assert!(!wake.take_pending(), "nothing was given yet");
+        wake.wake();
+        wake.wake();
+        assert!(wake.take_pending(), "the wake-up waits to be taken");
+        assert!(!wake.take_pending(), "wake-ups given together count once");
+        wake.wake();
+        tokio::time::timeout(std::time::Duration::from_secs(1), wake.woken())
+            .await
+            .expect("a waiting wake-up ends the next wait at once");
+    }
+}
