@@ -84,12 +84,11 @@ struct Inner {
 }
 
 /// What one round of claims did.
-#[derive(Debug, Clone, Copy)]
-pub struct ClaimRound {
+struct ClaimRound {
     /// Deliveries started.
-    pub started: usize,
+    started: usize,
     /// Whether a lane may hold more due work than it could claim at once.
-    pub more_due: bool,
+    more_due: bool,
 }
 
 /// What a claim from one lane did.
@@ -156,7 +155,7 @@ impl Engine {
     }
 
     /// Claims what is due now in both lanes and starts sending it.
-    pub async fn run_once(&self) -> Result<ClaimRound, crate::store::StoreError> {
+    async fn run_once(&self) -> Result<ClaimRound, crate::store::StoreError> {
         let first = self.claim(Lane::First).await?;
         let retries = self.claim(Lane::Retry).await?;
         Ok(ClaimRound {
@@ -309,7 +308,7 @@ impl Engine {
     /// them, and gives back any lease still held.
     pub async fn run(self, cancel: CancellationToken) {
         let inner = &self.inner;
-        if matches!(inner.store, Store::Sqlite(..)) {
+        if matches!(inner.store, Store::Sqlite(_)) {
             // SQLite has one Herald process: leases left are from a crash.
             match inner.store.release_all_leases(Utc::now()).await {
                 Ok(0) => {}

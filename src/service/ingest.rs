@@ -132,16 +132,22 @@ impl Ingestor {
 }
 
 async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Reply)>, wake: Wakeup) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = pending.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+    // The events and their callers side by side, so the store reads the
+    // events in place (no copy of each payload per batch).
+    let mut events: Vec<NewEvent> = Vec::with_capacity(MAX_BATCH);
+    let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
+    while let Some((event, reply)) = pending.recv().await {
+        events.push(event);
+        replies.push(reply);
+        while events.len() < MAX_BATCH {
             match pending.try_recv() {
-                Ok(next) => batch.push(next),
+                Ok((event, reply)) => {
+                    events.push(event);
+                    replies.push(reply);
+                }
                 Err(_) => break,
             }
         }
-        let events: Vec<NewEvent> = batch.iter().map(|(event, _)| event.clone()).collect();
         match store.ingest(&events, filter_matches).await {
             Ok(results) => {
                 if results.iter().any(
@@ -149,7 +155,7 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
                 ) {
                     wake.wake();
                 }
-                for ((event, reply), result) in batch.drain(..).zip(results) {
+                for ((event, reply), result) in events.iter().zip(replies.drain(..)).zip(results) {
                     let _ =
                         reply.send(result.map_err(|refusal| refused(refusal, &event.event_type)));
                 }
@@ -157,10 +163,10 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
             Err(e) => {
                 // Nothing of the batch was stored: each caller gets the error
                 // (503 when the database is gone), never a 202.
-                tracing::error!(error = %e, events = batch.len(), "ingest batch failed");
+                tracing::error!(error = %e, events = events.len(), "ingest batch failed");
                 let message = e.to_string();
                 let unavailable = matches!(e, crate::store::StoreError::Database(_));
-                for (_, reply) in batch.drain(..) {
+                for reply in replies.drain(..) {
                     let error = if unavailable {
                         ServiceError::Unavailable(message.clone())
                     } else {
@@ -170,6 +176,7 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
                 }
             }
         }
+        events.clear();
     }
 }
 

@@ -177,12 +177,12 @@ impl Store {
             Lane::Retry => "d.attempt_count > 0",
         };
         let lock = match self {
-            Store::Sqlite(..) => "",
+            Store::Sqlite(_) => "",
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let busy = json_values(self, 5);
         let returning = match self {
-            Store::Sqlite(..) => "id",
+            Store::Sqlite(_) => "id",
             Store::Postgres(_) => CLAIMED_DELIVERY_COLUMNS,
         };
         let claim_sql = format!(

@@ -230,7 +230,7 @@ impl Store {
     /// Which backend this is, for logs.
     pub fn backend_name(&self) -> &'static str {
         match self {
-            Store::Sqlite(..) => "sqlite",
+            Store::Sqlite(_) => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
@@ -246,7 +246,7 @@ impl Store {
 /// dialect: how a list of ids is bound as one parameter on both databases.
 pub(crate) fn json_values(store: &Store, param: usize) -> String {
     match store {
-        Store::Sqlite(..) => format!("SELECT value FROM json_each(${param})"),
+        Store::Sqlite(_) => format!("SELECT value FROM json_each(${param})"),
         Store::Postgres(_) => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
     }
 }
