@@ -19,7 +19,7 @@ use crate::config::{SecretString, ServeConfig};
 use crate::engine::http::Egress;
 use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::AddressPolicy;
-use crate::engine::{Engine, EngineConfig, Wakeup};
+use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::service::destination::UrlRules;
 use crate::service::endpoints::Endpoints;
 use crate::service::ingest::Ingestor;
@@ -83,6 +83,8 @@ pub struct Herald {
     state: AppState,
     sessions: SessionStore,
     generated_token: Option<SecretString>,
+    /// Where ingest gives new deliveries to this process's engine.
+    handoff: Handoff,
 }
 
 impl Herald {
@@ -116,6 +118,7 @@ impl Herald {
             policy: AddressPolicy::new(config.allowed_private_cidrs.0.clone()),
         };
         let wakeup = Wakeup::default();
+        let handoff = Handoff::default();
         let secrets = config.secret_keys.secret_box()?;
         let state = AppState {
             accounts: Accounts::new(store.clone()),
@@ -123,6 +126,7 @@ impl Herald {
                 store.clone(),
                 url_rules.clone(),
                 wakeup.clone(),
+                handoff.clone(),
                 secrets.clone(),
             ),
             endpoints: Endpoints::new(store.clone(), url_rules.clone(), secrets.clone()),
@@ -139,6 +143,7 @@ impl Herald {
             state,
             sessions,
             generated_token,
+            handoff,
         })
     }
 
@@ -212,7 +217,7 @@ impl Herald {
             self.state.wakeup.clone(),
         )?;
         let stop_engine = CancellationToken::new();
-        let engine_task = tokio::spawn(engine.run(stop_engine.clone()));
+        let engine_task = tokio::spawn(engine.run(stop_engine.clone(), self.handoff.clone()));
         let app = self.router();
         let sweeper = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
         let served = axum::serve(

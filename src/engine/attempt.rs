@@ -262,6 +262,7 @@ fn record(
         error_kind: response.error.as_ref().map(|(kind, _)| *kind),
         error_message: response.error.map(|(_, message)| message),
         manual: delivery.manual,
+        ordered: delivery.ordered,
         update,
         health,
     }

@@ -8,14 +8,15 @@ use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
 use super::secret_box::SecretBox;
 use super::ssrf::AddressPolicy;
-use super::Wakeup;
+use super::{Handoff, Wakeup};
 use crate::metrics::Metrics;
 use crate::store::{ClaimRequest, ClaimedDelivery, Destination, Lane, Store};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use herald_app::model::id::EndpointId;
 use rand::Rng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -68,7 +69,11 @@ struct Inner {
     config: EngineConfig,
     /// Names this process's leases.
     owner: String,
+    /// New work: ingest left deliveries to claim, a retry or an ordering
+    /// key came due, another process committed work.
     wake: Wakeup,
+    /// A delivery finished, so its room is free again.
+    room: Wakeup,
     /// Claimed-and-unfinished deliveries, all lanes.
     in_flight: Arc<Semaphore>,
     /// Retries may use only part of the capacity, so first attempts of new
@@ -89,6 +94,8 @@ struct ClaimRound {
     started: usize,
     /// Whether a lane may hold more due work than it could claim at once.
     more_due: bool,
+    /// Whether due work may have been left for lack of room.
+    short_of_room: bool,
 }
 
 /// What a claim from one lane did.
@@ -96,6 +103,28 @@ struct LaneClaim {
     started: usize,
     /// The claim took as many as it asked for.
     full: bool,
+    /// Due work may have been left for lack of room: the process or the
+    /// lane was full, an endpoint's slots were, or a claimed one found none.
+    short_of_room: bool,
+}
+
+/// Room for one delivery in this process: a place in flight and, for an
+/// endpoint, one of its slots. Given back when dropped, with how long the
+/// attempt took if it was made.
+pub(super) struct Reservation {
+    engine: Engine,
+    endpoint: Option<EndpointId>,
+    took: Option<Duration>,
+    _in_flight: OwnedSemaphorePermit,
+    _retry: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(endpoint) = &self.endpoint {
+            self.engine.inner.slots.give_back(endpoint, self.took);
+        }
+    }
 }
 
 /// Claim at most this many deliveries per query.
@@ -104,6 +133,9 @@ const CLAIM_BATCH: usize = 128;
 const IDLE_RECHECK: Duration = Duration::from_secs(15);
 /// When due work is blocked (full endpoints, ordering), look again this often.
 const BLOCKED_RECHECK: Duration = Duration::from_secs(1);
+/// While work waits for room, claim again at most this often as deliveries
+/// finish: one claim per finished delivery would mostly find nothing.
+const ROOM_RECHECK: Duration = Duration::from_millis(10);
 
 impl Engine {
     /// Builds the engine and starts its recorder; `run` starts dispatching.
@@ -140,6 +172,7 @@ impl Engine {
                 config,
                 owner,
                 wake,
+                room: Wakeup::default(),
             }),
         })
     }
@@ -165,6 +198,7 @@ impl Engine {
             // attempt wakes the loop), so claiming again at once would only
             // cost empty statements.
             more_due: first.full || retries.full,
+            short_of_room: first.short_of_room || retries.short_of_room,
         })
     }
 
@@ -182,6 +216,7 @@ impl Engine {
             return Ok(LaneClaim {
                 started: 0,
                 full: false,
+                short_of_room: true,
             });
         }
         let now = Utc::now();
@@ -191,9 +226,7 @@ impl Engine {
             .claim_due_deliveries(&ClaimRequest {
                 owner: &inner.owner,
                 now,
-                lease_until: now
-                    + chrono::Duration::from_std(self.lease())
-                        .unwrap_or(chrono::Duration::minutes(5)),
+                lease_until: self.lease_until(now),
                 limit: u32::try_from(limit).unwrap_or(u32::MAX),
                 lane,
                 busy_endpoints: &busy,
@@ -204,37 +237,16 @@ impl Engine {
         let mut started = 0;
         for delivery in claimed {
             let endpoint = match &delivery.destination {
-                Destination::Endpoint { id, .. } => Some(id.clone()),
+                Destination::Endpoint { id, .. } => Some(id),
                 Destination::Callback { .. } => None,
             };
-            if let Some(endpoint) = &endpoint {
-                if !inner.slots.try_take(endpoint) {
-                    excess.push(delivery.id);
-                    continue;
+            match self.reserve_room(endpoint, lane) {
+                Some(reservation) => {
+                    self.launch(delivery, reservation);
+                    started += 1;
                 }
+                None => excess.push(delivery.id),
             }
-            let Ok(permit) = inner.in_flight.clone().try_acquire_owned() else {
-                if let Some(endpoint) = &endpoint {
-                    inner.slots.give_back(endpoint, None);
-                }
-                excess.push(delivery.id);
-                continue;
-            };
-            let retry_permit = match lane {
-                Lane::Retry => inner.retries.clone().try_acquire_owned().ok(),
-                Lane::First => None,
-            };
-            let engine = self.clone();
-            inner.tasks.spawn(async move {
-                let took = engine.deliver(delivery).await;
-                if let Some(endpoint) = endpoint {
-                    engine.inner.slots.give_back(&endpoint, Some(took));
-                }
-                drop(permit);
-                drop(retry_permit);
-                engine.inner.wake.wake();
-            });
-            started += 1;
         }
         if !excess.is_empty() {
             // More than an endpoint may take at once: give them back now
@@ -244,7 +256,54 @@ impl Engine {
                 .release_deliveries(&inner.owner, &excess, now)
                 .await?;
         }
-        Ok(LaneClaim { started, full })
+        Ok(LaneClaim {
+            started,
+            full,
+            short_of_room: !busy.is_empty() || !excess.is_empty(),
+        })
+    }
+
+    /// When a lease taken at `now` runs out.
+    pub(super) fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::minutes(5))
+    }
+
+    /// Room for one new delivery to `endpoint`, for the ingest hand-off.
+    pub(super) fn reserve(&self, endpoint: &EndpointId) -> Option<Reservation> {
+        self.reserve_room(Some(endpoint), Lane::First)
+    }
+
+    /// A place in flight and, for an endpoint, one of its slots; `None` if
+    /// either is full.
+    fn reserve_room(&self, endpoint: Option<&EndpointId>, lane: Lane) -> Option<Reservation> {
+        let inner = &self.inner;
+        let in_flight = inner.in_flight.clone().try_acquire_owned().ok()?;
+        if let Some(endpoint) = endpoint {
+            if !inner.slots.try_take(endpoint) {
+                return None;
+            }
+        }
+        Some(Reservation {
+            engine: self.clone(),
+            endpoint: endpoint.cloned(),
+            took: None,
+            _in_flight: in_flight,
+            // Retries count against their share too, as far as it goes.
+            _retry: match lane {
+                Lane::Retry => inner.retries.clone().try_acquire_owned().ok(),
+                Lane::First => None,
+            },
+        })
+    }
+
+    /// Starts sending a delivery this process holds the lease of.
+    pub(super) fn launch(&self, delivery: ClaimedDelivery, mut reservation: Reservation) {
+        let engine = self.clone();
+        self.inner.tasks.spawn(async move {
+            reservation.took = Some(engine.deliver(delivery).await);
+            drop(reservation);
+            engine.inner.room.wake();
+        });
     }
 
     /// Sends one attempt and hands its record to the recorder; returns how
@@ -303,10 +362,11 @@ impl Engine {
         }
     }
 
-    /// The dispatch loop, until `cancel`; then stops claiming, lets the
-    /// attempts in flight finish (bounded by the request timeout), records
-    /// them, and gives back any lease still held.
-    pub async fn run(self, cancel: CancellationToken) {
+    /// The dispatch loop, until `cancel`, taking what ingest hands off
+    /// meanwhile; then stops claiming and taking, lets the attempts in
+    /// flight finish (bounded by the request timeout), records them, and
+    /// gives back any lease still held.
+    pub async fn run(self, cancel: CancellationToken, handoff: Handoff) {
         let inner = &self.inner;
         if matches!(inner.store, Store::Sqlite(_)) {
             // SQLite has one Herald process: leases left are from a crash.
@@ -323,12 +383,20 @@ impl Engine {
                 cancel.clone(),
             ));
         }
+        // After the start-up release: a lease handed off from now on is live.
+        handoff.attach(&self);
         loop {
             let mut failed = false;
+            let mut short_of_room = false;
+            let claimed_at = tokio::time::Instant::now();
             loop {
                 match self.run_once().await {
-                    Ok(round) if round.started > 0 && round.more_due => {}
-                    Ok(_) => break,
+                    Ok(round) => {
+                        short_of_room = round.short_of_room;
+                        if round.started == 0 || !round.more_due {
+                            break;
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "claiming deliveries failed");
                         failed = true;
@@ -355,13 +423,25 @@ impl Engine {
             if inner.wake.take_pending() {
                 continue;
             }
-            let wait = self.time_to_next_due().await;
+            // Work left for lack of room is due now: finishing deliveries
+            // wake us, and the timer only covers what they do not free.
+            let wait = if short_of_room {
+                BLOCKED_RECHECK
+            } else {
+                self.time_to_next_due().await
+            };
+            let room_freed = async {
+                inner.room.woken().await;
+                tokio::time::sleep_until(claimed_at + ROOM_RECHECK).await;
+            };
             tokio::select! {
                 () = cancel.cancelled() => break,
                 () = inner.wake.woken() => {},
+                () = room_freed, if short_of_room => {},
                 () = tokio::time::sleep(wait) => {},
             }
         }
+        handoff.detach();
         inner.tasks.close();
         let grace = inner.config.request_timeout + Duration::from_secs(5);
         if tokio::time::timeout(grace, inner.tasks.wait())

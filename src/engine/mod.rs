@@ -8,6 +8,7 @@
 
 mod attempt;
 mod dispatcher;
+mod handoff;
 pub mod http;
 mod limits;
 pub mod payload_encryption;
@@ -19,6 +20,7 @@ pub mod ssrf;
 
 pub use attempt::{envelope, RESERVED_HEADERS};
 pub use dispatcher::{Engine, EngineConfig};
+pub use handoff::{Handoff, HandoffBatch};
 
 use futures::FutureExt;
 use std::sync::Arc;

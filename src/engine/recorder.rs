@@ -39,6 +39,16 @@ pub async fn run(
         }
         if !batch.is_empty() {
             write(&store, &batch).await;
+            // A retry may be due sooner than the dispatcher's timer, and a
+            // finished delivery with an ordering key lets the next one with
+            // its key go: look for work. Other records free nothing a claim
+            // could take (the room they held is signalled by their tasks).
+            if batch
+                .iter()
+                .any(|r| r.ordered || matches!(r.update, DeliveryUpdate::RetryAt(_)))
+            {
+                wake.wake();
+            }
             for record in batch.drain(..) {
                 metrics.attempt_recorded(AttemptOutcome {
                     error: record.error_kind,
@@ -50,8 +60,6 @@ pub async fn run(
                     },
                 });
             }
-            // Freed ordering keys and re-enabled capacity: look for work.
-            wake.wake();
         }
         for flush in flushes.drain(..) {
             let _ = flush.send(());

@@ -1,15 +1,17 @@
 //! Ingest: validate an event from the platform, store it with its
-//! deliveries, wake the engine. Requests are written in group commits: a
-//! writer task takes whatever arrived while the previous batch committed and
-//! writes it in one transaction, so each accepted event is durable before its
-//! 202 without paying one fsync each.
+//! deliveries, hand them to the engine. Requests are written in group
+//! commits: a writer task takes whatever arrived while the previous batch
+//! committed and writes it in one transaction, so each accepted event is
+//! durable before its 202 without paying one fsync each. The deliveries the
+//! engine has room for are written leased to it and start at the commit
+//! (`Handoff`); the rest wake the dispatcher to claim them.
 
 use super::destination::UrlRules;
 use super::ServiceError;
 use crate::engine::secret_box::{merchant_row, SecretBox};
 use crate::engine::signing::SigningSecret;
-use crate::engine::Wakeup;
-use crate::store::{IngestRefusal, Ingested, NewEvent, Store};
+use crate::engine::{Handoff, Wakeup};
+use crate::store::{IngestRefusal, Ingested, LeaseOffer, NewEvent, Store};
 use chrono::Utc;
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EventId, MerchantId};
@@ -48,9 +50,15 @@ pub struct Ingestor {
 
 impl Ingestor {
     /// Starts the group-commit writer.
-    pub fn start(store: Store, rules: UrlRules, wake: Wakeup, secrets: SecretBox) -> Ingestor {
+    pub fn start(
+        store: Store,
+        rules: UrlRules,
+        wake: Wakeup,
+        handoff: Handoff,
+        secrets: SecretBox,
+    ) -> Ingestor {
         let (queue, pending) = mpsc::channel(4096);
-        tokio::spawn(write_batches(store.clone(), pending, wake));
+        tokio::spawn(write_batches(store.clone(), pending, wake, handoff));
         Ingestor {
             store,
             rules,
@@ -131,7 +139,12 @@ impl Ingestor {
     }
 }
 
-async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Reply)>, wake: Wakeup) {
+async fn write_batches(
+    store: Store,
+    mut pending: mpsc::Receiver<(NewEvent, Reply)>,
+    wake: Wakeup,
+    handoff: Handoff,
+) {
     // The events and their callers side by side, so the store reads the
     // events in place (no copy of each payload per batch).
     let mut events: Vec<NewEvent> = Vec::with_capacity(MAX_BATCH);
@@ -148,21 +161,41 @@ async fn write_batches(store: Store, mut pending: mpsc::Receiver<(NewEvent, Repl
                 Err(_) => break,
             }
         }
-        match store.ingest(&events, filter_matches).await {
-            Ok(results) => {
-                if results.iter().any(
-                    |r| matches!(r, Ok(Ingested::Created { deliveries, .. }) if *deliveries > 0),
-                ) {
+        let mut batch = handoff.offer();
+        let stored = match batch.as_mut() {
+            Some(batch) => {
+                let (owner, lease_until) = (batch.owner().to_owned(), batch.lease_until());
+                let mut take = |endpoint: &_| batch.take(endpoint);
+                let offer = LeaseOffer {
+                    owner: &owner,
+                    lease_until,
+                    take: &mut take,
+                };
+                store.ingest(&events, filter_matches, Some(offer)).await
+            }
+            None => store.ingest(&events, filter_matches, None).await,
+        };
+        match stored {
+            Ok(stored) => {
+                // Started before the callers hear back, so a 202 never
+                // precedes its event's own hand-off.
+                if let Some(batch) = batch {
+                    batch.start(stored.leased);
+                }
+                if stored.unleased > 0 {
                     wake.wake();
                 }
-                for ((event, reply), result) in events.iter().zip(replies.drain(..)).zip(results) {
+                for ((event, reply), result) in
+                    events.iter().zip(replies.drain(..)).zip(stored.answers)
+                {
                     let _ =
                         reply.send(result.map_err(|refusal| refused(refusal, &event.event_type)));
                 }
             }
             Err(e) => {
-                // Nothing of the batch was stored: each caller gets the error
-                // (503 when the database is gone), never a 202.
+                // Nothing of the batch was stored (the room taken for it is
+                // given back with `batch`): each caller gets the error (503
+                // when the database is gone), never a 202.
                 tracing::error!(error = %e, events = events.len(), "ingest batch failed");
                 let message = e.to_string();
                 let unavailable = matches!(e, crate::store::StoreError::Database(_));

@@ -55,6 +55,8 @@ pub struct AttemptRecord {
     pub error_kind: Option<ErrorKind>,
     pub error_message: Option<String>,
     pub manual: bool,
+    /// The delivery has an ordering key (see `ClaimedDelivery::ordered`).
+    pub ordered: bool,
     pub update: DeliveryUpdate,
     pub health: EndpointHealth,
 }
@@ -289,6 +291,7 @@ mod tests {
             error_kind: None,
             error_message: None,
             manual: false,
+            ordered: false,
             update: DeliveryUpdate::Failed,
             health,
         }

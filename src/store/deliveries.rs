@@ -71,17 +71,20 @@ pub struct ClaimedDelivery {
     pub attempts_made: u32,
     /// Whether a person asked for this attempt.
     pub manual: bool,
+    /// It has an ordering key: later deliveries with the key to the same
+    /// endpoint wait until this one succeeds or finally fails.
+    pub ordered: bool,
     pub destination: Destination,
 }
 
 /// The columns of a claimed delivery the sender needs, from `deliveries`.
 const CLAIMED_DELIVERY_COLUMNS: &str =
-    "id, event_id, merchant_id, endpoint_id, callback_url, attempt_count, manual";
+    "id, event_id, merchant_id, endpoint_id, callback_url, attempt_count, manual, ordering_key";
 
 /// A `ClaimedRow` from the claimed deliveries `d` (a `WITH` of
 /// `CLAIMED_DELIVERY_COLUMNS`) with their events, merchants and endpoints.
 const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d.callback_url, \
-       d.attempt_count, d.manual, \
+       d.attempt_count, d.manual, d.ordering_key, \
        e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
        ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
        ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
@@ -104,6 +107,7 @@ struct ClaimedRow {
     callback_url: Option<String>,
     attempt_count: i64,
     manual: bool,
+    ordering_key: Option<String>,
     event_type: String,
     payload: String,
     live_mode: bool,
@@ -120,25 +124,66 @@ struct ClaimedRow {
     callback_secret: Option<String>,
 }
 
+/// An endpoint's columns that sending needs (`ENDPOINT_SENDING_COLUMNS`),
+/// read by a claim's join or by ingest when it leases new deliveries.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EndpointSending {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub headers: String,
+    pub rate_limit_per_s: Option<i64>,
+    pub legacy_signature: bool,
+    pub retry_schedule: Option<String>,
+    pub encryption_key: Option<String>,
+}
+
+/// The `endpoints` columns `EndpointSending` reads.
+pub(crate) const ENDPOINT_SENDING_COLUMNS: &str = "id, url, secret, previous_secret, \
+     previous_secret_expires_at, headers, rate_limit_per_s, legacy_signature, retry_schedule, \
+     encryption_key";
+
+impl EndpointSending {
+    /// Where a delivery to this endpoint goes, as of `now` (a rotated-out
+    /// secret whose grace period ended is left out).
+    pub(crate) fn destination(self, now: DateTime<Utc>) -> StoreResult<Destination> {
+        Ok(Destination::Endpoint {
+            id: EndpointId::parse(&self.id).map_err(corrupt)?,
+            url: self.url,
+            secret: self.secret,
+            previous_secret: match self.previous_secret_expires_at {
+                Some(until) if until > to_millis(now) => self.previous_secret,
+                _ => None,
+            },
+            headers: self.headers,
+            rate_limit_per_s: self.rate_limit_per_s.and_then(|r| u32::try_from(r).ok()),
+            legacy_signature: self.legacy_signature,
+            retry_schedule: self.retry_schedule,
+            encryption_key: self.encryption_key,
+        })
+    }
+}
+
 impl ClaimedRow {
     fn into_claimed(self, now: DateTime<Utc>) -> StoreResult<ClaimedDelivery> {
         let destination = match (self.endpoint_id, self.callback_url) {
-            (Some(id), _) => Destination::Endpoint {
-                id: EndpointId::parse(&id).map_err(corrupt)?,
+            (Some(id), _) => EndpointSending {
+                id,
                 url: self.url.ok_or_else(|| corrupt("endpoint without url"))?,
                 secret: self
                     .secret
                     .ok_or_else(|| corrupt("endpoint without secret"))?,
-                previous_secret: match self.previous_secret_expires_at {
-                    Some(until) if until > to_millis(now) => self.previous_secret,
-                    _ => None,
-                },
+                previous_secret: self.previous_secret,
+                previous_secret_expires_at: self.previous_secret_expires_at,
                 headers: self.headers.unwrap_or_else(|| "{}".into()),
-                rate_limit_per_s: self.rate_limit_per_s.and_then(|r| u32::try_from(r).ok()),
+                rate_limit_per_s: self.rate_limit_per_s,
                 legacy_signature: self.legacy_signature.unwrap_or(false),
                 retry_schedule: self.retry_schedule,
                 encryption_key: self.encryption_key,
-            },
+            }
+            .destination(now)?,
             (None, Some(url)) => Destination::Callback {
                 url,
                 secret: self.callback_secret,
@@ -155,6 +200,7 @@ impl ClaimedRow {
             event_created_at: from_millis(self.event_created_at)?,
             attempts_made: u32::try_from(self.attempt_count).map_err(corrupt)?,
             manual: self.manual,
+            ordered: self.ordering_key.is_some(),
             destination,
         })
     }

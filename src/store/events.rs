@@ -1,9 +1,10 @@
 //! Events: ingest (event + fan-out in one transaction) and the merchant's reads.
 
+use super::deliveries::{EndpointSending, ENDPOINT_SENDING_COLUMNS};
 use super::{
     from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
 };
-use crate::store::Store;
+use crate::store::{ClaimedDelivery, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
@@ -55,6 +56,53 @@ pub enum IngestRefusal {
 
 /// Chooses the endpoints an event goes to: (filter of an endpoint, event type) → yes/no.
 pub type FanOut = fn(&[String], &str) -> bool;
+
+/// New deliveries the caller will send itself. Ingest writes them already
+/// leased to `owner`, in the event's own transaction, so no claim has to
+/// find them and no read has to bring back what was just written.
+pub struct LeaseOffer<'a> {
+    pub owner: &'a str,
+    pub lease_until: DateTime<Utc>,
+    /// Asked once for each new delivery to an endpoint whose event has no
+    /// ordering key (those wait for their turn, which only a claim knows):
+    /// does the caller have room for it now?
+    pub take: &'a mut (dyn FnMut(&EndpointId) -> bool + Send),
+}
+
+/// What storing a batch did.
+#[derive(Debug)]
+pub struct IngestedBatch {
+    /// One answer per event, in the order given.
+    pub answers: Vec<Result<Ingested, IngestRefusal>>,
+    /// The deliveries leased to the caller, in the order `take` said yes.
+    pub leased: Vec<ClaimedDelivery>,
+    /// New deliveries left for the dispatcher to claim.
+    pub unleased: usize,
+}
+
+/// An enabled endpoint of a merchant in the batch, with its filter.
+struct FanOutTarget {
+    filter: Vec<String>,
+    id: EndpointId,
+    sending: EndpointSending,
+}
+
+#[derive(sqlx::FromRow)]
+struct FanOutRow {
+    event_types: String,
+    #[sqlx(flatten)]
+    sending: EndpointSending,
+}
+
+/// One new delivery row.
+struct NewDelivery<'a> {
+    id: DeliveryId,
+    event: &'a NewEvent,
+    endpoint: Option<&'a FanOutTarget>,
+    callback_url: Option<&'a str>,
+    /// Leased to the caller (`LeaseOffer`).
+    leased: bool,
+}
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -117,13 +165,21 @@ impl Store {
     /// go on), one multi-row insert for the events, one endpoint lookup per
     /// merchant, and one multi-row insert for the deliveries (per
     /// `ROWS_PER_INSERT` rows). The answers are in the order of `events`.
+    ///
+    /// With a `lease`, the deliveries it takes are written leased to its
+    /// owner and come back ready to send.
     pub async fn ingest(
         &self,
         events: &[NewEvent],
         fan_out: FanOut,
-    ) -> StoreResult<Vec<Result<Ingested, IngestRefusal>>> {
+        mut lease: Option<LeaseOffer<'_>>,
+    ) -> StoreResult<IngestedBatch> {
         if events.is_empty() {
-            return Ok(Vec::new());
+            return Ok(IngestedBatch {
+                answers: Vec::new(),
+                leased: Vec::new(),
+                unleased: 0,
+            });
         }
         // The statements' text changes with the row count. PostgreSQL keeps
         // prepared statements in its own backends, where re-planning a
@@ -210,10 +266,40 @@ impl Store {
                 );
             }
 
+            // The enabled endpoints of each merchant with new events, read
+            // once per batch.
+            let mut targets_of: HashMap<&str, Vec<FanOutTarget>> = HashMap::new();
+            for &event in &events {
+                let merchant = event.merchant_id.as_str();
+                if event.callback_url.is_some()
+                    || !stored.contains(event.id.as_str())
+                    || targets_of.contains_key(merchant)
+                {
+                    continue;
+                }
+                let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
+                    "SELECT event_types, {ENDPOINT_SENDING_COLUMNS} FROM endpoints \
+                     WHERE merchant_id = $1 AND disabled_at IS NULL ORDER BY id"
+                ))
+                .bind(merchant)
+                .fetch_all(&mut *tx)
+                .await?;
+                let targets = rows
+                    .into_iter()
+                    .map(|row| {
+                        Ok(FanOutTarget {
+                            filter: serde_json::from_str(&row.event_types).map_err(corrupt)?,
+                            id: EndpointId::parse(&row.sending.id).map_err(corrupt)?,
+                            sending: row.sending,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                targets_of.insert(merchant, targets);
+            }
+
             // Where each stored event goes, in ingest order (delivery ids
             // grow with it, which per-key ordering relies on).
-            let mut endpoints_of: HashMap<&str, Vec<(String, Vec<String>)>> = HashMap::new();
-            let mut deliveries: Vec<(DeliveryId, &NewEvent, Option<String>, Option<&str>)> = Vec::new();
+            let mut deliveries: Vec<NewDelivery<'_>> = Vec::new();
             let mut counts: Vec<Option<u64>> = Vec::with_capacity(events.len());
             for &event in &events {
                 if !stored.contains(event.id.as_str()) {
@@ -222,58 +308,93 @@ impl Store {
                 }
                 let before = deliveries.len();
                 if let Some(url) = &event.callback_url {
-                    deliveries.push((DeliveryId::generate(), event, None, Some(url.as_str())));
+                    // The callback takes the place of the endpoints.
+                    deliveries.push(NewDelivery {
+                        id: DeliveryId::generate(),
+                        event,
+                        endpoint: None,
+                        callback_url: Some(url.as_str()),
+                        leased: false,
+                    });
                 } else {
-                    let merchant = event.merchant_id.as_str();
-                    if !endpoints_of.contains_key(merchant) {
-                        let rows: Vec<(String, String)> = sqlx::query_as(
-                            "SELECT id, event_types FROM endpoints \
-                             WHERE merchant_id = $1 AND disabled_at IS NULL ORDER BY id",
-                        )
-                        .bind(merchant)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        let parsed = rows
-                            .into_iter()
-                            .map(|(id, filter)| {
-                                serde_json::from_str(&filter)
-                                    .map(|filter: Vec<String>| (id, filter))
-                                    .map_err(corrupt)
-                            })
-                            .collect::<StoreResult<Vec<_>>>()?;
-                        endpoints_of.insert(merchant, parsed);
-                    }
-                    for (id, filter) in endpoints_of.get(merchant).into_iter().flatten() {
+                    let targets = targets_of.get(event.merchant_id.as_str());
+                    for target in targets.into_iter().flatten() {
                         let chosen = match &event.only_endpoint {
-                            Some(only) => only.as_str() == id,
-                            None => fan_out(filter, &event.event_type),
+                            Some(only) => *only == target.id,
+                            None => fan_out(&target.filter, &event.event_type),
                         };
-                        if chosen {
-                            deliveries.push((DeliveryId::generate(), event, Some(id.clone()), None));
+                        if !chosen {
+                            continue;
                         }
+                        let leased = event.ordering_key.is_none()
+                            && lease.as_mut().is_some_and(|offer| (offer.take)(&target.id));
+                        deliveries.push(NewDelivery {
+                            id: DeliveryId::generate(),
+                            event,
+                            endpoint: Some(target),
+                            callback_url: None,
+                            leased,
+                        });
                     }
                 }
                 counts.push(Some((deliveries.len() - before) as u64));
             }
+            let (owner, lease_until) = match &lease {
+                Some(offer) => (Some(offer.owner), to_millis(offer.lease_until)),
+                None => (None, 0),
+            };
             for chunk in deliveries.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, callback_url, \
-                                             event_type, ordering_key, status, next_attempt_at, created_at) ",
+                                             event_type, ordering_key, status, next_attempt_at, \
+                                             lease_owner, created_at) ",
                 );
-                insert.push_values(chunk, |mut row, (id, event, endpoint_id, callback_url)| {
-                    row.push_bind(id.as_str())
+                insert.push_values(chunk, |mut row, d| {
+                    let event = d.event;
+                    let (next_attempt_at, lease_owner) = if d.leased {
+                        (lease_until, owner)
+                    } else {
+                        (to_millis(event.created_at), None)
+                    };
+                    row.push_bind(d.id.as_str())
                         .push_bind(event.id.as_str())
                         .push_bind(event.merchant_id.as_str())
-                        .push_bind(endpoint_id.as_deref())
-                        .push_bind(*callback_url)
+                        .push_bind(d.endpoint.map(|target| target.id.as_str()))
+                        .push_bind(d.callback_url)
                         .push_bind(event.event_type.as_str())
                         .push_bind(event.ordering_key.as_deref())
                         .push_bind("pending")
-                        .push_bind(to_millis(event.created_at))
+                        .push_bind(next_attempt_at)
+                        .push_bind(lease_owner)
                         .push_bind(to_millis(event.created_at));
                 });
                 insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
             }
+            // Built before the commit: a row that cannot be read back must
+            // not leave a lease behind that nobody sends.
+            let now = Utc::now();
+            let leased = deliveries
+                .iter()
+                .filter(|d| d.leased)
+                .map(|d| {
+                    let event = d.event;
+                    let target = d.endpoint.ok_or_else(|| corrupt("a leased delivery without an endpoint"))?;
+                    Ok(ClaimedDelivery {
+                        id: d.id.clone(),
+                        event_id: event.id.clone(),
+                        merchant_id: event.merchant_id.clone(),
+                        event_type: event.event_type.clone(),
+                        payload: event.payload.clone(),
+                        live_mode: event.live_mode,
+                        event_created_at: event.created_at,
+                        attempts_made: 0,
+                        manual: false,
+                        ordered: event.ordering_key.is_some(),
+                        destination: target.sending.clone().destination(now)?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            let unleased = deliveries.len() - leased.len();
 
             let mut results = Vec::with_capacity(events.len());
             for (event, count) in events.iter().zip(counts) {
@@ -297,20 +418,21 @@ impl Store {
                     deliveries: u64::try_from(deliveries).unwrap_or(0),
                 });
             }
-            if matches!(self, Store::Postgres(_)) {
+            if unleased > 0 && matches!(self, Store::Postgres(_)) {
                 // Wake the other Herald processes' dispatchers at commit.
                 sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
             }
             tx.commit().await?;
             // Back in the order of the batch, with the refused in their places.
             let mut taken = results.into_iter();
-            refusals
+            let answers = refusals
                 .into_iter()
                 .map(|refusal| match refusal {
                     Some(refusal) => Ok(Err(refusal)),
                     None => taken.next().map(Ok).ok_or_else(|| corrupt("an answer missing from the batch")),
                 })
-                .collect()
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(IngestedBatch { answers, leased, unleased })
         })
     }
 

@@ -24,7 +24,9 @@ pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
 pub use endpoints::{EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
-pub use events::{EventFilter, FanOut, IngestRefusal, Ingested, NewEvent};
+pub use events::{
+    EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
+};
 pub use merchants::{MerchantRecord, NewMerchant};
 pub use sessions::SessionStore;
 pub use stats::{AttemptDuration, HourCount};

@@ -136,6 +136,8 @@ pub const PLATFORM_TOKEN: &str = "hpt_test_0123456789abcdef0123456789abcdef";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
+    /// Wakes the app's dispatcher (for tests that write work to the store directly).
+    pub wakeup: herald::engine::Wakeup,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -169,6 +171,7 @@ impl TestApp {
         let herald = Herald::build_with_store(store.clone(), config, leptos)
             .await
             .expect("build Herald");
+        let wakeup = herald.state().wakeup.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -185,6 +188,7 @@ impl TestApp {
         TestApp {
             addr,
             store,
+            wakeup,
             stop: Some(stop),
             task: Some(task),
         }

@@ -13,6 +13,7 @@ both_backends!(
     an_endpoint_failing_for_too_long_is_disabled_and_can_be_enabled_again,
     a_rate_limit_spaces_deliveries,
     a_refused_event_in_a_batch_leaves_the_others_stored,
+    ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claims,
 );
 
 async fn event_count(app: &TestApp, key: &str) -> usize {
@@ -254,12 +255,16 @@ async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
         event(&merchant, "payout.failed"),
         event(&merchant, "refund.initiated"),
     ];
-    let results = store
-        .ingest(&batch, herald_app::model::event_filter::filter_matches)
+    let stored = store
+        .ingest(
+            &batch,
+            herald_app::model::event_filter::filter_matches,
+            None,
+        )
         .await
         .expect("the batch is written");
     assert_eq!(
-        results,
+        stored.answers,
         vec![
             Ok(Ingested::Created {
                 id: batch[0].id.clone(),
@@ -275,5 +280,115 @@ async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
         ]
     );
     assert_eq!(event_count(&app, &key).await, 2, "only the two good events");
+    app.stop().await;
+}
+
+/// The hand-off to the engine: with a lease offer, the deliveries its
+/// caller takes are written leased to it (claims leave them alone) and come
+/// back ready to send; those it declines, and those with an ordering key
+/// (which wait their turn), are left for claims and delivered as before. An
+/// event with a callback URL goes there only, whatever its batch holds.
+async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claims(store: Store) {
+    use herald::store::{Destination, LeaseOffer, NewEvent};
+    use herald_app::model::id::{EndpointId, EventId};
+    let app = TestApp::spawn(store.clone()).await;
+    let (merchant, key) = app.merchant("Handoff").await;
+    let (taken, declined) = (TestReceiver::start().await, TestReceiver::start().await);
+    let (taken_id, _) = app.endpoint(&key, json!({"url": taken.url()})).await;
+    let (declined_id, _) = app.endpoint(&key, json!({"url": declined.url()})).await;
+    let taken_id = EndpointId::parse(&taken_id).expect("endpoint id");
+    let callback = TestReceiver::start().await;
+    let event = |ordering_key: Option<&str>, callback_url: Option<String>| NewEvent {
+        id: EventId::generate(),
+        merchant_id: merchant.clone(),
+        event_type: "payin.succeeded".to_owned(),
+        payload: r#"{"utr":"U1"}"#.into(),
+        idempotency_key: None,
+        callback_url,
+        ordering_key: ordering_key.map(str::to_owned),
+        live_mode: true,
+        created_at: chrono::Utc::now(),
+        only_endpoint: None,
+    };
+    let batch = [
+        event(None, None),
+        event(Some("txn_1"), None),
+        event(None, Some(callback.url())),
+    ];
+    let mut asked = Vec::new();
+    let mut take = |endpoint: &EndpointId| {
+        asked.push(endpoint.to_string());
+        *endpoint == taken_id
+    };
+    let stored = store
+        .ingest(
+            &batch,
+            herald_app::model::event_filter::filter_matches,
+            Some(LeaseOffer {
+                owner: "node_someone_else",
+                lease_until: chrono::Utc::now() + chrono::Duration::hours(1),
+                take: &mut take,
+            }),
+        )
+        .await
+        .expect("the batch is written");
+    let mut both = vec![taken_id.to_string(), declined_id.clone()];
+    both.sort();
+    assert_eq!(
+        asked, both,
+        "asked once per endpoint of the event without a key"
+    );
+    let counts: Vec<u64> = stored
+        .answers
+        .iter()
+        .map(|answer| match answer {
+            Ok(herald::store::Ingested::Created { deliveries, .. }) => *deliveries,
+            other => panic!("stored, not {other:?}"),
+        })
+        .collect();
+    assert_eq!(counts, [2, 2, 1], "both endpoints, or the callback alone");
+    assert_eq!(
+        stored.unleased, 4,
+        "declined, both of the keyed event, and the callback"
+    );
+    let [leased] = stored.leased.as_slice() else {
+        panic!("one delivery leased: {:?}", stored.leased);
+    };
+    assert_eq!(leased.event_id, batch[0].id);
+    assert_eq!(leased.payload, batch[0].payload);
+    assert_eq!(leased.attempts_made, 0);
+    match &leased.destination {
+        Destination::Endpoint { id, url, .. } => {
+            assert_eq!(*id, taken_id);
+            assert_eq!(*url, taken.url());
+        }
+        other => panic!("leased to an endpoint, not {other:?}"),
+    }
+
+    // The running engine claims the three left to it (woken as the ingest
+    // writer would wake it), and not the leased one.
+    app.wakeup.wake();
+    let got = declined.wait_for(2, Duration::from_secs(10)).await;
+    let mut events: Vec<String> = got
+        .iter()
+        .map(|r| r.header("webhook-id").to_owned())
+        .collect();
+    events.sort();
+    let mut expected = vec![batch[0].id.to_string(), batch[1].id.to_string()];
+    expected.sort();
+    assert_eq!(events, expected);
+    let got = taken.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        got[0].header("webhook-id"),
+        batch[1].id.to_string(),
+        "the keyed event only"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        taken.received().len(),
+        1,
+        "the leased delivery is its lease holder's to send"
+    );
+    assert_eq!(declined.received().len(), 2, "the callback went elsewhere");
     app.stop().await;
 }
