@@ -77,11 +77,12 @@ impl HandoffBatch {
     }
 
     /// Starts the deliveries, leased and committed, one per `take` that said
-    /// yes and in the same order.
+    /// yes and in the same order. Fewer is possible (the store wrote the
+    /// batch again without the offer): the room left over is given back.
     pub fn start(self, deliveries: Vec<crate::store::ClaimedDelivery>) {
-        if deliveries.len() != self.reserved.len() {
-            // The store answers one delivery per yes; if it ever does not,
-            // the unmatched ones are due again when their lease runs out.
+        if deliveries.len() > self.reserved.len() {
+            // A bug: the ones without room are due again when their lease
+            // runs out.
             tracing::error!(
                 reserved = self.reserved.len(),
                 leased = deliveries.len(),

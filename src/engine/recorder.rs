@@ -7,10 +7,14 @@ use crate::metrics::{AttemptOutcome, Metrics};
 use crate::store::{AttemptRecord, DeliveryUpdate, Store};
 use chrono::Utc;
 use std::time::Duration;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest batch written in one transaction.
 const MAX_BATCH: usize = 512;
+/// A batch smaller than this waits up to `LINGER` for more records.
+const FULL_ENOUGH: usize = 64;
+const LINGER: Duration = Duration::from_millis(5);
 
 /// A message to the recorder.
 pub enum Recordable {
@@ -31,9 +35,20 @@ pub async fn run(
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = queue.recv().await {
         take(first, &mut batch, &mut flushes);
+        // Nobody waits on a record, and a transaction costs about the same
+        // whatever its size (on SQLite each one also takes the write turn
+        // from ingest for a couple of milliseconds): let a small batch fill
+        // for a moment. A flush is written at once.
+        let linger_until = tokio::time::Instant::now() + LINGER;
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
                 Ok(next) => take(next, &mut batch, &mut flushes),
+                Err(TryRecvError::Empty) if batch.len() < FULL_ENOUGH && flushes.is_empty() => {
+                    match tokio::time::timeout_at(linger_until, queue.recv()).await {
+                        Ok(Some(next)) => take(next, &mut batch, &mut flushes),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
                 Err(_) => break,
             }
         }

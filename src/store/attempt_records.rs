@@ -143,9 +143,12 @@ impl Store {
         // would keep one per batch size in this process's memory.
         let keep_prepared = matches!(self, Store::Postgres(_));
         let health = health_changes(records);
-        let _turn = self.write_turn().await;
         on_pool!(self, queue, pool => {
-            let mut tx = pool.begin().await?;
+            // The connection first: checking it out (sqlx pings it) need
+            // not hold the write turn.
+            let mut conn = pool.acquire().await?;
+            let _turn = self.write_turn().await;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             for chunk in records.chunks(ROWS_PER_STATEMENT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms, \

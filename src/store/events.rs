@@ -89,9 +89,19 @@ struct FanOutTarget {
 
 #[derive(sqlx::FromRow)]
 struct FanOutRow {
+    merchant_id: String,
     event_types: String,
     #[sqlx(flatten)]
     sending: EndpointSending,
+}
+
+/// Where `Store::ingest` reads a batch's merchants, types and endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadsAt {
+    /// Before taking the write turn: it is held for the writes alone.
+    BeforeTurn,
+    /// Holding the write turn (SQLite), so nothing changes them meanwhile.
+    InTurn,
 }
 
 /// One new delivery row.
@@ -159,11 +169,11 @@ impl Store {
     /// delivery per matching enabled endpoint (or one to its callback URL),
     /// or repeats an idempotency key and adds nothing.
     ///
-    /// The batch costs a few round trips, not a few per event: one read of
-    /// its merchants and one of its event types (an event whose merchant or
+    /// The batch costs a few round trips, not a few per event: one read
+    /// each of its merchants, its event types (an event whose merchant or
     /// type is unknown, or whose type is archived, is refused and the rest
-    /// go on), one multi-row insert for the events, one endpoint lookup per
-    /// merchant, and one multi-row insert for the deliveries (per
+    /// go on) and its merchants' endpoints, all before the write turn; then
+    /// one multi-row insert for the events and one for the deliveries (per
     /// `ROWS_PER_INSERT` rows). The answers are in the order of `events`.
     ///
     /// With a `lease`, the deliveries it takes are written leased to its
@@ -172,7 +182,7 @@ impl Store {
         &self,
         events: &[NewEvent],
         fan_out: FanOut,
-        mut lease: Option<LeaseOffer<'_>>,
+        lease: Option<LeaseOffer<'_>>,
     ) -> StoreResult<IngestedBatch> {
         if events.is_empty() {
             return Ok(IngestedBatch {
@@ -181,21 +191,57 @@ impl Store {
                 unleased: 0,
             });
         }
+        match self
+            .ingest_batch(events, fan_out, lease, ReadsAt::BeforeTurn)
+            .await
+        {
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if e.kind() == sqlx::error::ErrorKind::ForeignKeyViolation =>
+            {
+                // A merchant or endpoint read before the transaction was
+                // deleted since: read them again where nothing can change
+                // them. Without the lease offer (the room it took for the
+                // first try is given back by its caller).
+                self.ingest_batch(events, fan_out, None, ReadsAt::InTurn)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn ingest_batch(
+        &self,
+        events: &[NewEvent],
+        fan_out: FanOut,
+        mut lease: Option<LeaseOffer<'_>>,
+        reads_at: ReadsAt,
+    ) -> StoreResult<IngestedBatch> {
         // The statements' text changes with the row count. PostgreSQL keeps
         // prepared statements in its own backends, where re-planning a
         // 256-row insert would cost more than the cache; on SQLite they
         // live in this process, one per batch size, so they are not kept.
         let keep_prepared = matches!(self, Store::Postgres(_));
-        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // The connection first: checking it out (sqlx pings it) need
+            // not hold the write turn.
+            let mut conn = pool.acquire().await?;
+            let early_turn = match reads_at {
+                ReadsAt::InTurn => self.write_turn().await,
+                ReadsAt::BeforeTurn => None,
+            };
+            // The batch's merchants, event types and endpoints are read
+            // before the write turn (on SQLite each statement holding it is
+            // a hand-off to sqlx's thread that every other writer waits
+            // behind). What changes in between is as if the batch had come
+            // a moment earlier; a merchant or endpoint deleted meanwhile
+            // fails the foreign keys, and `ingest` reads again in the turn.
             let merchant_ids: Vec<&str> = events.iter().map(|e| e.merchant_id.as_str()).collect();
             let known_merchants: HashSet<String> = sqlx::query_as::<_, (String,)>(&format!(
                 "SELECT id FROM merchants WHERE id IN ({})",
                 json_values(self, 1)
             ))
             .bind(json_list(&merchant_ids))
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?
             .into_iter()
             .map(|(id,)| id)
@@ -206,11 +252,44 @@ impl Store {
                 json_values(self, 1)
             ))
             .bind(json_list(&type_names))
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?
             .into_iter()
             .map(|(name, archived_at)| (name, archived_at.is_some()))
             .collect();
+            // The enabled endpoints of every merchant whose events fan out,
+            // in one read.
+            let fanning_out: Vec<&str> = events
+                .iter()
+                .filter(|e| e.callback_url.is_none() && known_merchants.contains(e.merchant_id.as_str()))
+                .map(|e| e.merchant_id.as_str())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            let mut targets_of: HashMap<String, Vec<FanOutTarget>> = HashMap::new();
+            if !fanning_out.is_empty() {
+                let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
+                    "SELECT merchant_id, event_types, {ENDPOINT_SENDING_COLUMNS} FROM endpoints \
+                     WHERE merchant_id IN ({}) AND disabled_at IS NULL ORDER BY id",
+                    json_values(self, 1)
+                ))
+                .bind(json_list(&fanning_out))
+                .fetch_all(&mut *conn)
+                .await?;
+                for row in rows {
+                    let target = FanOutTarget {
+                        filter: serde_json::from_str(&row.event_types).map_err(corrupt)?,
+                        id: EndpointId::parse(&row.sending.id).map_err(corrupt)?,
+                        sending: row.sending,
+                    };
+                    targets_of.entry(row.merchant_id).or_default().push(target);
+                }
+            }
+            let _turn = match early_turn {
+                Some(turn) => Some(turn),
+                None => self.write_turn().await,
+            };
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             let refusals: Vec<Option<IngestRefusal>> = events
                 .iter()
                 .map(|event| {
@@ -264,37 +343,6 @@ impl Store {
                         .into_iter()
                         .map(|(id,)| id),
                 );
-            }
-
-            // The enabled endpoints of each merchant with new events, read
-            // once per batch.
-            let mut targets_of: HashMap<&str, Vec<FanOutTarget>> = HashMap::new();
-            for &event in &events {
-                let merchant = event.merchant_id.as_str();
-                if event.callback_url.is_some()
-                    || !stored.contains(event.id.as_str())
-                    || targets_of.contains_key(merchant)
-                {
-                    continue;
-                }
-                let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
-                    "SELECT event_types, {ENDPOINT_SENDING_COLUMNS} FROM endpoints \
-                     WHERE merchant_id = $1 AND disabled_at IS NULL ORDER BY id"
-                ))
-                .bind(merchant)
-                .fetch_all(&mut *tx)
-                .await?;
-                let targets = rows
-                    .into_iter()
-                    .map(|row| {
-                        Ok(FanOutTarget {
-                            filter: serde_json::from_str(&row.event_types).map_err(corrupt)?,
-                            id: EndpointId::parse(&row.sending.id).map_err(corrupt)?,
-                            sending: row.sending,
-                        })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                targets_of.insert(merchant, targets);
             }
 
             // Where each stored event goes, in ingest order (delivery ids
