@@ -14,6 +14,7 @@ both_backends!(
     a_rate_limit_spaces_deliveries,
     a_refused_event_in_a_batch_leaves_the_others_stored,
     ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claims,
+    an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery,
 );
 
 async fn event_count(app: &TestApp, key: &str) -> usize {
@@ -390,5 +391,87 @@ async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claim
         "the leased delivery is its lease holder's to send"
     );
     assert_eq!(declined.received().len(), 2, "the callback went elsewhere");
+    app.stop().await;
+}
+
+/// Ingest reads a batch's endpoints before it writes; an endpoint deleted in
+/// between fails the deliveries' foreign key, and the batch is read and
+/// written again: stored, with no delivery to the deleted endpoint.
+async fn an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery(store: Store) {
+    use herald::store::NewEvent;
+    use herald_app::model::id::EventId;
+    let app = TestApp::spawn(store.clone()).await;
+    let (merchant, key) = app.merchant("Racing").await;
+    let receiver = TestReceiver::start().await;
+    let (endpoint, _) = app.endpoint(&key, json!({"url": receiver.url()})).await;
+    let batch = [NewEvent {
+        id: EventId::generate(),
+        merchant_id: merchant.clone(),
+        event_type: "payin.succeeded".to_owned(),
+        payload: "{}".into(),
+        idempotency_key: None,
+        callback_url: None,
+        ordering_key: None,
+        live_mode: true,
+        created_at: chrono::Utc::now(),
+        only_endpoint: None,
+    }];
+    // The deletion is made and held uncommitted (SQLite: its write lock;
+    // PostgreSQL: the row's lock), so the batch reads the endpoint, then
+    // waits at its writes until the deletion commits.
+    let delete = "DELETE FROM endpoints WHERE id = $1";
+    let ingest = {
+        let store = store.clone();
+        let batch = batch.clone();
+        async move {
+            store
+                .ingest(
+                    &batch,
+                    herald_app::model::event_filter::filter_matches,
+                    None,
+                )
+                .await
+        }
+    };
+    let commit_later = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let stored = match &store {
+        Store::Sqlite(pools) => {
+            let mut tx = pools.main.begin().await.expect("begin");
+            sqlx::query(delete)
+                .bind(&endpoint)
+                .execute(&mut *tx)
+                .await
+                .expect("delete");
+            let (stored, ()) = tokio::join!(ingest, async {
+                commit_later.await;
+                tx.commit().await.expect("commit");
+            });
+            stored
+        }
+        Store::Postgres(pools) => {
+            let mut tx = pools.main.begin().await.expect("begin");
+            sqlx::query(delete)
+                .bind(&endpoint)
+                .execute(&mut *tx)
+                .await
+                .expect("delete");
+            let (stored, ()) = tokio::join!(ingest, async {
+                commit_later.await;
+                tx.commit().await.expect("commit");
+            });
+            stored
+        }
+    };
+    let stored = stored.expect("the batch is stored despite the deletion");
+    assert_eq!(
+        stored.answers,
+        vec![Ok(herald::store::Ingested::Created {
+            id: batch[0].id.clone(),
+            deliveries: 0
+        })]
+    );
+    assert_eq!(event_count(&app, &key).await, 1);
     app.stop().await;
 }
