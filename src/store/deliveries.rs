@@ -126,7 +126,7 @@ struct ClaimedRow {
 
 /// An endpoint's columns that sending needs (`ENDPOINT_SENDING_COLUMNS`),
 /// read by a claim's join or by ingest when it leases new deliveries.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, sqlx::FromRow)]
 pub(crate) struct EndpointSending {
     pub id: String,
     pub url: String,

@@ -4,7 +4,7 @@ use super::deliveries::{EndpointSending, ENDPOINT_SENDING_COLUMNS};
 use super::{
     from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
 };
-use crate::store::{ClaimedDelivery, Store};
+use crate::store::{ClaimedDelivery, Destination, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
@@ -80,11 +80,12 @@ pub struct IngestedBatch {
     pub unleased: usize,
 }
 
-/// An enabled endpoint of a merchant in the batch, with its filter.
+/// An enabled endpoint of a merchant in the batch, with its filter and
+/// where its leased deliveries go (built once per batch, not per delivery).
 struct FanOutTarget {
     filter: Vec<String>,
     id: EndpointId,
-    sending: EndpointSending,
+    destination: Destination,
 }
 
 #[derive(sqlx::FromRow)]
@@ -267,6 +268,7 @@ impl Store {
                 .into_iter()
                 .collect();
             let mut targets_of: HashMap<String, Vec<FanOutTarget>> = HashMap::new();
+            let now = Utc::now();
             if !fanning_out.is_empty() {
                 let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
                     "SELECT merchant_id, event_types, {ENDPOINT_SENDING_COLUMNS} FROM endpoints \
@@ -280,7 +282,7 @@ impl Store {
                     let target = FanOutTarget {
                         filter: serde_json::from_str(&row.event_types).map_err(corrupt)?,
                         id: EndpointId::parse(&row.sending.id).map_err(corrupt)?,
-                        sending: row.sending,
+                        destination: row.sending.destination(now)?,
                     };
                     targets_of.entry(row.merchant_id).or_default().push(target);
                 }
@@ -418,15 +420,16 @@ impl Store {
                 });
                 insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
             }
-            // Built before the commit: a row that cannot be read back must
-            // not leave a lease behind that nobody sends.
-            let now = Utc::now();
-            let leased = deliveries
+            // Built before the commit: a delivery that cannot be handed
+            // over must not leave a lease behind that nobody sends.
+            let leased: Vec<ClaimedDelivery> = deliveries
                 .iter()
                 .filter(|d| d.leased)
                 .map(|d| {
                     let event = d.event;
-                    let target = d.endpoint.ok_or_else(|| corrupt("a leased delivery without an endpoint"))?;
+                    let target = d
+                        .endpoint
+                        .ok_or_else(|| corrupt("a leased delivery without an endpoint"))?;
                     Ok(ClaimedDelivery {
                         id: d.id.clone(),
                         event_id: event.id.clone(),
@@ -438,10 +441,10 @@ impl Store {
                         attempts_made: 0,
                         manual: false,
                         ordered: event.ordering_key.is_some(),
-                        destination: target.sending.clone().destination(now)?,
+                        destination: target.destination.clone(),
                     })
                 })
-                .collect::<StoreResult<Vec<_>>>()?;
+                .collect::<StoreResult<_>>()?;
             let unleased = deliveries.len() - leased.len();
 
             let mut results = Vec::with_capacity(events.len());

@@ -436,33 +436,25 @@ async fn an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery(store: 
     let commit_later = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
+    // One body for both backends' pool types.
+    macro_rules! ingest_while_deleting {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.expect("begin");
+            sqlx::query(delete)
+                .bind(&endpoint)
+                .execute(&mut *tx)
+                .await
+                .expect("delete");
+            let (stored, ()) = tokio::join!(ingest, async {
+                commit_later.await;
+                tx.commit().await.expect("commit");
+            });
+            stored
+        }};
+    }
     let stored = match &store {
-        Store::Sqlite(pools) => {
-            let mut tx = pools.main.begin().await.expect("begin");
-            sqlx::query(delete)
-                .bind(&endpoint)
-                .execute(&mut *tx)
-                .await
-                .expect("delete");
-            let (stored, ()) = tokio::join!(ingest, async {
-                commit_later.await;
-                tx.commit().await.expect("commit");
-            });
-            stored
-        }
-        Store::Postgres(pools) => {
-            let mut tx = pools.main.begin().await.expect("begin");
-            sqlx::query(delete)
-                .bind(&endpoint)
-                .execute(&mut *tx)
-                .await
-                .expect("delete");
-            let (stored, ()) = tokio::join!(ingest, async {
-                commit_later.await;
-                tx.commit().await.expect("commit");
-            });
-            stored
-        }
+        Store::Sqlite(pools) => ingest_while_deleting!(pools.main),
+        Store::Postgres(pools) => ingest_while_deleting!(pools.main),
     };
     let stored = stored.expect("the batch is stored despite the deletion");
     assert_eq!(
