@@ -108,6 +108,17 @@ pub struct ServeConfig {
           value_parser = named("HERALD_ENDPOINT_CONCURRENCY", parse_concurrency))]
     pub endpoint_concurrency: usize,
 
+    /// Deliveries in flight at once in this process, across all merchants.
+    #[arg(long, env = "HERALD_MAX_IN_FLIGHT", default_value = "256",
+          value_parser = named("HERALD_MAX_IN_FLIGHT", parse_max_in_flight))]
+    pub max_in_flight: usize,
+
+    /// The most of those one merchant may hold, in percent (so one
+    /// merchant's slow or dead endpoints never take the others' places).
+    #[arg(long, env = "HERALD_MERCHANT_SHARE", default_value = "25",
+          value_parser = named("HERALD_MERCHANT_SHARE", parse_percent))]
+    pub merchant_share: u8,
+
     /// Mark session cookies `Secure`; set it when Herald is served over TLS.
     #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
@@ -186,6 +197,8 @@ impl Default for ServeConfig {
             request_timeout: Duration::from_secs(15),
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             endpoint_concurrency: 4,
+            max_in_flight: 256,
+            merchant_share: 25,
             secure_cookies: false,
             secret_keys: SecretKeys::default(),
             outbound_address: None,
@@ -296,6 +309,28 @@ fn parse_concurrency(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_max_in_flight(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (2..=65_536).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` must be a whole number from 2 to 65536")),
+    }
+}
+
+fn parse_percent(s: &str) -> Result<u8, String> {
+    match s.trim().trim_end_matches('%').parse::<u8>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` must be a percentage from 1 to 100")),
+    }
+}
+
+impl ServeConfig {
+    /// Deliveries one merchant may have in flight at once in this process:
+    /// its share of `max_in_flight`, at least one.
+    pub fn per_merchant(&self) -> usize {
+        (self.max_in_flight * usize::from(self.merchant_share) / 100).max(1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +357,18 @@ mod tests {
         );
         assert!(!config.allow_http);
         assert!(config.allowed_private_cidrs.0.is_empty());
+        assert_eq!(config.max_in_flight, 256);
+        assert_eq!(config.per_merchant(), 64, "a quarter of the places");
+        let default = ServeConfig::default();
+        assert_eq!(default.per_merchant(), config.per_merchant());
+    }
+
+    #[test]
+    fn a_merchant_share_is_a_percentage_of_the_places() {
+        let config = serve(&["--max-in-flight", "10", "--merchant-share", "50%"]).unwrap();
+        assert_eq!(config.per_merchant(), 5);
+        let config = serve(&["--max-in-flight", "10", "--merchant-share", "1"]).unwrap();
+        assert_eq!(config.per_merchant(), 1, "never less than one place");
     }
 
     #[test]
@@ -338,6 +385,9 @@ mod tests {
             ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
             ("--auto-disable-after", "0s", "HERALD_AUTO_DISABLE_AFTER"),
             ("--endpoint-concurrency", "0", "HERALD_ENDPOINT_CONCURRENCY"),
+            ("--max-in-flight", "1", "HERALD_MAX_IN_FLIGHT"),
+            ("--merchant-share", "0", "HERALD_MERCHANT_SHARE"),
+            ("--merchant-share", "150%", "HERALD_MERCHANT_SHARE"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
             ("--outbound-address", "eth0", "HERALD_OUTBOUND_ADDRESS"),
             ("--outbound-proxy", "socks5://x:1", "HERALD_OUTBOUND_PROXY"),

@@ -194,6 +194,8 @@ impl Herald {
         );
         engine.auto_disable_after = config.auto_disable_after;
         engine.per_endpoint = config.endpoint_concurrency;
+        engine.max_in_flight = config.max_in_flight;
+        engine.per_merchant = config.per_merchant();
         engine.metrics = self.state.metrics.clone();
         engine.secrets = self.state.secrets.clone();
         engine.egress = Egress {

@@ -42,6 +42,31 @@ struct Counters {
     /// per-bucket counts, the last one for "above every bound".
     duration_buckets: [AtomicU64; DURATION_BUCKETS.len() + 1],
     duration_sum_micros: AtomicU64,
+    /// Attempt records not written, by `DroppedRecords`.
+    records_dropped: [AtomicU64; DroppedRecords::ALL.len()],
+    /// Deliveries not sent because their lease had passed to another
+    /// process while they waited for their endpoint.
+    leases_lost: AtomicU64,
+}
+
+/// Why an attempt record was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DroppedRecords {
+    /// Its delivery was deleted (with its endpoint) while it was in flight.
+    DeliveryGone,
+    /// The database refused it for a reason trying again would not cure.
+    Refused,
+}
+
+impl DroppedRecords {
+    const ALL: [DroppedRecords; 2] = [DroppedRecords::DeliveryGone, DroppedRecords::Refused];
+
+    fn label(self) -> &'static str {
+        match self {
+            DroppedRecords::DeliveryGone => "delivery_gone",
+            DroppedRecords::Refused => "refused",
+        }
+    }
 }
 
 /// How one recorded attempt ended, for the counters.
@@ -95,6 +120,20 @@ impl Metrics {
         c.duration_buckets[bucket].fetch_add(1, Ordering::Relaxed);
         c.duration_sum_micros
             .fetch_add(attempt.duration_ms.saturating_mul(1000), Ordering::Relaxed);
+    }
+
+    /// Counts attempt records that were not written.
+    pub fn records_dropped(&self, reason: DroppedRecords, count: usize) {
+        let index = DroppedRecords::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .unwrap_or(0);
+        self.inner.records_dropped[index].fetch_add(count as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a delivery not sent because its lease was lost while it waited.
+    pub fn lease_lost(&self) {
+        self.inner.leases_lost.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -166,6 +205,29 @@ impl Metrics {
 
         family(
             &mut out,
+            "herald_attempt_records_dropped_total",
+            "counter",
+            "Attempt records this process did not write: delivery_gone (its endpoint was deleted while it was in flight) or refused (the database refused the record).",
+        );
+        for (reason, counter) in DroppedRecords::ALL.iter().zip(&c.records_dropped) {
+            let _ = writeln!(
+                out,
+                "herald_attempt_records_dropped_total{{reason=\"{}\"}} {}",
+                reason.label(),
+                load(counter)
+            );
+        }
+
+        family(
+            &mut out,
+            "herald_leases_lost_total",
+            "counter",
+            "Deliveries this process did not send because another process took them over while they waited for their endpoint.",
+        );
+        let _ = writeln!(out, "herald_leases_lost_total {}", load(&c.leases_lost));
+
+        family(
+            &mut out,
             "herald_queue_depth",
             "gauge",
             "Pending deliveries in the shared database: due now, or scheduled for a later retry.",
@@ -216,6 +278,8 @@ mod tests {
             duration_ms: 200,
             finished: Some(false),
         });
+        metrics.records_dropped(DroppedRecords::DeliveryGone, 2);
+        metrics.lease_lost();
         let text = metrics.render(QueueDepth {
             due: 4,
             scheduled: 7,
@@ -240,6 +304,9 @@ mod tests {
         assert!(text.contains("herald_attempt_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
         assert!(text.contains("herald_attempt_duration_seconds_count 3\n"));
         assert!(text.contains("herald_attempt_duration_seconds_sum 40.203\n"));
+        assert!(text.contains("herald_attempt_records_dropped_total{reason=\"delivery_gone\"} 2\n"));
+        assert!(text.contains("herald_attempt_records_dropped_total{reason=\"refused\"} 0\n"));
+        assert!(text.contains("herald_leases_lost_total 1\n"));
         assert!(text.contains("herald_queue_depth{state=\"due\"} 4\n"));
         assert!(text.contains("herald_queue_depth{state=\"scheduled\"} 7\n"));
         // Every sample belongs to a family declared with HELP and TYPE.

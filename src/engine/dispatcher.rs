@@ -3,7 +3,7 @@
 
 use super::attempt::{attempt, AttemptContext};
 use super::http::{Egress, Sender};
-use super::limits::{EndpointSlots, RateLimits, SendLimits};
+use super::limits::{EndpointSlots, MerchantShares, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
 use super::retry::RetrySchedule;
 use super::secret_box::SecretBox;
@@ -12,13 +12,16 @@ use super::{Handoff, Wakeup};
 use crate::metrics::Metrics;
 use crate::store::{ClaimRequest, ClaimedDelivery, Destination, Lane, Store};
 use chrono::{DateTime, Utc};
-use herald_app::model::id::EndpointId;
+use herald_app::model::id::{EndpointId, MerchantId};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+/// Deliveries in flight at once in one process, unless configured.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -30,6 +33,9 @@ pub struct EngineConfig {
     pub max_in_flight: usize,
     /// Deliveries in flight at once for one endpoint.
     pub per_endpoint: usize,
+    /// Deliveries in flight at once for one merchant: its share of
+    /// `max_in_flight` (see `MerchantShares`).
+    pub per_merchant: usize,
     /// An endpoint whose deliveries all failed for this long is disabled.
     pub auto_disable_after: Duration,
     /// Where recorded attempts are counted for `/metrics`.
@@ -47,8 +53,9 @@ impl EngineConfig {
             schedule,
             request_timeout,
             policy,
-            max_in_flight: 256,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             per_endpoint: 4,
+            per_merchant: DEFAULT_MAX_IN_FLIGHT / 4,
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             metrics: Metrics::default(),
             secrets: SecretBox::plain(),
@@ -82,6 +89,8 @@ struct Inner {
     /// Deliveries held per endpoint: twice what may be sent at once, so the
     /// next ones are ready when a request finishes.
     slots: EndpointSlots,
+    /// Places held per merchant: its share, and turns while places are scarce.
+    shares: MerchantShares,
     sending: SendLimits,
     rates: RateLimits,
     recorder: mpsc::Sender<Recordable>,
@@ -113,6 +122,7 @@ struct LaneClaim {
 /// attempt took if it was made.
 pub(super) struct Reservation {
     engine: Engine,
+    merchant: MerchantId,
     endpoint: Option<EndpointId>,
     took: Option<Duration>,
     _in_flight: OwnedSemaphorePermit,
@@ -124,6 +134,7 @@ impl Drop for Reservation {
         if let Some(endpoint) = &self.endpoint {
             self.engine.inner.slots.give_back(endpoint, self.took);
         }
+        self.engine.inner.shares.give_back(&self.merchant);
     }
 }
 
@@ -136,6 +147,13 @@ const BLOCKED_RECHECK: Duration = Duration::from_secs(1);
 /// While work waits for room, claim again at most this often as deliveries
 /// finish: one claim per finished delivery would mostly find nothing.
 const ROOM_RECHECK: Duration = Duration::from_millis(10);
+/// A delivery is sent only with at least this long left on its lease after
+/// the request timeout, for its record to be written.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// At shutdown, how long the records of the last attempts may take to be
+/// written before the process stops anyway (their deliveries are then due
+/// again when their leases end: at-least-once).
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
 
 impl Engine {
     /// Builds the engine and starts its recorder; `run` starts dispatching.
@@ -161,6 +179,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 slots: EndpointSlots::new(config.per_endpoint * 2, CLAIM_BATCH.min(max / 2)),
+                shares: MerchantShares::new(max, config.per_merchant),
                 sending: SendLimits::new(config.per_endpoint),
                 in_flight: Arc::new(Semaphore::new(max)),
                 retries: Arc::new(Semaphore::new(max / 2)),
@@ -221,6 +240,7 @@ impl Engine {
         }
         let now = Utc::now();
         let busy = inner.slots.full();
+        let busy_merchants = inner.shares.busy(inner.in_flight.available_permits());
         let claimed = inner
             .store
             .claim_due_deliveries(&ClaimRequest {
@@ -230,6 +250,7 @@ impl Engine {
                 limit: u32::try_from(limit).unwrap_or(u32::MAX),
                 lane,
                 busy_endpoints: &busy,
+                busy_merchants: &busy_merchants,
             })
             .await?;
         let full = claimed.len() >= limit;
@@ -240,7 +261,7 @@ impl Engine {
                 Destination::Endpoint { id, .. } => Some(id),
                 Destination::Callback { .. } => None,
             };
-            match self.reserve_room(endpoint, lane) {
+            match self.reserve_room(&delivery.merchant_id, endpoint, lane) {
                 Some(reservation) => {
                     self.launch(delivery, reservation);
                     started += 1;
@@ -259,7 +280,7 @@ impl Engine {
         Ok(LaneClaim {
             started,
             full,
-            short_of_room: !busy.is_empty() || !excess.is_empty(),
+            short_of_room: !busy.is_empty() || !busy_merchants.is_empty() || !excess.is_empty(),
         })
     }
 
@@ -268,23 +289,41 @@ impl Engine {
         now + chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::minutes(5))
     }
 
-    /// Room for one new delivery to `endpoint`, for the ingest hand-off.
-    pub(super) fn reserve(&self, endpoint: &EndpointId) -> Option<Reservation> {
-        self.reserve_room(Some(endpoint), Lane::First)
+    /// Room for one new delivery of `merchant` to `endpoint`, for the
+    /// ingest hand-off: the same rules as a claim.
+    pub(super) fn reserve(
+        &self,
+        merchant: &MerchantId,
+        endpoint: &EndpointId,
+    ) -> Option<Reservation> {
+        self.reserve_room(merchant, Some(endpoint), Lane::First)
     }
 
-    /// A place in flight and, for an endpoint, one of its slots; `None` if
-    /// either is full.
-    fn reserve_room(&self, endpoint: Option<&EndpointId>, lane: Lane) -> Option<Reservation> {
+    /// A place in flight within `merchant`'s share and, for an endpoint, one
+    /// of its slots; `None` if any is full.
+    fn reserve_room(
+        &self,
+        merchant: &MerchantId,
+        endpoint: Option<&EndpointId>,
+        lane: Lane,
+    ) -> Option<Reservation> {
         let inner = &self.inner;
         let in_flight = inner.in_flight.clone().try_acquire_owned().ok()?;
+        if !inner
+            .shares
+            .try_take(merchant, inner.in_flight.available_permits())
+        {
+            return None;
+        }
         if let Some(endpoint) = endpoint {
             if !inner.slots.try_take(endpoint) {
+                inner.shares.give_back(merchant);
                 return None;
             }
         }
         Some(Reservation {
             engine: self.clone(),
+            merchant: merchant.clone(),
             endpoint: endpoint.cloned(),
             took: None,
             _in_flight: in_flight,
@@ -308,7 +347,7 @@ impl Engine {
 
     /// Sends one attempt and hands its record to the recorder; returns how
     /// long the attempt took.
-    async fn deliver(&self, delivery: ClaimedDelivery) -> Duration {
+    async fn deliver(&self, mut delivery: ClaimedDelivery) -> Duration {
         let inner = &self.inner;
         // Held until the attempt is sent and answered.
         let mut _sending = None;
@@ -325,6 +364,9 @@ impl Engine {
                     tokio::time::sleep(wait).await;
                 }
             }
+        }
+        if !self.hold_lease_for_send(&mut delivery).await {
+            return Duration::ZERO;
         }
         let jitter = rand::thread_rng().gen::<f64>();
         let ctx = AttemptContext {
@@ -346,6 +388,43 @@ impl Engine {
             tracing::error!(delivery = %delivery.id, "recorder stopped; the lease will expire and the delivery retry");
         }
         took
+    }
+
+    /// Whether this process may send `delivery` now: its lease covers the
+    /// request and its record, renewed first if waiting for the endpoint's
+    /// turn or rate limit used it up. Renewal is fenced by the lease's end
+    /// as claimed: once the lease ran out and the delivery was claimed
+    /// again, by another process or by this one, this copy is not sent.
+    async fn hold_lease_for_send(&self, delivery: &mut ClaimedDelivery) -> bool {
+        let inner = &self.inner;
+        let now = Utc::now();
+        let needed = chrono::Duration::from_std(inner.config.request_timeout + LEASE_MARGIN)
+            .unwrap_or(chrono::Duration::minutes(5));
+        if delivery.lease_until - now > needed {
+            return true;
+        }
+        let until = self.lease_until(now);
+        match inner
+            .store
+            .renew_lease(&inner.owner, &delivery.id, delivery.lease_until, until)
+            .await
+        {
+            Ok(true) => {
+                delivery.lease_until = until;
+                true
+            }
+            Ok(false) => {
+                inner.config.metrics.lease_lost();
+                tracing::info!(delivery = %delivery.id, "not sent: its lease ran out while it waited for its endpoint, and it was taken over");
+                false
+            }
+            Err(e) => {
+                // Unknown whether the lease still holds: sending could be a
+                // duplicate; not sending only delays it until the lease ends.
+                tracing::warn!(delivery = %delivery.id, error = %e, "renewing a lease failed; the delivery is due again when it ends");
+                false
+            }
+        }
     }
 
     /// Waits until every attempt started so far is written (tests, shutdown).
@@ -450,7 +529,12 @@ impl Engine {
         {
             tracing::warn!("attempts still running at shutdown; their leases will be given back");
         }
-        self.flush().await;
+        if tokio::time::timeout(SHUTDOWN_FLUSH, self.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("attempt records still unwritten at shutdown (is the database down?); their deliveries are due again when their leases end");
+        }
         match inner
             .store
             .release_deliveries_of(&inner.owner, Utc::now())

@@ -10,7 +10,7 @@
 //! its lease runs out (on SQLite, at the next start).
 
 use super::dispatcher::{Engine, Reservation};
-use herald_app::model::id::EndpointId;
+use herald_app::model::id::{EndpointId, MerchantId};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where ingest offers new deliveries to the engine of its process; cheap
@@ -64,10 +64,11 @@ impl HandoffBatch {
         self.engine.lease_until(chrono::Utc::now())
     }
 
-    /// Makes room for one more delivery to `endpoint`, if the engine has it
-    /// (a free place in flight and a free slot of that endpoint).
-    pub fn take(&mut self, endpoint: &EndpointId) -> bool {
-        match self.engine.reserve(endpoint) {
+    /// Makes room for one more delivery of `merchant` to `endpoint`, if the
+    /// engine has it (a free place in flight within the merchant's share,
+    /// and a free slot of that endpoint).
+    pub fn take(&mut self, merchant: &MerchantId, endpoint: &EndpointId) -> bool {
+        match self.engine.reserve(merchant, endpoint) {
             Some(reservation) => {
                 self.reserved.push(reservation);
                 true

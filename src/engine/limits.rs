@@ -1,7 +1,7 @@
-//! Per-endpoint isolation inside one process: how many deliveries of each
-//! endpoint are in flight, and each endpoint's optional rate limit.
+//! Isolation inside one process: how many deliveries of each merchant and
+//! each endpoint are in flight, and each endpoint's optional rate limit.
 
-use herald_app::model::id::EndpointId;
+use herald_app::model::id::{EndpointId, MerchantId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -79,6 +79,86 @@ impl EndpointSlots {
         self.map()
             .iter()
             .filter(|(_, h)| h.count >= self.cap(h))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Places in flight held per merchant in this process, so that one merchant
+/// (with many slow or dead endpoints, or a flood of events) can never take
+/// the places the others need.
+///
+/// Two rules: no merchant holds more than `cap` (its share of the process's
+/// `total`); and while places are scarce (fewer than `cap` free), a merchant
+/// already holding an even split of the total (`total / (merchants holding
+/// places + 1)`) takes no more, so the places that free up go to merchants
+/// holding fewer: merchants with waiting work are served in turn.
+#[derive(Debug)]
+pub struct MerchantShares {
+    total: usize,
+    cap: usize,
+    held: Mutex<HashMap<MerchantId, usize>>,
+}
+
+impl MerchantShares {
+    /// `cap` of the process's `total` places at most per merchant.
+    pub fn new(total: usize, cap: usize) -> Self {
+        MerchantShares {
+            total: total.max(1),
+            cap: cap.clamp(1, total.max(1)),
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<MerchantId, usize>> {
+        // Plain counters: a panic elsewhere leaves them usable.
+        self.held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The most one merchant may hold while `free` places are left.
+    fn limit(&self, holders: usize, free: usize) -> usize {
+        if free >= self.cap {
+            self.cap
+        } else {
+            (self.total / (holders + 1)).clamp(1, self.cap)
+        }
+    }
+
+    /// Takes a place for `merchant` if it is within its limit, `free`
+    /// places being left in the process besides this one.
+    pub fn try_take(&self, merchant: &MerchantId, free: usize) -> bool {
+        let mut map = self.map();
+        let holders = map.len();
+        let held = map.get(merchant).copied().unwrap_or(0);
+        let holders = if held == 0 { holders } else { holders - 1 };
+        if held >= self.limit(holders, free) {
+            return false;
+        }
+        *map.entry(merchant.clone()).or_insert(0) += 1;
+        true
+    }
+
+    /// Gives a place back.
+    pub fn give_back(&self, merchant: &MerchantId) {
+        let mut map = self.map();
+        if let Some(held) = map.get_mut(merchant) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                // Only merchants holding places count as holders.
+                map.remove(merchant);
+            }
+        }
+    }
+
+    /// Merchants that may take no more while `free` places are left: the
+    /// next claim skips their deliveries.
+    pub fn busy(&self, free: usize) -> Vec<MerchantId> {
+        let map = self.map();
+        let holders = map.len();
+        map.iter()
+            .filter(|(_, held)| **held >= self.limit(holders.saturating_sub(1), free))
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -188,6 +268,50 @@ mod tests {
         assert!(slots.try_take(&ep));
         assert!(slots.try_take(&ep));
         assert!(!slots.try_take(&ep), "slow again: the small cap");
+    }
+
+    #[test]
+    fn a_merchant_holds_at_most_its_share() {
+        let shares = MerchantShares::new(8, 2);
+        let (a, b) = (MerchantId::from_u128(1), MerchantId::from_u128(2));
+        assert!(shares.try_take(&a, 7));
+        assert!(shares.try_take(&a, 6));
+        assert!(!shares.try_take(&a, 6), "the cap, with places to spare");
+        assert_eq!(shares.busy(6), vec![a.clone()]);
+        assert!(shares.try_take(&b, 6), "another merchant is not held back");
+        shares.give_back(&a);
+        assert!(
+            shares.try_take(&a, 5),
+            "a place given back can be taken again"
+        );
+    }
+
+    #[test]
+    fn while_places_are_scarce_merchants_holding_more_than_an_even_split_wait() {
+        // 12 places, a share of 6 each; three hogs hold 3 each, 3 are free.
+        let shares = MerchantShares::new(12, 6);
+        let hogs: Vec<_> = (1..=3).map(MerchantId::from_u128).collect();
+        for hog in &hogs {
+            for _ in 0..3 {
+                assert!(shares.try_take(hog, 12));
+            }
+        }
+        let newcomer = MerchantId::from_u128(9);
+        // Fewer places free than a share: the even split for the three
+        // holders and one more is 12 / 4 = 3, which each hog holds already.
+        assert!(!shares.try_take(&hogs[0], 3));
+        let mut busy = shares.busy(3);
+        busy.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        assert_eq!(busy, hogs);
+        assert!(
+            shares.try_take(&newcomer, 3),
+            "a merchant holding nothing is served"
+        );
+        assert!(shares.try_take(&newcomer, 2));
+        // Four holders now: 12 / 5 = 2, which the newcomer holds.
+        assert!(!shares.try_take(&newcomer, 1));
+        // With room to spare, only the cap counts.
+        assert!(shares.try_take(&hogs[0], 6));
     }
 
     #[test]

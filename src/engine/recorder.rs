@@ -3,8 +3,8 @@
 //! one commit per batch rather than one per attempt.
 
 use super::Wakeup;
-use crate::metrics::{AttemptOutcome, Metrics};
-use crate::store::{AttemptRecord, DeliveryUpdate, Store};
+use crate::metrics::{AttemptOutcome, DroppedRecords, Metrics};
+use crate::store::{AttemptRecord, DeliveryUpdate, RecordedBatch, Store, StoreError};
 use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -53,7 +53,7 @@ pub async fn run(
             }
         }
         if !batch.is_empty() {
-            write(&store, &batch).await;
+            write(&store, &batch, &metrics).await;
             // A retry may be due sooner than the dispatcher's timer, and a
             // finished delivery with an ordering key lets the next one with
             // its key go: look for work. Other records free nothing a claim
@@ -89,23 +89,64 @@ fn take(item: Recordable, batch: &mut Vec<AttemptRecord>, flushes: &mut Vec<ones
     }
 }
 
-/// Writes one batch, retrying while the database is unreachable: the records
-/// are what the merchant will read, and the deliveries stay leased meanwhile.
-async fn write(store: &Store, batch: &[AttemptRecord]) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match store.record_attempts(batch, Utc::now()).await {
-            Ok(disabled) => {
-                if disabled > 0 {
-                    tracing::warn!(disabled, "disabled endpoints after failures");
+/// Writes one batch. A database that is unreachable (or restarting, or
+/// busy) is waited for: the records are what the merchant will read, and
+/// their deliveries stay leased meanwhile. Any other error is the batch's
+/// own: it is split in halves and each written on its own, so one record
+/// the database refuses is dropped and counted alone and never holds back
+/// the others. Records whose delivery was deleted meanwhile are dropped by
+/// the store itself.
+async fn write(store: &Store, batch: &[AttemptRecord], metrics: &Metrics) {
+    let mut parts: Vec<&[AttemptRecord]> = vec![batch];
+    while let Some(part) = parts.pop() {
+        match write_part(store, part).await {
+            Ok(written) => {
+                if written.disabled > 0 {
+                    tracing::warn!(
+                        disabled = written.disabled,
+                        "disabled endpoints after failures"
+                    );
                 }
-                return;
+                if written.deliveries_gone > 0 {
+                    metrics.records_dropped(DroppedRecords::DeliveryGone, written.deliveries_gone);
+                    tracing::info!(
+                        dropped = written.deliveries_gone,
+                        "attempt records dropped: their deliveries were deleted (endpoint removed) while in flight"
+                    );
+                }
+            }
+            Err(e) if part.len() > 1 => {
+                tracing::warn!(error = %e, records = part.len(), "recording a batch failed; writing it in halves");
+                let (first, second) = part.split_at(part.len() / 2);
+                parts.push(second);
+                parts.push(first);
             }
             Err(e) => {
-                tracing::error!(error = %e, records = batch.len(), "recording attempts failed; retrying");
+                metrics.records_dropped(DroppedRecords::Refused, 1);
+                if let Some(record) = part.first() {
+                    tracing::error!(
+                        error = %e,
+                        delivery = %record.delivery_id,
+                        "attempt record refused by the database; dropped (the delivery is due again when its lease ends)"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Writes one part of a batch, waiting out a database that is down; an
+/// error returned is one that trying again would not cure.
+async fn write_part(store: &Store, part: &[AttemptRecord]) -> Result<RecordedBatch, StoreError> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match store.record_attempts(part, Utc::now()).await {
+            Err(e) if e.is_transient() => {
+                tracing::error!(error = %e, records = part.len(), "recording attempts failed; the database is unavailable, retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
+            other => return other,
         }
     }
 }

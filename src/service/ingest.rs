@@ -165,7 +165,7 @@ async fn write_batches(
         let stored = match batch.as_mut() {
             Some(batch) => {
                 let (owner, lease_until) = (batch.owner().to_owned(), batch.lease_until());
-                let mut take = |endpoint: &_| batch.take(endpoint);
+                let mut take = |merchant: &_, endpoint: &_| batch.take(merchant, endpoint);
                 let offer = LeaseOffer {
                     owner: &owner,
                     lease_until,
@@ -192,24 +192,57 @@ async fn write_batches(
                         reply.send(result.map_err(|refusal| refused(refusal, &event.event_type)));
                 }
             }
+            Err(e) if !e.is_transient() && events.len() > 1 => {
+                // Something in the batch the database refuses, and would
+                // refuse again: one event must not cost the others their
+                // 202, whoever sent them. Write each on its own (without
+                // the hand-off: its room was given back with `batch`).
+                tracing::warn!(error = %e, events = events.len(), "ingest batch refused; writing its events one by one");
+                drop(batch);
+                for (event, reply) in events.iter().zip(replies.drain(..)) {
+                    let answer = match store
+                        .ingest(std::slice::from_ref(event), filter_matches, None)
+                        .await
+                    {
+                        Ok(stored) => {
+                            if stored.unleased > 0 {
+                                wake.wake();
+                            }
+                            match stored.answers.into_iter().next() {
+                                Some(result) => {
+                                    result.map_err(|refusal| refused(refusal, &event.event_type))
+                                }
+                                None => Err(ServiceError::Internal(
+                                    "ingest stored no answer for an event".into(),
+                                )),
+                            }
+                        }
+                        Err(e) => Err(failed(&e)),
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
             Err(e) => {
                 // Nothing of the batch was stored (the room taken for it is
                 // given back with `batch`): each caller gets the error (503
                 // when the database is gone), never a 202.
                 tracing::error!(error = %e, events = events.len(), "ingest batch failed");
-                let message = e.to_string();
-                let unavailable = matches!(e, crate::store::StoreError::Database(_));
                 for reply in replies.drain(..) {
-                    let error = if unavailable {
-                        ServiceError::Unavailable(message.clone())
-                    } else {
-                        ServiceError::Internal(message.clone())
-                    };
-                    let _ = reply.send(Err(error));
+                    let _ = reply.send(Err(failed(&e)));
                 }
             }
         }
         events.clear();
+    }
+}
+
+/// The answer to an event whose batch could not be written: 503 while the
+/// database is unreachable, 500 otherwise.
+fn failed(e: &crate::store::StoreError) -> ServiceError {
+    if matches!(e, crate::store::StoreError::Database(_)) {
+        ServiceError::Unavailable(e.to_string())
+    } else {
+        ServiceError::Internal(e.to_string())
     }
 }
 

@@ -61,6 +61,15 @@ pub struct AttemptRecord {
     pub health: EndpointHealth,
 }
 
+/// What writing a batch of attempt records did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordedBatch {
+    /// Endpoints disabled by the batch's failures.
+    pub disabled: u64,
+    /// Records left out because their delivery no longer exists.
+    pub deliveries_gone: usize,
+}
+
 /// An endpoint's health change, with a run of the same kind folded into one.
 #[derive(Debug, Clone, PartialEq)]
 enum HealthChange<'a> {
@@ -129,15 +138,16 @@ const AUTO_DISABLE_REASON: &str = "Disabled automatically: every delivery failed
 impl Store {
     /// Writes a batch of attempts with their delivery and endpoint updates
     /// in one transaction, on the queue pool (see `Pools`: a record lost in
-    /// a power cut means the delivery is sent again). Returns how many
-    /// endpoints got disabled.
+    /// a power cut means the delivery is sent again). An attempt whose
+    /// delivery is gone (its endpoint was deleted while it was in flight)
+    /// is left out and counted, never an error.
     pub async fn record_attempts(
         &self,
         records: &[AttemptRecord],
         now: DateTime<Utc>,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<RecordedBatch> {
         if records.is_empty() {
-            return Ok(0);
+            return Ok(RecordedBatch::default());
         }
         // As for ingest: PostgreSQL keeps the per-size statements, SQLite
         // would keep one per batch size in this process's memory.
@@ -149,28 +159,8 @@ impl Store {
             let mut conn = pool.acquire().await?;
             let _turn = self.write_turn().await;
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut deliveries_gone = 0;
             for chunk in records.chunks(ROWS_PER_STATEMENT) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms, \
-                         request_headers, status_code, response_headers, response_body, error_kind, \
-                         error_message, manual) ",
-                );
-                insert.push_values(chunk, |mut row, r| {
-                    row.push_bind(r.id.as_str())
-                        .push_bind(r.delivery_id.as_str())
-                        .push_bind(i64::from(r.attempt_number))
-                        .push_bind(to_millis(r.started_at))
-                        .push_bind(i64::try_from(r.duration_ms).unwrap_or(i64::MAX))
-                        .push_bind(r.request_headers.as_str())
-                        .push_bind(r.status_code.map(i64::from))
-                        .push_bind(r.response_headers.as_deref())
-                        .push_bind(r.response_body.as_deref())
-                        .push_bind(r.error_kind.map(ErrorKind::as_str))
-                        .push_bind(r.error_message.as_deref())
-                        .push_bind(r.manual);
-                });
-                insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
-
                 let mut update = sqlx::QueryBuilder::new(
                     "WITH u (d_id, d_owner, new_status, new_next_at, started_at, code, kind, \
                              succeeded, failed) AS (",
@@ -205,6 +195,46 @@ impl Store {
                      FROM u WHERE deliveries.id = u.d_id AND deliveries.lease_owner = u.d_owner",
                 );
                 update.build().persistent(keep_prepared).execute(&mut *tx).await?;
+                // After the update, which holds the row locks of the
+                // deliveries it moved on: an endpoint deleted meanwhile
+                // cascades to its deliveries only after this commits, or
+                // did so before, and then its attempts are left out here
+                // rather than fail the whole batch on the foreign key.
+                let mut insert = sqlx::QueryBuilder::new(
+                    "WITH v (id, delivery_id, attempt_number, started_at, duration_ms, \
+                             request_headers, status_code, response_headers, response_body, \
+                             error_kind, error_message, manual) AS (",
+                );
+                insert.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.id.as_str())
+                        .push_bind(r.delivery_id.as_str())
+                        .push_bind(i64::from(r.attempt_number))
+                        .push_bind(to_millis(r.started_at))
+                        .push_bind(i64::try_from(r.duration_ms).unwrap_or(i64::MAX))
+                        .push_bind(r.request_headers.as_str())
+                        .push_bind(r.status_code.map(i64::from))
+                        .push_bind(r.response_headers.as_deref())
+                        .push_bind(r.response_body.as_deref())
+                        .push_bind(r.error_kind.map(ErrorKind::as_str))
+                        .push_bind(r.error_message.as_deref())
+                        .push_bind(r.manual);
+                });
+                insert.push(
+                    ") INSERT INTO attempts (id, delivery_id, attempt_number, started_at, duration_ms, \
+                         request_headers, status_code, response_headers, response_body, error_kind, \
+                         error_message, manual) \
+                     SELECT id, delivery_id, attempt_number, started_at, duration_ms, \
+                         request_headers, status_code, response_headers, response_body, error_kind, \
+                         error_message, manual \
+                     FROM v WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = v.delivery_id)",
+                );
+                let inserted = insert
+                    .build()
+                    .persistent(keep_prepared)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                deliveries_gone += chunk.len().saturating_sub(usize::try_from(inserted).unwrap_or(usize::MAX));
             }
 
             let mut disabled = 0;
@@ -268,7 +298,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(disabled)
+            Ok(RecordedBatch { disabled, deliveries_gone })
         })
     }
 }

@@ -32,6 +32,8 @@ pub struct ClaimRequest<'a> {
     pub lane: Lane,
     /// Endpoints already at their concurrency limit in this process.
     pub busy_endpoints: &'a [EndpointId],
+    /// Merchants already holding their share of this process's places.
+    pub busy_merchants: &'a [MerchantId],
 }
 
 /// Where a claimed delivery goes.
@@ -74,6 +76,10 @@ pub struct ClaimedDelivery {
     /// It has an ordering key: later deliveries with the key to the same
     /// endpoint wait until this one succeeds or finally fails.
     pub ordered: bool,
+    /// When this process's lease on it runs out: past it, another process
+    /// (or this one's next claim) may take it, so it must not be sent
+    /// without renewing the lease first (`Store::renew_lease`).
+    pub lease_until: DateTime<Utc>,
     pub destination: Destination,
 }
 
@@ -167,7 +173,11 @@ impl EndpointSending {
 }
 
 impl ClaimedRow {
-    fn into_claimed(self, now: DateTime<Utc>) -> StoreResult<ClaimedDelivery> {
+    fn into_claimed(
+        self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<ClaimedDelivery> {
         let destination = match (self.endpoint_id, self.callback_url) {
             (Some(id), _) => EndpointSending {
                 id,
@@ -201,6 +211,7 @@ impl ClaimedRow {
             attempts_made: u32::try_from(self.attempt_count).map_err(corrupt)?,
             manual: self.manual,
             ordered: self.ordering_key.is_some(),
+            lease_until,
             destination,
         })
     }
@@ -227,6 +238,7 @@ impl Store {
             Store::Postgres(_) => "FOR UPDATE SKIP LOCKED",
         };
         let busy = json_values(self, 5);
+        let busy_merchants = json_values(self, 6);
         let returning = match self {
             Store::Sqlite(_) => "id",
             Store::Postgres(_) => CLAIMED_DELIVERY_COLUMNS,
@@ -237,6 +249,7 @@ impl Store {
                SELECT d.id FROM deliveries d \
                WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND {lane} \
                  AND (d.endpoint_id IS NULL OR d.endpoint_id NOT IN ({busy})) \
+                 AND d.merchant_id NOT IN ({busy_merchants}) \
                  AND (d.ordering_key IS NULL OR d.endpoint_id IS NULL OR NOT EXISTS ( \
                    SELECT 1 FROM deliveries p \
                    WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key \
@@ -251,6 +264,7 @@ impl Store {
             i64::from(claim.limit),
         );
         let busy_list = json_list(claim.busy_endpoints);
+        let busy_merchant_list = json_list(claim.busy_merchants);
         let rows: Vec<ClaimedRow> = match self {
             Store::Postgres(pools) => {
                 let sql = format!("WITH d AS ({claim_sql}) SELECT {CLAIMED_DETAILS} ORDER BY d.id");
@@ -260,6 +274,7 @@ impl Store {
                     .bind(now)
                     .bind(limit)
                     .bind(&busy_list)
+                    .bind(&busy_merchant_list)
                     .fetch_all(&pools.queue)
                     .await?
             }
@@ -271,6 +286,7 @@ impl Store {
                     .bind(now)
                     .bind(limit)
                     .bind(&busy_list)
+                    .bind(&busy_merchant_list)
                     .fetch_all(&pools.queue)
                     .await?;
                 drop(turn);
@@ -290,9 +306,78 @@ impl Store {
                     .await?
             }
         };
-        rows.into_iter()
-            .map(|row| row.into_claimed(claim.now))
-            .collect()
+        // A row that cannot be read must not fail the claim of the others
+        // (every claim would take it again, oldest first, and fail again):
+        // it is marked failed, which shows it to the merchant and operator.
+        let mut claimed = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        for row in rows {
+            let id = row.id.clone();
+            match row.into_claimed(claim.now, claim.lease_until) {
+                Ok(delivery) => claimed.push(delivery),
+                Err(e) => {
+                    tracing::error!(delivery = %id, error = %e, "a claimed delivery cannot be read; marking it failed");
+                    unreadable.push(id);
+                }
+            }
+        }
+        if !unreadable.is_empty() {
+            self.fail_unreadable_deliveries(claim.owner, &unreadable, claim.now)
+                .await?;
+        }
+        Ok(claimed)
+    }
+
+    /// Ends deliveries whose stored rows cannot be read back (corruption or
+    /// a bug) as `failed`, so no claim takes them again.
+    async fn fail_unreadable_deliveries(
+        &self,
+        owner: &str,
+        ids: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let sql = format!(
+            "UPDATE deliveries SET status = 'failed', lease_owner = NULL, next_attempt_at = NULL, \
+                 failed_at = $2 \
+             WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
+            json_values(self, 3)
+        );
+        let _turn = self.write_turn().await;
+        Ok(on_pool!(self, queue, pool => sqlx::query(&sql)
+            .bind(owner)
+            .bind(to_millis(now))
+            .bind(json_list(ids))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    /// Extends `owner`'s lease on a delivery from `held_until` (its end as
+    /// claimed: the fence) to `until`, before sending it after a wait (for
+    /// its endpoint's turn or rate limit) that may have outlasted it.
+    /// `false`: the lease is no longer the one held (the delivery was
+    /// claimed again, by another process or by this one, or finished or
+    /// deleted), and sending it would be a duplicate.
+    pub async fn renew_lease(
+        &self,
+        owner: &str,
+        id: &DeliveryId,
+        held_until: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let _turn = self.write_turn().await;
+        let renewed = on_pool!(self, queue, pool => sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = $4 \
+             WHERE id = $1 AND lease_owner = $2 AND next_attempt_at = $3 AND status = 'pending'",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .bind(to_millis(held_until))
+        .bind(to_millis(until))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(renewed == 1)
     }
 
     /// Gives leased deliveries back so they are due now (too many were

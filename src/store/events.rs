@@ -65,8 +65,8 @@ pub struct LeaseOffer<'a> {
     pub lease_until: DateTime<Utc>,
     /// Asked once for each new delivery to an endpoint whose event has no
     /// ordering key (those wait for their turn, which only a claim knows):
-    /// does the caller have room for it now?
-    pub take: &'a mut (dyn FnMut(&EndpointId) -> bool + Send),
+    /// does the caller have room for it now, within its merchant's share?
+    pub take: &'a mut (dyn FnMut(&MerchantId, &EndpointId) -> bool + Send),
 }
 
 /// What storing a batch did.
@@ -377,7 +377,9 @@ impl Store {
                             continue;
                         }
                         let leased = event.ordering_key.is_none()
-                            && lease.as_mut().is_some_and(|offer| (offer.take)(&target.id));
+                            && lease
+                                .as_mut()
+                                .is_some_and(|offer| (offer.take)(&event.merchant_id, &target.id));
                         deliveries.push(NewDelivery {
                             id: DeliveryId::generate(),
                             event,
@@ -389,10 +391,11 @@ impl Store {
                 }
                 counts.push(Some((deliveries.len() - before) as u64));
             }
-            let (owner, lease_until) = match &lease {
-                Some(offer) => (Some(offer.owner), to_millis(offer.lease_until)),
-                None => (None, 0),
+            let (owner, offer_lease_until) = match &lease {
+                Some(offer) => (Some(offer.owner), offer.lease_until),
+                None => (None, DateTime::<Utc>::UNIX_EPOCH),
             };
+            let lease_until = to_millis(offer_lease_until);
             for chunk in deliveries.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, callback_url, \
@@ -441,6 +444,7 @@ impl Store {
                         attempts_made: 0,
                         manual: false,
                         ordered: event.ordering_key.is_some(),
+                        lease_until: offer_lease_until,
                         destination: target.destination.clone(),
                     })
                 })

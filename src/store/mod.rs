@@ -19,7 +19,7 @@ mod stats;
 mod stored_secrets;
 
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
-pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth};
+pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, RecordedBatch};
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
 pub use endpoints::{EndpointSecrets, EndpointSettings, KeyChange};
@@ -130,6 +130,49 @@ impl From<sqlx::Error> for StoreError {
             }
             _ => StoreError::Database(e),
         }
+    }
+}
+
+impl StoreError {
+    /// Whether trying the same thing again later may succeed: the database
+    /// is unreachable, restarting, out of resources, busy, or chose this
+    /// transaction as a deadlock victim. Anything else (a constraint, bad
+    /// data, a corrupt row) fails the same way every time, so a loop that
+    /// retries it would wait forever on one poisoned item.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(e) => is_transient(e),
+            StoreError::Conflict(_)
+            | StoreError::BadUrl(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Migrate(_) => false,
+        }
+    }
+}
+
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                // SQLSTATE classes: 08 connection, 40 serialization failure
+                // and deadlock, 53 insufficient resources, 57 operator
+                // intervention (shutdown, restart), 58 system error.
+                matches!(&pg.code()[..2], "08" | "40" | "53" | "57" | "58")
+            } else {
+                // SQLite extended result codes; the primary code is the low
+                // byte: 5 BUSY, 6 LOCKED, 10 IOERR, 13 FULL, 14 CANTOPEN.
+                db.code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 13 | 14))
+            }
+        }
+        _ => false,
     }
 }
 

@@ -317,7 +317,7 @@ async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claim
         event(None, Some(callback.url())),
     ];
     let mut asked = Vec::new();
-    let mut take = |endpoint: &EndpointId| {
+    let mut take = |_merchant: &herald_app::model::id::MerchantId, endpoint: &EndpointId| {
         asked.push(endpoint.to_string());
         *endpoint == taken_id
     };

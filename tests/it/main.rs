@@ -20,6 +20,7 @@ mod egress;
 mod endpoint_options;
 mod http_basics;
 mod ingest;
+mod isolation;
 mod log_hygiene;
 mod merchant_api;
 mod openapi;

@@ -119,15 +119,14 @@ impl Drop for HeraldProcess {
 
 /// Creates a merchant with the CLI; returns (merchant id, API key).
 pub(crate) fn create_merchant(database_url: &str) -> (String, String) {
+    create_merchant_as(database_url, "Crash Test", "crash@example.test")
+}
+
+/// Creates a merchant of this name and e-mail with the CLI; returns
+/// (merchant id, API key).
+pub(crate) fn create_merchant_as(database_url: &str, name: &str, email: &str) -> (String, String) {
     let output = herald_command(database_url)
-        .args([
-            "admin",
-            "create-merchant",
-            "--name",
-            "Crash Test",
-            "--email",
-            "crash@example.test",
-        ])
+        .args(["admin", "create-merchant", "--name", name, "--email", email])
         .output()
         .expect("create merchant");
     assert!(
