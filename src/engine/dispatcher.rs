@@ -123,6 +123,7 @@ struct LaneClaim {
 pub(super) struct Reservation {
     engine: Engine,
     merchant: MerchantId,
+    lane: Lane,
     endpoint: Option<EndpointId>,
     took: Option<Duration>,
     _in_flight: OwnedSemaphorePermit,
@@ -134,7 +135,10 @@ impl Drop for Reservation {
         if let Some(endpoint) = &self.endpoint {
             self.engine.inner.slots.give_back(endpoint, self.took);
         }
-        self.engine.inner.shares.give_back(&self.merchant);
+        self.engine
+            .inner
+            .shares
+            .give_back(&self.merchant, self.lane);
     }
 }
 
@@ -240,7 +244,7 @@ impl Engine {
         }
         let now = Utc::now();
         let busy = inner.slots.full();
-        let busy_merchants = inner.shares.busy(inner.in_flight.available_permits());
+        let busy_merchants = inner.shares.busy(lane, inner.in_flight.available_permits());
         let claimed = inner
             .store
             .claim_due_deliveries(&ClaimRequest {
@@ -311,19 +315,20 @@ impl Engine {
         let in_flight = inner.in_flight.clone().try_acquire_owned().ok()?;
         if !inner
             .shares
-            .try_take(merchant, inner.in_flight.available_permits())
+            .try_take(merchant, lane, inner.in_flight.available_permits())
         {
             return None;
         }
         if let Some(endpoint) = endpoint {
             if !inner.slots.try_take(endpoint) {
-                inner.shares.give_back(merchant);
+                inner.shares.give_back(merchant, lane);
                 return None;
             }
         }
         Some(Reservation {
             engine: self.clone(),
             merchant: merchant.clone(),
+            lane,
             endpoint: endpoint.cloned(),
             took: None,
             _in_flight: in_flight,

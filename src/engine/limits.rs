@@ -1,6 +1,7 @@
 //! Isolation inside one process: how many deliveries of each merchant and
 //! each endpoint are in flight, and each endpoint's optional rate limit.
 
+use crate::store::Lane;
 use herald_app::model::id::{EndpointId, MerchantId};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -88,16 +89,32 @@ impl EndpointSlots {
 /// (with many slow or dead endpoints, or a flood of events) can never take
 /// the places the others need.
 ///
-/// Two rules: no merchant holds more than `cap` (its share of the process's
-/// `total`); and while places are scarce (fewer than `cap` free), a merchant
-/// already holding an even split of the total (`total / (merchants holding
-/// places + 1)`) takes no more, so the places that free up go to merchants
-/// holding fewer: merchants with waiting work are served in turn.
+/// Three rules: no merchant holds more than `cap` (its share of the
+/// process's `total`); while places are scarce (fewer than `cap` free), a
+/// merchant already holding an even split of the total takes no more, so
+/// the places that free up go to merchants holding fewer: merchants with
+/// waiting work are served in turn. The split counts the merchants holding
+/// places (the asking one included) and one more, for a merchant whose work
+/// is still waiting unseen in the database. And a merchant's retries may
+/// hold only half of its limit, so its own new events always find room.
 #[derive(Debug)]
 pub struct MerchantShares {
     total: usize,
     cap: usize,
-    held: Mutex<HashMap<MerchantId, usize>>,
+    held: Mutex<HashMap<MerchantId, Holding>>,
+}
+
+/// What one merchant holds, by lane.
+#[derive(Debug, Default, Clone, Copy)]
+struct Holding {
+    first: usize,
+    retries: usize,
+}
+
+impl Holding {
+    fn all(self) -> usize {
+        self.first + self.retries
+    }
 }
 
 impl MerchantShares {
@@ -110,14 +127,15 @@ impl MerchantShares {
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<MerchantId, usize>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<MerchantId, Holding>> {
         // Plain counters: a panic elsewhere leaves them usable.
         self.held
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The most one merchant may hold while `free` places are left.
+    /// The most one merchant may hold while `free` places are left and
+    /// `holders` merchants (it included) hold some.
     fn limit(&self, holders: usize, free: usize) -> usize {
         if free >= self.cap {
             self.cap
@@ -126,39 +144,55 @@ impl MerchantShares {
         }
     }
 
-    /// Takes a place for `merchant` if it is within its limit, `free`
-    /// places being left in the process besides this one.
-    pub fn try_take(&self, merchant: &MerchantId, free: usize) -> bool {
+    /// Whether a merchant holding `held` may take one more place in `lane`.
+    fn admits(&self, held: Holding, holders: usize, free: usize, lane: Lane) -> bool {
+        let limit = self.limit(holders, free);
+        held.all() < limit
+            && match lane {
+                Lane::First => true,
+                Lane::Retry => held.retries < (limit / 2).max(1),
+            }
+    }
+
+    /// Takes a place in `lane` for `merchant` if it is within its limits,
+    /// `free` places being left in the process besides this one.
+    pub fn try_take(&self, merchant: &MerchantId, lane: Lane, free: usize) -> bool {
         let mut map = self.map();
-        let holders = map.len();
-        let held = map.get(merchant).copied().unwrap_or(0);
-        let holders = if held == 0 { holders } else { holders - 1 };
-        if held >= self.limit(holders, free) {
+        let held = map.get(merchant).copied().unwrap_or_default();
+        let holders = map.len() + usize::from(held.all() == 0);
+        if !self.admits(held, holders, free, lane) {
             return false;
         }
-        *map.entry(merchant.clone()).or_insert(0) += 1;
+        let held = map.entry(merchant.clone()).or_default();
+        match lane {
+            Lane::First => held.first += 1,
+            Lane::Retry => held.retries += 1,
+        }
         true
     }
 
-    /// Gives a place back.
-    pub fn give_back(&self, merchant: &MerchantId) {
+    /// Gives a place in `lane` back.
+    pub fn give_back(&self, merchant: &MerchantId, lane: Lane) {
         let mut map = self.map();
         if let Some(held) = map.get_mut(merchant) {
-            *held = held.saturating_sub(1);
-            if *held == 0 {
+            match lane {
+                Lane::First => held.first = held.first.saturating_sub(1),
+                Lane::Retry => held.retries = held.retries.saturating_sub(1),
+            }
+            if held.all() == 0 {
                 // Only merchants holding places count as holders.
                 map.remove(merchant);
             }
         }
     }
 
-    /// Merchants that may take no more while `free` places are left: the
-    /// next claim skips their deliveries.
-    pub fn busy(&self, free: usize) -> Vec<MerchantId> {
+    /// Merchants that may take no more in `lane` while `free` places are
+    /// left: the next claim of that lane skips their deliveries.
+    pub fn busy(&self, lane: Lane, free: usize) -> Vec<MerchantId> {
         let map = self.map();
         let holders = map.len();
         map.iter()
-            .filter(|(_, held)| **held >= self.limit(holders.saturating_sub(1), free))
+            .filter(|(_, held)| !self.admits(**held, holders, free, lane))
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -274,14 +308,20 @@ mod tests {
     fn a_merchant_holds_at_most_its_share() {
         let shares = MerchantShares::new(8, 2);
         let (a, b) = (MerchantId::from_u128(1), MerchantId::from_u128(2));
-        assert!(shares.try_take(&a, 7));
-        assert!(shares.try_take(&a, 6));
-        assert!(!shares.try_take(&a, 6), "the cap, with places to spare");
-        assert_eq!(shares.busy(6), vec![a.clone()]);
-        assert!(shares.try_take(&b, 6), "another merchant is not held back");
-        shares.give_back(&a);
+        assert!(shares.try_take(&a, Lane::First, 7));
+        assert!(shares.try_take(&a, Lane::First, 6));
         assert!(
-            shares.try_take(&a, 5),
+            !shares.try_take(&a, Lane::First, 6),
+            "the cap, with places to spare"
+        );
+        assert_eq!(shares.busy(Lane::First, 6), vec![a.clone()]);
+        assert!(
+            shares.try_take(&b, Lane::First, 6),
+            "another merchant is not held back"
+        );
+        shares.give_back(&a, Lane::First);
+        assert!(
+            shares.try_take(&a, Lane::First, 5),
             "a place given back can be taken again"
         );
     }
@@ -293,25 +333,44 @@ mod tests {
         let hogs: Vec<_> = (1..=3).map(MerchantId::from_u128).collect();
         for hog in &hogs {
             for _ in 0..3 {
-                assert!(shares.try_take(hog, 12));
+                assert!(shares.try_take(hog, Lane::First, 12));
             }
         }
         let newcomer = MerchantId::from_u128(9);
         // Fewer places free than a share: the even split for the three
         // holders and one more is 12 / 4 = 3, which each hog holds already.
-        assert!(!shares.try_take(&hogs[0], 3));
-        let mut busy = shares.busy(3);
+        assert!(!shares.try_take(&hogs[0], Lane::First, 3));
+        let mut busy = shares.busy(Lane::First, 3);
         busy.sort_by(|x, y| x.as_str().cmp(y.as_str()));
         assert_eq!(busy, hogs);
         assert!(
-            shares.try_take(&newcomer, 3),
+            shares.try_take(&newcomer, Lane::First, 3),
             "a merchant holding nothing is served"
         );
-        assert!(shares.try_take(&newcomer, 2));
+        assert!(shares.try_take(&newcomer, Lane::First, 2));
         // Four holders now: 12 / 5 = 2, which the newcomer holds.
-        assert!(!shares.try_take(&newcomer, 1));
+        assert!(!shares.try_take(&newcomer, Lane::First, 1));
         // With room to spare, only the cap counts.
-        assert!(shares.try_take(&hogs[0], 6));
+        assert!(shares.try_take(&hogs[0], Lane::First, 6));
+    }
+
+    #[test]
+    fn a_merchants_retries_leave_half_its_places_to_its_new_events() {
+        let shares = MerchantShares::new(16, 4);
+        let m = MerchantId::from_u128(1);
+        assert!(shares.try_take(&m, Lane::Retry, 15));
+        assert!(shares.try_take(&m, Lane::Retry, 14));
+        assert!(!shares.try_take(&m, Lane::Retry, 13), "retries: half of 4");
+        assert_eq!(shares.busy(Lane::Retry, 13), vec![m.clone()]);
+        assert!(shares.busy(Lane::First, 13).is_empty());
+        assert!(shares.try_take(&m, Lane::First, 13));
+        assert!(shares.try_take(&m, Lane::First, 12));
+        assert!(
+            !shares.try_take(&m, Lane::First, 12),
+            "the cap counts both lanes"
+        );
+        shares.give_back(&m, Lane::Retry);
+        assert!(shares.try_take(&m, Lane::Retry, 12));
     }
 
     #[test]

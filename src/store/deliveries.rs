@@ -336,20 +336,13 @@ impl Store {
         ids: &[String],
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
-        let sql = format!(
-            "UPDATE deliveries SET status = 'failed', lease_owner = NULL, next_attempt_at = NULL, \
-                 failed_at = $2 \
-             WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
-            json_values(self, 3)
-        );
-        let _turn = self.write_turn().await;
-        Ok(on_pool!(self, queue, pool => sqlx::query(&sql)
-            .bind(owner)
-            .bind(to_millis(now))
-            .bind(json_list(ids))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?)
+        self.end_leases(
+            "status = 'failed', lease_owner = NULL, next_attempt_at = NULL, failed_at = $2",
+            owner,
+            ids,
+            now,
+        )
+        .await
     }
 
     /// Extends `owner`'s lease on a delivery from `held_until` (its end as
@@ -388,8 +381,21 @@ impl Store {
         ids: &[DeliveryId],
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
+        self.end_leases("lease_owner = NULL, next_attempt_at = $2", owner, ids, now)
+            .await
+    }
+
+    /// Sets `set` (which may use `$2`, `now`) on the pending deliveries of
+    /// `ids` that `owner` still holds the lease of.
+    async fn end_leases<I: AsRef<str>>(
+        &self,
+        set: &str,
+        owner: &str,
+        ids: &[I],
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         let sql = format!(
-            "UPDATE deliveries SET lease_owner = NULL, next_attempt_at = $2 \
+            "UPDATE deliveries SET {set} \
              WHERE lease_owner = $1 AND status = 'pending' AND id IN ({})",
             json_values(self, 3)
         );

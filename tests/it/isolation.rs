@@ -10,7 +10,6 @@ use herald::config::ServeConfig;
 use herald::store::Store;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 both_backends!(
@@ -18,6 +17,19 @@ both_backends!(
     retries_never_take_the_places_of_first_attempts,
     a_delivery_that_outwaits_its_lease_is_sent_once,
 );
+
+/// Waits until each of `ids` arrived, then a moment more for any second
+/// copy, and asserts each arrived exactly once.
+async fn assert_each_arrives_once(receiver: &TestReceiver, ids: &[String], within: Duration) {
+    receiver.wait_for(ids.len(), within).await;
+    // Anything sent twice would come within a second of the last.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = arrivals(receiver);
+    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert!(ids.iter().all(|id| got.contains_key(id)));
+    assert_eq!(got.len(), ids.len());
+}
 
 /// How often each event id arrived at `receiver`.
 fn arrivals(receiver: &TestReceiver) -> HashMap<String, usize> {
@@ -84,7 +96,7 @@ async fn deleting_an_endpoint_mid_attempt_stalls_nobody(url: &str) {
     let slow = TestReceiver::start().await;
     slow.always(Reply::status(200).after(Duration::from_secs(3)));
     let healthy = TestReceiver::start().await;
-    let mut herald = HeraldProcess::start_with(url, &[("HERALD_REQUEST_TIMEOUT", "10s")]).await;
+    let herald = HeraldProcess::start_with(url, &[("HERALD_REQUEST_TIMEOUT", "10s")]).await;
     let base = herald.base.clone();
     let doomed = endpoint(&base, &a_key, json!({"url": slow.url()})).await;
     endpoint(&base, &b_key, json!({"url": healthy.url()})).await;
@@ -147,24 +159,7 @@ async fn deleting_an_endpoint_mid_attempt_stalls_nobody(url: &str) {
         "{metrics}"
     );
 
-    let pid = herald.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(exit) = herald.child.try_wait().expect("wait") {
-            assert!(exit.success(), "herald exited with {exit} after SIGTERM");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "herald did not stop within 20 s of SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    herald.terminate_within(Duration::from_secs(20)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,13 +298,7 @@ async fn a_delivery_that_outwaits_its_lease_is_sent_once(store: Store) {
     for n in 0..24 {
         ids.push(ingest(&base, &merchant.to_string(), "payin.succeeded", n).await);
     }
-    receiver.wait_for(24, Duration::from_secs(60)).await;
-    // Anything sent twice would come within a second of the last.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let got = arrivals(&receiver);
-    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
-    assert_eq!(got.len(), ids.len());
+    assert_each_arrives_once(&receiver, &ids, Duration::from_secs(60)).await;
     app.stop().await;
 }
 
@@ -337,11 +326,6 @@ async fn a_delivery_that_outwaits_its_lease_is_sent_once_across_processes() {
     for n in 0..24 {
         ids.push(ingest(&a.base, &merchant, "payin.succeeded", n).await);
     }
-    receiver.wait_for(24, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let got = arrivals(&receiver);
-    let twice: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "sent more than once: {twice:?}");
-    assert_eq!(got.len(), ids.len());
+    assert_each_arrives_once(&receiver, &ids, Duration::from_secs(60)).await;
     drop((a, b));
 }

@@ -90,6 +90,28 @@ impl HeraldProcess {
         HeraldProcess { child, base }
     }
 
+    /// Sends SIGTERM and asserts the process exits cleanly within `bound`.
+    pub(crate) async fn terminate_within(mut self, bound: Duration) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                assert!(exit.success(), "herald exited with {exit} after SIGTERM");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "herald did not stop within {bound:?} of SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub(crate) fn kill_9(mut self) {
         self.child.kill().expect("kill -9");
@@ -243,23 +265,8 @@ async fn two_processes_share_one_postgres_without_duplicates() {
 async fn sigterm_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("term.db").display());
-    let mut process = HeraldProcess::start(&url).await;
-    let pid = process.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(exit) = process.child.try_wait().expect("wait") {
-            assert!(exit.success(), "herald exited with {exit} after SIGTERM");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "herald did not stop after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    HeraldProcess::start(&url)
+        .await
+        .terminate_within(Duration::from_secs(20))
+        .await;
 }
