@@ -142,7 +142,7 @@ async fn write_part(store: &Store, part: &[AttemptRecord]) -> Result<RecordedBat
     loop {
         match store.record_attempts(part, Utc::now()).await {
             Err(e) if e.is_transient() => {
-                tracing::error!(error = %e, records = part.len(), "recording attempts failed; the database is unavailable, retrying");
+                tracing::warn!(error = %e, records = part.len(), "recording attempts failed for a reason that passes (database unreachable, restarting or busy, or a deadlock victim); retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }

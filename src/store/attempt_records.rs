@@ -6,7 +6,7 @@
 //! deliveries, and per endpoint one update for each change of health (a
 //! run of 500 successes clears `failing_since` once).
 
-use super::{on_pool, to_millis, StoreResult};
+use super::{json_list, json_values, on_pool, to_millis, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -159,6 +159,21 @@ impl Store {
             let mut conn = pool.acquire().await?;
             let _turn = self.write_turn().await;
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            if matches!(self, Store::Postgres(_)) && !health.is_empty() {
+                // The batch's endpoints first, in one order: deleting or
+                // disabling an endpoint locks it and then its deliveries, so
+                // taking the deliveries first (as the update below does)
+                // would deadlock with them.
+                let mut endpoints: Vec<&str> = health.iter().map(|(id, _)| id.as_str()).collect();
+                endpoints.sort_unstable();
+                sqlx::query(&format!(
+                    "SELECT id FROM endpoints WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+                    json_values(self, 1)
+                ))
+                .bind(json_list(&endpoints))
+                .execute(&mut *tx)
+                .await?;
+            }
             let mut deliveries_gone = 0;
             for chunk in records.chunks(ROWS_PER_STATEMENT) {
                 let mut update = sqlx::QueryBuilder::new(

@@ -219,7 +219,8 @@ impl ClaimedRow {
 
 impl Store {
     /// Takes up to `limit` due deliveries of one lane under a lease, oldest
-    /// first. A delivery with an ordering key waits while an earlier one with
+    /// first. Disabled endpoints' deliveries are left (disabling parks only
+    /// those no process holds; one whose lease ran out waits here too). A delivery with an ordering key waits while an earlier one with
     /// the same key for the same endpoint is still pending. On PostgreSQL,
     /// `SKIP LOCKED` lets several processes claim side by side, and the
     /// claim and the read of what it claimed are one statement (one round
@@ -250,6 +251,9 @@ impl Store {
                WHERE d.status = 'pending' AND d.next_attempt_at <= $3 AND {lane} \
                  AND (d.endpoint_id IS NULL OR d.endpoint_id NOT IN ({busy})) \
                  AND d.merchant_id NOT IN ({busy_merchants}) \
+                 AND (d.endpoint_id IS NULL OR NOT EXISTS ( \
+                   SELECT 1 FROM endpoints ep \
+                   WHERE ep.id = d.endpoint_id AND ep.disabled_at IS NOT NULL)) \
                  AND (d.ordering_key IS NULL OR d.endpoint_id IS NULL OR NOT EXISTS ( \
                    SELECT 1 FROM deliveries p \
                    WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key \

@@ -7,7 +7,8 @@ use crate::helpers::{client, test_config, TestApp, TestDb, PLATFORM_TOKEN};
 use crate::processes::{create_merchant_as, HeraldProcess};
 use crate::receiver::{Reply, TestReceiver};
 use herald::config::ServeConfig;
-use herald::store::Store;
+use herald::store::{LeaseOffer, NewEvent, Store};
+use herald_app::model::id::{EndpointId, EventId, MerchantId};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ both_backends!(
     a_merchant_with_hanging_endpoints_does_not_delay_another,
     retries_never_take_the_places_of_first_attempts,
     a_delivery_that_outwaits_its_lease_is_sent_once,
+    a_lapsed_lease_is_not_sent_to_a_disabled_endpoint,
 );
 
 /// Waits until each of `ids` arrived, then a moment more for any second
@@ -328,4 +330,68 @@ async fn a_delivery_that_outwaits_its_lease_is_sent_once_across_processes() {
     }
     assert_each_arrives_once(&receiver, &ids, Duration::from_secs(60)).await;
     drop((a, b));
+}
+
+/// A process died holding a delivery's lease, and the merchant disabled the
+/// endpoint meanwhile: disabling parks only deliveries nobody holds, so the
+/// lapsed lease makes this one due. It must wait for the endpoint to be
+/// enabled again, and then arrive.
+async fn a_lapsed_lease_is_not_sent_to_a_disabled_endpoint(store: Store) {
+    let app = TestApp::spawn(store.clone()).await;
+    let base = app.url("");
+    let (merchant, key) = app.merchant("Paused").await;
+    let receiver = TestReceiver::start().await;
+    let endpoint_id = endpoint(&base, &key, json!({"url": receiver.url()})).await;
+    let toggle = |enabled: bool| {
+        let (base, key, endpoint_id) = (base.clone(), key.clone(), endpoint_id.clone());
+        async move {
+            let response = client()
+                .patch(format!("{base}/api/v1/endpoints/{endpoint_id}"))
+                .bearer_auth(&key)
+                .json(&json!({ "enabled": enabled }))
+                .send()
+                .await
+                .expect("patch endpoint");
+            assert_eq!(response.status().as_u16(), 200);
+        }
+    };
+    let event = NewEvent {
+        id: EventId::generate(),
+        merchant_id: merchant.clone(),
+        event_type: "payin.succeeded".into(),
+        payload: r#"{"n":1}"#.into(),
+        idempotency_key: None,
+        callback_url: None,
+        ordering_key: None,
+        live_mode: true,
+        created_at: chrono::Utc::now(),
+        only_endpoint: Some(EndpointId::parse(&endpoint_id).expect("endpoint id")),
+    };
+    // Written as a process's that dies at once: leased, for 1.5 s more.
+    let mut take = |_: &MerchantId, _: &EndpointId| true;
+    let stored = store
+        .ingest(
+            &[event],
+            herald_app::model::event_filter::filter_matches,
+            Some(LeaseOffer {
+                owner: "node_dead",
+                lease_until: chrono::Utc::now() + chrono::Duration::milliseconds(1500),
+                take: &mut take,
+            }),
+        )
+        .await
+        .expect("ingest");
+    assert_eq!(stored.leased.len(), 1, "the delivery is written leased");
+    // Disabled while leased: not parked. The lease lapses meanwhile.
+    toggle(false).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    app.wakeup.wake();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "a disabled endpoint got a delivery"
+    );
+    toggle(true).await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    app.stop().await;
 }
