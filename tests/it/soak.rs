@@ -401,15 +401,42 @@ async fn soak_with_chaos_in_merchants_processes_and_the_database() {
             .filter(|p| !delivered.contains(*p))
             .collect();
         if missing.is_empty() || Instant::now() > deadline {
-            break missing.len();
+            break missing.into_iter().cloned().collect::<Vec<_>>();
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let drained_after = started.elapsed() - ingest_took;
-    assert_eq!(
-        missing,
-        0,
-        "{missing} of {} expected deliveries never arrived",
+    if !missing.is_empty() {
+        let log = receiver.log();
+        println!(
+            "ingest ended at {:?} (receiver clock {:?}); killed at {:?}; disabled {:?}; \
+             PostgreSQL down {postgres_down:?}",
+            ingest_took,
+            receiver.now() - drained_after,
+            timeline.killed_at,
+            timeline.disabled
+        );
+        for (label, event) in missing.iter().take(20) {
+            // Labels are "m<merchant>-<role>".
+            let m: usize = label[1..]
+                .split('-')
+                .next()
+                .and_then(|digits| digits.parse().ok())
+                .expect("the merchant of an endpoint");
+            let merchant = &merchants[m];
+            let tries: Vec<_> = log
+                .iter()
+                .filter(|r| &r.endpoint == label && &r.event == event)
+                .map(|r| (r.at, r.attempt, r.behaviour))
+                .collect();
+            let recorded = observe::deliveries_of_event(&steady.base, &merchant.key, event).await;
+            println!("missing {label} {event}: receiver saw {tries:?}; Herald has {recorded}");
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} expected deliveries never arrived in {DRAIN:?} after ingest stopped",
+        missing.len(),
         expected.len()
     );
     // Let the last records land before comparing them.

@@ -61,6 +61,24 @@ pub(crate) async fn recorded_deliveries(base: &str, key: &str) -> Vec<Value> {
     panic!("more than 10,000 pages of deliveries");
 }
 
+/// An event's deliveries as the merchant sees them (for a failure message).
+pub(crate) async fn deliveries_of_event(base: &str, key: &str, event: &str) -> Value {
+    let page = get_json(&format!("{base}/api/v1/deliveries?event_id={event}"), key).await;
+    let brief: Vec<Value> = page["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            serde_json::json!({
+                "endpoint": d["endpoint_id"], "status": d["status"],
+                "attempts": d["attempt_count"], "next": d["next_attempt_at"],
+                "last": d["last_attempt_at"], "code": d["last_status_code"],
+            })
+        })
+        .collect();
+    Value::Array(brief)
+}
+
 /// The value of one counter line (name with labels, exactly) in a process's
 /// `/metrics`; 0 when absent (never counted).
 pub(crate) async fn counter(base: &str, line: &str) -> u64 {
