@@ -33,6 +33,16 @@ pub(super) struct Inputs<'a> {
     pub(super) logs: [&'a Path; 2],
 }
 
+/// Notes a failed expectation; all are asserted after the figures are
+/// printed, so a failing run still shows them.
+macro_rules! check {
+    ($failures:ident, $ok:expr, $($message:tt)+) => {
+        if !$ok {
+            $failures.push(format!($($message)+));
+        }
+    };
+}
+
 pub(super) async fn run(inputs: Inputs<'_>) {
     let Inputs {
         seconds,
@@ -57,6 +67,7 @@ pub(super) async fn run(inputs: Inputs<'_>) {
             "a Herald process died during the soak"
         );
     }
+    let mut failures: Vec<String> = Vec::new();
     let deleted: HashSet<&str> = merchants.iter().map(|m| m.deleted.0.as_str()).collect();
     let label_of: HashMap<&str, &str> = merchants
         .iter()
@@ -92,15 +103,21 @@ pub(super) async fn run(inputs: Inputs<'_>) {
             let endpoint = delivery["endpoint_id"].as_str().unwrap_or_default();
             let label = label_of.get(endpoint).copied().unwrap_or("?");
             let event = delivery["event_id"].as_str().unwrap_or_default();
-            assert!(
+            check!(
+                failures,
                 !deleted.contains(label),
                 "a delivery to a deleted endpoint outlived it: {delivery:#}"
             );
-            assert!(
+            check!(
+                failures,
                 !skipped.contains(&(label, event)),
                 "an event accepted while {label} was disabled has a delivery to it: {delivery:#}"
             );
-            assert_eq!(delivery["status"], "succeeded", "{delivery:#}");
+            check!(
+                failures,
+                delivery["status"] == "succeeded",
+                "not succeeded: {delivery:#}"
+            );
             listed.insert((label.to_owned(), event.to_owned()));
             let id = delivery["id"].as_str().unwrap_or_default().to_owned();
             for attempt in delivery["attempts"].as_array().cloned().unwrap_or_default() {
@@ -110,7 +127,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
                 let key = (id.clone(), number);
                 if let Some(status) = attempt["status_code"].as_u64() {
                     let seen = tries.get(&key).cloned().unwrap_or_default();
-                    assert!(
+                    check!(
+                        failures,
                         seen.iter()
                             .any(|b| b.answered().map(u64::from) == Some(status)),
                         "attempt {key:?} recorded {status}, the receiver did {seen:?}"
@@ -124,7 +142,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
         .iter()
         .filter(|(label, event)| !listed.contains(&(label.clone(), event.clone())))
         .collect();
-    assert!(
+    check!(
+        failures,
         missing.is_empty(),
         "expected deliveries not listed: {missing:?}"
     );
@@ -144,7 +163,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
         .iter()
         .filter(|(_, event)| accepted_ids.contains(event.as_str()))
         .collect();
-    assert!(
+    check!(
+        failures,
         unexplained.is_empty(),
         "deliveries of accepted events that should not exist: {unexplained:?}"
     );
@@ -171,7 +191,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
             .unwrap_or(0);
         unrecorded += sent_times.saturating_sub(kept);
     }
-    assert!(
+    check!(
+        failures,
         unrecorded <= MAX_IN_FLIGHT,
         "{unrecorded} requests left no record: more than one process's in-flight places"
     );
@@ -192,7 +213,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
         .iter()
         .filter(|((endpoint, _), n)| **n > 1 && deleted.contains(endpoint))
         .count();
-    assert!(
+    check!(
+        failures,
         duplicates <= unrecorded,
         "{duplicates} events delivered twice to one endpoint, more than the {unrecorded} \
          requests whose record a crash could lose"
@@ -220,7 +242,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
             }
         }
     }
-    assert!(
+    check!(
+        failures,
         late_other.is_empty(),
         "requests to disabled endpoints well after they were disabled: {late_other:?}"
     );
@@ -245,7 +268,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
         .iter()
         .filter(|l| l.contains("foreign key") || l.contains("violates"))
         .collect();
-    assert!(
+    check!(
+        failures,
         constraint_errors.is_empty(),
         "constraint errors in the logs: {constraint_errors:#?}"
     );
@@ -304,7 +328,8 @@ pub(super) async fn run(inputs: Inputs<'_>) {
     for line in &errors {
         println!("    {line}");
     }
-    assert!(
+    check!(
+        failures,
         dropped >= 1 || timeline.held.0 == 0,
         "an endpoint was deleted with an attempt in flight, yet no record was dropped"
     );
@@ -338,8 +363,15 @@ pub(super) async fn run(inputs: Inputs<'_>) {
         early as f64 / 1024.0,
         late as f64 / 1024.0
     );
-    assert!(
+    check!(
+        failures,
         late <= early + early / 2 + 16 * 1024,
         "memory grew: {early} KiB early, {late} KiB late"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} expectations failed:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
