@@ -9,7 +9,9 @@
 //! (500 events/s), BENCH_STEADY_SECONDS (10), HERALD_BIN, HERALD_TEST_POSTGRES_URL,
 //! BENCH_BACKENDS (sqlite,postgres), BENCH_BACKLOG (0: off; e.g. 100000 deliveries
 //! left waiting for a dead endpoint while memory is watched) and
-//! BENCH_BACKLOG_SECONDS (60). Loopback only; bounded in count and time.
+//! BENCH_BACKLOG_SECONDS (60), BENCH_HOG (off; `1` adds the hog-vs-bystander
+//! phase of `hog.rs`, `only` runs just that phase). Loopback only; bounded in
+//! count and time.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,6 +23,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+
+#[path = "delivery/hog.rs"]
+mod hog;
 
 const PLATFORM_TOKEN: &str = "hpt_bench_0123456789abcdef0123456789abcdef";
 
@@ -135,12 +140,18 @@ struct Run {
 }
 
 async fn start_herald(database_url: &str) -> (Child, String) {
+    start_herald_with(database_url, &[]).await
+}
+
+/// Starts Herald with extra environment variables.
+async fn start_herald_with(database_url: &str, env: &[(&str, &str)]) -> (Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()
         .expect("addr")
         .port();
     let child = herald(database_url)
+        .envs(env.iter().copied())
         .arg("serve")
         .env("HERALD_ADDR", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
@@ -164,6 +175,20 @@ async fn start_herald(database_url: &str) -> (Child, String) {
 
 /// A new merchant (through the CLI) with one endpoint at `url`; its id.
 async fn merchant_with_endpoint(database_url: &str, base: &str, name: &str, url: &str) -> String {
+    let (merchant, key) = create_merchant(database_url, name);
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/endpoints"))
+        .bearer_auth(&key)
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .expect("create endpoint");
+    assert_eq!(response.status().as_u16(), 201);
+    merchant
+}
+
+/// A new merchant (through the CLI); its id and API key.
+fn create_merchant(database_url: &str, name: &str) -> (String, String) {
     let output = herald(database_url)
         .args([
             "admin",
@@ -185,15 +210,7 @@ async fn merchant_with_endpoint(database_url: &str, base: &str, name: &str, url:
     };
     let merchant = field("merchant_id:").expect("merchant id");
     let key = field("api_key:").expect("api key");
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/v1/endpoints"))
-        .bearer_auth(&key)
-        .json(&json!({"url": url}))
-        .send()
-        .await
-        .expect("create endpoint");
-    assert_eq!(response.status().as_u16(), 201);
-    merchant
+    (merchant, key)
 }
 
 /// Current resident memory of a process, from /proc (kB).
@@ -499,12 +516,23 @@ async fn main() {
     let events: usize = env_or("BENCH_EVENTS", 20_000);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let hog = std::env::var("BENCH_HOG").unwrap_or_default();
+    let (main_phases, hog_phase) = match hog.as_str() {
+        "" | "0" => (true, false),
+        "only" => (false, true),
+        _ => (true, true),
+    };
     for backend in backends.split(',') {
         match backend.trim() {
             "sqlite" => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-                bench_backend("SQLite", &url, events, concurrency).await;
+                if main_phases {
+                    bench_backend("SQLite", &url, events, concurrency).await;
+                }
+                if hog_phase {
+                    hog::phase("SQLite", &url).await;
+                }
             }
             "postgres" => {
                 let admin_url = std::env::var("HERALD_TEST_POSTGRES_URL")
@@ -519,7 +547,12 @@ async fn main() {
                     Some((server, _)) => format!("{server}/{db}"),
                     None => panic!("HERALD_TEST_POSTGRES_URL needs a database path"),
                 };
-                bench_backend("PostgreSQL", &url, events, concurrency).await;
+                if main_phases {
+                    bench_backend("PostgreSQL", &url, events, concurrency).await;
+                }
+                if hog_phase {
+                    hog::phase("PostgreSQL", &url).await;
+                }
                 let _ = sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
                     .execute(&admin)
                     .await;

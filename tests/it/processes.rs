@@ -167,7 +167,8 @@ pub(crate) fn create_merchant_as(database_url: &str, name: &str, email: &str) ->
     (field("merchant_id:"), field("api_key:"))
 }
 
-pub(crate) async fn create_endpoint(base: &str, key: &str, url: &str) {
+/// Creates an endpoint for `url`; returns its id.
+pub(crate) async fn create_endpoint(base: &str, key: &str, url: &str) -> String {
     let response = client()
         .post(format!("{base}/api/v1/endpoints"))
         .bearer_auth(key)
@@ -176,6 +177,8 @@ pub(crate) async fn create_endpoint(base: &str, key: &str, url: &str) {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 201);
+    let created: serde_json::Value = response.json().await.expect("created endpoint");
+    created["id"].as_str().expect("endpoint id").to_owned()
 }
 
 /// Distinct event ids the receiver got, and how often each.
