@@ -6,7 +6,7 @@
 //! deliveries, and per endpoint one update for each change of health (a
 //! run of 500 successes clears `failing_since` once).
 
-use super::{json_list, json_values, on_pool, to_millis, StoreResult};
+use super::{on_pool, to_millis, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -152,28 +152,69 @@ impl Store {
         // As for ingest: PostgreSQL keeps the per-size statements, SQLite
         // would keep one per batch size in this process's memory.
         let keep_prepared = matches!(self, Store::Postgres(_));
-        let health = health_changes(records);
+        let mut health = health_changes(records);
+        health.sort_unstable_by(|(a, _), (b, _)| a.as_str().cmp(b.as_str()));
         on_pool!(self, queue, pool => {
             // The connection first: checking it out (sqlx pings it) need
             // not hold the write turn.
             let mut conn = pool.acquire().await?;
             let _turn = self.write_turn().await;
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            if matches!(self, Store::Postgres(_)) && !health.is_empty() {
-                // The batch's endpoints first, in one order: deleting or
-                // disabling an endpoint locks it and then its deliveries, so
-                // taking the deliveries first (as the update below does)
-                // would deadlock with them.
-                let mut endpoints: Vec<&str> = health.iter().map(|(id, _)| id.as_str()).collect();
-                endpoints.sort_unstable();
-                sqlx::query(&format!(
-                    "SELECT id FROM endpoints WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-                    json_values(self, 1)
-                ))
-                .bind(json_list(&endpoints))
-                .execute(&mut *tx)
-                .await?;
+            // Endpoints first (in id order), then deliveries: deleting
+            // or disabling an endpoint locks it and then its deliveries, so the
+            // other order would deadlock with them. A health change that finds
+            // nothing to change takes no lock (the usual case: a healthy
+            // endpoint answering 2xx).
+            let mut disabled = 0;
+            for (endpoint, changes) in &health {
+                for change in changes {
+                    match change {
+                        HealthChange::Healthy => {
+                            sqlx::query(
+                                "UPDATE endpoints SET failing_since = NULL \
+                                 WHERE id = $1 AND failing_since IS NOT NULL",
+                            )
+                            .bind(endpoint.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        HealthChange::Failing { since, disable_if_failing_since } => {
+                            sqlx::query(
+                                "UPDATE endpoints SET failing_since = $2 \
+                                 WHERE id = $1 AND failing_since IS NULL",
+                            )
+                            .bind(endpoint.as_str())
+                            .bind(to_millis(*since))
+                            .execute(&mut *tx)
+                            .await?;
+                            disabled += sqlx::query(
+                                "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
+                                 WHERE id = $1 AND disabled_at IS NULL AND failing_since <= $4",
+                            )
+                            .bind(endpoint.as_str())
+                            .bind(to_millis(now))
+                            .bind(AUTO_DISABLE_REASON)
+                            .bind(to_millis(*disable_if_failing_since))
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        }
+                        HealthChange::Disable { reason } => {
+                            disabled += sqlx::query(
+                                "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
+                                 WHERE id = $1 AND disabled_at IS NULL",
+                            )
+                            .bind(endpoint.as_str())
+                            .bind(to_millis(now))
+                            .bind(*reason)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        }
+                    }
+                }
             }
+
             let mut deliveries_gone = 0;
             for chunk in records.chunks(ROWS_PER_STATEMENT) {
                 let mut update = sqlx::QueryBuilder::new(
@@ -252,55 +293,6 @@ impl Store {
                 deliveries_gone += chunk.len().saturating_sub(usize::try_from(inserted).unwrap_or(usize::MAX));
             }
 
-            let mut disabled = 0;
-            for (endpoint, changes) in &health {
-                for change in changes {
-                    match change {
-                        HealthChange::Healthy => {
-                            sqlx::query(
-                                "UPDATE endpoints SET failing_since = NULL \
-                                 WHERE id = $1 AND failing_since IS NOT NULL",
-                            )
-                            .bind(endpoint.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        HealthChange::Failing { since, disable_if_failing_since } => {
-                            sqlx::query(
-                                "UPDATE endpoints SET failing_since = $2 \
-                                 WHERE id = $1 AND failing_since IS NULL",
-                            )
-                            .bind(endpoint.as_str())
-                            .bind(to_millis(*since))
-                            .execute(&mut *tx)
-                            .await?;
-                            disabled += sqlx::query(
-                                "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
-                                 WHERE id = $1 AND disabled_at IS NULL AND failing_since <= $4",
-                            )
-                            .bind(endpoint.as_str())
-                            .bind(to_millis(now))
-                            .bind(AUTO_DISABLE_REASON)
-                            .bind(to_millis(*disable_if_failing_since))
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        }
-                        HealthChange::Disable { reason } => {
-                            disabled += sqlx::query(
-                                "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
-                                 WHERE id = $1 AND disabled_at IS NULL",
-                            )
-                            .bind(endpoint.as_str())
-                            .bind(to_millis(now))
-                            .bind(*reason)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        }
-                    }
-                }
-            }
             if disabled > 0 {
                 // A disabled endpoint's pending deliveries wait, not due,
                 // until it is enabled again.
