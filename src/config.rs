@@ -1,8 +1,8 @@
 //! One typed configuration, from command-line flags and `HERALD_*` variables,
 //! validated at start-up: a bad value stops Herald with the variable's name.
 
+use crate::crypto::secret_box::{SealError, SecretBox};
 use crate::engine::retry::RetrySchedule;
-use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::parse_allowed_cidrs;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};

@@ -6,26 +6,27 @@
 
 pub mod api;
 pub mod config;
+pub mod crypto;
 pub mod engine;
-pub mod error;
+pub mod http;
 pub mod metrics;
-pub mod same_origin;
-pub mod security_headers;
 pub mod service;
+pub mod state;
 pub mod store;
 pub mod web;
 
 use crate::config::{SecretString, ServeConfig};
+use crate::crypto::secret_box::SealError;
 use crate::engine::http::Egress;
-use crate::engine::secret_box::{SealError, SecretBox};
 use crate::engine::ssrf::AddressPolicy;
 use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::service::destination::UrlRules;
 use crate::service::endpoints::Endpoints;
 use crate::service::ingest::Ingestor;
-use crate::service::{ensure_platform_token, seed_catalog, Accounts, PlatformToken, ServiceError};
+use crate::service::{ensure_platform_token, seed_catalog, Accounts, ServiceError};
+use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use metrics::Metrics;
@@ -43,25 +44,6 @@ use tracing::Level;
 pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
 /// How long a dashboard session lives without use.
 const SESSION_IDLE: i64 = 12 * 60 * 60;
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub store: Store,
-    pub accounts: Accounts,
-    pub ingestor: Ingestor,
-    pub endpoints: Endpoints,
-    pub url_rules: UrlRules,
-    /// Seals and opens signing secrets at rest (`HERALD_SECRET_KEY`).
-    pub secrets: SecretBox,
-    /// Wakes this process's delivery engine.
-    pub wakeup: Wakeup,
-    pub platform_token: PlatformToken,
-    /// This process's counters for `/metrics`.
-    pub metrics: Metrics,
-    pub config: Arc<ServeConfig>,
-    pub leptos_options: LeptosOptions,
-}
 
 /// Why Herald could not start.
 #[derive(Debug, thiserror::Error)]
@@ -171,9 +153,11 @@ impl Herald {
             .merge(api::router())
             .merge(web::router(&self.state))
             .layer(sessions)
-            .layer(axum::middleware::from_fn(same_origin::refuse_cross_origin))
             .layer(axum::middleware::from_fn(
-                security_headers::add_security_headers,
+                http::same_origin::refuse_cross_origin,
+            ))
+            .layer(axum::middleware::from_fn(
+                http::security_headers::add_security_headers,
             ))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
             .layer(

@@ -4,11 +4,11 @@
 use super::auth::Admin;
 use super::openapi::ErrorBody;
 use super::pagination::Page;
-use crate::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson};
 use crate::service::catalog::{
     create_event_type, update_event_type, EventTypeChange, NewEventType,
 };
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use herald_app::model::event_type::EventType;

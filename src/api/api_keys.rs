@@ -3,10 +3,10 @@
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
 use super::pagination::Page;
-use crate::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson};
 use crate::service::issue_api_key;
+use crate::state::AppState;
 use crate::store::ApiKeySummary;
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;

@@ -4,9 +4,9 @@
 //!   dashboard session of an admin for the admin routes.
 //! - `MerchantAuth`: a merchant API key (`hk_…`) or the dashboard session.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::service::hash_api_key;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;

@@ -3,8 +3,8 @@
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
 use super::pagination::Page;
-use crate::error::{ApiError, ApiJson};
-use crate::AppState;
+use crate::http::error::{ApiError, ApiJson};
+use crate::state::AppState;
 use axum::extract::State;
 use herald_app::model::event_type::EventType;
 use utoipa_axum::router::OpenApiRouter;

@@ -3,10 +3,10 @@
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
 use super::pagination::{decode_cursor_as, limit, page, Page};
-use crate::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson};
 use crate::service::deliveries::retry_delivery as retry_delivery_now;
+use crate::state::AppState;
 use crate::store::DeliveryFilter;
-use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

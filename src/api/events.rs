@@ -4,10 +4,10 @@
 use super::auth::{MerchantAuth, Platform};
 use super::openapi::ErrorBody;
 use super::pagination::{decode_cursor_as, limit, page, Page};
-use crate::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson};
 use crate::service::ingest::IngestRequest;
+use crate::state::AppState;
 use crate::store::{EventFilter, Ingested};
-use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};

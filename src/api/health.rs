@@ -2,9 +2,9 @@
 //! database answers) and `GET /metrics` (Prometheus text).
 
 use super::openapi::ErrorBody;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::metrics::QueueDepth;
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;

@@ -16,8 +16,8 @@ mod openapi;
 pub(crate) mod pagination;
 mod stats;
 
-use crate::error::ApiError;
-use crate::AppState;
+use crate::http::error::ApiError;
+use crate::state::AppState;
 use axum::routing::any;
 use axum::Router;
 use utoipa::OpenApi;

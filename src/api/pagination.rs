@@ -3,7 +3,7 @@
 //! The cursor is the (created_at, id) of the last item: keyset pagination,
 //! stable while new items are inserted.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -3,9 +3,9 @@
 
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
-use crate::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson};
 use crate::service::stats::{delivery_stats, parse_window};
-use crate::AppState;
+use crate::state::AppState;
 use axum::extract::{Query, State};
 use chrono::Utc;
 use herald_app::model::id::EndpointId;

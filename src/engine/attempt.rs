@@ -2,10 +2,10 @@
 //! what happened into the record the recorder writes.
 
 use super::http::{Response, Sender};
-use super::payload_encryption::EncryptionKey;
 use super::retry::{parse_retry_after, AttemptOutcome, NextStep, RetrySchedule};
-use super::secret_box::{endpoint_row, merchant_row, SecretBox};
-use super::signing::{legacy_signature, signature_header, SigningKey};
+use crate::crypto::payload_encryption::EncryptionKey;
+use crate::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
+use crate::crypto::signing::{legacy_signature, signature_header, SigningKey};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
 use chrono::{DateTime, SecondsFormat, Utc};
 use herald_app::model::delivery::ErrorKind;

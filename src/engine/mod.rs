@@ -11,11 +11,8 @@ mod dispatcher;
 mod handoff;
 pub mod http;
 mod limits;
-pub mod payload_encryption;
 mod recorder;
 pub mod retry;
-pub mod secret_box;
-pub mod signing;
 pub mod ssrf;
 
 pub use attempt::{envelope, RESERVED_HEADERS};

@@ -3,10 +3,10 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
-use crate::engine::payload_encryption::EncryptionKey;
+use crate::crypto::payload_encryption::EncryptionKey;
+use crate::crypto::secret_box::{endpoint_row, SecretBox};
+use crate::crypto::signing::SigningKey;
 use crate::engine::retry::RetrySchedule;
-use crate::engine::secret_box::{endpoint_row, SecretBox};
-use crate::engine::signing::SigningKey;
 use crate::engine::RESERVED_HEADERS;
 use crate::store::{EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;

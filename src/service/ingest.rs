@@ -8,8 +8,8 @@
 
 use super::destination::UrlRules;
 use super::ServiceError;
-use crate::engine::secret_box::{merchant_row, SecretBox};
-use crate::engine::signing::SigningSecret;
+use crate::crypto::secret_box::{merchant_row, SecretBox};
+use crate::crypto::signing::SigningSecret;
 use crate::engine::{Handoff, Wakeup};
 use crate::store::{IngestRefusal, Ingested, LeaseOffer, NewEvent, Store};
 use chrono::Utc;

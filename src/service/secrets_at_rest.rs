@@ -3,7 +3,7 @@
 //! rotating its key, or turning it off.
 
 use super::ServiceError;
-use crate::engine::secret_box::{endpoint_row, merchant_row, SecretBox};
+use crate::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
 use crate::store::{SecretColumn, Store};
 
 /// What a re-seal run did.

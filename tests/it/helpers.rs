@@ -403,7 +403,7 @@ pub async fn insert_unchecked_endpoint(
             merchant,
             &settings,
             true,
-            &herald::engine::signing::SigningSecret::generate().expose(),
+            &herald::crypto::signing::SigningSecret::generate().expose(),
             None,
             chrono::Utc::now(),
         )

@@ -5,7 +5,7 @@ use crate::both_backends;
 use crate::helpers::{test_config, TestApp};
 use crate::receiver::TestReceiver;
 use herald::config::{SecretKeys, SecretString};
-use herald::engine::secret_box::{endpoint_row, merchant_row, SecretBox};
+use herald::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
 use herald::service::secrets_at_rest::{reseal_secrets, ResealReport};
 use herald::store::{SecretColumn, Store, StoredSecret};
 use reqwest::Method;

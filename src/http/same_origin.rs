@@ -8,7 +8,7 @@
 //! clients that are not browsers (curl, the platform's backend, an SDK) send
 //! none of them and carry a bearer token, not a cookie, so they pass.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;

@@ -1,0 +1,7 @@
+//! The HTTP edge shared by the REST API and the dashboard: errors mapped to
+//! the API's JSON body, the same-origin rule for browser requests, and the
+//! security headers every response carries.
+
+pub mod error;
+pub mod same_origin;
+pub mod security_headers;
