@@ -7,23 +7,25 @@
 pub mod api;
 pub mod config;
 pub mod crypto;
+pub mod dashboard;
 pub mod engine;
 pub mod http;
 pub mod metrics;
 pub mod service;
 pub mod state;
 pub mod store;
-pub mod web;
 
 use crate::config::{SecretString, ServeConfig};
 use crate::crypto::secret_box::SealError;
+use crate::crypto::secret_box::SecretBox;
 use crate::engine::http::Egress;
 use crate::engine::ssrf::AddressPolicy;
 use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::service::destination::UrlRules;
-use crate::service::endpoints::Endpoints;
-use crate::service::ingest::Ingestor;
-use crate::service::{ensure_platform_token, seed_catalog, Accounts, ServiceError};
+use crate::service::{
+    ensure_platform_token, seed_catalog, Accounts, ApiKeys, Auth, Catalog, Deliveries,
+    DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
+};
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
 use axum::extract::DefaultBodyLimit;
@@ -63,6 +65,11 @@ pub enum StartError {
 /// A prepared Herald: database migrated, catalog seeded, token resolved.
 pub struct Herald {
     state: AppState,
+    /// What the engine and the shutdown work on, beside the services.
+    store: Store,
+    url_rules: UrlRules,
+    secrets: SecretBox,
+    wakeup: Wakeup,
     sessions: SessionStore,
     generated_token: Option<SecretString>,
     /// Where ingest gives new deliveries to this process's engine.
@@ -102,27 +109,45 @@ impl Herald {
         let wakeup = Wakeup::default();
         let handoff = Handoff::default();
         let secrets = config.secret_keys.secret_box()?;
+        let endpoints = Endpoints::new(
+            store.clone(),
+            url_rules.clone(),
+            secrets.clone(),
+            wakeup.clone(),
+        );
+        let ingestor = Ingestor::start(
+            store.clone(),
+            url_rules.clone(),
+            wakeup.clone(),
+            handoff.clone(),
+            secrets.clone(),
+        );
         let state = AppState {
             accounts: Accounts::new(store.clone()),
-            ingestor: Ingestor::start(
+            auth: Auth::new(store.clone(), platform_token),
+            api_keys: ApiKeys::new(store.clone()),
+            catalog: Catalog::new(store.clone()),
+            deliveries: Deliveries::new(
                 store.clone(),
-                url_rules.clone(),
+                endpoints.clone(),
+                ingestor.clone(),
                 wakeup.clone(),
-                handoff.clone(),
-                secrets.clone(),
             ),
-            endpoints: Endpoints::new(store.clone(), url_rules.clone(), secrets.clone()),
-            secrets,
-            url_rules,
-            wakeup,
-            store,
-            platform_token,
+            endpoints,
+            events: Events::new(store.clone()),
+            health: Health::new(store.clone()),
+            ingestor,
+            stats: DeliveryStats::new(store.clone()),
             metrics: Metrics::default(),
             config: Arc::new(config),
             leptos_options,
         };
         Ok(Herald {
             state,
+            store,
+            url_rules,
+            secrets,
+            wakeup,
             sessions,
             generated_token,
             handoff,
@@ -134,9 +159,19 @@ impl Herald {
         self.generated_token.take()
     }
 
-    /// The shared state (tests use the store directly).
+    /// The shared state.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The database (tests arrange and inspect through it).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Wakes this process's delivery engine.
+    pub fn wakeup(&self) -> Wakeup {
+        self.wakeup.clone()
     }
 
     /// The whole HTTP application.
@@ -151,7 +186,7 @@ impl Herald {
             ));
         Router::new()
             .merge(api::router())
-            .merge(web::router(&self.state))
+            .merge(dashboard::router(&self.state))
             .layer(sessions)
             .layer(axum::middleware::from_fn(
                 http::same_origin::refuse_cross_origin,
@@ -174,14 +209,14 @@ impl Herald {
         let mut engine = EngineConfig::new(
             config.retry_schedule.clone(),
             config.request_timeout,
-            self.state.url_rules.policy.clone(),
+            self.url_rules.policy.clone(),
         );
         engine.auto_disable_after = config.auto_disable_after;
         engine.per_endpoint = config.endpoint_concurrency;
         engine.max_in_flight = config.max_in_flight;
         engine.per_merchant = config.per_merchant();
         engine.metrics = self.state.metrics.clone();
-        engine.secrets = self.state.secrets.clone();
+        engine.secrets = self.secrets.clone();
         engine.egress = Egress {
             source_address: config.outbound_address,
             proxy: config.outbound_proxy.as_ref().map(|p| p.0.clone()),
@@ -198,9 +233,9 @@ impl Herald {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let engine = Engine::start(
-            self.state.store.clone(),
+            self.store.clone(),
             self.engine_config(),
-            self.state.wakeup.clone(),
+            self.wakeup.clone(),
         )?;
         let stop_engine = CancellationToken::new();
         let engine_task = tokio::spawn(engine.run(stop_engine.clone(), self.handoff.clone()));
@@ -217,7 +252,7 @@ impl Herald {
             tracing::error!(error = %e, "delivery engine task failed");
         }
         sweeper.abort();
-        self.state.store.close().await;
+        self.store.close().await;
         served?;
         Ok(())
     }

@@ -58,7 +58,7 @@ async fn serve(database_url: &str, config: ServeConfig) -> Result<(), String> {
     }
     println!(
         "Herald is running at http://{addr}  (database: {})",
-        herald.state().store.backend_name()
+        herald.store().backend_name()
     );
     herald
         .serve(listener, shutdown_signal())

@@ -10,8 +10,9 @@ use crate::model::endpoint::{Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
 use crate::model::event_type::EventType;
-use crate::model::id::MerchantId;
+use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
 use crate::model::merchant::{Merchant, NewAccount};
+use crate::model::scope::Scope;
 use crate::model::stats::Stats;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub trait Backend: Send + Sync + 'static {
     /// The newest delivery of each of the merchant's endpoints.
     async fn last_deliveries(&self, merchant: &MerchantId) -> Result<Vec<LastDelivery>, AppError>;
     /// One of the merchant's endpoints (`not_found` for anyone else's).
-    async fn endpoint(&self, merchant: &MerchantId, id: &str) -> Result<Endpoint, AppError>;
+    async fn endpoint(&self, merchant: &MerchantId, id: &EndpointId) -> Result<Endpoint, AppError>;
     /// Creates an endpoint from the form.
     async fn create_endpoint(
         &self,
@@ -50,33 +51,35 @@ pub trait Backend: Send + Sync + 'static {
     async fn update_endpoint(
         &self,
         merchant: &MerchantId,
-        id: &str,
+        id: &EndpointId,
         input: EndpointInput,
     ) -> Result<Endpoint, AppError>;
     /// Deletes an endpoint (its pending deliveries go with it).
-    async fn delete_endpoint(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError>;
+    async fn delete_endpoint(&self, merchant: &MerchantId, id: &EndpointId)
+        -> Result<(), AppError>;
     /// What the merchant verifies and decrypts with: the HMAC secret or the
     /// Ed25519 public key, the encryption key, and the rotation's grace end.
     async fn endpoint_secret(
         &self,
         merchant: &MerchantId,
-        id: &str,
+        id: &EndpointId,
     ) -> Result<EndpointKeys, AppError>;
     /// A new signing key; the old one signs too for `grace_s` seconds.
     async fn rotate_endpoint_secret(
         &self,
         merchant: &MerchantId,
-        id: &str,
+        id: &EndpointId,
         grace_s: u64,
     ) -> Result<EndpointKeys, AppError>;
-    /// Sends the type's example payload to this endpoint only, in test mode.
+    /// Sends an event of the type to this endpoint only, in test mode, with
+    /// `data` (JSON text) or, when it is empty, the catalog's example.
     async fn send_test_event(
         &self,
         merchant: &MerchantId,
-        id: &str,
+        id: &EndpointId,
         event_type: &str,
         data: &str,
-    ) -> Result<String, AppError>;
+    ) -> Result<EventId, AppError>;
     /// The merchant's API keys.
     async fn list_api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeySummary>, AppError>;
     /// A new API key, shown once.
@@ -86,7 +89,7 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
     ) -> Result<IssuedKey, AppError>;
     /// Revokes one of the merchant's keys.
-    async fn revoke_api_key(&self, merchant: &MerchantId, id: &str) -> Result<(), AppError>;
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), AppError>;
 
     // ----- The event-type catalog -----
 
@@ -95,31 +98,19 @@ pub trait Backend: Send + Sync + 'static {
 
     // ----- Events, deliveries, attempts, stats -----
 
-    /// One page of deliveries; `merchant: None` is an operator's view of all.
+    /// One page of the deliveries `scope` may see.
     async fn list_deliveries(
         &self,
-        merchant: Option<&MerchantId>,
+        scope: &Scope,
         query: DeliveryQuery,
     ) -> Result<DeliveryPage, AppError>;
     /// A delivery with its event and attempts.
-    async fn delivery(
-        &self,
-        merchant: Option<&MerchantId>,
-        id: &str,
-    ) -> Result<DeliveryDetail, AppError>;
-    /// Deliveries per hour by outcome and latency over the last `hours`.
-    async fn stats(
-        &self,
-        merchant: &MerchantId,
-        hours: u32,
-        live_only: bool,
-    ) -> Result<Stats, AppError>;
-    /// Makes deliveries due now; returns how many were queued.
-    async fn retry_deliveries(
-        &self,
-        merchant: Option<&MerchantId>,
-        ids: Vec<String>,
-    ) -> Result<u64, AppError>;
+    async fn delivery(&self, scope: &Scope, id: &DeliveryId) -> Result<DeliveryDetail, AppError>;
+    /// Deliveries per hour by outcome and latency over the default window.
+    async fn stats(&self, merchant: &MerchantId, live_only: bool) -> Result<Stats, AppError>;
+    /// Makes deliveries due now; returns how many were queued. One id that
+    /// cannot be queued now is a `conflict`.
+    async fn retry_deliveries(&self, scope: &Scope, ids: Vec<DeliveryId>) -> Result<u64, AppError>;
 
     // ----- Operators: the admin console (callers check `is_admin` first) -----
 
@@ -130,7 +121,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Disables any endpoint with a reason (`Some`) or enables it (`None`).
     async fn operator_set_enabled(
         &self,
-        id: &str,
+        id: &EndpointId,
         disable_reason: Option<String>,
     ) -> Result<Endpoint, AppError>;
     /// Adds a type to the catalog; `example` is JSON text (empty for `{}`).

@@ -3,19 +3,21 @@
 
 use super::auth::Admin;
 use super::deliveries::{DeliveryQuery, Queued};
+use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use super::pagination::{page, Page};
 use crate::http::error::{ApiError, ApiJson};
+use crate::service::deliveries::DeliverySearch;
+use crate::service::pagination::Page;
 use crate::service::ServiceError;
 use crate::state::AppState;
-use crate::store::DeliveryFilter;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::event::Delivery;
 use herald_app::model::id::{DeliveryId, EndpointId, MerchantId};
 use herald_app::model::merchant::{Merchant, Role};
+use herald_app::model::scope::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,8 +38,7 @@ async fn list_merchants(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Page<Merchant>>, ApiError> {
-    let merchants = state.store.list_merchants().await?;
-    Ok(ApiJson(Page::whole(merchants)))
+    Ok(ApiJson(Page::whole(state.accounts.list().await?)))
 }
 
 /// `POST /api/v1/admin/merchants` body.
@@ -92,10 +93,9 @@ pub struct Disable {
 async fn disable_endpoint(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
     ApiJson(body): ApiJson<Disable>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
-    let id = EndpointId::parse(&id).map_err(|_| ApiError::not_found("endpoint"))?;
     let endpoint = state
         .endpoints
         .operator_set_enabled(&id, Some(&body.reason))
@@ -108,12 +108,11 @@ async fn disable_endpoint(
 async fn enable_endpoint(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
-    let id = EndpointId::parse(&id).map_err(|_| ApiError::not_found("endpoint"))?;
-    let endpoint = state.endpoints.operator_set_enabled(&id, None).await?;
-    state.wakeup.wake();
-    Ok(ApiJson(endpoint))
+    Ok(ApiJson(
+        state.endpoints.operator_set_enabled(&id, None).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/admin/deliveries", tag = "admin", security(("platform_token" = [])), params(DeliveryQuery),
@@ -123,22 +122,9 @@ async fn list_deliveries(
     State(state): State<AppState>,
     Query(query): Query<DeliveryQuery>,
 ) -> Result<ApiJson<Page<Delivery>>, ApiError> {
-    let filter = admin_filter(&query)?;
-    let deliveries = state.store.list_deliveries(&filter).await?;
-    Ok(ApiJson(page(deliveries, filter.limit, |d| {
-        (d.created_at, d.id.to_string())
-    })))
-}
-
-fn admin_filter(query: &DeliveryQuery) -> Result<DeliveryFilter, ApiError> {
-    let mut filter = query.to_filter()?;
-    filter.merchant_id = query
-        .merchant_id
-        .as_deref()
-        .map(MerchantId::parse)
-        .transpose()
-        .map_err(|e| ServiceError::invalid("merchant_id", e.to_string()))?;
-    Ok(filter)
+    Ok(ApiJson(
+        query.page(&state.deliveries, &Scope::Operator).await?,
+    ))
 }
 
 /// `POST /api/v1/admin/deliveries/retry` body: ids, or a filter.
@@ -153,9 +139,6 @@ pub struct BulkRetry {
     since: Option<chrono::DateTime<Utc>>,
 }
 
-/// Most deliveries one bulk retry queues.
-const MAX_BULK: u32 = 10_000;
-
 #[utoipa::path(post, path = "/admin/deliveries/retry", tag = "admin", security(("platform_token" = [])), request_body = BulkRetry,
     responses((status = 202, description = "How many deliveries got a new attempt now", body = Queued), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn retry_deliveries(
@@ -163,34 +146,26 @@ async fn retry_deliveries(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<BulkRetry>,
 ) -> Result<(StatusCode, ApiJson<Queued>), ApiError> {
-    let ids: Vec<DeliveryId> = match body.ids {
+    let queued = match body.ids {
         Some(ids) => {
-            if ids.len() > MAX_BULK as usize {
-                return Err(
-                    ServiceError::invalid("ids", format!("at most {MAX_BULK} at once")).into(),
-                );
-            }
-            ids.iter()
+            let ids: Vec<DeliveryId> = ids
+                .iter()
                 .map(|id| DeliveryId::parse(id))
                 .collect::<Result<_, _>>()
-                .map_err(|e| ServiceError::invalid("ids", e.to_string()))?
+                .map_err(|e| ServiceError::invalid("ids", e.to_string()))?;
+            state.deliveries.retry(&Scope::Operator, &ids).await?
         }
         None => {
-            let query = DeliveryQuery {
+            let search = DeliverySearch {
                 status: body.status,
                 merchant_id: body.merchant_id,
                 endpoint_id: body.endpoint_id,
                 event_type: body.event_type,
                 since: body.since,
-                ..DeliveryQuery::default()
+                ..DeliverySearch::default()
             };
-            let mut filter = admin_filter(&query)?;
-            filter.limit = MAX_BULK;
-            state.store.delivery_ids(&filter).await?
+            state.deliveries.retry_matching(&search).await?
         }
     };
-    let queued =
-        crate::service::deliveries::retry_deliveries(&state.store, &state.wakeup, None, &ids)
-            .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
 }

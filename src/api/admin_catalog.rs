@@ -3,11 +3,9 @@
 
 use super::auth::Admin;
 use super::openapi::ErrorBody;
-use super::pagination::Page;
 use crate::http::error::{ApiError, ApiJson};
-use crate::service::catalog::{
-    create_event_type, update_event_type, EventTypeChange, NewEventType,
-};
+use crate::service::catalog::{EventTypeChange, NewEventType};
+use crate::service::pagination::Page;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,7 +27,7 @@ async fn list_event_types(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Page<EventType>>, ApiError> {
-    Ok(ApiJson(Page::whole(state.store.list_event_types().await?)))
+    Ok(ApiJson(Page::whole(state.catalog.list().await?)))
 }
 
 /// `POST /api/v1/admin/event-types` body.
@@ -50,15 +48,14 @@ async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateEventType>,
 ) -> Result<(StatusCode, ApiJson<EventType>), ApiError> {
-    let created = create_event_type(
-        &state.store,
-        NewEventType {
+    let created = state
+        .catalog
+        .create(NewEventType {
             name: body.name,
             description: body.description,
             example: body.example,
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
@@ -80,15 +77,16 @@ async fn update(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<UpdateEventType>,
 ) -> Result<ApiJson<EventType>, ApiError> {
-    let updated = update_event_type(
-        &state.store,
-        &name,
-        EventTypeChange {
-            description: body.description,
-            example: body.example,
-            archived: body.archived,
-        },
-    )
-    .await?;
+    let updated = state
+        .catalog
+        .update(
+            &name,
+            EventTypeChange {
+                description: body.description,
+                example: body.example,
+                archived: body.archived,
+            },
+        )
+        .await?;
     Ok(ApiJson(updated))
 }

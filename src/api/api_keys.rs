@@ -1,15 +1,14 @@
 //! A merchant's API keys: list (prefix and last use), create (shown once), revoke.
 
 use super::auth::MerchantAuth;
+use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use super::pagination::Page;
 use crate::http::error::{ApiError, ApiJson};
-use crate::service::issue_api_key;
+use crate::service::pagination::Page;
 use crate::state::AppState;
-use crate::store::ApiKeySummary;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use herald_app::model::api_key::ApiKeySummary;
 use herald_app::model::id::ApiKeyId;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -28,8 +27,9 @@ async fn list_api_keys(
     auth: MerchantAuth,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Page<ApiKeySummary>>, ApiError> {
-    let keys = state.store.list_api_keys(&auth.merchant_id).await?;
-    Ok(ApiJson(Page::whole(keys)))
+    Ok(ApiJson(Page::whole(
+        state.api_keys.list(&auth.merchant_id).await?,
+    )))
 }
 
 /// `POST /api/v1/api-keys` body.
@@ -54,18 +54,11 @@ async fn create_api_key(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, ApiJson<CreatedApiKey>), ApiError> {
-    let issued = issue_api_key(&state.store, &auth.merchant_id, &body.name).await?;
-    let summary = state
-        .store
-        .list_api_keys(&auth.merchant_id)
-        .await?
-        .into_iter()
-        .find(|k| k.id == issued.id)
-        .ok_or_else(|| ApiError::internal(&"a created key is missing"))?;
+    let issued = state.api_keys.issue(&auth.merchant_id, &body.name).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(CreatedApiKey {
-            summary,
+            summary: issued.summary,
             key: issued.key,
         }),
     ))
@@ -76,16 +69,8 @@ async fn create_api_key(
 async fn revoke_api_key(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<ApiKeyId>,
 ) -> Result<StatusCode, ApiError> {
-    let id = ApiKeyId::parse(&id).map_err(|_| ApiError::not_found("API key"))?;
-    if state
-        .store
-        .revoke_api_key(&auth.merchant_id, &id, Utc::now())
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("API key"))
-    }
+    state.api_keys.revoke(&auth.merchant_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

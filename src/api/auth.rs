@@ -5,18 +5,15 @@
 //! - `MerchantAuth`: a merchant API key (`hk_…`) or the dashboard session.
 
 use crate::http::error::ApiError;
-use crate::service::hash_api_key;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::Utc;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::Role;
+use herald_app::model::scope::Scope;
+use herald_app::server_fn::SESSION_MERCHANT_KEY;
 use tower_sessions::Session;
-
-/// The session key the dashboard stores the logged-in merchant under.
-const SESSION_MERCHANT: &str = "merchant_id";
 
 /// The bearer token of the request, if any.
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -29,7 +26,7 @@ fn bearer(parts: &Parts) -> Option<&str> {
 async fn session_merchant(parts: &mut Parts, state: &AppState) -> Option<MerchantId> {
     let session = Session::from_request_parts(parts, state).await.ok()?;
     session
-        .get::<MerchantId>(SESSION_MERCHANT)
+        .get::<MerchantId>(SESSION_MERCHANT_KEY)
         .await
         .ok()
         .flatten()
@@ -44,14 +41,15 @@ impl FromRequestParts<AppState> for Platform {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts) {
-            Some(token) if state.platform_token.matches(token) => Ok(Platform),
+            Some(token) if state.auth.is_platform_token(token) => Ok(Platform),
             Some(token) if token.starts_with("hk_") => {
                 // A valid merchant key is authenticated but not allowed here.
-                match state.store.api_key_owner(&hash_api_key(token)).await? {
-                    Some(_) => Err(ApiError::forbidden(
+                if state.auth.is_api_key(token).await? {
+                    Err(ApiError::forbidden(
                         "merchant API keys cannot call platform routes",
-                    )),
-                    None => Err(ApiError::unauthenticated("invalid API key")),
+                    ))
+                } else {
+                    Err(ApiError::unauthenticated("invalid API key"))
                 }
             }
             Some(_) => Err(ApiError::unauthenticated("invalid platform token")),
@@ -78,8 +76,8 @@ impl FromRequestParts<AppState> for Admin {
         let Some(id) = session_merchant(parts, state).await else {
             return Err(ApiError::unauthenticated("missing credentials"));
         };
-        match state.store.merchant_by_id(&id).await? {
-            Some(merchant) if merchant.role == Role::Admin => Ok(Admin),
+        match state.auth.session_role(&id).await? {
+            Some(Role::Admin) => Ok(Admin),
             Some(_) => Err(ApiError::forbidden("admin routes are for operators")),
             None => Err(ApiError::unauthenticated("session ended")),
         }
@@ -92,31 +90,25 @@ pub struct MerchantAuth {
     pub merchant_id: MerchantId,
 }
 
+impl MerchantAuth {
+    /// What this caller may see: its own data.
+    pub fn scope(&self) -> Scope {
+        Scope::Merchant(self.merchant_id.clone())
+    }
+}
+
 impl FromRequestParts<AppState> for MerchantAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(token) = bearer(parts) {
-            if state.platform_token.matches(token) {
+            if state.auth.is_platform_token(token) {
                 return Err(ApiError::forbidden(
                     "the platform token cannot call merchant routes; use a merchant API key",
                 ));
             }
-            return match state.store.api_key_owner(&hash_api_key(token)).await? {
-                Some(owner) => {
-                    // "Last used" to the minute is enough, and spares a
-                    // write on every request.
-                    let now = Utc::now();
-                    if owner
-                        .last_used_at
-                        .is_none_or(|t| now - t > chrono::Duration::minutes(1))
-                    {
-                        state.store.touch_api_key(&owner.key_id, now).await?;
-                    }
-                    Ok(MerchantAuth {
-                        merchant_id: owner.merchant_id,
-                    })
-                }
+            return match state.auth.api_key_merchant(token).await? {
+                Some(merchant_id) => Ok(MerchantAuth { merchant_id }),
                 None => Err(ApiError::unauthenticated("invalid API key")),
             };
         }

@@ -2,8 +2,8 @@
 
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
-use super::pagination::Page;
 use crate::http::error::{ApiError, ApiJson};
+use crate::service::pagination::Page;
 use crate::state::AppState;
 use axum::extract::State;
 use herald_app::model::event_type::EventType;
@@ -21,6 +21,5 @@ async fn list_event_types(
     _: MerchantAuth,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Page<EventType>>, ApiError> {
-    let types = state.store.list_event_types().await?;
-    Ok(ApiJson(Page::whole(types)))
+    Ok(ApiJson(Page::whole(state.catalog.list().await?)))
 }

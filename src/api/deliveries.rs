@@ -1,18 +1,19 @@
 //! Deliveries: the merchant's list, detail with attempts, and retry.
 
 use super::auth::MerchantAuth;
+use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::http::error::{ApiError, ApiJson};
-use crate::service::deliveries::retry_delivery as retry_delivery_now;
+use crate::service::deliveries::DeliverySearch;
+use crate::service::pagination::{self, Page};
+use crate::service::Deliveries;
 use crate::state::AppState;
-use crate::store::DeliveryFilter;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::event::{Delivery, DeliveryDetail};
-use herald_app::model::id::{DeliveryId, EndpointId, EventId};
+use herald_app::model::id::DeliveryId;
+use herald_app::model::scope::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,14 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_deliveries))
         .routes(routes!(get_delivery))
         .routes(routes!(retry_delivery))
-}
-
-fn invalid(message: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message.to_owned(),
-    )
 }
 
 /// The filters a delivery list takes (merchant and admin views share them).
@@ -51,39 +44,29 @@ pub struct DeliveryQuery {
 }
 
 impl DeliveryQuery {
-    /// Turns the query into a store filter (merchant scoping is the caller's).
-    pub fn to_filter(&self) -> Result<DeliveryFilter, ApiError> {
-        let limit = limit(self.limit)?;
-        let before = decode_cursor_as(self.cursor.as_deref(), DeliveryId::parse)?;
-        Ok(DeliveryFilter {
-            merchant_id: None,
-            endpoint_id: self
-                .endpoint_id
-                .as_deref()
-                .map(EndpointId::parse)
-                .transpose()
-                .map_err(|e| invalid(&format!("endpoint_id: {e}")))?,
-            event_id: self
-                .event_id
-                .as_deref()
-                .map(EventId::parse)
-                .transpose()
-                .map_err(|e| invalid(&format!("event_id: {e}")))?,
-            status: self
-                .status
-                .as_deref()
-                .map(|s| {
-                    DeliveryStatus::parse(s).ok_or_else(|| {
-                        invalid("status: one of pending, succeeded, failed, cancelled")
-                    })
-                })
-                .transpose()?,
+    /// The search part of the query (the rest is paging).
+    pub fn search(&self) -> DeliverySearch {
+        DeliverySearch {
+            merchant_id: self.merchant_id.clone(),
+            endpoint_id: self.endpoint_id.clone(),
+            event_id: self.event_id.clone(),
+            status: self.status.clone(),
             event_type: self.event_type.clone(),
             since: self.since,
             live_mode: self.live_mode,
-            before,
-            limit,
-        })
+        }
+    }
+
+    /// One page of deliveries matching the query within `scope`.
+    pub async fn page(
+        &self,
+        deliveries: &Deliveries,
+        scope: &Scope,
+    ) -> Result<Page<Delivery>, ApiError> {
+        let limit = pagination::limit(self.limit)?;
+        Ok(deliveries
+            .list(scope, &self.search(), self.cursor.as_deref(), limit)
+            .await?)
     }
 }
 
@@ -94,17 +77,7 @@ async fn list_deliveries(
     State(state): State<AppState>,
     Query(query): Query<DeliveryQuery>,
 ) -> Result<ApiJson<Page<Delivery>>, ApiError> {
-    if query.merchant_id.is_some() {
-        return Err(invalid(
-            "merchant_id: only the admin API filters by merchant",
-        ));
-    }
-    let mut filter = query.to_filter()?;
-    filter.merchant_id = Some(auth.merchant_id);
-    let deliveries = state.store.list_deliveries(&filter).await?;
-    Ok(ApiJson(page(deliveries, filter.limit, |d| {
-        (d.created_at, d.id.to_string())
-    })))
+    Ok(ApiJson(query.page(&state.deliveries, &auth.scope()).await?))
 }
 
 #[utoipa::path(get, path = "/deliveries/{id}", tag = "deliveries", security(("api_key" = [])), params(("id" = String, Path, description = "The delivery id")),
@@ -112,19 +85,9 @@ async fn list_deliveries(
 async fn get_delivery(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DeliveryId>,
 ) -> Result<ApiJson<DeliveryDetail>, ApiError> {
-    let id = DeliveryId::parse(&id).map_err(|_| ApiError::not_found("delivery"))?;
-    let (delivery, event, attempts) = state
-        .store
-        .delivery_detail(Some(&auth.merchant_id), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("delivery"))?;
-    Ok(ApiJson(DeliveryDetail {
-        delivery,
-        event,
-        attempts,
-    }))
+    Ok(ApiJson(state.deliveries.detail(&auth.scope(), &id).await?))
 }
 
 /// `POST .../retry` answer.
@@ -139,9 +102,8 @@ pub struct Queued {
 async fn retry_delivery(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DeliveryId>,
 ) -> Result<(StatusCode, ApiJson<Queued>), ApiError> {
-    let id = DeliveryId::parse(&id).map_err(|_| ApiError::not_found("delivery"))?;
-    retry_delivery_now(&state.store, &state.wakeup, Some(&auth.merchant_id), &id).await?;
+    state.deliveries.retry_one(&auth.scope(), &id).await?;
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued: 1 })))
 }

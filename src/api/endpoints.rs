@@ -2,18 +2,18 @@
 
 use super::auth::MerchantAuth;
 use super::deliveries::Queued;
+use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use super::pagination::Page;
 use crate::http::error::{ApiError, ApiJson};
+use crate::service::deliveries::ReplayStatus;
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
-use crate::service::ServiceError;
+use crate::service::pagination::Page;
 use crate::state::AppState;
-use crate::store::DeliveryFilter;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
+use herald_app::model::error::ErrorCode;
 use herald_app::model::id::{EndpointId, EventId};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -30,10 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(send_test_event))
         .routes(routes!(replay))
-}
-
-fn endpoint_id(raw: &str) -> Result<EndpointId, ApiError> {
-    EndpointId::parse(raw).map_err(|_| ApiError::not_found("endpoint"))
 }
 
 /// `POST /api/v1/endpoints` body.
@@ -75,8 +71,9 @@ async fn list_endpoints(
     auth: MerchantAuth,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Page<Endpoint>>, ApiError> {
-    let endpoints = state.store.list_endpoints(&auth.merchant_id).await?;
-    Ok(ApiJson(Page::whole(endpoints)))
+    Ok(ApiJson(Page::whole(
+        state.endpoints.list(&auth.merchant_id).await?,
+    )))
 }
 
 #[utoipa::path(post, path = "/endpoints", tag = "endpoints", security(("api_key" = [])), request_body = CreateEndpoint,
@@ -115,14 +112,9 @@ async fn create_endpoint(
 async fn get_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
-    Ok(ApiJson(
-        state
-            .endpoints
-            .get(&auth.merchant_id, &endpoint_id(&id)?)
-            .await?,
-    ))
+    Ok(ApiJson(state.endpoints.get(&auth.merchant_id, &id).await?))
 }
 
 /// Distinguishes an absent field (leave as is) from `null` (remove).
@@ -163,10 +155,9 @@ pub struct UpdateEndpoint {
 async fn update_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
     ApiJson(body): ApiJson<UpdateEndpoint>,
 ) -> Result<ApiJson<Endpoint>, ApiError> {
-    let id = endpoint_id(&id)?;
     let endpoint = state
         .endpoints
         .update(
@@ -186,9 +177,6 @@ async fn update_endpoint(
             },
         )
         .await?;
-    if endpoint.enabled {
-        state.wakeup.wake();
-    }
     Ok(ApiJson(endpoint))
 }
 
@@ -197,12 +185,9 @@ async fn update_endpoint(
 async fn delete_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .endpoints
-        .delete(&auth.merchant_id, &endpoint_id(&id)?)
-        .await?;
+    state.endpoints.delete(&auth.merchant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,12 +196,9 @@ async fn delete_endpoint(
 async fn get_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
 ) -> Result<ApiJson<EndpointKeys>, ApiError> {
-    let keys = state
-        .endpoints
-        .secret(&auth.merchant_id, &endpoint_id(&id)?)
-        .await?;
+    let keys = state.endpoints.secret(&auth.merchant_id, &id).await?;
     Ok(ApiJson(keys))
 }
 
@@ -233,25 +215,20 @@ pub struct Rotate {
 async fn rotate_secret(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<EndpointKeys>, ApiError> {
     // The body is optional: without one, the default grace period applies.
     let rotate: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("body: {e}"),
-            )
-        })?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("body: {e}")))?
     };
     let grace = rotate.grace_period_s.map(Duration::from_secs);
     let keys = state
         .endpoints
-        .rotate_secret(&auth.merchant_id, &endpoint_id(&id)?, grace)
+        .rotate_secret(&auth.merchant_id, &id, grace)
         .await?;
     Ok(ApiJson(keys))
 }
@@ -279,19 +256,13 @@ pub struct TestEventSent {
 async fn send_test_event(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
     ApiJson(body): ApiJson<TestEvent>,
 ) -> Result<(StatusCode, ApiJson<TestEventSent>), ApiError> {
-    let (id, deliveries) = crate::service::deliveries::send_test_event(
-        &state.endpoints,
-        &state.store,
-        &state.ingestor,
-        &auth.merchant_id,
-        &endpoint_id(&id)?,
-        &body.event_type,
-        body.data,
-    )
-    .await?;
+    let (id, deliveries) = state
+        .deliveries
+        .send_test_event(&auth.merchant_id, &id, &body.event_type, body.data)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(TestEventSent { id, deliveries }),
@@ -311,42 +282,19 @@ fn failed() -> String {
     "failed".into()
 }
 
-/// Most deliveries one replay queues.
-const MAX_REPLAY: u32 = 10_000;
-
 #[utoipa::path(post, path = "/endpoints/{id}/replay", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
     request_body = Replay,
     responses((status = 202, description = "Deliveries since then queued again", body = Queued), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn replay(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EndpointId>,
     ApiJson(body): ApiJson<Replay>,
 ) -> Result<(StatusCode, ApiJson<Queued>), ApiError> {
-    let endpoint = state
-        .endpoints
-        .get(&auth.merchant_id, &endpoint_id(&id)?)
-        .await?;
-    let status = match body.status.as_str() {
-        "failed" => Some(DeliveryStatus::Failed),
-        "all" => None,
-        _ => return Err(ServiceError::invalid("status", "must be `failed` or `all`").into()),
-    };
-    let ids = state
-        .store
-        .delivery_ids(&DeliveryFilter {
-            merchant_id: Some(auth.merchant_id.clone()),
-            endpoint_id: Some(endpoint.id),
-            status,
-            since: Some(body.since),
-            limit: MAX_REPLAY,
-            ..DeliveryFilter::default()
-        })
-        .await?;
+    let which = ReplayStatus::parse(&body.status)?;
     let queued = state
-        .store
-        .retry_deliveries(Some(&auth.merchant_id), &ids, Utc::now())
+        .deliveries
+        .replay(&auth.merchant_id, &id, body.since, which)
         .await?;
-    state.wakeup.wake();
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
 }

@@ -2,13 +2,15 @@
 //! and reconciliation.
 
 use super::auth::{MerchantAuth, Platform};
+use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use super::pagination::{decode_cursor_as, limit, page, Page};
 use crate::http::error::{ApiError, ApiJson};
+use crate::service::events::EventSearch;
 use crate::service::ingest::IngestRequest;
+use crate::service::ingest::Ingested;
+use crate::service::pagination::{self, Page};
 use crate::state::AppState;
-use crate::store::{EventFilter, Ingested};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
@@ -112,24 +114,18 @@ async fn list_events(
     State(state): State<AppState>,
     Query(query): Query<ListEvents>,
 ) -> Result<ApiJson<Page<Event>>, ApiError> {
-    let limit = limit(query.limit)?;
-    let before = decode_cursor_as(query.cursor.as_deref(), EventId::parse)?;
-    let events = state
-        .store
-        .list_events(
-            &auth.merchant_id,
-            &EventFilter {
-                event_type: query.event_type,
-                since: query.since,
-                live_mode: query.live_mode,
-                before,
-                limit,
-            },
-        )
-        .await?;
-    Ok(ApiJson(page(events, limit, |e| {
-        (e.created_at, e.id.to_string())
-    })))
+    let limit = pagination::limit(query.limit)?;
+    let search = EventSearch {
+        event_type: query.event_type,
+        since: query.since,
+        live_mode: query.live_mode,
+    };
+    Ok(ApiJson(
+        state
+            .events
+            .list(&auth.merchant_id, search, query.cursor.as_deref(), limit)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/events/{id}", tag = "events", security(("api_key" = [])), params(("id" = String, Path, description = "The event id")),
@@ -137,13 +133,7 @@ async fn list_events(
 async fn get_event(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<EventId>,
 ) -> Result<ApiJson<Event>, ApiError> {
-    let id = EventId::parse(&id).map_err(|_| ApiError::not_found("event"))?;
-    let event = state
-        .store
-        .event(&auth.merchant_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("event"))?;
-    Ok(ApiJson(event))
+    Ok(ApiJson(state.events.get(&auth.merchant_id, &id).await?))
 }

@@ -3,13 +3,11 @@
 
 use super::openapi::ErrorBody;
 use crate::http::error::ApiError;
-use crate::metrics::QueueDepth;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::Json;
-use chrono::Utc;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The database answers", example = json!({"status": "ok"})),
         (status = 503, description = "The database does not answer", body = ErrorBody)))]
 async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.ping().await.map_err(|e| {
+    state.health.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "health check: database unreachable");
         ApiError::unavailable()
     })?;
@@ -37,11 +35,11 @@ async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
 async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let (due, scheduled) = state.store.queue_depth(Utc::now()).await.map_err(|e| {
+    let queue = state.health.queue_depth().await.map_err(|e| {
         tracing::warn!(error = %e, "metrics: queue depth unavailable");
         ApiError::unavailable()
     })?;
-    let body = state.metrics.render(QueueDepth { due, scheduled });
+    let body = state.metrics.render(queue);
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         body,

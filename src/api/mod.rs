@@ -8,12 +8,12 @@ mod admin_catalog;
 mod api_keys;
 pub mod auth;
 mod catalog;
-pub(crate) mod deliveries;
+mod deliveries;
 mod endpoints;
 mod events;
 mod health;
+mod id_path;
 mod openapi;
-pub(crate) mod pagination;
 mod stats;
 
 use crate::http::error::ApiError;

@@ -4,10 +4,9 @@
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
 use crate::http::error::{ApiError, ApiJson};
-use crate::service::stats::{delivery_stats, parse_window};
+use crate::service::stats::{parse_window, DEFAULT_WINDOW_HOURS};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use chrono::Utc;
 use herald_app::model::id::EndpointId;
 use herald_app::model::stats::Stats;
 use serde::Deserialize;
@@ -39,21 +38,19 @@ async fn get_stats(
     State(state): State<AppState>,
     Query(query): Query<StatsQuery>,
 ) -> Result<ApiJson<Stats>, ApiError> {
-    let hours = parse_window(query.window.as_deref().unwrap_or("24h"))?;
+    let hours = match query.window.as_deref() {
+        Some(window) => parse_window(window)?,
+        None => DEFAULT_WINDOW_HOURS,
+    };
     let endpoint = query
         .endpoint_id
         .as_deref()
         .map(EndpointId::parse)
         .transpose()
         .map_err(|_| ApiError::not_found("endpoint"))?;
-    let stats = delivery_stats(
-        &state.store,
-        &auth.merchant_id,
-        endpoint.as_ref(),
-        query.live_mode,
-        hours,
-        Utc::now(),
-    )
-    .await?;
+    let stats = state
+        .stats
+        .over(&auth.merchant_id, endpoint.as_ref(), query.live_mode, hours)
+        .await?;
     Ok(ApiJson(stats))
 }

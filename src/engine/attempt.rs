@@ -9,6 +9,7 @@ use crate::crypto::signing::{legacy_signature, signature_header, SigningKey};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
 use chrono::{DateTime, SecondsFormat, Utc};
 use herald_app::model::delivery::ErrorKind;
+use herald_app::model::endpoint::DisableReason;
 use herald_app::model::id::{AttemptId, EndpointId};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -235,7 +236,7 @@ fn record(
         NextStep::Gone => (
             DeliveryUpdate::Failed,
             EndpointHealth::Disable {
-                reason: "Disabled automatically: the endpoint answered 410 Gone.".to_owned(),
+                reason: DisableReason::Gone,
             },
         ),
     };

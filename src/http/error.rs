@@ -8,21 +8,23 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::FromRequest;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use herald_app::model::error::ErrorCode;
 use serde::Serialize;
 
 /// An API failure with its status and stable code.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    /// An error with an explicit status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with the code's status and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            status: StatusCode::from_u16(code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
         }
@@ -30,28 +32,23 @@ impl ApiError {
 
     /// 404 for anything absent or not the caller's.
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
     /// 401: no credentials, or wrong ones.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+        Self::new(ErrorCode::Unauthenticated, message)
     }
 
     /// 403: authenticated, but not allowed.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     /// 503: the database is unreachable; the caller should retry.
     pub fn unavailable() -> Self {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "Herald cannot reach its database right now; retry shortly.",
         )
     }
@@ -59,11 +56,7 @@ impl ApiError {
     /// 500, with the cause logged and not sent.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal server error.",
-        )
+        Self::new(ErrorCode::Internal, "Internal server error.")
     }
 }
 
@@ -74,7 +67,7 @@ struct Body<'a> {
 
 #[derive(Serialize)]
 struct Inner<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
 }
 
@@ -93,22 +86,16 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Validation { field, message } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("{field}: {message}"),
-            ),
-            ServiceError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            ServiceError::Validation { field, message } => {
+                ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
             }
+            ServiceError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Unauthenticated(message) => ApiError::unauthenticated(message),
             e @ ServiceError::Throttled { .. } => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
+                ApiError::new(ErrorCode::RateLimited, e.to_string())
             }
-            ServiceError::TooLarge(message) => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
-            }
+            ServiceError::TooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
             ServiceError::Unavailable(message) => {
                 tracing::warn!(error = %message, "database unavailable");
                 ApiError::unavailable()
@@ -149,11 +136,15 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let status = rejection.status();
         let code = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
-            _ => "bad_request",
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::ValidationFailed,
+            _ => ErrorCode::BadRequest,
         };
-        ApiError::new(status, code, rejection.body_text())
+        ApiError {
+            status,
+            code,
+            message: rejection.body_text(),
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Merchant accounts: sign-up, log-in, operator-created merchants.
 
-use super::api_keys::{issue_api_key, IssuedApiKey};
+use super::api_keys::ApiKeys;
 use super::login_throttle::{LoginThrottle, Throttled};
 use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
+use herald_app::model::api_key::IssuedKey;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{
     normalize_email, validate_name, validate_password, Merchant, NewAccount, Role,
@@ -50,14 +51,16 @@ impl Accounts {
         email: &str,
         password: Option<String>,
         role: Role,
-    ) -> Result<(Merchant, IssuedApiKey), ServiceError> {
+    ) -> Result<(Merchant, IssuedKey), ServiceError> {
         let name = validate_name(name)?;
         let email = normalize_email(email)?;
         if let Some(password) = &password {
             validate_password(password)?;
         }
         let merchant = self.insert(name, email, password, role).await?;
-        let key = issue_api_key(&self.store, &merchant.id, "default").await?;
+        let key = ApiKeys::new(self.store.clone())
+            .issue(&merchant.id, "default")
+            .await?;
         Ok((merchant, key))
     }
 
@@ -97,6 +100,11 @@ impl Accounts {
                 Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
             }
         }
+    }
+
+    /// Every merchant account (operators).
+    pub async fn list(&self) -> Result<Vec<Merchant>, ServiceError> {
+        Ok(self.store.list_merchants().await?)
     }
 
     /// The merchant with this id.

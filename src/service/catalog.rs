@@ -19,6 +19,38 @@ pub async fn seed_catalog(store: &Store) -> Result<u64, ServiceError> {
     Ok(store.seed_event_types(&seed_entries()?, Utc::now()).await?)
 }
 
+/// The event-type catalog operations.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    store: Store,
+}
+
+impl Catalog {
+    /// Catalog operations over `store`.
+    pub fn new(store: Store) -> Self {
+        Catalog { store }
+    }
+
+    /// Every type, archived ones last.
+    pub async fn list(&self) -> Result<Vec<EventType>, ServiceError> {
+        Ok(self.store.list_event_types().await?)
+    }
+
+    /// Adds a type (operators).
+    pub async fn create(&self, entry: NewEventType) -> Result<EventType, ServiceError> {
+        create_event_type(&self.store, entry).await
+    }
+
+    /// Changes a type's description, example or archived flag (operators).
+    pub async fn update(
+        &self,
+        name: &str,
+        change: EventTypeChange,
+    ) -> Result<EventType, ServiceError> {
+        update_event_type(&self.store, name, change).await
+    }
+}
+
 /// An operator's new catalog entry.
 #[derive(Debug, Clone)]
 pub struct NewEventType {
@@ -69,10 +101,7 @@ async fn find(store: &Store, name: &str) -> Result<EventType, ServiceError> {
 }
 
 /// Adds a type to the catalog.
-pub async fn create_event_type(
-    store: &Store,
-    new: NewEventType,
-) -> Result<EventType, ServiceError> {
+async fn create_event_type(store: &Store, new: NewEventType) -> Result<EventType, ServiceError> {
     let name = new.name.trim().to_owned();
     if !is_valid_event_type_name(&name) {
         return Err(ServiceError::invalid(
@@ -98,7 +127,7 @@ pub async fn create_event_type(
 }
 
 /// Changes a type's description, example or archived state.
-pub async fn update_event_type(
+async fn update_event_type(
     store: &Store,
     name: &str,
     change: EventTypeChange,

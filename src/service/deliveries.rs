@@ -1,94 +1,304 @@
-//! Sending deliveries again, and test events: one rule each for the REST
-//! API, the dashboard and the operators' console.
+//! Deliveries: the lists, a delivery's detail, retries one by one or by
+//! filter, replays and test events. The REST API, the dashboard and the
+//! operators' console all come through here, so each rule (who may see what,
+//! how a filter is read, how many one call may queue) is written once.
 
 use super::endpoints::Endpoints;
 use super::ingest::{IngestRequest, Ingestor};
+use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
 use crate::engine::Wakeup;
-use crate::store::{Ingested, Store};
-use chrono::Utc;
+use crate::store::{DeliveryFilter, Ingested, Store};
+use chrono::{DateTime, Utc};
+use herald_app::model::dashboard::DeliveryQuery as DashboardQuery;
+use herald_app::model::delivery::DeliveryStatus;
+use herald_app::model::event::{Delivery, DeliveryDetail};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::merchant::FieldError;
+use herald_app::model::scope::Scope;
 
-/// Makes deliveries due now, whatever their status; a merchant may only
-/// name its own (`NotFound` otherwise, as if they did not exist), an
-/// operator (`merchant: None`) any. Returns how many were queued: those
-/// being attempted right now, or whose endpoint is disabled, are not.
-pub async fn retry_deliveries(
-    store: &Store,
-    wakeup: &Wakeup,
-    merchant: Option<&MerchantId>,
-    ids: &[DeliveryId],
-) -> Result<u64, ServiceError> {
-    if let Some(merchant) = merchant {
-        for id in ids {
-            if store.delivery_detail(Some(merchant), id).await?.is_none() {
-                return Err(ServiceError::NotFound("delivery"));
+/// The most deliveries one call queues again: a bulk retry (by ids or by
+/// filter) or a replay. Larger backlogs take several calls, so one request
+/// never holds the database for long.
+pub const MAX_RETRY_BATCH: u32 = 10_000;
+
+/// What a delivery list or an operator's bulk retry is narrowed to, as the
+/// caller received it (query string or dashboard form). Read once, here.
+#[derive(Debug, Clone, Default)]
+pub struct DeliverySearch {
+    /// Operators only: one merchant's deliveries.
+    pub merchant_id: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub event_id: Option<String>,
+    /// `pending`, `succeeded`, `failed` or `cancelled`.
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// `true`: live events only; `false`: test-mode events only.
+    pub live_mode: Option<bool>,
+}
+
+impl DeliverySearch {
+    /// The dashboard's filters (as in the page's URL) as a search.
+    pub fn from_form(form: &DashboardQuery, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        Ok(DeliverySearch {
+            merchant_id: DashboardQuery::given(&form.merchant_id),
+            endpoint_id: DashboardQuery::given(&form.endpoint_id),
+            event_id: None,
+            status: DashboardQuery::given(&form.status),
+            event_type: DashboardQuery::given(&form.event_type),
+            since: form.since_time(now)?,
+            live_mode: form.live_mode()?,
+        })
+    }
+
+    /// The store filter for `scope`: a merchant's search is always narrowed
+    /// to its own deliveries, and may not name a merchant.
+    fn to_filter(&self, scope: &Scope, limit: u32) -> Result<DeliveryFilter, ServiceError> {
+        let merchant_id = match (scope, &self.merchant_id) {
+            (Scope::Merchant(own), None) => Some(own.clone()),
+            (Scope::Merchant(_), Some(_)) => {
+                return Err(ServiceError::invalid(
+                    "merchant_id",
+                    "only the admin API filters by merchant",
+                ))
             }
+            (Scope::Operator, named) => named
+                .as_deref()
+                .map(MerchantId::parse)
+                .transpose()
+                .map_err(|e| ServiceError::invalid("merchant_id", e.to_string()))?,
+        };
+        Ok(DeliveryFilter {
+            merchant_id,
+            endpoint_id: self
+                .endpoint_id
+                .as_deref()
+                .map(EndpointId::parse)
+                .transpose()
+                .map_err(|e| ServiceError::invalid("endpoint_id", e.to_string()))?,
+            event_id: self
+                .event_id
+                .as_deref()
+                .map(EventId::parse)
+                .transpose()
+                .map_err(|e| ServiceError::invalid("event_id", e.to_string()))?,
+            status: self
+                .status
+                .as_deref()
+                .map(|s| {
+                    DeliveryStatus::parse(s).ok_or_else(|| {
+                        ServiceError::invalid(
+                            "status",
+                            "one of pending, succeeded, failed, cancelled",
+                        )
+                    })
+                })
+                .transpose()?,
+            event_type: self.event_type.clone(),
+            since: self.since,
+            live_mode: self.live_mode,
+            before: None,
+            limit,
+        })
+    }
+}
+
+/// Which of an endpoint's deliveries a replay sends again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayStatus {
+    /// Only those that failed (the default).
+    Failed,
+    /// Every delivery since then, whatever its outcome.
+    All,
+}
+
+impl ReplayStatus {
+    /// Reads `failed` or `all`.
+    pub fn parse(text: &str) -> Result<Self, ServiceError> {
+        match text {
+            "failed" => Ok(ReplayStatus::Failed),
+            "all" => Ok(ReplayStatus::All),
+            _ => Err(ServiceError::invalid("status", "must be `failed` or `all`")),
         }
     }
-    let queued = store.retry_deliveries(merchant, ids, Utc::now()).await?;
-    if queued > 0 {
-        wakeup.wake();
-    }
-    Ok(queued)
 }
 
-/// Retries one delivery; `Conflict` when it cannot be queued now.
-pub async fn retry_delivery(
-    store: &Store,
-    wakeup: &Wakeup,
-    merchant: Option<&MerchantId>,
-    id: &DeliveryId,
-) -> Result<(), ServiceError> {
-    match retry_deliveries(store, wakeup, merchant, std::slice::from_ref(id)).await? {
-        0 => Err(ServiceError::Conflict(
-            "The delivery is being attempted right now, or its endpoint is disabled.".into(),
-        )),
-        _ => Ok(()),
-    }
+/// The delivery operations.
+#[derive(Clone)]
+pub struct Deliveries {
+    store: Store,
+    endpoints: Endpoints,
+    ingestor: Ingestor,
+    /// Wakes this process's engine when deliveries become due now.
+    wakeup: Wakeup,
 }
 
-/// Sends an event of `event_type` to one endpoint only, in test mode
-/// (`live_mode: false`), with `data` or else the catalog's example.
-pub async fn send_test_event(
-    endpoints: &Endpoints,
-    store: &Store,
-    ingestor: &Ingestor,
-    merchant: &MerchantId,
-    endpoint: &EndpointId,
-    event_type: &str,
-    data: Option<serde_json::Value>,
-) -> Result<(EventId, u64), ServiceError> {
-    let endpoint = endpoints.get(merchant, endpoint).await?;
-    if !endpoint.enabled {
-        return Err(ServiceError::Conflict(
-            "The endpoint is disabled; enable it to send a test event.".into(),
-        ));
+impl Deliveries {
+    /// Delivery operations over `store`; test events go through `ingestor`.
+    pub fn new(store: Store, endpoints: Endpoints, ingestor: Ingestor, wakeup: Wakeup) -> Self {
+        Deliveries {
+            store,
+            endpoints,
+            ingestor,
+            wakeup,
+        }
     }
-    let data = match data {
-        Some(data) => data,
-        None => store
-            .list_event_types()
+
+    /// One page of deliveries matching `search`, newest first, after `cursor`.
+    pub async fn list(
+        &self,
+        scope: &Scope,
+        search: &DeliverySearch,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Delivery>, ServiceError> {
+        let mut filter = search.to_filter(scope, limit)?;
+        filter.before = decode_cursor_as(cursor, DeliveryId::parse)?;
+        let deliveries = self.store.list_deliveries(&filter).await?;
+        Ok(page(deliveries, limit, |d| {
+            (d.created_at, d.id.to_string())
+        }))
+    }
+
+    /// A delivery with its event and every attempt (`NotFound` outside `scope`).
+    pub async fn detail(
+        &self,
+        scope: &Scope,
+        id: &DeliveryId,
+    ) -> Result<DeliveryDetail, ServiceError> {
+        let (delivery, event, attempts) = self
+            .store
+            .delivery_detail(scope, id)
             .await?
-            .into_iter()
-            .find(|t| t.name == event_type)
-            .map(|t| t.example)
-            .ok_or_else(|| {
-                ServiceError::invalid("event_type", format!("unknown event type `{event_type}`"))
-            })?,
-    };
-    let result = ingestor
-        .ingest(IngestRequest {
-            merchant_id: merchant.to_string(),
-            event_type: event_type.to_owned(),
-            data,
-            idempotency_key: None,
-            callback_url: None,
-            ordering_key: None,
-            live_mode: false,
-            only_endpoint: Some(endpoint.id),
+            .ok_or(ServiceError::NotFound("delivery"))?;
+        Ok(DeliveryDetail {
+            delivery,
+            event,
+            attempts,
         })
-        .await?;
-    let (Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries }) = result;
-    Ok((id, deliveries))
+    }
+
+    /// Makes deliveries due now, whatever their status. A merchant may only
+    /// name its own (`NotFound` otherwise, as if they did not exist).
+    /// Returns how many were queued: those being attempted right now, or
+    /// whose endpoint is disabled, are not.
+    pub async fn retry(&self, scope: &Scope, ids: &[DeliveryId]) -> Result<u64, ServiceError> {
+        if ids.len() > MAX_RETRY_BATCH as usize {
+            return Err(ServiceError::invalid(
+                "ids",
+                format!("at most {MAX_RETRY_BATCH} at once"),
+            ));
+        }
+        if let Scope::Merchant(_) = scope {
+            for id in ids {
+                if self.store.delivery_detail(scope, id).await?.is_none() {
+                    return Err(ServiceError::NotFound("delivery"));
+                }
+            }
+        }
+        self.queue_now(scope, ids).await
+    }
+
+    /// Retries one delivery; `Conflict` when it cannot be queued now.
+    pub async fn retry_one(&self, scope: &Scope, id: &DeliveryId) -> Result<(), ServiceError> {
+        match self.retry(scope, std::slice::from_ref(id)).await? {
+            0 => Err(ServiceError::Conflict(
+                "The delivery is being attempted right now, or its endpoint is disabled.".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// An operator retries every delivery matching `search`, up to
+    /// `MAX_RETRY_BATCH` of them.
+    pub async fn retry_matching(&self, search: &DeliverySearch) -> Result<u64, ServiceError> {
+        let filter = search.to_filter(&Scope::Operator, MAX_RETRY_BATCH)?;
+        let ids = self.store.delivery_ids(&filter).await?;
+        self.queue_now(&Scope::Operator, &ids).await
+    }
+
+    /// Sends one of the merchant's endpoints its deliveries since `since`
+    /// again (`failed` ones, or all), up to `MAX_RETRY_BATCH`.
+    pub async fn replay(
+        &self,
+        merchant: &MerchantId,
+        endpoint: &EndpointId,
+        since: DateTime<Utc>,
+        which: ReplayStatus,
+    ) -> Result<u64, ServiceError> {
+        let endpoint = self.endpoints.get(merchant, endpoint).await?;
+        let ids = self
+            .store
+            .delivery_ids(&DeliveryFilter {
+                merchant_id: Some(merchant.clone()),
+                endpoint_id: Some(endpoint.id),
+                status: (which == ReplayStatus::Failed).then_some(DeliveryStatus::Failed),
+                since: Some(since),
+                limit: MAX_RETRY_BATCH,
+                ..DeliveryFilter::default()
+            })
+            .await?;
+        self.queue_now(&Scope::Merchant(merchant.clone()), &ids)
+            .await
+    }
+
+    /// Sends an event of `event_type` to one endpoint only, in test mode
+    /// (`live_mode: false`), with `data` or else the catalog's example.
+    pub async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        endpoint: &EndpointId,
+        event_type: &str,
+        data: Option<serde_json::Value>,
+    ) -> Result<(EventId, u64), ServiceError> {
+        let endpoint = self.endpoints.get(merchant, endpoint).await?;
+        if !endpoint.enabled {
+            return Err(ServiceError::Conflict(
+                "The endpoint is disabled; enable it to send a test event.".into(),
+            ));
+        }
+        let data = match data {
+            Some(data) => data,
+            None => self
+                .store
+                .list_event_types()
+                .await?
+                .into_iter()
+                .find(|t| t.name == event_type)
+                .map(|t| t.example)
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "event_type",
+                        format!("unknown event type `{event_type}`"),
+                    )
+                })?,
+        };
+        let result = self
+            .ingestor
+            .ingest(IngestRequest {
+                merchant_id: merchant.to_string(),
+                event_type: event_type.to_owned(),
+                data,
+                idempotency_key: None,
+                callback_url: None,
+                ordering_key: None,
+                live_mode: false,
+                only_endpoint: Some(endpoint.id),
+            })
+            .await?;
+        let (Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries }) =
+            result;
+        Ok((id, deliveries))
+    }
+
+    /// Makes `ids` (already checked against `scope`) due now and wakes the
+    /// engine if any were.
+    async fn queue_now(&self, scope: &Scope, ids: &[DeliveryId]) -> Result<u64, ServiceError> {
+        let queued = self.store.retry_deliveries(scope, ids, Utc::now()).await?;
+        if queued > 0 {
+            self.wakeup.wake();
+        }
+        Ok(queued)
+    }
 }

@@ -2,45 +2,35 @@
 //! their signing secrets.
 
 use super::destination::UrlRules;
+use super::endpoint_settings::{
+    check_description, check_headers, check_rate_limit, check_retry_schedule,
+    check_signature_options,
+};
 use super::ServiceError;
 use crate::crypto::payload_encryption::EncryptionKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
 use crate::crypto::signing::SigningKey;
-use crate::engine::retry::RetrySchedule;
-use crate::engine::RESERVED_HEADERS;
+use crate::engine::Wakeup;
 use crate::store::{EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
-use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
+use herald_app::model::dashboard::{EndpointInput, LastDelivery};
+use herald_app::model::delivery::DeliveryStatus;
+use herald_app::model::endpoint::{
+    DisableReason, Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme,
+};
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::merchant::FieldError;
+use herald_app::model::scope::Scope;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-const MAX_DESCRIPTION: usize = 500;
+/// Most entries in an endpoint's event-type filter.
 const MAX_EVENT_TYPES: usize = 100;
-const MAX_HEADERS: usize = 20;
-const MAX_HEADER_VALUE: usize = 1024;
-/// The highest per-endpoint rate limit accepted (requests per second).
-pub const MAX_RATE_LIMIT: u32 = 10_000;
 /// How long a rotated-out secret keeps signing unless the merchant says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
 /// The longest grace period (a week).
 pub const MAX_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Headers that describe a connection rather than a request: a proxy or the
-/// client manages them, so a merchant may not set them.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "expect",
-];
 
 /// What a merchant sends to create an endpoint.
 #[derive(Debug, Clone, Default)]
@@ -77,6 +67,42 @@ pub struct EndpointPatch {
     pub encryption: Option<Option<PayloadEncryption>>,
 }
 
+impl NewEndpoint {
+    /// The dashboard's endpoint form as a new endpoint.
+    pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
+        Ok(NewEndpoint {
+            rate_limit_per_s: form.rate_limit()?,
+            headers: Some(form.header_map()?),
+            retry_schedule: form.retry_steps(),
+            signature_scheme: Some(form.scheme()?),
+            encryption: form.encrypted.then_some(PayloadEncryption::Aes256Cbc),
+            legacy_signature: Some(form.legacy_signature),
+            enabled: Some(form.enabled),
+            event_types: Some(form.event_types),
+            description: Some(form.description),
+            url: form.url,
+        })
+    }
+}
+
+impl EndpointPatch {
+    /// The dashboard's endpoint form as a change of every field.
+    pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
+        Ok(EndpointPatch {
+            rate_limit_per_s: Some(form.rate_limit()?),
+            headers: Some(form.header_map()?),
+            retry_schedule: Some(form.retry_steps()),
+            signature_scheme: Some(form.scheme()?),
+            encryption: Some(form.encrypted.then_some(PayloadEncryption::Aes256Cbc)),
+            legacy_signature: Some(form.legacy_signature),
+            enabled: Some(form.enabled),
+            event_types: Some(form.event_types),
+            description: Some(form.description),
+            url: Some(form.url),
+        })
+    }
+}
+
 /// The endpoint operations.
 #[derive(Clone, Debug)]
 pub struct Endpoints {
@@ -84,17 +110,44 @@ pub struct Endpoints {
     rules: UrlRules,
     /// Seals signing secrets before they are stored, opens them to reveal.
     secrets: SecretBox,
+    /// Wakes this process's engine when an endpoint is enabled: its parked
+    /// deliveries are due now.
+    wakeup: Wakeup,
 }
 
 impl Endpoints {
     /// Endpoint operations over `store`, with this deployment's URL rules
     /// and secret key.
-    pub fn new(store: Store, rules: UrlRules, secrets: SecretBox) -> Self {
+    pub fn new(store: Store, rules: UrlRules, secrets: SecretBox, wakeup: Wakeup) -> Self {
         Endpoints {
             store,
             rules,
             secrets,
+            wakeup,
         }
+    }
+
+    /// The merchant's endpoints, newest first.
+    pub async fn list(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, ServiceError> {
+        Ok(self.store.list_endpoints(merchant).await?)
+    }
+
+    /// The newest delivery of each of the merchant's endpoints.
+    pub async fn last_deliveries(
+        &self,
+        merchant: &MerchantId,
+    ) -> Result<Vec<LastDelivery>, ServiceError> {
+        let rows = self.store.last_delivery_per_endpoint(merchant).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(endpoint_id, created_at, status): (_, _, DeliveryStatus)| LastDelivery {
+                    endpoint_id,
+                    created_at,
+                    status,
+                },
+            )
+            .collect())
     }
 
     /// Creates an endpoint; returns it with its new keys (shown once here).
@@ -153,7 +206,7 @@ impl Endpoints {
         id: &EndpointId,
     ) -> Result<Endpoint, ServiceError> {
         self.store
-            .endpoint(Some(merchant), id)
+            .endpoint(&Scope::Merchant(merchant.clone()), id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))
     }
@@ -224,13 +277,24 @@ impl Endpoints {
         }
         if let Some(enabled) = patch.enabled {
             if enabled != current.enabled {
-                let reason = (!enabled).then_some("Disabled by the merchant.");
+                let reason = (!enabled).then_some(DisableReason::ByMerchant);
                 self.store
-                    .set_endpoint_enabled(Some(merchant), id, reason, now)
+                    .set_endpoint_enabled(
+                        &Scope::Merchant(merchant.clone()),
+                        id,
+                        reason.as_ref(),
+                        now,
+                    )
                     .await?;
             }
         }
-        self.get(merchant, id).await
+        let endpoint = self.get(merchant, id).await?;
+        if endpoint.enabled {
+            // Enabling makes its parked deliveries due; a new URL or filter
+            // may make due ones sendable.
+            self.wakeup.wake();
+        }
+        Ok(endpoint)
     }
 
     /// Deletes an endpoint with its delivery history.
@@ -256,20 +320,25 @@ impl Endpoints {
                     "1 to 500 characters, shown to the merchant",
                 ))
             }
-            Some(reason) => Some(format!("Disabled by an operator: {reason}")),
+            Some(reason) => Some(DisableReason::ByOperator(reason.to_owned())),
             None => None,
         };
         if !self
             .store
-            .set_endpoint_enabled(None, id, reason.as_deref(), Utc::now())
+            .set_endpoint_enabled(&Scope::Operator, id, reason.as_ref(), Utc::now())
             .await?
         {
             return Err(ServiceError::NotFound("endpoint"));
         }
-        self.store
-            .endpoint(None, id)
+        let endpoint = self
+            .store
+            .endpoint(&Scope::Operator, id)
             .await?
-            .ok_or(ServiceError::NotFound("endpoint"))
+            .ok_or(ServiceError::NotFound("endpoint"))?;
+        if endpoint.enabled {
+            self.wakeup.wake();
+        }
+        Ok(endpoint)
     }
 
     /// Every merchant's endpoints, newest first (operators), at most `limit`.
@@ -417,164 +486,4 @@ fn keys_view(
 
 fn grace(period: Duration) -> chrono::Duration {
     chrono::Duration::from_std(period).unwrap_or(chrono::Duration::days(1))
-}
-
-/// The legacy body signature is an HMAC with the shared secret, so it only
-/// goes with the HMAC scheme: an Ed25519 endpoint has no secret to share.
-fn check_signature_options(settings: &EndpointSettings) -> Result<(), ServiceError> {
-    if settings.legacy_signature && settings.signature_scheme == SignatureScheme::Ed25519 {
-        return Err(ServiceError::invalid(
-            "legacy_signature",
-            "needs signature_scheme `hmac`: the legacy header is an HMAC with the shared secret",
-        ));
-    }
-    Ok(())
-}
-
-fn check_description(description: String) -> Result<String, ServiceError> {
-    let description = description.trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION {
-        return Err(ServiceError::invalid(
-            "description",
-            format!("at most {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    Ok(description)
-}
-
-/// The longest wait of one step of an endpoint's own schedule.
-const MAX_ENDPOINT_STEP: Duration = Duration::from_secs(24 * 3600);
-/// The longest an endpoint's own schedule may keep retrying, in all.
-const MAX_ENDPOINT_SCHEDULE: Duration = Duration::from_secs(3 * 24 * 3600);
-
-/// An endpoint's own retry schedule: 1 to 20 waits (the first `0s`, the
-/// first attempt), each at most a day, at most 3 days in all. Returned canonical
-/// (`90s` becomes `1m30s`).
-fn check_retry_schedule(steps: &[String]) -> Result<Vec<String>, ServiceError> {
-    let invalid = |message: String| ServiceError::invalid("retry_schedule", message);
-    let schedule: RetrySchedule = steps
-        .join(",")
-        .parse()
-        .map_err(|e: crate::engine::retry::ScheduleError| invalid(e.to_string()))?;
-    if schedule
-        .steps()
-        .iter()
-        .any(|step| *step > MAX_ENDPOINT_STEP)
-    {
-        return Err(invalid("each wait must be at most 24h".into()));
-    }
-    if schedule.total() > MAX_ENDPOINT_SCHEDULE {
-        return Err(invalid("the waits must add up to at most 3 days".into()));
-    }
-    Ok(schedule.to_string().split(',').map(str::to_owned).collect())
-}
-
-fn check_rate_limit(limit: Option<u32>) -> Result<Option<u32>, ServiceError> {
-    match limit {
-        Some(0) => Err(ServiceError::invalid(
-            "rate_limit_per_s",
-            "must be at least 1 (or null for no limit)",
-        )),
-        Some(n) if n > MAX_RATE_LIMIT => Err(ServiceError::invalid(
-            "rate_limit_per_s",
-            format!("must be at most {MAX_RATE_LIMIT}"),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Custom headers: valid names, no CR/LF in values, nothing Herald sets
-/// itself, nothing hop-by-hop.
-fn check_headers(
-    headers: BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, ServiceError> {
-    if headers.len() > MAX_HEADERS {
-        return Err(ServiceError::invalid(
-            "headers",
-            format!("at most {MAX_HEADERS} headers"),
-        ));
-    }
-    let mut checked = BTreeMap::new();
-    for (name, value) in headers {
-        let lower = name.trim().to_ascii_lowercase();
-        let token = !lower.is_empty()
-            && lower.len() <= 100
-            && lower
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !token {
-            return Err(ServiceError::invalid(
-                "headers",
-                format!("`{name}` is not a valid header name"),
-            ));
-        }
-        if RESERVED_HEADERS.contains(&lower.as_str())
-            || HOP_BY_HOP.contains(&lower.as_str())
-            || lower.starts_with("webhook-")
-        {
-            return Err(ServiceError::invalid(
-                "headers",
-                format!("`{name}` is set by Herald or the connection and cannot be overridden"),
-            ));
-        }
-        if value.contains('\r') || value.contains('\n') || value.contains('\0') {
-            return Err(ServiceError::invalid(
-                "headers",
-                format!("the value of `{name}` contains a line break"),
-            ));
-        }
-        if value.len() > MAX_HEADER_VALUE {
-            return Err(ServiceError::invalid(
-                "headers",
-                format!("the value of `{name}` is longer than {MAX_HEADER_VALUE} bytes"),
-            ));
-        }
-        if checked.insert(lower.clone(), value).is_some() {
-            return Err(ServiceError::invalid(
-                "headers",
-                format!("`{name}` is given twice"),
-            ));
-        }
-    }
-    Ok(checked)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn header_rules() {
-        assert!(check_headers(headers(&[
-            ("X-Merchant", "abc"),
-            ("Authorization", "Basic eA==")
-        ]))
-        .is_ok());
-        for bad in [
-            headers(&[("Connection", "close")]),
-            headers(&[("Transfer-Encoding", "chunked")]),
-            headers(&[("webhook-signature", "v1,forged")]),
-            headers(&[("Content-Type", "text/plain")]),
-            headers(&[("X-Evil", "a\r\nInjected: yes")]),
-            headers(&[("Bad Name", "x")]),
-            headers(&[("X-Dup", "1"), ("x-dup", "2")]),
-        ] {
-            assert!(check_headers(bad.clone()).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn rate_limit_rules() {
-        assert_eq!(check_rate_limit(None).unwrap(), None);
-        assert_eq!(check_rate_limit(Some(5)).unwrap(), Some(5));
-        assert!(check_rate_limit(Some(0)).is_err());
-        assert!(check_rate_limit(Some(MAX_RATE_LIMIT + 1)).is_err());
-    }
 }

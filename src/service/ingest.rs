@@ -11,7 +11,9 @@ use super::ServiceError;
 use crate::crypto::secret_box::{merchant_row, SecretBox};
 use crate::crypto::signing::SigningSecret;
 use crate::engine::{Handoff, Wakeup};
-use crate::store::{IngestRefusal, Ingested, LeaseOffer, NewEvent, Store};
+/// What ingesting an event did: created, or a duplicate of an earlier one.
+pub use crate::store::Ingested;
+use crate::store::{IngestRefusal, LeaseOffer, NewEvent, Store};
 use chrono::Utc;
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EventId, MerchantId};

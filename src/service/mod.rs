@@ -3,21 +3,33 @@
 
 mod accounts;
 mod api_keys;
+mod auth;
 pub mod catalog;
 pub mod deliveries;
 pub mod destination;
+pub mod endpoint_settings;
 pub mod endpoints;
+pub mod events;
+mod health;
 pub mod ingest;
 pub mod login_throttle;
+pub mod pagination;
 mod password;
 mod platform_token;
 pub mod secrets_at_rest;
 pub mod stats;
 
 pub use accounts::Accounts;
-pub use api_keys::{hash_api_key, issue_api_key, IssuedApiKey};
-pub use catalog::seed_catalog;
+pub use api_keys::{hash_api_key, ApiKeys};
+pub use auth::Auth;
+pub use catalog::{seed_catalog, Catalog};
+pub use deliveries::Deliveries;
+pub use endpoints::Endpoints;
+pub use events::Events;
+pub use health::Health;
+pub use ingest::Ingestor;
 pub use platform_token::{ensure_platform_token, PlatformToken};
+pub use stats::DeliveryStats;
 
 use crate::store::StoreError;
 

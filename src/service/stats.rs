@@ -5,6 +5,7 @@ use super::ServiceError;
 use crate::store::{AttemptDuration, HourCount, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::scope::Scope;
 use herald_app::model::stats::{EndpointStats, HourStats, Stats};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +13,43 @@ use std::time::Duration;
 const HOUR_MS: i64 = 3_600_000;
 /// The longest window: a week of hours.
 pub const MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The window when none is asked for: a day.
+pub const DEFAULT_WINDOW_HOURS: u32 = 24;
+
+/// The delivery statistics a merchant reads.
+#[derive(Clone, Debug)]
+pub struct DeliveryStats {
+    store: Store,
+}
+
+impl DeliveryStats {
+    /// Statistics over `store`.
+    pub fn new(store: Store) -> Self {
+        DeliveryStats { store }
+    }
+
+    /// The merchant's statistics over the last `hours` hours (the current
+    /// hour included, at most `MAX_WINDOW`), for one endpoint or all of them;
+    /// `live_mode` keeps only live (`true`) or only test-mode (`false`) events.
+    pub async fn over(
+        &self,
+        merchant: &MerchantId,
+        endpoint: Option<&EndpointId>,
+        live_mode: Option<bool>,
+        hours: u32,
+    ) -> Result<Stats, ServiceError> {
+        let most = u32::try_from(MAX_WINDOW.as_secs() / 3600).unwrap_or(u32::MAX);
+        delivery_stats(
+            &self.store,
+            merchant,
+            endpoint,
+            live_mode,
+            hours.clamp(1, most),
+            Utc::now(),
+        )
+        .await
+    }
+}
 
 /// Reads a window such as `24h` or `7d`: whole hours, 1 h to 7 days.
 pub fn parse_window(text: &str) -> Result<u32, ServiceError> {
@@ -28,10 +66,8 @@ pub fn parse_window(text: &str) -> Result<u32, ServiceError> {
     u32::try_from(window.as_secs() / 3600).map_err(|_| invalid())
 }
 
-/// The merchant's statistics over the last `hours` hours (the current hour
-/// included), for one endpoint or all of them; `live_mode` keeps only live
-/// (`true`) or only test-mode (`false`) events.
-pub async fn delivery_stats(
+/// `DeliveryStats::over` at `now`.
+async fn delivery_stats(
     store: &Store,
     merchant: &MerchantId,
     endpoint: Option<&EndpointId>,
@@ -42,7 +78,7 @@ pub async fn delivery_stats(
     let endpoints: Vec<EndpointId> = match endpoint {
         Some(id) => {
             store
-                .endpoint(Some(merchant), id)
+                .endpoint(&Scope::Merchant(merchant.clone()), id)
                 .await?
                 .ok_or(ServiceError::NotFound("endpoint"))?;
             vec![id.clone()]

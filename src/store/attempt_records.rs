@@ -10,6 +10,7 @@ use super::{on_pool, to_millis, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
+use herald_app::model::endpoint::DisableReason;
 use herald_app::model::id::{AttemptId, DeliveryId, EndpointId};
 use std::collections::HashMap;
 
@@ -35,7 +36,7 @@ pub enum EndpointHealth {
         disable_if_failing_since: DateTime<Utc>,
     },
     /// Disable it now (410 Gone).
-    Disable { reason: String },
+    Disable { reason: DisableReason },
 }
 
 /// One finished attempt, to be written with the others of its batch.
@@ -82,7 +83,7 @@ enum HealthChange<'a> {
         disable_if_failing_since: DateTime<Utc>,
     },
     Disable {
-        reason: &'a str,
+        reason: &'a DisableReason,
     },
 }
 
@@ -131,9 +132,6 @@ fn health_changes(records: &[AttemptRecord]) -> Vec<(&EndpointId, Vec<HealthChan
         .map(|endpoint| (endpoint, changes.remove(endpoint).unwrap_or_default()))
         .collect()
 }
-
-/// Said on the endpoint when the engine disables it for failing too long.
-const AUTO_DISABLE_REASON: &str = "Disabled automatically: every delivery failed for too long.";
 
 impl Store {
     /// Writes a batch of attempts with their delivery and endpoint updates
@@ -193,7 +191,7 @@ impl Store {
                             )
                             .bind(endpoint.as_str())
                             .bind(to_millis(now))
-                            .bind(AUTO_DISABLE_REASON)
+                            .bind(DisableReason::FailingTooLong.text())
                             .bind(to_millis(*disable_if_failing_since))
                             .execute(&mut *tx)
                             .await?
@@ -206,7 +204,7 @@ impl Store {
                             )
                             .bind(endpoint.as_str())
                             .bind(to_millis(now))
-                            .bind(*reason)
+                            .bind(reason.text())
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
@@ -364,14 +362,14 @@ mod tests {
                 &a,
                 7,
                 EndpointHealth::Disable {
-                    reason: "410".into(),
+                    reason: DisableReason::Gone,
                 },
             ),
             record(
                 &a,
                 8,
                 EndpointHealth::Disable {
-                    reason: "410 again".into(),
+                    reason: DisableReason::FailingTooLong,
                 },
             ),
         ];
@@ -386,7 +384,9 @@ mod tests {
                     since: at(5),
                     disable_if_failing_since: at(-10)
                 },
-                HealthChange::Disable { reason: "410" },
+                HealthChange::Disable {
+                    reason: &DisableReason::Gone
+                },
             ]
         );
         assert_eq!(changes[1].0, &b);

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
 use herald_app::model::event::{Attempt, Delivery, Event};
 use herald_app::model::id::{AttemptId, DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::scope::Scope;
 use std::collections::BTreeMap;
 
 /// Filters for delivery lists; `merchant_id: None` is the admin view across merchants.
@@ -167,14 +168,14 @@ impl Store {
     /// A delivery (of `merchant`, unless `None` for operators) with its event and attempts.
     pub async fn delivery_detail(
         &self,
-        merchant: Option<&MerchantId>,
+        scope: &Scope,
         id: &DeliveryId,
     ) -> StoreResult<Option<(Delivery, Event, Vec<Attempt>)>> {
         let sql =
             format!("{DELIVERY_SELECT} WHERE d.id = $1 AND ($2 IS NULL OR d.merchant_id = $2)");
         let row: Option<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(id.as_str())
-            .bind(merchant.map(MerchantId::as_str))
+            .bind(scope.merchant().map(MerchantId::as_str))
             .fetch_optional(pool)
             .await)?;
         let Some(delivery) = row.map(Delivery::try_from).transpose()? else {
@@ -230,7 +231,7 @@ impl Store {
     /// Deliveries being attempted right now are left to finish.
     pub async fn retry_deliveries(
         &self,
-        merchant: Option<&MerchantId>,
+        scope: &Scope,
         ids: &[DeliveryId],
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
@@ -246,7 +247,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(&sql)
                 .bind(to_millis(now))
-                .bind(merchant.map(MerchantId::as_str))
+                .bind(scope.merchant().map(MerchantId::as_str))
                 .bind(json_list(ids))
                 .execute(&mut *tx)
                 .await?

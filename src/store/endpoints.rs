@@ -3,8 +3,9 @@
 use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::endpoint::{Endpoint, PayloadEncryption, SignatureScheme};
+use herald_app::model::endpoint::{DisableReason, Endpoint, PayloadEncryption, SignatureScheme};
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::scope::Scope;
 
 #[derive(sqlx::FromRow)]
 struct EndpointRow {
@@ -134,17 +135,13 @@ impl Store {
     }
 
     /// One endpoint, if it is the merchant's (`None` merchant: operators).
-    pub async fn endpoint(
-        &self,
-        merchant: Option<&MerchantId>,
-        id: &EndpointId,
-    ) -> StoreResult<Option<Endpoint>> {
+    pub async fn endpoint(&self, scope: &Scope, id: &EndpointId) -> StoreResult<Option<Endpoint>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM endpoints WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)"
         );
         let row: Option<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(id.as_str())
-            .bind(merchant.map(MerchantId::as_str))
+            .bind(scope.merchant().map(MerchantId::as_str))
             .fetch_optional(pool)
             .await)?;
         row.map(Endpoint::try_from).transpose()
@@ -173,7 +170,7 @@ impl Store {
         .bind(&settings.description)
         .bind(json(&settings.event_types))
         .bind((!enabled).then(|| to_millis(now)))
-        .bind((!enabled).then_some("Disabled by the merchant."))
+        .bind((!enabled).then(|| DisableReason::ByMerchant.text()))
         .bind(secret)
         .bind(settings.rate_limit_per_s.map(i64::from))
         .bind(json(&settings.headers))
@@ -268,11 +265,12 @@ impl Store {
     /// Disabling parks its pending deliveries; enabling makes them due now.
     pub async fn set_endpoint_enabled(
         &self,
-        merchant: Option<&MerchantId>,
+        scope: &Scope,
         id: &EndpointId,
-        disabled_reason: Option<&str>,
+        disabled: Option<&DisableReason>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
+        let disabled_reason = disabled.map(DisableReason::text);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
@@ -281,14 +279,14 @@ impl Store {
                  WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)",
             )
             .bind(id.as_str())
-            .bind(merchant.map(MerchantId::as_str))
-            .bind(disabled_reason.map(|_| to_millis(now)))
-            .bind(disabled_reason)
+            .bind(scope.merchant().map(MerchantId::as_str))
+            .bind(disabled.map(|_| to_millis(now)))
+            .bind(disabled_reason.as_deref())
             .bind(to_millis(now))
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if disabled_reason.is_some() {
+            if disabled.is_some() {
                 sqlx::query(
                     "UPDATE deliveries SET next_attempt_at = NULL \
                      WHERE endpoint_id = $1 AND status = 'pending' AND lease_owner IS NULL",
@@ -307,7 +305,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            if disabled_reason.is_none() && matches!(self, Store::Postgres(_)) {
+            if disabled.is_none() && matches!(self, Store::Postgres(_)) {
                 sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
             }
             tx.commit().await?;

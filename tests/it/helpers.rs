@@ -171,7 +171,7 @@ impl TestApp {
         let herald = Herald::build_with_store(store.clone(), config, leptos)
             .await
             .expect("build Herald");
-        let wakeup = herald.state().wakeup.clone();
+        let wakeup = herald.wakeup();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -1,9 +1,13 @@
 //! What the dashboard pages ask for and get, beyond the core models.
 
 use super::delivery::DeliveryStatus;
+use super::duration::parse_duration;
+use super::endpoint::SignatureScheme;
 use super::event::Delivery;
+use super::merchant::FieldError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What a merchant fills in to create or change an endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,6 +32,66 @@ pub struct EndpointInput {
     pub retry_schedule: String,
 }
 
+impl EndpointInput {
+    /// The custom-headers box: one `Name: value` per line, blank lines ignored.
+    pub fn header_map(&self) -> Result<BTreeMap<String, String>, FieldError> {
+        let mut headers = BTreeMap::new();
+        for line in self
+            .headers
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            let (name, value) = line.split_once(':').ok_or_else(|| {
+                FieldError::new("headers", format!("`{line}` is not `Name: value`"))
+            })?;
+            headers.insert(name.trim().to_owned(), value.trim().to_owned());
+        }
+        Ok(headers)
+    }
+
+    /// The rate-limit box: empty for none, else a whole number.
+    pub fn rate_limit(&self) -> Result<Option<u32>, FieldError> {
+        let text = self.rate_limit_per_s.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|_| {
+            FieldError::new("rate_limit_per_s", "a whole number of requests per second")
+        })
+    }
+
+    /// The scheme select: `hmac` or `ed25519`.
+    pub fn scheme(&self) -> Result<SignatureScheme, FieldError> {
+        SignatureScheme::parse(self.signature_scheme.trim())
+            .ok_or_else(|| FieldError::new("signature_scheme", "`hmac` or `ed25519`"))
+    }
+
+    /// The retry-schedule box: `None` (empty) for the server's schedule,
+    /// else the waits separated by commas (the server checks them).
+    pub fn retry_steps(&self) -> Option<Vec<String>> {
+        let steps: Vec<String> = self
+            .retry_schedule
+            .split(',')
+            .map(str::trim)
+            .filter(|step| !step.is_empty())
+            .map(str::to_owned)
+            .collect();
+        (!steps.is_empty()).then_some(steps)
+    }
+}
+
+/// A JSON text box (a test event's payload, a catalog example): empty for
+/// none, else a JSON value.
+pub fn parse_json_box(field: &str, text: &str) -> Result<Option<serde_json::Value>, FieldError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => serde_json::from_str(text)
+            .map(Some)
+            .map_err(|e| FieldError::new(field, format!("not valid JSON: {e}"))),
+    }
+}
+
 /// The filters of a deliveries list, as they appear in the page's URL.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryQuery {
@@ -40,6 +104,41 @@ pub struct DeliveryQuery {
     /// `live` or `test` to show only that mode's events; empty for both.
     pub mode: Option<String>,
     pub cursor: Option<String>,
+}
+
+impl DeliveryQuery {
+    /// A filter's text, `None` when absent or blank.
+    pub fn given(value: &Option<String>) -> Option<String> {
+        value.clone().filter(|s| !s.trim().is_empty())
+    }
+
+    /// `since` as a time: RFC 3339, or a lookback (`24h`) from `now`.
+    pub fn since_time(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, FieldError> {
+        let Some(text) = Self::given(&self.since) else {
+            return Ok(None);
+        };
+        if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
+            return Ok(Some(at.with_timezone(&Utc)));
+        }
+        let invalid = || FieldError::new("since", "a time (RFC 3339) or a lookback such as 24h");
+        let back = parse_duration(&text).map_err(|_| invalid())?;
+        // A lookback longer than the calendar allows is refused, not a panic.
+        chrono::Duration::from_std(back)
+            .ok()
+            .and_then(|back| now.checked_sub_signed(back))
+            .map(Some)
+            .ok_or_else(invalid)
+    }
+
+    /// `mode`: only live (`Some(true)`) or only test-mode (`Some(false)`) events, or both.
+    pub fn live_mode(&self) -> Result<Option<bool>, FieldError> {
+        match Self::given(&self.mode).as_deref() {
+            None => Ok(None),
+            Some("live") => Ok(Some(true)),
+            Some("test") => Ok(Some(false)),
+            Some(_) => Err(FieldError::new("mode", "`live`, `test` or empty for both")),
+        }
+    }
 }
 
 /// One page of deliveries, newest first.
@@ -55,4 +154,88 @@ pub struct LastDelivery {
     pub endpoint_id: String,
     pub created_at: DateTime<Utc>,
     pub status: DeliveryStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_form_boxes_are_read_or_refused_by_field() {
+        let input = EndpointInput {
+            headers: "X-One: 1\n\n  X-Two :  two words \n".into(),
+            rate_limit_per_s: " 20 ".into(),
+            signature_scheme: "ed25519".into(),
+            retry_schedule: "0s, 30s,,5m ".into(),
+            ..EndpointInput::default()
+        };
+        let headers = input.header_map().unwrap();
+        assert_eq!(headers.get("X-Two").map(String::as_str), Some("two words"));
+        assert_eq!(headers.len(), 2);
+        assert_eq!(input.rate_limit().unwrap(), Some(20));
+        assert_eq!(input.scheme().unwrap(), SignatureScheme::Ed25519);
+        assert_eq!(input.retry_steps().unwrap(), vec!["0s", "30s", "5m"]);
+
+        let bad = EndpointInput {
+            headers: "no colon here".into(),
+            rate_limit_per_s: "fast".into(),
+            signature_scheme: "rot13".into(),
+            ..EndpointInput::default()
+        };
+        assert_eq!(bad.header_map().unwrap_err().field, "headers");
+        assert_eq!(bad.rate_limit().unwrap_err().field, "rate_limit_per_s");
+        assert_eq!(bad.scheme().unwrap_err().field, "signature_scheme");
+        assert_eq!(bad.retry_steps(), None);
+    }
+
+    #[test]
+    fn json_boxes_are_empty_or_json() {
+        assert_eq!(parse_json_box("data", "  ").unwrap(), None);
+        assert_eq!(
+            parse_json_box("data", r#"{"a":1}"#).unwrap(),
+            Some(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(parse_json_box("example", "{").unwrap_err().field, "example");
+    }
+
+    #[test]
+    fn since_reads_times_and_lookbacks_and_refuses_the_impossible() {
+        let now = DateTime::parse_from_rfc3339("2026-01-02T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let query = |since: &str| DeliveryQuery {
+            since: Some(since.to_owned()),
+            ..DeliveryQuery::default()
+        };
+        assert_eq!(query(" ").since_time(now).unwrap(), None);
+        assert_eq!(
+            query("24h").since_time(now).unwrap(),
+            Some(now - chrono::Duration::hours(24))
+        );
+        assert_eq!(
+            query("2026-01-01T12:00:00Z").since_time(now).unwrap(),
+            Some(now - chrono::Duration::hours(12))
+        );
+        assert_eq!(
+            query("yesterday").since_time(now).unwrap_err().field,
+            "since"
+        );
+        assert_eq!(
+            query("300000000d").since_time(now).unwrap_err().field,
+            "since",
+            "a lookback past the calendar's start is an error, not a panic"
+        );
+    }
+
+    #[test]
+    fn mode_is_live_test_or_both() {
+        let query = |mode: &str| DeliveryQuery {
+            mode: Some(mode.to_owned()),
+            ..DeliveryQuery::default()
+        };
+        assert_eq!(query("").live_mode().unwrap(), None);
+        assert_eq!(query("live").live_mode().unwrap(), Some(true));
+        assert_eq!(query("test").live_mode().unwrap(), Some(false));
+        assert!(query("maybe").live_mode().is_err());
+    }
 }

@@ -116,3 +116,33 @@ pub struct EndpointKeys {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<String>,
 }
+
+/// Why an endpoint was disabled: the one place the texts the merchant reads
+/// on the endpoint are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisableReason {
+    /// The merchant turned it off.
+    ByMerchant,
+    /// An operator turned it off, saying why.
+    ByOperator(String),
+    /// It answered 410 Gone.
+    Gone,
+    /// Every delivery failed for longer than the auto-disable threshold.
+    FailingTooLong,
+}
+
+impl DisableReason {
+    /// The text stored on the endpoint and shown to the merchant.
+    pub fn text(&self) -> String {
+        match self {
+            DisableReason::ByMerchant => "Disabled by the merchant.".to_owned(),
+            DisableReason::ByOperator(why) => format!("Disabled by an operator: {why}"),
+            DisableReason::Gone => {
+                "Disabled automatically: the endpoint answered 410 Gone.".to_owned()
+            }
+            DisableReason::FailingTooLong => {
+                "Disabled automatically: every delivery failed for too long.".to_owned()
+            }
+        }
+    }
+}

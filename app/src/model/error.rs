@@ -6,11 +6,94 @@ use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Every error code Herald answers with, in the REST API's error body and
+/// the dashboard's errors alike: one closed list, one HTTP status each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed request (JSON that does not parse, a missing body).
+    BadRequest,
+    /// No credentials, or wrong ones.
+    Unauthenticated,
+    /// Authenticated, but not allowed.
+    Forbidden,
+    /// Absent, or someone else's (never told apart).
+    NotFound,
+    /// Conflicts with what exists.
+    Conflict,
+    /// Over a size limit.
+    PayloadTooLarge,
+    /// A body that is not JSON.
+    UnsupportedMediaType,
+    /// A field breaks a rule; the message names it.
+    ValidationFailed,
+    /// Too many attempts; try again later.
+    RateLimited,
+    /// Something failed on the server; details are logged, not sent.
+    Internal,
+    /// The database cannot be reached; retry shortly.
+    Unavailable,
+    /// The browser could not reach the server (set on the client only).
+    Network,
+    /// The server function call itself failed (set on the client only).
+    Request,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Network => "network",
+            ErrorCode::Request => "request",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::Request => 400,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::ValidationFailed => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal | ErrorCode::Network => 500,
+            ErrorCode::Unavailable => 503,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// What went wrong, as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppError {
-    /// Stable snake_case code, the same vocabulary as the REST API's errors.
-    pub code: String,
+    /// The same vocabulary as the REST API's errors.
+    pub code: ErrorCode,
     pub message: String,
     /// The form field the message belongs next to.
     pub field: Option<String>,
@@ -18,9 +101,9 @@ pub struct AppError {
 
 impl AppError {
     /// An error with a code and a message.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             field: None,
         }
@@ -29,7 +112,7 @@ impl AppError {
     /// A validation error about one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self {
-            code: "validation_failed".into(),
+            code: ErrorCode::ValidationFailed,
             message: message.into(),
             field: Some(field.into()),
         }
@@ -37,20 +120,28 @@ impl AppError {
 
     /// Not logged in (or the session expired).
     pub fn unauthenticated() -> Self {
-        Self::new("unauthenticated", "Your session has ended. Log in again.")
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "Your session has ended. Log in again.",
+        )
     }
 
     /// Logged in, but this account may not do that.
     pub fn forbidden() -> Self {
-        Self::new("forbidden", "This page is for operators only.")
+        Self::new(ErrorCode::Forbidden, "This page is for operators only.")
     }
 
     /// Something failed on the server; details are in the server log, not here.
     pub fn internal() -> Self {
         Self::new(
-            "internal",
+            ErrorCode::Internal,
             "Something went wrong on our side. Try again in a moment.",
         )
+    }
+
+    /// Absent, or not the caller's.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
     /// The message if it belongs to `field`.
@@ -80,10 +171,10 @@ impl FromServerFnError for AppError {
         match value {
             // The request never reached us or its answer never came back.
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
-                "network",
+                ErrorCode::Network,
                 "Herald could not be reached. Check your connection and try again.",
             ),
-            other => AppError::new("request", other.to_string()),
+            other => AppError::new(ErrorCode::Request, other.to_string()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Merchant accounts and what a sign-up must satisfy.
 
 use super::id::MerchantId;
+use super::scope::Scope;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,12 @@ pub struct Merchant {
 }
 
 impl Merchant {
+    /// What this account sees on its own pages: its own data only (an
+    /// operator's wider view is asked for explicitly, on the admin pages).
+    pub fn own_scope(&self) -> Scope {
+        Scope::Merchant(self.id.clone())
+    }
+
     /// Whether this account may use the admin pages.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin

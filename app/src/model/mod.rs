@@ -11,4 +11,6 @@ pub mod event_filter;
 pub mod event_type;
 pub mod id;
 pub mod merchant;
+pub mod named_id;
+pub mod scope;
 pub mod stats;

@@ -12,91 +12,63 @@ use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
 use super::session;
+#[cfg(feature = "ssr")]
+use crate::model::scope::Scope;
 
 /// Deliveries across every merchant.
 #[server(prefix = "/_fn", endpoint = "admin/deliveries", input = Json)]
 pub async fn admin_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.list_deliveries(None, query).await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend.list_deliveries(&Scope::Operator, query).await
+    })
+    .await
 }
 
 /// Any merchant's delivery.
 #[server(prefix = "/_fn", endpoint = "admin/delivery")]
 pub async fn admin_delivery(id: String) -> Result<DeliveryDetail, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.delivery(None, &id).await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend.delivery(&Scope::Operator, &session::id(&id)?).await
+    })
+    .await
 }
 
 /// Every merchant.
 #[server(prefix = "/_fn", endpoint = "admin/merchants")]
 pub async fn admin_merchants() -> Result<Vec<Merchant>, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.list_merchants().await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move { backend.list_merchants().await }).await
 }
 
 /// Every merchant's endpoints.
 #[server(prefix = "/_fn", endpoint = "admin/endpoints")]
 pub async fn admin_endpoints() -> Result<Vec<Endpoint>, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.all_endpoints().await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move { backend.all_endpoints().await }).await
 }
 
 /// Disables an endpoint with a reason the merchant sees.
 #[server(prefix = "/_fn", endpoint = "admin/endpoint_disable")]
 pub async fn admin_disable_endpoint(id: String, reason: String) -> Result<Endpoint, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?
-                .operator_set_enabled(&id, Some(reason))
-                .await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend
+            .operator_set_enabled(&session::id(&id)?, Some(reason))
+            .await
+    })
+    .await
 }
 
 /// Enables an endpoint again.
 #[server(prefix = "/_fn", endpoint = "admin/endpoint_enable")]
 pub async fn admin_enable_endpoint(id: String) -> Result<Endpoint, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.operator_set_enabled(&id, None).await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend.operator_set_enabled(&session::id(&id)?, None).await
+    })
+    .await
 }
 
 /// The whole catalog, archived types included.
 #[server(prefix = "/_fn", endpoint = "admin/event_types")]
 pub async fn admin_event_types() -> Result<Vec<EventType>, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.list_event_types().await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move { backend.list_event_types().await }).await
 }
 
 /// Adds a type to the catalog.
@@ -106,51 +78,38 @@ pub async fn admin_create_event_type(
     description: String,
     example: String,
 ) -> Result<EventType, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?
-                .create_event_type(&name, &description, &example)
-                .await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend
+            .create_event_type(&name, &description, &example)
+            .await
+    })
+    .await
 }
 
 /// Archives or restores a type.
 #[server(prefix = "/_fn", endpoint = "admin/event_type_archive")]
 pub async fn admin_archive_event_type(name: String, archived: bool) -> Result<EventType, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?
-                .set_event_type_archived(&name, archived)
-                .await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        backend.set_event_type_archived(&name, archived).await
+    })
+    .await
 }
 
 /// Retries the chosen deliveries; how many were queued.
 #[server(prefix = "/_fn", endpoint = "admin/retry", input = Json)]
 pub async fn admin_retry(ids: Vec<String>) -> Result<u64, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.retry_deliveries(None, ids).await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move {
+        let ids = ids
+            .iter()
+            .map(|id| session::id(id))
+            .collect::<Result<_, _>>()?;
+        backend.retry_deliveries(&Scope::Operator, ids).await
+    })
+    .await
 }
 
 /// Retries everything the filter matches; how many were queued.
 #[server(prefix = "/_fn", endpoint = "admin/retry_matching", input = Json)]
 pub async fn admin_retry_matching(query: DeliveryQuery) -> Result<u64, AppError> {
-    session::respond(
-        async move {
-            session::require_admin().await?;
-            session::backend()?.retry_matching(query).await
-        }
-        .await,
-    )
+    session::as_admin(move |backend| async move { backend.retry_matching(query).await }).await
 }

@@ -10,37 +10,28 @@ use super::session;
 /// The merchant's keys (prefixes only).
 #[server(prefix = "/_fn", endpoint = "api_keys/list")]
 pub async fn list_api_keys() -> Result<Vec<ApiKeySummary>, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.list_api_keys(&merchant.id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.list_api_keys(&merchant.id).await
+    })
+    .await
 }
 
 /// A new key, shown once.
 #[server(prefix = "/_fn", endpoint = "api_keys/create")]
 pub async fn create_api_key(name: String) -> Result<IssuedKey, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .create_api_key(&merchant.id, &name)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.create_api_key(&merchant.id, &name).await
+    })
+    .await
 }
 
 /// Revokes a key: it stops working at once.
 #[server(prefix = "/_fn", endpoint = "api_keys/revoke")]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.revoke_api_key(&merchant.id, &id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .revoke_api_key(&merchant.id, &session::id(&id)?)
+            .await
+    })
+    .await
 }

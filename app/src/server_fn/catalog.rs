@@ -10,11 +10,5 @@ use super::session;
 /// Every event type, for a logged-in merchant.
 #[server(prefix = "/_fn", endpoint = "event_types/list")]
 pub async fn list_event_types() -> Result<Vec<EventType>, AppError> {
-    session::respond(
-        async move {
-            session::require_merchant().await?;
-            session::backend()?.list_event_types().await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, _| async move { backend.list_event_types().await }).await
 }

@@ -13,57 +13,45 @@ use super::session;
 /// One page of the merchant's deliveries.
 #[server(prefix = "/_fn", endpoint = "deliveries/list", input = Json)]
 pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            let query = DeliveryQuery {
-                merchant_id: None,
-                ..query
-            };
-            session::backend()?
-                .list_deliveries(Some(&merchant.id), query)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        let query = DeliveryQuery {
+            merchant_id: None,
+            ..query
+        };
+        backend.list_deliveries(&merchant.own_scope(), query).await
+    })
+    .await
 }
 
 /// The last 24 hours of the merchant's deliveries, per hour and endpoint;
 /// `live_only` leaves test-mode events out.
 #[server(prefix = "/_fn", endpoint = "stats/overview")]
 pub async fn overview_stats(live_only: bool) -> Result<Stats, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.stats(&merchant.id, 24, live_only).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.stats(&merchant.id, live_only).await
+    })
+    .await
 }
 
 /// A delivery with its event and every attempt.
 #[server(prefix = "/_fn", endpoint = "deliveries/get")]
 pub async fn get_delivery(id: String) -> Result<DeliveryDetail, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.delivery(Some(&merchant.id), &id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .delivery(&merchant.own_scope(), &session::id(&id)?)
+            .await
+    })
+    .await
 }
 
 /// A new attempt now.
 #[server(prefix = "/_fn", endpoint = "deliveries/retry")]
 pub async fn retry_delivery(id: String) -> Result<(), AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .retry_deliveries(Some(&merchant.id), vec![id])
-                .await
-                .map(|_| ())
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .retry_deliveries(&merchant.own_scope(), vec![session::id(&id)?])
+            .await
+            .map(|_| ())
+    })
+    .await
 }

@@ -12,107 +12,83 @@ use super::session;
 /// The logged-in merchant's endpoints, newest first.
 #[server(prefix = "/_fn", endpoint = "endpoints/list")]
 pub async fn list_endpoints() -> Result<Vec<Endpoint>, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.list_endpoints(&merchant.id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.list_endpoints(&merchant.id).await
+    })
+    .await
 }
 
 /// The newest delivery of each endpoint, for the list.
 #[server(prefix = "/_fn", endpoint = "endpoints/last_deliveries")]
 pub async fn last_deliveries() -> Result<Vec<LastDelivery>, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.last_deliveries(&merchant.id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.last_deliveries(&merchant.id).await
+    })
+    .await
 }
 
 /// One of the merchant's endpoints.
 #[server(prefix = "/_fn", endpoint = "endpoints/get")]
 pub async fn get_endpoint(id: String) -> Result<Endpoint, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.endpoint(&merchant.id, &id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.endpoint(&merchant.id, &session::id(&id)?).await
+    })
+    .await
 }
 
 /// Creates an endpoint.
 #[server(prefix = "/_fn", endpoint = "endpoints/create", input = Json)]
 pub async fn create_endpoint(input: EndpointInput) -> Result<Endpoint, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .create_endpoint(&merchant.id, input)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend.create_endpoint(&merchant.id, input).await
+    })
+    .await
 }
 
 /// Changes an endpoint.
 #[server(prefix = "/_fn", endpoint = "endpoints/update", input = Json)]
 pub async fn update_endpoint(id: String, input: EndpointInput) -> Result<Endpoint, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .update_endpoint(&merchant.id, &id, input)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .update_endpoint(&merchant.id, &session::id(&id)?, input)
+            .await
+    })
+    .await
 }
 
 /// Deletes an endpoint, then goes back to the list.
 #[server(prefix = "/_fn", endpoint = "endpoints/delete")]
 pub async fn delete_endpoint(id: String) -> Result<(), AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .delete_endpoint(&merchant.id, &id)
-                .await?;
-            leptos_axum::redirect("/endpoints");
-            Ok(())
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .delete_endpoint(&merchant.id, &session::id(&id)?)
+            .await?;
+        leptos_axum::redirect("/endpoints");
+        Ok(())
+    })
+    .await
 }
 
 /// The endpoint's keys (secret or public key, encryption key), for the reveal button.
 #[server(prefix = "/_fn", endpoint = "endpoints/secret")]
 pub async fn reveal_secret(id: String) -> Result<EndpointKeys, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?.endpoint_secret(&merchant.id, &id).await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .endpoint_secret(&merchant.id, &session::id(&id)?)
+            .await
+    })
+    .await
 }
 
 /// A new signing secret; the old one keeps signing for `grace_s` seconds.
 #[server(prefix = "/_fn", endpoint = "endpoints/rotate")]
 pub async fn rotate_secret(id: String, grace_s: u64) -> Result<EndpointKeys, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .rotate_endpoint_secret(&merchant.id, &id, grace_s)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .rotate_endpoint_secret(&merchant.id, &session::id(&id)?, grace_s)
+            .await
+    })
+    .await
 }
 
 /// Sends `data` (JSON; empty: the type's example) to this endpoint, in test mode; the event id.
@@ -122,13 +98,11 @@ pub async fn send_test_event(
     event_type: String,
     data: String,
 ) -> Result<String, AppError> {
-    session::respond(
-        async move {
-            let merchant = session::require_merchant().await?;
-            session::backend()?
-                .send_test_event(&merchant.id, &id, &event_type, &data)
-                .await
-        }
-        .await,
-    )
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .send_test_event(&merchant.id, &session::id(&id)?, &event_type, &data)
+            .await
+            .map(|event| event.to_string())
+    })
+    .await
 }

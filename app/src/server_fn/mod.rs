@@ -10,6 +10,10 @@ pub mod endpoints;
 /// Where the server functions are mounted; kept apart from the REST API's `/api/v1`.
 pub const PREFIX: &str = "/_fn";
 
+/// The session key holding the logged-in merchant's id (read by the REST
+/// API's extractors and the server's log-in gate too).
+pub const SESSION_MERCHANT_KEY: &str = "merchant_id";
+
 #[cfg(feature = "ssr")]
 pub(crate) mod session {
     //! The session plumbing every server function shares.
@@ -18,31 +22,61 @@ pub(crate) mod session {
     use crate::model::error::AppError;
     use crate::model::id::MerchantId;
     use crate::model::merchant::Merchant;
+    use crate::model::named_id::NamedId;
     use leptos::prelude::use_context;
+    use std::future::Future;
     use tower_sessions::Session;
 
-    /// The session key holding the logged-in merchant's id.
-    pub const MERCHANT_KEY: &str = "merchant_id";
+    use super::SESSION_MERCHANT_KEY as MERCHANT_KEY;
 
     /// Sets the HTTP status of a failed server function from its error code,
     /// so a refused log-in is a 401 and a bad field a 422, not a 500.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(e) = &result {
-            let status = match e.code.as_str() {
-                "unauthenticated" => http::StatusCode::UNAUTHORIZED,
-                "forbidden" => http::StatusCode::FORBIDDEN,
-                "not_found" => http::StatusCode::NOT_FOUND,
-                "conflict" => http::StatusCode::CONFLICT,
-                "validation_failed" => http::StatusCode::UNPROCESSABLE_ENTITY,
-                "rate_limited" => http::StatusCode::TOO_MANY_REQUESTS,
-                "unavailable" => http::StatusCode::SERVICE_UNAVAILABLE,
-                _ => http::StatusCode::INTERNAL_SERVER_ERROR,
-            };
+            let status = http::StatusCode::from_u16(e.code.http_status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(status);
             }
         }
         result
+    }
+
+    /// Runs `call` for the merchant logged in on this request, with the
+    /// backend; `unauthenticated` without a session.
+    pub async fn as_merchant<T, F, Fut>(call: F) -> Result<T, AppError>
+    where
+        F: FnOnce(SharedBackend, Merchant) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        respond(
+            async move {
+                let merchant = require_merchant().await?;
+                call(backend()?, merchant).await
+            }
+            .await,
+        )
+    }
+
+    /// Runs `call` if the account logged in on this request is an operator;
+    /// `forbidden` for any other account.
+    pub async fn as_admin<T, F, Fut>(call: F) -> Result<T, AppError>
+    where
+        F: FnOnce(SharedBackend) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        respond(
+            async move {
+                require_admin().await?;
+                call(backend()?).await
+            }
+            .await,
+        )
+    }
+
+    /// An id argument; a malformed one is "not found", like an absent one.
+    pub fn id<T: NamedId>(text: &str) -> Result<T, AppError> {
+        T::read(text).ok_or_else(|| AppError::not_found(T::NOUN))
     }
 
     /// The backend the server put in context.

@@ -3,8 +3,7 @@
 //! The cursor is the (created_at, id) of the last item: keyset pagination,
 //! stable while new items are inserted.
 
-use crate::http::error::ApiError;
-use axum::http::StatusCode;
+use super::ServiceError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -34,31 +33,26 @@ impl<T> Page<T> {
 }
 
 /// Checks `limit`.
-pub fn limit(requested: Option<u32>) -> Result<u32, ApiError> {
+pub fn limit(requested: Option<u32>) -> Result<u32, ServiceError> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            format!("limit: must be between 1 and {MAX_LIMIT}, not {n}"),
+        Some(n) => Err(ServiceError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}, not {n}"),
         )),
     }
 }
 
-fn bad_cursor() -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "cursor: not a cursor from this API",
-    )
+fn bad_cursor() -> ServiceError {
+    ServiceError::invalid("cursor", "not a cursor from this API")
 }
 
 /// Reads an optional cursor into (created_at, id), the id parsed by `parse_id`.
 pub fn decode_cursor_as<T, E>(
     cursor: Option<&str>,
     parse_id: impl Fn(&str) -> Result<T, E>,
-) -> Result<Option<(DateTime<Utc>, T)>, ApiError> {
+) -> Result<Option<(DateTime<Utc>, T)>, ServiceError> {
     let Some(cursor) = cursor else {
         return Ok(None);
     };
@@ -68,7 +62,7 @@ pub fn decode_cursor_as<T, E>(
 }
 
 /// Reads a cursor into (created_at, id text).
-pub fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+pub fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ServiceError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
     let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
     let (millis, id) = text.split_once(':').ok_or_else(bad_cursor)?;

@@ -1,0 +1,258 @@
+//! The dashboard's `Backend`: each call is one service call. The forms'
+//! text is read by the model (`EndpointInput`, `DeliveryQuery`), the rules
+//! are the services', and errors become `AppError` through `app_error`.
+
+use crate::service::catalog::{EventTypeChange, NewEventType};
+use crate::service::deliveries::DeliverySearch;
+use crate::service::endpoints::{EndpointPatch, NewEndpoint};
+use crate::service::pagination::DEFAULT_LIMIT;
+use crate::service::stats::DEFAULT_WINDOW_HOURS;
+use crate::state::AppState;
+use chrono::Utc;
+use herald_app::backend::Backend;
+use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
+use herald_app::model::dashboard::{
+    parse_json_box, DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery,
+};
+use herald_app::model::endpoint::{Endpoint, EndpointKeys};
+use herald_app::model::error::AppError;
+use herald_app::model::event::DeliveryDetail;
+use herald_app::model::event_type::EventType;
+use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::merchant::{Merchant, NewAccount};
+use herald_app::model::scope::Scope;
+use herald_app::model::stats::Stats;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// The most endpoints the operators' list shows.
+const ADMIN_LIST_LIMIT: u32 = 500;
+
+/// The dashboard's view of Herald's services.
+pub struct DashboardBackend {
+    state: AppState,
+}
+
+impl DashboardBackend {
+    /// A backend over the server's services. They are the process's own
+    /// (shared with the REST API), so the log-in throttle sees every attempt.
+    pub fn new(state: &AppState) -> Self {
+        DashboardBackend {
+            state: state.clone(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for DashboardBackend {
+    async fn sign_up(&self, account: NewAccount) -> Result<Merchant, AppError> {
+        Ok(self.state.accounts.sign_up(account).await?)
+    }
+
+    async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, AppError> {
+        Ok(self.state.accounts.log_in(email, password, client).await?)
+    }
+
+    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {
+        Ok(self.state.accounts.merchant(id).await?)
+    }
+
+    // ----- Endpoints, secrets, test events, API keys -----
+
+    async fn list_endpoints(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, AppError> {
+        Ok(self.state.endpoints.list(merchant).await?)
+    }
+
+    async fn last_deliveries(&self, merchant: &MerchantId) -> Result<Vec<LastDelivery>, AppError> {
+        Ok(self.state.endpoints.last_deliveries(merchant).await?)
+    }
+
+    async fn endpoint(&self, merchant: &MerchantId, id: &EndpointId) -> Result<Endpoint, AppError> {
+        Ok(self.state.endpoints.get(merchant, id).await?)
+    }
+
+    async fn create_endpoint(
+        &self,
+        merchant: &MerchantId,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError> {
+        let new = NewEndpoint::from_form(input)?;
+        Ok(self.state.endpoints.create(merchant, new).await?.0)
+    }
+
+    async fn update_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        input: EndpointInput,
+    ) -> Result<Endpoint, AppError> {
+        let patch = EndpointPatch::from_form(input)?;
+        Ok(self.state.endpoints.update(merchant, id, patch).await?)
+    }
+
+    async fn delete_endpoint(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<(), AppError> {
+        Ok(self.state.endpoints.delete(merchant, id).await?)
+    }
+
+    async fn endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<EndpointKeys, AppError> {
+        Ok(self.state.endpoints.secret(merchant, id).await?)
+    }
+
+    async fn rotate_endpoint_secret(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        grace_s: u64,
+    ) -> Result<EndpointKeys, AppError> {
+        let grace = Some(Duration::from_secs(grace_s));
+        Ok(self
+            .state
+            .endpoints
+            .rotate_secret(merchant, id, grace)
+            .await?)
+    }
+
+    async fn send_test_event(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        event_type: &str,
+        data: &str,
+    ) -> Result<EventId, AppError> {
+        let data = parse_json_box("data", data)?;
+        let deliveries = &self.state.deliveries;
+        let (event, _) = deliveries
+            .send_test_event(merchant, id, event_type, data)
+            .await?;
+        Ok(event)
+    }
+
+    async fn list_api_keys(&self, merchant: &MerchantId) -> Result<Vec<ApiKeySummary>, AppError> {
+        Ok(self.state.api_keys.list(merchant).await?)
+    }
+
+    async fn create_api_key(
+        &self,
+        merchant: &MerchantId,
+        name: &str,
+    ) -> Result<IssuedKey, AppError> {
+        Ok(self.state.api_keys.issue(merchant, name).await?)
+    }
+
+    async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), AppError> {
+        Ok(self.state.api_keys.revoke(merchant, id).await?)
+    }
+
+    // ----- The event-type catalog -----
+
+    async fn list_event_types(&self) -> Result<Vec<EventType>, AppError> {
+        Ok(self.state.catalog.list().await?)
+    }
+
+    // ----- Events, deliveries, attempts, stats -----
+
+    async fn list_deliveries(
+        &self,
+        scope: &Scope,
+        query: DeliveryQuery,
+    ) -> Result<DeliveryPage, AppError> {
+        let search = DeliverySearch::from_form(&query, Utc::now())?;
+        let cursor = DeliveryQuery::given(&query.cursor);
+        let page = self
+            .state
+            .deliveries
+            .list(scope, &search, cursor.as_deref(), DEFAULT_LIMIT)
+            .await?;
+        Ok(DeliveryPage {
+            items: page.data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn delivery(&self, scope: &Scope, id: &DeliveryId) -> Result<DeliveryDetail, AppError> {
+        Ok(self.state.deliveries.detail(scope, id).await?)
+    }
+
+    async fn stats(&self, merchant: &MerchantId, live_only: bool) -> Result<Stats, AppError> {
+        let live_mode = live_only.then_some(true);
+        let stats = &self.state.stats;
+        Ok(stats
+            .over(merchant, None, live_mode, DEFAULT_WINDOW_HOURS)
+            .await?)
+    }
+
+    async fn retry_deliveries(&self, scope: &Scope, ids: Vec<DeliveryId>) -> Result<u64, AppError> {
+        let deliveries = &self.state.deliveries;
+        match ids.as_slice() {
+            // One delivery's retry button says why it could not be queued.
+            [id] => deliveries.retry_one(scope, id).await.map(|()| 1),
+            _ => deliveries.retry(scope, &ids).await,
+        }
+        .map_err(AppError::from)
+    }
+
+    // ----- Operators: the admin console -----
+
+    async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError> {
+        Ok(self.state.accounts.list().await?)
+    }
+
+    async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError> {
+        Ok(self.state.endpoints.all(ADMIN_LIST_LIMIT).await?)
+    }
+
+    async fn operator_set_enabled(
+        &self,
+        id: &EndpointId,
+        disable_reason: Option<String>,
+    ) -> Result<Endpoint, AppError> {
+        let endpoints = &self.state.endpoints;
+        Ok(endpoints
+            .operator_set_enabled(id, disable_reason.as_deref())
+            .await?)
+    }
+
+    async fn create_event_type(
+        &self,
+        name: &str,
+        description: &str,
+        example: &str,
+    ) -> Result<EventType, AppError> {
+        let entry = NewEventType {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            example: parse_json_box("example", example)?,
+        };
+        Ok(self.state.catalog.create(entry).await?)
+    }
+
+    async fn set_event_type_archived(
+        &self,
+        name: &str,
+        archived: bool,
+    ) -> Result<EventType, AppError> {
+        let change = EventTypeChange {
+            archived: Some(archived),
+            ..EventTypeChange::default()
+        };
+        Ok(self.state.catalog.update(name, change).await?)
+    }
+
+    async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError> {
+        let search = DeliverySearch::from_form(&query, Utc::now())?;
+        Ok(self.state.deliveries.retry_matching(&search).await?)
+    }
+}

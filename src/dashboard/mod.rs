@@ -1,0 +1,63 @@
+//! The dashboard: mounts the Leptos app with its `Backend` (one-line
+//! delegations to the services, in `backend.rs`) and keeps logged-out
+//! visitors on the public pages.
+
+mod app_error;
+mod backend;
+
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use backend::DashboardBackend;
+use herald_app::backend::SharedBackend;
+use herald_app::model::id::MerchantId;
+use herald_app::server_fn::SESSION_MERCHANT_KEY;
+use herald_app::{shell, App};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// The Leptos pages and server functions, with static files as the fallback.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let backend: SharedBackend = Arc::new(DashboardBackend::new(state));
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(require_login))
+}
+
+/// Pages anyone may open.
+const PUBLIC_PAGES: &[&str] = &["/login", "/signup"];
+
+/// Sends a page request without a session to `/login` before anything
+/// renders, so a logged-out visitor never sees a flash of the dashboard.
+async fn require_login(session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_page = request.method() == Method::GET
+        && !PUBLIC_PAGES.contains(&path)
+        && !path.starts_with(herald_app::server_fn::PREFIX)
+        && !path.starts_with("/pkg/")
+        // Static files have an extension; pages never do.
+        && !path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    if is_page {
+        let logged_in = matches!(
+            session.get::<MerchantId>(SESSION_MERCHANT_KEY).await,
+            Ok(Some(_))
+        );
+        if !logged_in {
+            return Redirect::to("/login").into_response();
+        }
+    }
+    next.run(request).await
+}
