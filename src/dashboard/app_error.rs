@@ -2,28 +2,20 @@
 //! here and never sent to the browser; the REST API's twin is `http::error`.
 
 use crate::service::ServiceError;
-use herald_app::model::error::{AppError, ErrorCode};
+use herald_app::model::error::AppError;
 
 impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
+        let code = e.code();
         match e {
             ServiceError::Validation { field, message } => AppError::field(&field, message),
-            ServiceError::Conflict(message) => AppError::new(ErrorCode::Conflict, message),
             ServiceError::NotFound(what) => AppError::not_found(what),
-            ServiceError::Unauthenticated(message) => {
-                AppError::new(ErrorCode::Unauthenticated, message)
-            }
-            e @ ServiceError::Throttled { .. } => {
-                AppError::new(ErrorCode::RateLimited, e.to_string())
-            }
-            ServiceError::TooLarge(message) => AppError::new(ErrorCode::PayloadTooLarge, message),
-            ServiceError::Unavailable(message) => {
-                tracing::warn!(error = %message, "dashboard: database unavailable");
-                AppError::new(
-                    ErrorCode::Unavailable,
-                    "Herald cannot reach its database right now. Try again shortly.",
-                )
-            }
+            ServiceError::Conflict(message)
+            | ServiceError::Unauthenticated(message)
+            | ServiceError::TooLarge(message) => AppError::new(code, message),
+            e @ ServiceError::Throttled { .. } => AppError::new(code, e.to_string()),
+            ServiceError::Unavailable(_) => unavailable(&e),
+            ServiceError::Store(ref store) if store.is_unavailable() => unavailable(&e),
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "dashboard: store error");
                 AppError::internal()
@@ -34,4 +26,13 @@ impl From<ServiceError> for AppError {
             }
         }
     }
+}
+
+/// The database cannot be reached: the person can retry shortly.
+fn unavailable(cause: &ServiceError) -> AppError {
+    tracing::warn!(error = %cause, "dashboard: database unavailable");
+    AppError::new(
+        herald_app::model::error::ErrorCode::Unavailable,
+        "Herald cannot reach its database right now. Try again shortly.",
+    )
 }

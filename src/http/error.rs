@@ -85,17 +85,16 @@ impl IntoResponse for ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
+        let code = e.code();
         match e {
             ServiceError::Validation { field, message } => {
-                ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
+                ApiError::new(code, format!("{field}: {message}"))
             }
-            ServiceError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             ServiceError::NotFound(what) => ApiError::not_found(what),
-            ServiceError::Unauthenticated(message) => ApiError::unauthenticated(message),
-            e @ ServiceError::Throttled { .. } => {
-                ApiError::new(ErrorCode::RateLimited, e.to_string())
-            }
-            ServiceError::TooLarge(message) => ApiError::new(ErrorCode::PayloadTooLarge, message),
+            ServiceError::Conflict(message)
+            | ServiceError::Unauthenticated(message)
+            | ServiceError::TooLarge(message) => ApiError::new(code, message),
+            e @ ServiceError::Throttled { .. } => ApiError::new(code, e.to_string()),
             ServiceError::Unavailable(message) => {
                 tracing::warn!(error = %message, "database unavailable");
                 ApiError::unavailable()
@@ -108,14 +107,11 @@ impl From<ServiceError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match &e {
-            StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => {
-                tracing::warn!(error = %e, "database unavailable");
-                ApiError::unavailable()
-            }
-            _ => ApiError::internal(&e),
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::unavailable()
+        } else {
+            ApiError::internal(&e)
         }
     }
 }

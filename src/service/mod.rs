@@ -32,6 +32,7 @@ pub use platform_token::{ensure_platform_token, PlatformToken};
 pub use stats::DeliveryStats;
 
 use crate::store::StoreError;
+use herald_app::model::error::ErrorCode;
 
 /// Why a business operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,22 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// The code both adapters answer with (REST's error body, the
+    /// dashboard's `AppError`).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Validation { .. } => ErrorCode::ValidationFailed,
+            ServiceError::Conflict(_) => ErrorCode::Conflict,
+            ServiceError::NotFound(_) => ErrorCode::NotFound,
+            ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ServiceError::Throttled { .. } => ErrorCode::RateLimited,
+            ServiceError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            ServiceError::Unavailable(_) => ErrorCode::Unavailable,
+            ServiceError::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
+            ServiceError::Store(_) | ServiceError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
     /// A validation error about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ServiceError::Validation {

@@ -150,6 +150,19 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database could not be reached at all (no connection to
+    /// be had, or the pool is closing): the caller is told to retry shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_)
