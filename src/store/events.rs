@@ -34,6 +34,25 @@ pub struct NewEvent {
     pub only_endpoint: Option<EndpointId>,
 }
 
+impl NewEvent {
+    /// A live event of `merchant_id` made now, with a new id and no
+    /// idempotency key, callback, ordering key or single endpoint.
+    pub fn new(merchant_id: MerchantId, event_type: &str, payload: String) -> NewEvent {
+        NewEvent {
+            id: EventId::generate(),
+            merchant_id,
+            event_type: event_type.to_owned(),
+            payload,
+            idempotency_key: None,
+            callback_url: None,
+            ordering_key: None,
+            live_mode: true,
+            created_at: Utc::now(),
+            only_endpoint: None,
+        }
+    }
+}
+
 /// What storing one event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {

@@ -199,18 +199,7 @@ mod tests {
     const PAYIN: &str = "payin.succeeded";
 
     fn event(merchant: &MerchantId, event_type: &str) -> NewEvent {
-        NewEvent {
-            id: EventId::generate(),
-            merchant_id: merchant.clone(),
-            event_type: event_type.to_owned(),
-            payload: "{}".into(),
-            idempotency_key: None,
-            callback_url: None,
-            ordering_key: None,
-            live_mode: true,
-            created_at: chrono::Utc::now(),
-            only_endpoint: None,
-        }
+        NewEvent::new(merchant.clone(), event_type, "{}".into())
     }
 
     fn keyed(merchant: &MerchantId, key: &str) -> NewEvent {
@@ -240,9 +229,11 @@ mod tests {
         }
     }
 
-    /// The catalog's types (`payout.reversed` archived) and `merchant`'s endpoints.
-    fn reads(merchant: &MerchantId, endpoints: Vec<FanOutTarget>) -> BatchReads {
-        BatchReads {
+    /// The catalog's types (`payout.reversed` archived) and `merchant`'s
+    /// endpoints, with the endpoints' ids.
+    fn reads(merchant: &MerchantId, endpoints: Vec<FanOutTarget>) -> (BatchReads, Vec<EndpointId>) {
+        let ids = endpoints.iter().map(|t| t.id.clone()).collect();
+        let reads = BatchReads {
             merchants: HashSet::from([merchant.to_string()]),
             event_types: HashMap::from([
                 (PAYIN.to_owned(), false),
@@ -252,7 +243,8 @@ mod tests {
             ]),
             endpoints: HashMap::from([(merchant.to_string(), endpoints)]),
             stored_keys: HashMap::new(),
-        }
+        };
+        (reads, ids)
     }
 
     /// The endpoint each delivery goes to (`None`: the callback), and whether leased.
@@ -277,7 +269,7 @@ mod tests {
     fn unknown_merchants_and_unknown_or_archived_types_are_refused_in_that_order() {
         let merchant = MerchantId::generate();
         let stranger = MerchantId::generate();
-        let reads = reads(&merchant, vec![target(&[], true)]);
+        let (reads, _) = reads(&merchant, vec![target(&[], true)]);
         let events = [
             event(&stranger, "payin.teleported"),
             event(&merchant, "payin.teleported"),
@@ -302,7 +294,7 @@ mod tests {
     #[test]
     fn a_refused_event_takes_no_idempotency_key() {
         let merchant = MerchantId::generate();
-        let reads = reads(&merchant, vec![target(&[], true)]);
+        let (reads, _) = reads(&merchant, vec![target(&[], true)]);
         let refused = NewEvent {
             event_type: "payin.teleported".into(),
             ..keyed(&merchant, "k1")
@@ -319,7 +311,7 @@ mod tests {
     fn a_key_repeated_within_the_batch_is_a_duplicate_of_its_first_event() {
         let merchant = MerchantId::generate();
         let other = MerchantId::generate();
-        let mut reads = reads(&merchant, vec![target(&[], true), target(&[], true)]);
+        let (mut reads, _) = reads(&merchant, vec![target(&[], true), target(&[], true)]);
         reads.merchants.insert(other.to_string());
         let events = [
             keyed(&merchant, "k1"),
@@ -349,7 +341,7 @@ mod tests {
     #[test]
     fn a_key_stored_before_is_a_duplicate_of_that_event_and_offers_nothing() {
         let merchant = MerchantId::generate();
-        let mut reads = reads(&merchant, vec![target(&[], true)]);
+        let (mut reads, _) = reads(&merchant, vec![target(&[], true)]);
         let earlier = Earlier {
             id: EventId::generate(),
             deliveries: 3,
@@ -377,7 +369,7 @@ mod tests {
     #[test]
     fn a_callback_url_takes_the_place_of_the_endpoints_and_is_never_leased() {
         let merchant = MerchantId::generate();
-        let reads = reads(&merchant, vec![target(&[], true), target(&[PAYIN], true)]);
+        let (reads, _) = reads(&merchant, vec![target(&[], true), target(&[PAYIN], true)]);
         let events = [NewEvent {
             callback_url: Some("https://example.com/callback".into()),
             ..event(&merchant, PAYIN)
@@ -411,8 +403,7 @@ mod tests {
             target(&[PAYIN], false),
             target(&["pay.*"], true),
         ];
-        let ids: Vec<EndpointId> = endpoints.iter().map(|t| t.id.clone()).collect();
-        let reads = reads(&merchant, endpoints);
+        let (reads, ids) = reads(&merchant, endpoints);
         let events = [event(&merchant, PAYIN), event(&merchant, "payout.failed")];
         let plan = plan(&events, &reads, filter_matches, None);
         assert_eq!(
@@ -435,8 +426,7 @@ mod tests {
             target(&["refund.*"], true),
             target(&[], false),
         ];
-        let ids: Vec<EndpointId> = endpoints.iter().map(|t| t.id.clone()).collect();
-        let reads = reads(&merchant, endpoints);
+        let (reads, ids) = reads(&merchant, endpoints);
         let events = [
             NewEvent {
                 only_endpoint: Some(ids[1].clone()),
@@ -458,7 +448,7 @@ mod tests {
     #[test]
     fn a_merchant_without_endpoints_gets_its_events_stored_with_no_deliveries() {
         let merchant = MerchantId::generate();
-        let reads = reads(&merchant, Vec::new());
+        let (reads, _) = reads(&merchant, Vec::new());
         let events = [event(&merchant, PAYIN)];
         let plan = plan(&events, &reads, filter_matches, None);
         assert_eq!(plan.answers, [created(&events[0], 0)]);
@@ -470,8 +460,7 @@ mod tests {
     fn each_delivery_of_an_unkeyed_event_is_offered_in_order_and_leased_if_taken() {
         let merchant = MerchantId::generate();
         let endpoints = vec![target(&[], true), target(&[], true)];
-        let ids: Vec<EndpointId> = endpoints.iter().map(|t| t.id.clone()).collect();
-        let reads = reads(&merchant, endpoints);
+        let (reads, ids) = reads(&merchant, endpoints);
         let events = [
             event(&merchant, PAYIN),
             NewEvent {
@@ -510,7 +499,7 @@ mod tests {
     #[test]
     fn without_an_offer_nothing_is_leased() {
         let merchant = MerchantId::generate();
-        let reads = reads(&merchant, vec![target(&[], true)]);
+        let (reads, _) = reads(&merchant, vec![target(&[], true)]);
         let events = [event(&merchant, PAYIN)];
         let plan = plan(&events, &reads, filter_matches, None);
         assert_eq!(recipients(&plan).len(), 1);
