@@ -572,8 +572,7 @@ impl Engine {
     }
 }
 
-/// Wakes the dispatcher when another process commits new work (PostgreSQL;
-/// returns at once on SQLite, which no other process shares).
+/// Wakes the dispatcher when another process commits new work (PostgreSQL only).
 async fn listen_for_work(store: Store, wake: Wakeup, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
         match store.listen_for_work().await {
