@@ -460,13 +460,11 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "releasing stale leases"),
             }
         }
-        if let Store::Postgres(pools) = &inner.store {
-            tokio::spawn(listen_for_work(
-                pools.main.clone(),
-                inner.wake.clone(),
-                cancel.clone(),
-            ));
-        }
+        tokio::spawn(listen_for_work(
+            inner.store.clone(),
+            inner.wake.clone(),
+            cancel.clone(),
+        ));
         // After the start-up release: a lease handed off from now on is live.
         handoff.attach(&self);
         loop {
@@ -574,28 +572,23 @@ impl Engine {
     }
 }
 
-/// Wakes the dispatcher when another process commits new work (PostgreSQL).
-async fn listen_for_work(pool: sqlx::PgPool, wake: Wakeup, cancel: CancellationToken) {
+/// Wakes the dispatcher when another process commits new work (PostgreSQL only).
+async fn listen_for_work(store: Store, wake: Wakeup, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
-        match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if let Err(e) = listener.listen("herald_work").await {
-                    tracing::warn!(error = %e, "LISTEN herald_work");
-                } else {
-                    loop {
-                        tokio::select! {
-                            () = cancel.cancelled() => return,
-                            notification = listener.recv() => match notification {
-                                Ok(_) => wake.wake(),
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "notification connection lost");
-                                    break;
-                                }
-                            },
+        match store.listen_for_work().await {
+            Ok(None) => return,
+            Ok(Some(mut listener)) => loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    notification = listener.recv() => match notification {
+                        Ok(()) => wake.wake(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "notification connection lost");
+                            break;
                         }
-                    }
+                    },
                 }
-            }
+            },
             Err(e) => tracing::warn!(error = %e, "connecting the notification listener"),
         }
         // The timer still finds work meanwhile; reconnect shortly.

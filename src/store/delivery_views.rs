@@ -1,5 +1,6 @@
 //! Reading deliveries and attempts (merchant and admin views), and manual retries.
 
+use super::notifications::NotifyWork;
 use super::{
     from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
 };
@@ -252,9 +253,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
-            }
+            tx.notify_work().await?;
             tx.commit().await?;
             Ok::<u64, sqlx::Error>(changed)
         })?;

@@ -1,5 +1,6 @@
 //! Merchants' endpoints.
 
+use super::notifications::NotifyWork;
 use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
@@ -305,8 +306,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            if disabled.is_none() && matches!(self, Store::Postgres(_)) {
-                sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
+            if disabled.is_none() {
+                tx.notify_work().await?;
             }
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(changed == 1)

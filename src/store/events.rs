@@ -1,14 +1,16 @@
 //! Events: ingest (event + fan-out in one transaction) and the merchant's reads.
 
 use super::deliveries::{EndpointSending, ENDPOINT_SENDING_COLUMNS};
+use super::ingest_plan::{plan, BatchReads, Earlier, FanOutTarget, Recipient, Take};
+use super::notifications::NotifyWork;
 use super::{
     from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
 };
-use crate::store::{ClaimedDelivery, Destination, Store};
+use crate::store::{ClaimedDelivery, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// The most rows written by one multi-row insert (about ten values each:
 /// well under SQLite's and PostgreSQL's limits on bind parameters).
@@ -30,6 +32,25 @@ pub struct NewEvent {
     pub created_at: DateTime<Utc>,
     /// Deliver only to this endpoint of the merchant (test events), if it is enabled.
     pub only_endpoint: Option<EndpointId>,
+}
+
+impl NewEvent {
+    /// A live event of `merchant_id` made now, with a new id and no
+    /// idempotency key, callback, ordering key or single endpoint.
+    pub fn new(merchant_id: MerchantId, event_type: &str, payload: String) -> NewEvent {
+        NewEvent {
+            id: EventId::generate(),
+            merchant_id,
+            event_type: event_type.to_owned(),
+            payload,
+            idempotency_key: None,
+            callback_url: None,
+            ordering_key: None,
+            live_mode: true,
+            created_at: Utc::now(),
+            only_endpoint: None,
+        }
+    }
 }
 
 /// What storing one event did.
@@ -80,20 +101,24 @@ pub struct IngestedBatch {
     pub unleased: usize,
 }
 
-/// An enabled endpoint of a merchant in the batch, with its filter and
-/// where its leased deliveries go (built once per batch, not per delivery).
-struct FanOutTarget {
-    filter: Vec<String>,
-    id: EndpointId,
-    destination: Destination,
-}
-
 #[derive(sqlx::FromRow)]
 struct FanOutRow {
     merchant_id: String,
     event_types: String,
+    enabled: bool,
     #[sqlx(flatten)]
     sending: EndpointSending,
+}
+
+impl FanOutRow {
+    fn into_target(self, now: DateTime<Utc>) -> StoreResult<FanOutTarget> {
+        Ok(FanOutTarget {
+            id: EndpointId::parse(&self.sending.id).map_err(corrupt)?,
+            filter: serde_json::from_str(&self.event_types).map_err(corrupt)?,
+            enabled: self.enabled,
+            destination: self.sending.destination(now)?,
+        })
+    }
 }
 
 /// Where `Store::ingest` reads a batch's merchants, types and endpoints.
@@ -103,16 +128,6 @@ enum ReadsAt {
     BeforeTurn,
     /// Holding the write turn (SQLite), so nothing changes them meanwhile.
     InTurn,
-}
-
-/// One new delivery row.
-struct NewDelivery<'a> {
-    id: DeliveryId,
-    event: &'a NewEvent,
-    endpoint: Option<&'a FanOutTarget>,
-    callback_url: Option<&'a str>,
-    /// Leased to the caller (`LeaseOffer`).
-    leased: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -168,13 +183,15 @@ impl Store {
     /// Stores events and their deliveries in one transaction (a group commit:
     /// one fsync for the whole batch). Each event either is new, with one
     /// delivery per matching enabled endpoint (or one to its callback URL),
-    /// or repeats an idempotency key and adds nothing.
+    /// or repeats an idempotency key and adds nothing (`ingest_plan::plan`
+    /// has the rules).
     ///
-    /// The batch costs a few round trips, not a few per event: one read
-    /// each of its merchants, its event types (an event whose merchant or
-    /// type is unknown, or whose type is archived, is refused and the rest
-    /// go on) and its merchants' endpoints, all before the write turn; then
-    /// one multi-row insert for the events and one for the deliveries (per
+    /// The batch costs a few round trips, not a few per event: before the
+    /// write turn, one read of its merchants and event types (an event whose
+    /// merchant or type is unknown, or whose type is archived, is refused and
+    /// the rest go on), one of its merchants' endpoints and, if it has
+    /// idempotency keys, one of the events stored under them; then one
+    /// multi-row insert for the events and one for the deliveries (per
     /// `ROWS_PER_INSERT` rows). The answers are in the order of `events`.
     ///
     /// With a `lease`, the deliveries it takes are written leased to its
@@ -183,7 +200,7 @@ impl Store {
         &self,
         events: &[NewEvent],
         fan_out: FanOut,
-        lease: Option<LeaseOffer<'_>>,
+        mut lease: Option<LeaseOffer<'_>>,
     ) -> StoreResult<IngestedBatch> {
         if events.is_empty() {
             return Ok(IngestedBatch {
@@ -192,36 +209,50 @@ impl Store {
                 unleased: 0,
             });
         }
-        match self
-            .ingest_batch(events, fan_out, lease, ReadsAt::BeforeTurn)
-            .await
-        {
-            Err(StoreError::Database(sqlx::Error::Database(e)))
-                if e.kind() == sqlx::error::ErrorKind::ForeignKeyViolation =>
+        let mut reads_at = ReadsAt::BeforeTurn;
+        let mut read_again_for_foreign_key = true;
+        loop {
+            // Only the first try has the lease offer (the room it took is
+            // given back by its caller).
+            match self
+                .ingest_batch(events, fan_out, lease.take(), reads_at)
+                .await
             {
+                Ok(Some(batch)) => return Ok(batch),
+                // One of the batch's idempotency keys was stored by another
+                // process since it was read: read again, which finds it. Each
+                // time this happens one more key is found, so it ends.
+                Ok(None) => {}
                 // A merchant or endpoint read before the transaction was
                 // deleted since: read them again where nothing can change
-                // them. Without the lease offer (the room it took for the
-                // first try is given back by its caller).
-                self.ingest_batch(events, fan_out, None, ReadsAt::InTurn)
-                    .await
+                // them.
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if e.kind() == sqlx::error::ErrorKind::ForeignKeyViolation
+                        && read_again_for_foreign_key =>
+                {
+                    read_again_for_foreign_key = false;
+                }
+                Err(e) => return Err(e),
             }
-            other => other,
+            reads_at = ReadsAt::InTurn;
         }
     }
 
+    /// One try of `ingest`: read, plan, write. `None` when an idempotency
+    /// key the plan took for new was stored meanwhile (nothing is written).
     async fn ingest_batch(
         &self,
         events: &[NewEvent],
         fan_out: FanOut,
         mut lease: Option<LeaseOffer<'_>>,
         reads_at: ReadsAt,
-    ) -> StoreResult<IngestedBatch> {
+    ) -> StoreResult<Option<IngestedBatch>> {
         // The statements' text changes with the row count. PostgreSQL keeps
         // prepared statements in its own backends, where re-planning a
         // 256-row insert would cost more than the cache; on SQLite they
         // live in this process, one per batch size, so they are not kept.
         let keep_prepared = matches!(self, Store::Postgres(_));
+        let now = Utc::now();
         on_pool!(self, pool => {
             // The connection first: checking it out (sqlx pings it) need
             // not hold the write turn.
@@ -230,93 +261,93 @@ impl Store {
                 ReadsAt::InTurn => self.write_turn().await,
                 ReadsAt::BeforeTurn => None,
             };
-            // The batch's merchants, event types and endpoints are read
-            // before the write turn (on SQLite each statement holding it is
-            // a hand-off to sqlx's thread that every other writer waits
-            // behind). What changes in between is as if the batch had come
-            // a moment earlier; a merchant or endpoint deleted meanwhile
+
+            // Read. Before the write turn (on SQLite each statement holding
+            // it is a hand-off to sqlx's thread that every other writer
+            // waits behind). What changes in between is as if the batch had
+            // come a moment earlier; a merchant or endpoint deleted meanwhile
             // fails the foreign keys, and `ingest` reads again in the turn.
-            let merchant_ids: Vec<&str> = events.iter().map(|e| e.merchant_id.as_str()).collect();
-            let known_merchants: HashSet<String> = sqlx::query_as::<_, (String,)>(&format!(
-                "SELECT id FROM merchants WHERE id IN ({})",
-                json_values(self, 1)
+            let mut reads = BatchReads::default();
+            let (merchant_ids, type_names): (Vec<&str>, Vec<&str>) = events
+                .iter()
+                .map(|e| (e.merchant_id.as_str(), e.event_type.as_str()))
+                .unzip();
+            let known: Vec<(String, String, bool)> = sqlx::query_as(&format!(
+                "SELECT 'merchant', id, FALSE FROM merchants WHERE id IN ({}) \
+                 UNION ALL \
+                 SELECT 'type', name, archived_at IS NOT NULL FROM event_types WHERE name IN ({})",
+                json_values(self, 1),
+                json_values(self, 2)
             ))
             .bind(json_list(&merchant_ids))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|(id,)| id)
-            .collect();
-            let type_names: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-            let archived_types: HashMap<String, bool> = sqlx::query_as::<_, (String, Option<i64>)>(&format!(
-                "SELECT name, archived_at FROM event_types WHERE name IN ({})",
-                json_values(self, 1)
-            ))
             .bind(json_list(&type_names))
             .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|(name, archived_at)| (name, archived_at.is_some()))
-            .collect();
-            // The enabled endpoints of every merchant whose events fan out,
-            // in one read.
-            let fanning_out: Vec<&str> = events
-                .iter()
-                .filter(|e| e.callback_url.is_none() && known_merchants.contains(e.merchant_id.as_str()))
-                .map(|e| e.merchant_id.as_str())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            let mut targets_of: HashMap<String, Vec<FanOutTarget>> = HashMap::new();
-            let now = Utc::now();
+            .await?;
+            for (kind, name, archived) in known {
+                if kind == "merchant" {
+                    reads.merchants.insert(name);
+                } else {
+                    reads.event_types.insert(name, archived);
+                }
+            }
+            let of_known = || events.iter().filter(|e| reads.merchants.contains(e.merchant_id.as_str()));
+            // The endpoints of every merchant whose events fan out.
+            let fanning_out: Vec<&str> = distinct(
+                of_known().filter(|e| e.callback_url.is_none()).map(|e| e.merchant_id.as_str()),
+            );
+            let keyed: Vec<[&str; 2]> = distinct(of_known().filter_map(|e| {
+                Some([e.merchant_id.as_str(), e.idempotency_key.as_deref()?])
+            }));
             if !fanning_out.is_empty() {
                 let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
-                    "SELECT merchant_id, event_types, {ENDPOINT_SENDING_COLUMNS} FROM endpoints \
-                     WHERE merchant_id IN ({}) AND disabled_at IS NULL ORDER BY id",
+                    "SELECT merchant_id, event_types, disabled_at IS NULL AS enabled, \
+                            {ENDPOINT_SENDING_COLUMNS} \
+                     FROM endpoints WHERE merchant_id IN ({}) ORDER BY id",
                     json_values(self, 1)
                 ))
                 .bind(json_list(&fanning_out))
                 .fetch_all(&mut *conn)
                 .await?;
                 for row in rows {
-                    let target = FanOutTarget {
-                        filter: serde_json::from_str(&row.event_types).map_err(corrupt)?,
-                        id: EndpointId::parse(&row.sending.id).map_err(corrupt)?,
-                        destination: row.sending.destination(now)?,
-                    };
-                    targets_of.entry(row.merchant_id).or_default().push(target);
+                    let merchant = row.merchant_id.clone();
+                    reads.endpoints.entry(merchant).or_default().push(row.into_target(now)?);
                 }
             }
+            if !keyed.is_empty() {
+                let rows: Vec<(String, String, String, i64)> = sqlx::query_as(&format!(
+                    "SELECT e.merchant_id, e.idempotency_key, e.id, \
+                            (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id) \
+                     FROM ({}) k JOIN events e \
+                       ON e.merchant_id = k.merchant_id AND e.idempotency_key = k.idempotency_key",
+                    key_pairs(self, 1)
+                ))
+                .bind(serde_json::to_string(&keyed).map_err(corrupt)?)
+                .fetch_all(&mut *conn)
+                .await?;
+                for (merchant, key, id, deliveries) in rows {
+                    let earlier = Earlier {
+                        id: EventId::parse(&id).map_err(corrupt)?,
+                        deliveries: u64::try_from(deliveries).unwrap_or(0),
+                    };
+                    reads.stored_keys.entry(merchant).or_default().insert(key, earlier);
+                }
+            }
+
+            // Plan.
+            let take: Option<Take<'_>> = match lease.as_mut() {
+                Some(offer) => Some(&mut *offer.take),
+                None => None,
+            };
+            let plan = plan(events, &reads, fan_out, take);
+
+            // Write.
             let _turn = match early_turn {
                 Some(turn) => Some(turn),
                 None => self.write_turn().await,
             };
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            let refusals: Vec<Option<IngestRefusal>> = events
-                .iter()
-                .map(|event| {
-                    if !known_merchants.contains(event.merchant_id.as_str()) {
-                        Some(IngestRefusal::UnknownMerchant)
-                    } else {
-                        match archived_types.get(&event.event_type) {
-                            None => Some(IngestRefusal::UnknownType),
-                            Some(true) => Some(IngestRefusal::ArchivedType),
-                            Some(false) => None,
-                        }
-                    }
-                })
-                .collect();
-            let events: Vec<&NewEvent> = events
-                .iter()
-                .zip(&refusals)
-                .filter(|(_, refusal)| refusal.is_none())
-                .map(|(event, _)| event)
-                .collect();
-
-            // Repeats of an idempotency key (stored before, or earlier in this
-            // batch) are skipped by the conflict clause and not returned.
-            let mut stored: HashSet<String> = HashSet::with_capacity(events.len());
-            for chunk in events.chunks(ROWS_PER_INSERT) {
+            let mut stored: u64 = 0;
+            for chunk in plan.new_events.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
                                          callback_url, ordering_key, live_mode, created_at) ",
@@ -334,86 +365,49 @@ impl Store {
                 });
                 insert.push(
                     " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
-                     DO NOTHING RETURNING id",
+                     DO NOTHING",
                 );
-                stored.extend(
-                    insert
-                        .build_query_as::<(String,)>()
-                        .persistent(keep_prepared)
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .map(|(id,)| id),
-                );
+                stored += insert
+                    .build()
+                    .persistent(keep_prepared)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            if stored < plan.new_events.len() as u64 {
+                // Another process stored one of these keys after the read
+                // (the conflict clause skipped it).
+                tx.rollback().await?;
+                return Ok(None);
             }
 
-            // Where each stored event goes, in ingest order (delivery ids
-            // grow with it, which per-key ordering relies on).
-            let mut deliveries: Vec<NewDelivery<'_>> = Vec::new();
-            let mut counts: Vec<Option<u64>> = Vec::with_capacity(events.len());
-            for &event in &events {
-                if !stored.contains(event.id.as_str()) {
-                    counts.push(None);
-                    continue;
-                }
-                let before = deliveries.len();
-                if let Some(url) = &event.callback_url {
-                    // The callback takes the place of the endpoints.
-                    deliveries.push(NewDelivery {
-                        id: DeliveryId::generate(),
-                        event,
-                        endpoint: None,
-                        callback_url: Some(url.as_str()),
-                        leased: false,
-                    });
-                } else {
-                    let targets = targets_of.get(event.merchant_id.as_str());
-                    for target in targets.into_iter().flatten() {
-                        let chosen = match &event.only_endpoint {
-                            Some(only) => *only == target.id,
-                            None => fan_out(&target.filter, &event.event_type),
-                        };
-                        if !chosen {
-                            continue;
-                        }
-                        let leased = event.ordering_key.is_none()
-                            && lease
-                                .as_mut()
-                                .is_some_and(|offer| (offer.take)(&event.merchant_id, &target.id));
-                        deliveries.push(NewDelivery {
-                            id: DeliveryId::generate(),
-                            event,
-                            endpoint: Some(target),
-                            callback_url: None,
-                            leased,
-                        });
-                    }
-                }
-                counts.push(Some((deliveries.len() - before) as u64));
-            }
+            let ids: Vec<DeliveryId> = plan.deliveries.iter().map(|_| DeliveryId::generate()).collect();
             let (owner, offer_lease_until) = match &lease {
                 Some(offer) => (Some(offer.owner), offer.lease_until),
                 None => (None, DateTime::<Utc>::UNIX_EPOCH),
             };
             let lease_until = to_millis(offer_lease_until);
-            for chunk in deliveries.chunks(ROWS_PER_INSERT) {
+            for (chunk, ids) in plan.deliveries.chunks(ROWS_PER_INSERT).zip(ids.chunks(ROWS_PER_INSERT)) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO deliveries (id, event_id, merchant_id, endpoint_id, callback_url, \
                                              event_type, ordering_key, status, next_attempt_at, \
                                              lease_owner, created_at) ",
                 );
-                insert.push_values(chunk, |mut row, d| {
+                insert.push_values(chunk.iter().zip(ids), |mut row, (d, id)| {
                     let event = d.event;
-                    let (next_attempt_at, lease_owner) = if d.leased {
-                        (lease_until, owner)
-                    } else {
-                        (to_millis(event.created_at), None)
+                    let (endpoint, callback_url) = match d.to {
+                        Recipient::Endpoint { target, .. } => (Some(target.id.as_str()), None),
+                        Recipient::Callback(url) => (None, Some(url)),
                     };
-                    row.push_bind(d.id.as_str())
+                    let (next_attempt_at, lease_owner) = match d.leased_to() {
+                        Some(_) => (lease_until, owner),
+                        None => (to_millis(event.created_at), None),
+                    };
+                    row.push_bind(id.as_str())
                         .push_bind(event.id.as_str())
                         .push_bind(event.merchant_id.as_str())
-                        .push_bind(d.endpoint.map(|target| target.id.as_str()))
-                        .push_bind(d.callback_url)
+                        .push_bind(endpoint)
+                        .push_bind(callback_url)
                         .push_bind(event.event_type.as_str())
                         .push_bind(event.ordering_key.as_deref())
                         .push_bind("pending")
@@ -423,71 +417,23 @@ impl Store {
                 });
                 insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
             }
-            // Built before the commit: a delivery that cannot be handed
-            // over must not leave a lease behind that nobody sends.
-            let leased: Vec<ClaimedDelivery> = deliveries
+            let leased: Vec<ClaimedDelivery> = plan
+                .deliveries
                 .iter()
-                .filter(|d| d.leased)
-                .map(|d| {
-                    let event = d.event;
-                    let target = d
-                        .endpoint
-                        .ok_or_else(|| corrupt("a leased delivery without an endpoint"))?;
-                    Ok(ClaimedDelivery {
-                        id: d.id.clone(),
-                        event_id: event.id.clone(),
-                        merchant_id: event.merchant_id.clone(),
-                        event_type: event.event_type.clone(),
-                        payload: event.payload.clone(),
-                        live_mode: event.live_mode,
-                        event_created_at: event.created_at,
-                        attempts_made: 0,
-                        manual: false,
-                        ordered: event.ordering_key.is_some(),
-                        lease_until: offer_lease_until,
-                        destination: target.destination.clone(),
-                    })
-                })
-                .collect::<StoreResult<_>>()?;
-            let unleased = deliveries.len() - leased.len();
-
-            let mut results = Vec::with_capacity(events.len());
-            for (event, count) in events.iter().zip(counts) {
-                if let Some(deliveries) = count {
-                    results.push(Ingested::Created { id: event.id.clone(), deliveries });
-                    continue;
-                }
-                // A repeat: the stored event's id and its deliveries (read
-                // after this batch's own are written, so a repeat within the
-                // batch counts them too).
-                let (id, deliveries): (String, i64) = sqlx::query_as(
-                    "SELECT e.id, (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id) \
-                     FROM events e WHERE e.merchant_id = $1 AND e.idempotency_key = $2",
-                )
-                .bind(event.merchant_id.as_str())
-                .bind(&event.idempotency_key)
-                .fetch_one(&mut *tx)
-                .await?;
-                results.push(Ingested::Duplicate {
-                    id: EventId::parse(&id).map_err(corrupt)?,
-                    deliveries: u64::try_from(deliveries).unwrap_or(0),
-                });
-            }
-            if unleased > 0 && matches!(self, Store::Postgres(_)) {
-                // Wake the other Herald processes' dispatchers at commit.
-                sqlx::query("SELECT pg_notify('herald_work', '')").execute(&mut *tx).await?;
+                .zip(&ids)
+                .filter_map(|(d, id)| Some(handed_over(id, d.event, d.leased_to()?, offer_lease_until)))
+                .collect();
+            let unleased = plan.deliveries.len() - leased.len();
+            if unleased > 0 {
+                // Wakes the other Herald processes' dispatchers at commit.
+                tx.notify_work().await?;
             }
             tx.commit().await?;
-            // Back in the order of the batch, with the refused in their places.
-            let mut taken = results.into_iter();
-            let answers = refusals
-                .into_iter()
-                .map(|refusal| match refusal {
-                    Some(refusal) => Ok(Err(refusal)),
-                    None => taken.next().map(Ok).ok_or_else(|| corrupt("an answer missing from the batch")),
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            Ok(IngestedBatch { answers, leased, unleased })
+            Ok(Some(IngestedBatch {
+                answers: plan.answers,
+                leased,
+                unleased,
+            }))
         })
     }
 
@@ -529,5 +475,48 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()
+    }
+}
+
+/// The distinct items, in no particular order.
+fn distinct<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
+    items.collect::<HashSet<_>>().into_iter().collect()
+}
+
+/// SQL that expands a JSON array of `[merchant_id, idempotency_key]` pairs
+/// (`$param`) into rows with those two columns, per dialect.
+fn key_pairs(store: &Store, param: usize) -> String {
+    match store {
+        Store::Sqlite(_) => format!(
+            "SELECT json_extract(value, '$[0]') AS merchant_id, \
+                    json_extract(value, '$[1]') AS idempotency_key FROM json_each(${param})"
+        ),
+        Store::Postgres(_) => format!(
+            "SELECT value ->> 0 AS merchant_id, value ->> 1 AS idempotency_key \
+             FROM jsonb_array_elements(${param}::jsonb)"
+        ),
+    }
+}
+
+/// A delivery written leased to the caller, as its engine sends it.
+fn handed_over(
+    id: &DeliveryId,
+    event: &NewEvent,
+    target: &FanOutTarget,
+    lease_until: DateTime<Utc>,
+) -> ClaimedDelivery {
+    ClaimedDelivery {
+        id: id.clone(),
+        event_id: event.id.clone(),
+        merchant_id: event.merchant_id.clone(),
+        event_type: event.event_type.clone(),
+        payload: event.payload.clone(),
+        live_mode: event.live_mode,
+        event_created_at: event.created_at,
+        attempts_made: 0,
+        manual: false,
+        ordered: event.ordering_key.is_some(),
+        lease_until,
+        destination: target.destination.clone(),
     }
 }

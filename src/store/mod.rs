@@ -12,7 +12,9 @@ mod delivery_views;
 mod endpoints;
 mod event_types;
 mod events;
+mod ingest_plan;
 mod merchants;
+mod notifications;
 mod sessions;
 mod settings;
 mod stats;
@@ -28,6 +30,7 @@ pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
 pub use merchants::{MerchantRecord, NewMerchant};
+pub use notifications::WorkListener;
 pub use sessions::SessionStore;
 pub use stats::{AttemptDuration, HourCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};

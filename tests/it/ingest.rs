@@ -15,6 +15,7 @@ both_backends!(
     a_refused_event_in_a_batch_leaves_the_others_stored,
     ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claims,
     an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery,
+    a_key_stored_while_its_batch_is_written_makes_that_event_a_duplicate,
 );
 
 async fn event_count(app: &TestApp, key: &str) -> usize {
@@ -227,7 +228,7 @@ async fn a_rate_limit_spaces_deliveries(store: Store) {
 /// event is answered in its place and the rest of the batch is stored.
 async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
     use herald::store::{IngestRefusal, Ingested, NewEvent};
-    use herald_app::model::id::{EventId, MerchantId};
+    use herald_app::model::id::MerchantId;
     let app = TestApp::spawn(store.clone()).await;
     let (merchant, key) = app.merchant("Batch").await;
     let receiver = TestReceiver::start().await;
@@ -236,17 +237,8 @@ async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
         .set_event_type_archived("payout.failed", true, chrono::Utc::now())
         .await
         .expect("archive"));
-    let event = |merchant_id: &MerchantId, event_type: &str| NewEvent {
-        id: EventId::generate(),
-        merchant_id: merchant_id.clone(),
-        event_type: event_type.to_owned(),
-        payload: "{}".into(),
-        idempotency_key: None,
-        callback_url: None,
-        ordering_key: None,
-        live_mode: true,
-        created_at: chrono::Utc::now(),
-        only_endpoint: None,
+    let event = |merchant_id: &MerchantId, event_type: &str| {
+        NewEvent::new(merchant_id.clone(), event_type, "{}".into())
     };
     let unknown = MerchantId::generate();
     let batch = [
@@ -291,7 +283,7 @@ async fn a_refused_event_in_a_batch_leaves_the_others_stored(store: Store) {
 /// event with a callback URL goes there only, whatever its batch holds.
 async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claims(store: Store) {
     use herald::store::{Destination, LeaseOffer, NewEvent};
-    use herald_app::model::id::{EndpointId, EventId};
+    use herald_app::model::id::EndpointId;
     let app = TestApp::spawn(store.clone()).await;
     let (merchant, key) = app.merchant("Handoff").await;
     let (taken, declined) = (TestReceiver::start().await, TestReceiver::start().await);
@@ -300,16 +292,13 @@ async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claim
     let taken_id = EndpointId::parse(&taken_id).expect("endpoint id");
     let callback = TestReceiver::start().await;
     let event = |ordering_key: Option<&str>, callback_url: Option<String>| NewEvent {
-        id: EventId::generate(),
-        merchant_id: merchant.clone(),
-        event_type: "payin.succeeded".to_owned(),
-        payload: r#"{"utr":"U1"}"#.into(),
-        idempotency_key: None,
         callback_url,
         ordering_key: ordering_key.map(str::to_owned),
-        live_mode: true,
-        created_at: chrono::Utc::now(),
-        only_endpoint: None,
+        ..NewEvent::new(
+            merchant.clone(),
+            "payin.succeeded",
+            r#"{"utr":"U1"}"#.into(),
+        )
     };
     let batch = [
         event(None, None),
@@ -399,63 +388,24 @@ async fn ingest_leases_what_its_caller_has_room_for_and_leaves_the_rest_to_claim
 /// written again: stored, with no delivery to the deleted endpoint.
 async fn an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery(store: Store) {
     use herald::store::NewEvent;
-    use herald_app::model::id::EventId;
     let app = TestApp::spawn(store.clone()).await;
     let (merchant, key) = app.merchant("Racing").await;
     let receiver = TestReceiver::start().await;
     let (endpoint, _) = app.endpoint(&key, json!({"url": receiver.url()})).await;
-    let batch = [NewEvent {
-        id: EventId::generate(),
-        merchant_id: merchant.clone(),
-        event_type: "payin.succeeded".to_owned(),
-        payload: "{}".into(),
-        idempotency_key: None,
-        callback_url: None,
-        ordering_key: None,
-        live_mode: true,
-        created_at: chrono::Utc::now(),
-        only_endpoint: None,
-    }];
-    // The deletion is made and held uncommitted (SQLite: its write lock;
-    // PostgreSQL: the row's lock), so the batch reads the endpoint, then
-    // waits at its writes until the deletion commits.
-    let delete = "DELETE FROM endpoints WHERE id = $1";
-    let ingest = {
-        let store = store.clone();
-        let batch = batch.clone();
-        async move {
-            store
-                .ingest(
-                    &batch,
-                    herald_app::model::event_filter::filter_matches,
-                    None,
-                )
-                .await
-        }
-    };
-    let commit_later = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    // One body for both backends' pool types.
-    macro_rules! ingest_while_deleting {
-        ($pool:expr) => {{
-            let mut tx = $pool.begin().await.expect("begin");
-            sqlx::query(delete)
-                .bind(&endpoint)
-                .execute(&mut *tx)
-                .await
-                .expect("delete");
-            let (stored, ()) = tokio::join!(ingest, async {
-                commit_later.await;
-                tx.commit().await.expect("commit");
-            });
-            stored
-        }};
-    }
-    let stored = match &store {
-        Store::Sqlite(pools) => ingest_while_deleting!(pools.main),
-        Store::Postgres(pools) => ingest_while_deleting!(pools.main),
-    };
+    let batch = [NewEvent::new(
+        merchant.clone(),
+        "payin.succeeded",
+        "{}".into(),
+    )];
+    // The deletion is made and held uncommitted, so the batch reads the
+    // endpoint, then waits at its writes until the deletion commits.
+    let stored = ingest_while_uncommitted(
+        &store,
+        "DELETE FROM endpoints WHERE id = $1",
+        &[&endpoint],
+        &batch,
+    )
+    .await;
     let stored = stored.expect("the batch is stored despite the deletion");
     assert_eq!(
         stored.answers,
@@ -466,4 +416,80 @@ async fn an_endpoint_deleted_while_its_batch_is_written_gets_no_delivery(store: 
     );
     assert_eq!(event_count(&app, &key).await, 1);
     app.stop().await;
+}
+
+/// Ingest reads a batch's idempotency keys before it writes; a key that
+/// another writer stores in between is skipped by the events' conflict
+/// clause, and the batch is read and written again: that event is a
+/// duplicate of the other writer's, and the rest is stored as before.
+async fn a_key_stored_while_its_batch_is_written_makes_that_event_a_duplicate(store: Store) {
+    use herald::store::{Ingested, NewEvent};
+    use herald_app::model::id::EventId;
+    let app = TestApp::spawn(store.clone()).await;
+    let (merchant, key) = app.merchant("Racing keys").await;
+    let receiver = TestReceiver::start().await;
+    app.endpoint(&key, json!({"url": receiver.url()})).await;
+    let event = |idempotency_key: &str| NewEvent {
+        idempotency_key: Some(idempotency_key.to_owned()),
+        ..NewEvent::new(merchant.clone(), "payin.succeeded", "{}".into())
+    };
+    let batch = [event("k1"), event("k2")];
+    let other = EventId::generate();
+    let stored = ingest_while_uncommitted(
+        &store,
+        "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, live_mode, \
+                             created_at) \
+         VALUES ($1, $2, 'payin.succeeded', '{}', 'k1', TRUE, 0)",
+        &[other.as_str(), merchant.as_str()],
+        &batch,
+    )
+    .await
+    .expect("the batch is stored despite the other writer");
+    assert_eq!(
+        stored.answers,
+        vec![
+            Ok(Ingested::Duplicate {
+                id: other,
+                deliveries: 0
+            }),
+            Ok(Ingested::Created {
+                id: batch[1].id.clone(),
+                deliveries: 1
+            }),
+        ]
+    );
+    assert_eq!(event_count(&app, &key).await, 2);
+    app.stop().await;
+}
+
+/// Ingests `batch` while `sql` (text parameters `binds`) is written and
+/// held uncommitted for half a second (SQLite: its write lock; PostgreSQL:
+/// its rows' locks): the batch reads before it commits, and writes after.
+async fn ingest_while_uncommitted(
+    store: &Store,
+    sql: &str,
+    binds: &[&str],
+    batch: &[herald::store::NewEvent],
+) -> herald::store::StoreResult<herald::store::IngestedBatch> {
+    let ingest = store.ingest(batch, herald_app::model::event_filter::filter_matches, None);
+    // One body for both backends' pool types.
+    macro_rules! while_uncommitted {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await.expect("begin");
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.execute(&mut *tx).await.expect("the other write");
+            let (stored, ()) = tokio::join!(ingest, async {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                tx.commit().await.expect("commit");
+            });
+            stored
+        }};
+    }
+    match store {
+        Store::Sqlite(pools) => while_uncommitted!(pools.main),
+        Store::Postgres(pools) => while_uncommitted!(pools.main),
+    }
 }
