@@ -355,18 +355,16 @@ impl TestApp {
         drain(engine, &self.store).await;
     }
 
+    /// GETs `path` from the API with a bearer token; panics unless 200.
+    pub async fn get_ok(&self, key: &str, path: &str) -> serde_json::Value {
+        let (status, body) = self.api(reqwest::Method::GET, path, key, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
     /// A delivery as the merchant sees it.
     pub async fn delivery(&self, key: &str, id: &str) -> serde_json::Value {
-        let (status, delivery) = self
-            .api(
-                reqwest::Method::GET,
-                &format!("/api/v1/deliveries/{id}"),
-                key,
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{delivery}");
-        delivery
+        self.get_ok(key, &format!("/api/v1/deliveries/{id}")).await
     }
 
     /// Polls a delivery until `done` says so, or panics after `timeout`.
@@ -393,15 +391,9 @@ impl TestApp {
 
     /// The deliveries of an event, as the merchant sees them.
     pub async fn deliveries_of(&self, key: &str, event_id: &str) -> Vec<serde_json::Value> {
-        let (status, page) = self
-            .api(
-                reqwest::Method::GET,
-                &format!("/api/v1/deliveries?event_id={event_id}"),
-                key,
-                None,
-            )
+        let page = self
+            .get_ok(key, &format!("/api/v1/deliveries?event_id={event_id}"))
             .await;
-        assert_eq!(status, 200, "{page}");
         page["data"].as_array().cloned().unwrap_or_default()
     }
 
