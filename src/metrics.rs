@@ -4,6 +4,10 @@
 //! Prometheus expects: with several Herald processes on one database, each is
 //! scraped and the sums are taken in the query. The queue depth is read from
 //! the database at scrape time, so every process reports the shared queue.
+//!
+//! Written by hand rather than with `prometheus-client`: that crate writes
+//! OpenMetrics, which would change the exposition (counter families typed
+//! without their `_total`, `le="1.0"` for `le="1"`, a trailing `# EOF`).
 
 use herald_app::model::delivery::ErrorKind;
 use std::fmt::Write;

@@ -83,6 +83,8 @@ struct Inner {
     room: Wakeup,
     /// Claimed-and-unfinished deliveries, all lanes.
     in_flight: Arc<Semaphore>,
+    /// The permits `in_flight` started with.
+    capacity: u32,
     /// Retries may use only part of the capacity, so first attempts of new
     /// events always find room.
     retries: Arc<Semaphore>,
@@ -98,13 +100,14 @@ struct Inner {
 }
 
 /// What one round of claims did.
-struct ClaimRound {
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRound {
     /// Deliveries started.
-    started: usize,
+    pub started: usize,
     /// Whether a lane may hold more due work than it could claim at once.
-    more_due: bool,
+    pub more_due: bool,
     /// Whether due work may have been left for lack of room.
-    short_of_room: bool,
+    pub short_of_room: bool,
 }
 
 /// What a claim from one lane did.
@@ -186,6 +189,7 @@ impl Engine {
                 shares: MerchantShares::new(max, config.per_merchant),
                 sending: SendLimits::new(config.per_endpoint),
                 in_flight: Arc::new(Semaphore::new(max)),
+                capacity: u32::try_from(max).unwrap_or(u32::MAX),
                 retries: Arc::new(Semaphore::new(max / 2)),
                 rates: RateLimits::default(),
                 recorder: recorder_tx,
@@ -210,8 +214,11 @@ impl Engine {
         self.inner.config.request_timeout * 2 + Duration::from_secs(10)
     }
 
-    /// Claims what is due now in both lanes and starts sending it.
-    async fn run_once(&self) -> Result<ClaimRound, crate::store::StoreError> {
+    /// One round of the dispatch loop: claims what is due now in both lanes
+    /// and starts sending it, without waiting for the sends. `run` repeats
+    /// it; tests call it themselves, with `settle`, to run the engine step
+    /// by step.
+    pub async fn run_once(&self) -> Result<ClaimRound, crate::store::StoreError> {
         let first = self.claim(Lane::First).await?;
         let retries = self.claim(Lane::Retry).await?;
         Ok(ClaimRound {
@@ -430,6 +437,17 @@ impl Engine {
                 false
             }
         }
+    }
+
+    /// Waits until no delivery this process started is in flight any more,
+    /// then until their attempts are written (tests).
+    pub async fn settle(&self) {
+        // Every started delivery holds a place in flight until its record is
+        // queued for the recorder; holding them all means none is left.
+        if let Ok(all) = self.inner.in_flight.acquire_many(self.inner.capacity).await {
+            drop(all);
+        }
+        self.flush().await;
     }
 
     /// Waits until every attempt started so far is written (tests, shutdown).

@@ -16,7 +16,7 @@ pub mod retry;
 pub mod ssrf;
 
 pub use attempt::{envelope, RESERVED_HEADERS};
-pub use dispatcher::{Engine, EngineConfig};
+pub use dispatcher::{ClaimRound, Engine, EngineConfig};
 pub use handoff::{Handoff, HandoffBatch};
 
 use futures::FutureExt;

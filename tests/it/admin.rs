@@ -52,7 +52,7 @@ async fn operators_create_merchants(store: Store) {
 
 async fn operators_see_failed_deliveries_across_merchants_and_retry_them(store: Store) {
     use crate::receiver::{Reply, TestReceiver};
-    let app = TestApp::spawn(store).await;
+    let app = TestApp::spawn_manual(store).await;
     let receiver = TestReceiver::start().await;
     receiver.always(Reply::status(500));
     let mut merchants = Vec::new();
@@ -68,10 +68,8 @@ async fn operators_see_failed_deliveries_across_merchants_and_retry_them(store: 
             .as_str()
             .unwrap()
             .to_owned();
-        app.wait_for_delivery(&key, &delivery, std::time::Duration::from_secs(10), |d| {
-            d["status"] == "failed"
-        })
-        .await;
+        app.drain().await;
+        assert_eq!(app.delivery(&key, &delivery).await["status"], "failed");
         merchants.push((merchant, key, endpoint, delivery));
     }
     let (status, failed) = app
@@ -120,11 +118,9 @@ async fn operators_see_failed_deliveries_across_merchants_and_retry_them(store: 
         .await;
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["queued"], 2);
+    app.drain().await;
     for (_, key, _, delivery) in &merchants {
-        app.wait_for_delivery(key, delivery, std::time::Duration::from_secs(10), |d| {
-            d["status"] == "succeeded"
-        })
-        .await;
+        assert_eq!(app.delivery(key, delivery).await["status"], "succeeded");
     }
 
     // An operator disables an endpoint with a reason the merchant sees.

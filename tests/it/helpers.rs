@@ -1,6 +1,7 @@
 //! Test harness: fresh databases, a real Herald on port 0, a cookie-aware client.
 
 use herald::config::ServeConfig;
+use herald::engine::Engine;
 use herald::store::Store;
 use herald::Herald;
 use rand::Rng;
@@ -138,6 +139,9 @@ pub struct TestApp {
     pub store: Store,
     /// Wakes the app's dispatcher (for tests that write work to the store directly).
     pub wakeup: herald::engine::Wakeup,
+    /// The engine the test drives with `drain` (`spawn_manual`); `None`
+    /// when Herald runs its own.
+    engine: Option<Engine>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -165,6 +169,17 @@ impl TestApp {
 
     /// Migrates `store` and serves Herald over it.
     pub async fn spawn_with(store: Store, config: ServeConfig) -> TestApp {
+        Self::start(store, config, false).await
+    }
+
+    /// Like `spawn`, but no engine runs by itself: the test runs it with
+    /// `drain`. With no engine running, ingest hands nothing off, so every
+    /// delivery is claimed by a round.
+    pub async fn spawn_manual(store: Store) -> TestApp {
+        Self::start(store, test_config(), true).await
+    }
+
+    async fn start(store: Store, config: ServeConfig, manual: bool) -> TestApp {
         let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
             .expect("Leptos.toml")
             .leptos_options;
@@ -177,18 +192,33 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            herald
-                .serve(listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let engine = manual.then(|| {
+            Engine::start(store.clone(), herald.engine_config(), wakeup.clone()).expect("engine")
         });
+        let task = if manual {
+            // The site and the API alone, as `Herald::serve` runs them.
+            let app = herald
+                .router()
+                .into_make_service_with_connect_info::<SocketAddr>();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                    .expect("serve");
+            })
+        } else {
+            tokio::spawn(async move {
+                herald.serve(listener, stopped).await.expect("serve");
+            })
+        };
         TestApp {
             addr,
             store,
             wakeup,
+            engine,
             stop: Some(stop),
             task: Some(task),
         }
@@ -318,6 +348,25 @@ impl TestApp {
         .await
     }
 
+    /// Runs the engine (`spawn_manual`) until it has nothing left to do: see
+    /// `drain`.
+    pub async fn drain(&self) {
+        let engine = self.engine.as_ref().expect("drain needs TestApp::spawn_manual");
+        drain(engine, &self.store).await;
+    }
+
+    /// GETs `path` from the API with a bearer token; panics unless 200.
+    pub async fn get_ok(&self, key: &str, path: &str) -> serde_json::Value {
+        let (status, body) = self.api(reqwest::Method::GET, path, key, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// A delivery as the merchant sees it.
+    pub async fn delivery(&self, key: &str, id: &str) -> serde_json::Value {
+        self.get_ok(key, &format!("/api/v1/deliveries/{id}")).await
+    }
+
     /// Polls a delivery until `done` says so, or panics after `timeout`.
     pub async fn wait_for_delivery(
         &self,
@@ -328,15 +377,7 @@ impl TestApp {
     ) -> serde_json::Value {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            let (status, delivery) = self
-                .api(
-                    reqwest::Method::GET,
-                    &format!("/api/v1/deliveries/{id}"),
-                    key,
-                    None,
-                )
-                .await;
-            assert_eq!(status, 200, "{delivery}");
+            let delivery = self.delivery(key, id).await;
             if done(&delivery) {
                 return delivery;
             }
@@ -350,15 +391,9 @@ impl TestApp {
 
     /// The deliveries of an event, as the merchant sees them.
     pub async fn deliveries_of(&self, key: &str, event_id: &str) -> Vec<serde_json::Value> {
-        let (status, page) = self
-            .api(
-                reqwest::Method::GET,
-                &format!("/api/v1/deliveries?event_id={event_id}"),
-                key,
-                None,
-            )
+        let page = self
+            .get_ok(key, &format!("/api/v1/deliveries?event_id={event_id}"))
             .await;
-        assert_eq!(status, 200, "{page}");
         page["data"].as_array().cloned().unwrap_or_default()
     }
 
@@ -374,6 +409,41 @@ impl TestApp {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+    }
+}
+
+/// Retries scheduled at most this far ahead are waited for by `drain`: the
+/// test schedule's steps are 200 ms.
+pub const DRAIN_HORIZON: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs `engine` round by round until nothing is due and nothing is in
+/// flight: each round claims what is due and starts it, then waits until
+/// those deliveries are sent and their attempts written (the recorder
+/// writes in batches, so a record is read back only once it is flushed).
+/// Retries they scheduled within `DRAIN_HORIZON` are slept for and run
+/// too; later ones are left pending. Work that is due but cannot be claimed
+/// (a disabled endpoint, an ordering key held back) ends the drain.
+pub async fn drain(engine: &Engine, store: &Store) {
+    // What was due, yet not claimed, after the last round.
+    let mut held_back = None;
+    loop {
+        let round = engine.run_once().await.expect("claim due deliveries");
+        engine.settle().await;
+        if round.started > 0 {
+            held_back = None;
+            continue;
+        }
+        let Some(next) = store.next_due_at().await.expect("next due time") else {
+            return;
+        };
+        match (next - chrono::Utc::now()).to_std() {
+            Ok(wait) if wait > DRAIN_HORIZON => return,
+            Ok(wait) if !wait.is_zero() => tokio::time::sleep(wait).await,
+            // Due now: it may have come due after the round claimed; a
+            // second round that leaves it too means it cannot be claimed.
+            _ if held_back == Some(next) => return,
+            _ => held_back = Some(next),
         }
     }
 }

@@ -3,7 +3,10 @@
 //! per-endpoint retry schedules.
 //!
 //! Only std and thiserror here: this module is also compiled to wasm32 for
-//! the dashboard, which shows and edits the same strings.
+//! the dashboard, which shows and edits the same strings. Not `humantime`:
+//! it also accepts `5y`, `5sec`, `1.5h`, `1h 30m` and `5µs`, which are
+//! refused here, and writes `1m 30s` and `1day` where this writes `1m30s`
+//! and `1d`.
 
 use std::fmt::Write as _;
 use std::time::Duration;

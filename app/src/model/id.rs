@@ -2,7 +2,11 @@
 //!
 //! The part after the prefix is 26 Crockford base32 characters: 48 bits of
 //! milliseconds then 80 random bits, so ids sort by creation time and keyset
-//! pagination on `(created_at, id)` is stable.
+//! pagination on `(created_at, id)` is stable. That is a ULID in lowercase;
+//! the `ulid` crate makes them (server only). Encoding and checking stay
+//! here: `ulid` writes uppercase and reads either case, while ids are
+//! lowercase and `parse` refuses anything else, and this part is also
+//! compiled to wasm32 for the dashboard, which needs no generator.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -127,32 +131,30 @@ prefixed_id!(
 mod generator {
     //! Milliseconds in the high 48 bits, 80 random bits below, strictly
     //! increasing within the process: ids made later sort later, which
-    //! keyset pagination and per-key delivery order rely on.
+    //! keyset pagination and per-key delivery order rely on. That is a ULID
+    //! from a monotonic generator: within one millisecond (or while the
+    //! clock steps back) it adds one to the last id rather than draw new
+    //! random bits.
 
-    use rand::RngCore;
     use std::sync::Mutex;
+    use ulid::Generator;
 
-    static LAST: Mutex<u128> = Mutex::new(0);
+    static GENERATOR: Mutex<Generator> = Mutex::new(Generator::new());
 
     pub(super) fn next() -> u128 {
-        let millis = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let mut random = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut random[6..]);
-        let candidate = (millis << 80) | u128::from_be_bytes(random);
-        // Within one millisecond random bits would order ids arbitrarily:
-        // step past the last id instead. A poisoned lock only means a panic
-        // elsewhere; the value inside is still valid.
-        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let id = if candidate > *last {
-            candidate
-        } else {
-            *last + 1
-        };
-        *last = id;
-        id
+        // A poisoned lock only means a panic elsewhere; the generator inside
+        // is still valid.
+        let mut generator = GENERATOR
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            match generator.generate() {
+                Ok(id) => return id.0,
+                // The last id's 80 random bits are all ones: a later
+                // millisecond starts afresh (2^-80-ish odds per id).
+                Err(ulid::MonotonicError::Overflow) => std::thread::yield_now(),
+            }
+        }
     }
 }
 
