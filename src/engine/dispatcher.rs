@@ -2,14 +2,10 @@
 //! under a lease and starts one task per delivery.
 
 use super::attempt::{attempt, AttemptContext};
-use super::http::{Egress, Sender};
+use super::http::Sender;
 use super::limits::{EndpointSlots, MerchantShares, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
-use super::retry::RetrySchedule;
-use super::ssrf::AddressPolicy;
-use super::{Handoff, Wakeup};
-use crate::crypto::secret_box::SecretBox;
-use crate::metrics::Metrics;
+use super::{EngineConfig, Handoff, Wakeup};
 use crate::store::{ClaimRequest, ClaimedDelivery, Destination, Lane, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::id::{EndpointId, MerchantId};
@@ -19,50 +15,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// Deliveries in flight at once in one process, unless configured.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
-
-/// How the engine runs.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    pub schedule: RetrySchedule,
-    pub request_timeout: Duration,
-    pub policy: AddressPolicy,
-    /// Deliveries in flight at once, across all endpoints.
-    pub max_in_flight: usize,
-    /// Deliveries in flight at once for one endpoint.
-    pub per_endpoint: usize,
-    /// Deliveries in flight at once for one merchant: its share of
-    /// `max_in_flight` (see `MerchantShares`).
-    pub per_merchant: usize,
-    /// An endpoint whose deliveries all failed for this long is disabled.
-    pub auto_disable_after: Duration,
-    /// Where recorded attempts are counted for `/metrics`.
-    pub metrics: Metrics,
-    /// Opens the signing secrets the store hands over sealed.
-    pub secrets: SecretBox,
-    /// The source address and proxy deliveries leave through.
-    pub egress: Egress,
-}
-
-impl EngineConfig {
-    /// The defaults, with the given schedule, timeout and policy.
-    pub fn new(schedule: RetrySchedule, request_timeout: Duration, policy: AddressPolicy) -> Self {
-        EngineConfig {
-            schedule,
-            request_timeout,
-            policy,
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
-            per_endpoint: 4,
-            per_merchant: DEFAULT_MAX_IN_FLIGHT / 4,
-            auto_disable_after: Duration::from_secs(5 * 24 * 3600),
-            metrics: Metrics::default(),
-            secrets: SecretBox::plain(),
-            egress: Egress::default(),
-        }
-    }
-}
 
 /// The delivery engine of one process.
 #[derive(Clone)]

@@ -7,6 +7,7 @@
 //! timer covers scheduled retries and leases that other processes let lapse.
 
 mod attempt;
+mod config;
 mod dispatcher;
 mod handoff;
 pub mod http;
@@ -16,7 +17,8 @@ pub mod retry;
 pub mod ssrf;
 
 pub use attempt::{envelope, RESERVED_HEADERS};
-pub use dispatcher::{ClaimRound, Engine, EngineConfig};
+pub use config::EngineConfig;
+pub use dispatcher::{ClaimRound, Engine};
 pub use handoff::{Handoff, HandoffBatch};
 
 use futures::FutureExt;

@@ -351,7 +351,10 @@ impl TestApp {
     /// Runs the engine (`spawn_manual`) until it has nothing left to do: see
     /// `drain`.
     pub async fn drain(&self) {
-        let engine = self.engine.as_ref().expect("drain needs TestApp::spawn_manual");
+        let engine = self
+            .engine
+            .as_ref()
+            .expect("drain needs TestApp::spawn_manual");
         drain(engine, &self.store).await;
     }
 
