@@ -145,4 +145,3 @@ pub fn DeliveryFilters(
         </div>
     }
 }
-

@@ -28,7 +28,13 @@ pub fn DeliveryTable(
         return view! { <NoDeliveries operators=merchant_names.is_some()/> }.into_any();
     }
     let page_link = |cursor: Option<String>| {
-        format!("{base}{}", query_string(&DeliveryQuery { cursor, ..query.clone() }))
+        format!(
+            "{base}{}",
+            query_string(&DeliveryQuery {
+                cursor,
+                ..query.clone()
+            })
+        )
     };
     let newest = query.cursor.is_some().then(|| page_link(None));
     let older = page.next_cursor.map(|cursor| page_link(Some(cursor)));

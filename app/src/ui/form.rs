@@ -84,7 +84,9 @@ pub fn TextField(
         Some(value) => input
             .into_inner()
             .prop("value", move || value.get())
-            .on(leptos::ev::input, move |ev| value.set(event_target_value(&ev)))
+            .on(leptos::ev::input, move |ev| {
+                value.set(event_target_value(&ev))
+            })
             .into_any(),
         None => input.into_any(),
     };

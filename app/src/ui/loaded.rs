@@ -96,7 +96,7 @@ fn Failure(errors: ArcRwSignal<Errors>) -> impl IntoView {
 /// something that does not exist (or is someone else's), or an alert with
 /// the message.
 #[component]
-pub fn ErrorAlert(error: AppError) -> impl IntoView {
+fn ErrorAlert(error: AppError) -> impl IntoView {
     match error.code.as_str() {
         "forbidden" => view! {
             <div class="empty" data-testid="refused">
