@@ -1,6 +1,6 @@
 //! The public account pages: log in and sign up.
 
-use super::form::{action_error, Field, FormError, PasswordField};
+use super::form::{action_error, FormError, PasswordField, TextField};
 use crate::model::merchant::MIN_PASSWORD_LEN;
 use crate::server_fn::account::{LogIn, SignUp};
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ pub fn LogInPage() -> impl IntoView {
             <p class="muted">"Webhooks for your payments, delivered and accounted for."</p>
             <ActionForm action=action attr:data-testid="login-form">
                 <FormError error/>
-                <Field name="email" label="Email" kind="email" autocomplete="username" error/>
+                <TextField name="email" label="Email" kind="email" autocomplete="username" required=true error/>
                 <PasswordField
                     name="password"
                     label="Password"
@@ -54,8 +54,8 @@ pub fn SignUpPage() -> impl IntoView {
             </p>
             <ActionForm action=action attr:data-testid="signup-form">
                 <FormError error/>
-                <Field name="name" label="Company name" autocomplete="organization" error/>
-                <Field name="email" label="Work email" kind="email" autocomplete="email" error/>
+                <TextField name="name" label="Company name" autocomplete="organization" required=true error/>
+                <TextField name="email" label="Work email" kind="email" autocomplete="email" required=true error/>
                 <PasswordField
                     name="password"
                     label="Password"

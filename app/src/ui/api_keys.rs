@@ -1,6 +1,7 @@
 //! `/api-keys`: create (shown once), list with prefix and last use, revoke.
 
 use super::display::{time, CopyButton};
+use super::loaded::Loaded;
 use crate::model::api_key::ApiKeySummary;
 use crate::server_fn::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use leptos::prelude::*;
@@ -53,29 +54,27 @@ pub fn ApiKeysPage() -> impl IntoView {
                 </div>
             </Show>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <div class="empty" data-testid="keys-empty">
-                            <h2>"No API keys yet"</h2>
-                            <p class="muted">"Create one above to call the API from your code."</p>
-                        </div>
-                    }
-                        .into_any(),
-                    Ok(list) => view! {
-                        <table class="table" data-testid="keys-table">
-                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|key| view! { <KeyRow key revoke/> }).collect_view()}
-                            </tbody>
-                        </table>
-                    }
-                        .into_any(),
-                    Err(e) => view! { <div class="alert error" role="alert">{e.message}</div> }.into_any(),
+        <Loaded data=move || keys loading="Loading keys…" let:list>
+            {if list.is_empty() {
+                view! {
+                    <div class="empty" data-testid="keys-empty">
+                        <h2>"No API keys yet"</h2>
+                        <p class="muted">"Create one above to call the API from your code."</p>
+                    </div>
                 }
-            })}
-        </Transition>
+                    .into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="keys-table">
+                        <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|key| view! { <KeyRow key revoke/> }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </Loaded>
     }
 }
 

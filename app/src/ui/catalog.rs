@@ -1,5 +1,6 @@
 //! The event-type catalog page.
 
+use super::loaded::Loaded;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use leptos::prelude::*;
@@ -22,17 +23,9 @@ pub fn EventTypesPage() -> impl IntoView {
             </div>
         </div>
         <Verify/>
-        <Transition fallback=|| view! { <p class="muted">"Loading event types…"</p> }>
-            {move || Suspend::new(async move {
-                match types.await {
-                    Ok(list) => view! { <Catalog types=list/> }.into_any(),
-                    Err(e) => {
-                        view! { <div class="alert error" role="alert">{e.message}</div> }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded data=move || types loading="Loading event types…" let:types>
+            <Catalog types/>
+        </Loaded>
     }
 }
 

@@ -2,6 +2,7 @@
 //! latest deliveries.
 
 use super::display::{refresh_every, time, CopyButton, StatusBadge};
+use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::endpoint::{Endpoint, PayloadEncryption, SignatureScheme};
 use crate::model::error::AppError;
@@ -21,7 +22,7 @@ use leptos_router::hooks::use_params_map;
 pub fn EndpointDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    // Every resource of the page is made here, not inside the Suspense
+    // Every resource of the page is made here, not inside the `Loaded`
     // that shows the endpoint: resources made while an outer one resolves
     // raced hydration (a panic on reloading this page, about one load in eight).
     let endpoint = Resource::new(id, get_endpoint);
@@ -36,23 +37,9 @@ pub fn EndpointDetailPage() -> impl IntoView {
     refresh_every(2, move || deliveries.refetch());
     view! {
         <Title text="Endpoint"/>
-        <Suspense fallback=|| view! { <p class="muted">"Loading the endpoint…"</p> }>
-            {move || Suspend::new(async move {
-                match endpoint.await {
-                    Ok(endpoint) => view! { <EndpointDetail endpoint types deliveries/> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <div class="empty" data-testid="not-found">
-                                <h2>"Endpoint not found"</h2>
-                                <p class="muted">{e.message}</p>
-                                <A href="/endpoints">"Back to your endpoints"</A>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded data=move || endpoint loading="Loading the endpoint…" let:endpoint>
+            <EndpointDetail endpoint types deliveries/>
+        </Loaded>
     }
 }
 
@@ -320,9 +307,10 @@ fn TestEventPanel(
                 <code>"live_mode: false"</code> " (a " <span class="badge test">"test"</span>
                 " badge everywhere, and left out when you filter for live events). It appears in the deliveries below."
             </p>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let types: Vec<EventType> = types.await.unwrap_or_default();
+            // The catalog only fills the picker: without it the picker is empty
+            // and the default type is still sent, so there is nothing to alert.
+            <Loaded data=move || async move { Ok(types.await.unwrap_or_default()) } loading="Loading…" let:types>
+                {
                     let examples: Vec<(String, String)> = types
                         .iter()
                         .filter(|t| !t.archived)
@@ -377,8 +365,8 @@ fn TestEventPanel(
                             {move || if send.pending().get() { "Sending…" } else { "Send test event" }}
                         </button>
                     }
-                })}
-            </Suspense>
+                }
+            </Loaded>
             {move || {
                 send.value().get().map(|result| match result {
                     Ok(event) => view! {
@@ -398,35 +386,31 @@ fn RecentDeliveries(deliveries: Resource<Result<DeliveryPage, AppError>>) -> imp
     view! {
         <section class="card" data-testid="recent-deliveries">
             <h2>"Latest deliveries"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match deliveries.await {
-                        Ok(page) if page.items.is_empty() => {
-                            view! { <p class="muted" data-testid="no-deliveries">"Nothing sent yet. Send a test event above."</p> }
-                                .into_any()
-                        }
-                        Ok(page) => view! {
-                            <table class="table compact">
-                                <thead><tr><th>"Event"</th><th>"Status"</th><th>"Attempts"</th><th>"Created"</th></tr></thead>
-                                <tbody>
-                                    {page.items.into_iter().map(|d| view! {
-                                        <tr data-testid="delivery-row">
-                                            <td><A href=format!("/deliveries/{}", d.id)><code>{d.event_type.clone()}</code></A>
-                                                {(!d.live_mode).then(|| view! { <span class="badge test">"test"</span> })}
-                                            </td>
-                                            <td><StatusBadge status=d.status/></td>
-                                            <td>{d.attempt_count}</td>
-                                            <td class="small">{time(&d.created_at)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }
-                            .into_any(),
-                        Err(e) => view! { <p class="alert error">{e.message}</p> }.into_any(),
+            <Loaded data=move || deliveries loading="Loading…" let:page>
+                {if page.items.is_empty() {
+                    view! { <p class="muted" data-testid="no-deliveries">"Nothing sent yet. Send a test event above."</p> }
+                        .into_any()
+                } else {
+                    view! {
+                        <table class="table compact">
+                            <thead><tr><th>"Event"</th><th>"Status"</th><th>"Attempts"</th><th>"Created"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|d| view! {
+                                    <tr data-testid="delivery-row">
+                                        <td><A href=format!("/deliveries/{}", d.id)><code>{d.event_type.clone()}</code></A>
+                                            {(!d.live_mode).then(|| view! { <span class="badge test">"test"</span> })}
+                                        </td>
+                                        <td><StatusBadge status=d.status/></td>
+                                        <td>{d.attempt_count}</td>
+                                        <td class="small">{time(&d.created_at)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
                     }
-                })}
-            </Transition>
+                        .into_any()
+                }}
+            </Loaded>
         </section>
     }
 }

@@ -2,10 +2,10 @@
 //! catalog (a whole category as `category.*`), custom headers, rate limit,
 //! and how deliveries are signed, encrypted and retried.
 
-use super::form::{ActionError, BoundField};
+use super::form::{ActionError, Field, FormError, TextField};
+use super::loaded::{both, Loaded};
 use crate::model::dashboard::EndpointInput;
 use crate::model::endpoint::{Endpoint, SignatureScheme};
-use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::endpoints::{get_endpoint, CreateEndpoint, UpdateEndpoint};
@@ -27,14 +27,9 @@ pub fn NewEndpointPage() -> impl IntoView {
                 <p class="muted">"Where Herald should POST the events you choose."</p>
             </div>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading the catalog…"</p> }>
-            {move || Suspend::new(async move {
-                match types.await {
-                    Ok(types) => view! { <EndpointForm types existing=None/> }.into_any(),
-                    Err(e) => view! { <div class="alert error">{e.message}</div> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=move || types loading="Loading the catalog…" let:types>
+            <EndpointForm types existing=None/>
+        </Loaded>
     }
 }
 
@@ -52,19 +47,9 @@ pub fn EditEndpointPage() -> impl IntoView {
                 <h1>"Edit endpoint"</h1>
             </div>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match (types.await, endpoint.await) {
-                    (Ok(types), Ok(endpoint)) => {
-                        view! { <EndpointForm types existing=Some(endpoint)/> }.into_any()
-                    }
-                    (Err(e), _) | (_, Err(e)) => {
-                        view! { <div class="alert error" data-testid="not-found">{e.message}</div> }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded data=move || both(types, endpoint) loading="Loading…" let((types, endpoint))>
+            <EndpointForm types existing=Some(endpoint)/>
+        </Loaded>
     }
 }
 
@@ -165,12 +150,6 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         }
     };
     let field_error = move |name: &'static str| move || error.get().and_then(|e| e.for_field(name));
-    let form_error = move || {
-        error
-            .get()
-            .filter(|e: &AppError| e.field.is_none())
-            .map(|e| e.message)
-    };
 
     let mut by_category: BTreeMap<String, Vec<EventType>> = BTreeMap::new();
     for event_type in types.into_iter().filter(|t| !t.archived) {
@@ -185,13 +164,11 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
 
     view! {
         <form class="card form" on:submit=submit data-testid="endpoint-form">
-            <Show when=move || form_error().is_some()>
-                <div class="alert error" role="alert" data-testid="form-error">{form_error}</div>
-            </Show>
-            <BoundField name="url" label="URL" value=url testid="url-input" error=error kind="url"
-                required=true placeholder="https://api.example.com/webhooks/herald"/>
-            <BoundField name="description" label="Description" value=description
-                testid="description-input" error=error placeholder="Production order service"/>
+            <FormError error/>
+            <TextField name="url" label="URL" value=url error kind="url" required=true
+                placeholder="https://api.example.com/webhooks/herald"/>
+            <TextField name="description" label="Description" value=description error
+                placeholder="Production order service"/>
             <fieldset class="field event-picker">
                 <legend>"Events"</legend>
                 <p class="hint">
@@ -207,37 +184,33 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                     {field_error("event_types")}
                 </p>
             </fieldset>
-            <div class="field" class:invalid=move || field_error("headers")().is_some()>
-                <label for="headers">"Custom headers"</label>
+            <Field name="headers" label="Custom headers" error>
                 <textarea
                     id="headers"
                     rows="3"
                     placeholder="X-Merchant-Tag: blue"
+                    aria-describedby="headers-error"
                     data-testid="headers-input"
                     prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))
                 ></textarea>
                 <p class="hint">"One " <code>"Name: value"</code> " per line, sent with every delivery."</p>
-                <p class="field-error" role="alert" data-testid="headers-error">{field_error("headers")}</p>
-            </div>
-            <BoundField name="rate_limit_per_s" label="Rate limit (requests per second)"
-                value=rate_limit testid="rate-limit-input" error=error inputmode="numeric"
+            </Field>
+            <TextField name="rate_limit_per_s" label="Rate limit (requests per second)"
+                value=rate_limit testid="rate-limit-input" error inputmode="numeric"
                 placeholder="No limit"/>
             <fieldset class="field delivery-options">
                 <legend>"Signing, encryption and retries"</legend>
-                <div class="field" class:invalid=move || field_error("signature_scheme")().is_some()>
-                    <label for="signature_scheme">"Signature"</label>
-                    <select id="signature_scheme" data-testid="signature-scheme-select"
+                <Field name="signature_scheme" label="Signature" error
+                    hint=Some("Changing it makes a new key; the old one keeps signing for 24 hours.")>
+                    <select id="signature_scheme" aria-describedby="signature_scheme-error"
+                        data-testid="signature-scheme-select"
                         prop:value=move || signature_scheme.get()
                         on:change=move |ev| signature_scheme.set(event_target_value(&ev))>
                         <option value="hmac">"HMAC-SHA256 with a shared secret (v1, default)"</option>
                         <option value="ed25519">"Ed25519 with a public key (v1a)"</option>
                     </select>
-                    <p class="hint">
-                        "Changing it makes a new key; the old one keeps signing for 24 hours."
-                    </p>
-                    <p class="field-error" role="alert">{field_error("signature_scheme")}</p>
-                </div>
+                </Field>
                 <label class="check">
                     <input type="checkbox" data-testid="encrypted-input"
                         prop:checked=move || encrypted.get()
@@ -258,8 +231,8 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                         {field_error("legacy_signature")}
                     </p>
                 </div>
-                <BoundField name="retry_schedule" label="Retry schedule" value=retry_schedule
-                    testid="retry-schedule-input" error=error placeholder="The server's schedule"
+                <TextField name="retry_schedule" label="Retry schedule" value=retry_schedule
+                    testid="retry-schedule-input" error placeholder="The server's schedule"
                     hint="Waits before each attempt, starting with 0s for the first, e.g. 0s, 30s, 5m, 1h (each at most 24h, 3 days in all). Empty: the server's schedule."/>
             </fieldset>
             <label class="check">

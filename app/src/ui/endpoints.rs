@@ -1,8 +1,10 @@
 //! The endpoints page.
 
 use super::display::{time, StatusBadge};
+use super::loaded::Loaded;
 use crate::model::dashboard::LastDelivery;
 use crate::model::endpoint::Endpoint;
+use crate::model::error::AppError;
 use crate::server_fn::endpoints::{last_deliveries, list_endpoints};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,22 +28,27 @@ pub fn EndpointsPage() -> impl IntoView {
                 "New endpoint"
             </A>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading endpoints…"</p> }>
-            {move || Suspend::new(async move {
-                match endpoints.await {
-                    Ok(list) if list.is_empty() => view! { <NoEndpoints/> }.into_any(),
-                    Ok(list) => {
-                        let last = last.await.unwrap_or_default();
-                        view! { <EndpointTable endpoints=list last/> }.into_any()
-                    }
-                    Err(e) => {
-                        view! { <div class="alert error" role="alert">{e.message}</div> }
-                            .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded data=move || endpoints_with_last(endpoints, last) loading="Loading endpoints…" let:loaded>
+            {match loaded {
+                None => view! { <NoEndpoints/> }.into_any(),
+                Some((endpoints, last)) => view! { <EndpointTable endpoints last/> }.into_any(),
+            }}
+        </Loaded>
     }
+}
+
+/// The endpoints and each one's last delivery; `None` when there are no
+/// endpoints. The last deliveries only decorate the list, so failing to load
+/// them leaves that column at "Never" rather than hiding the endpoints.
+async fn endpoints_with_last(
+    endpoints: Resource<Result<Vec<Endpoint>, AppError>>,
+    last: Resource<Result<Vec<LastDelivery>, AppError>>,
+) -> Result<Option<(Vec<Endpoint>, Vec<LastDelivery>)>, AppError> {
+    let endpoints = endpoints.await?;
+    if endpoints.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((endpoints, last.await.unwrap_or_default())))
 }
 
 /// What a merchant without endpoints sees: what an endpoint is, and the way to add one.

@@ -15,78 +15,82 @@ where
     Signal::derive(move || action.value().get().and_then(|result| result.err()))
 }
 
-/// A labelled input whose server-side error shows right under it.
+/// A labelled control with its hint and its server-side error under it: the
+/// frame of every form field. The control (`children`) must have `id=name`.
 #[component]
 pub fn Field(
-    /// The form field's name, also its id and the key server errors use.
+    /// The key server errors use for this field; also the control's id.
     name: &'static str,
     label: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-    #[prop(default = "")] autocomplete: &'static str,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional_no_strip)] hint: Option<&'static str>,
     error: ActionError,
+    children: Children,
 ) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.for_field(name));
-    let error_id = format!("{name}-error");
     view! {
         <div class="field" class:invalid=move || message().is_some()>
             <label for=name>{label}</label>
-            <input
-                id=name
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                required
-                aria-describedby=error_id.clone()
-                data-testid=format!("{name}-input")
-            />
+            {children()}
             {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert" data-testid=format!("{name}-error")>
+            <p class="field-error" id=error_id(name) role="alert" data-testid=error_id(name)>
                 {message}
             </p>
         </div>
     }
 }
 
-/// A labelled text input bound to a signal (forms submitted from code,
-/// not as an HTML form), with its server-side error right under it.
+/// The id of a field's error, which its control names as its description.
+fn error_id(name: &str) -> String {
+    format!("{name}-error")
+}
+
+/// A labelled text input. Without `value` it is a plain form input, sent
+/// by its `name`; with `value` it is bound to that signal, for forms
+/// submitted from code, and has no `name`, so a submit before hydration
+/// sends nothing. A plain input gets no `prop:value`, so hydration does not
+/// clear what was typed before the page became interactive.
 #[component]
-pub fn BoundField(
-    /// The key server errors use for this field; also the input's id.
+pub fn TextField(
+    /// The form field's name, its id and the key server errors use.
     name: &'static str,
     label: &'static str,
-    value: RwSignal<String>,
-    /// The input's `data-testid`.
-    testid: &'static str,
     error: ActionError,
+    #[prop(optional)] value: Option<RwSignal<String>>,
     #[prop(default = "text")] kind: &'static str,
-    #[prop(default = "")] placeholder: &'static str,
-    #[prop(default = "text")] inputmode: &'static str,
-    #[prop(default = false)] required: bool,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
+    /// The input's `data-testid`; `{name}-input` when absent.
+    #[prop(optional)]
+    testid: Option<&'static str>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.for_field(name));
-    let error_id = format!("{name}-error");
-    view! {
-        <div class="field" class:invalid=move || message().is_some()>
-            <label for=name>{label}</label>
-            <input
-                id=name
-                type=kind
-                inputmode=inputmode
-                required=required
-                placeholder=placeholder
-                aria-describedby=error_id.clone()
-                data-testid=testid
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert" data-testid=format!("{name}-error")>
-                {message}
-            </p>
-        </div>
-    }
+    let testid = testid.map_or_else(|| format!("{name}-input"), str::to_owned);
+    let input = view! {
+        <input
+            id=name
+            name=value.is_none().then_some(name)
+            type=kind
+            required=required
+            autocomplete=autocomplete
+            placeholder=placeholder
+            inputmode=inputmode
+            aria-describedby=error_id(name)
+            data-testid=testid
+        />
+    };
+    let input = match value {
+        Some(value) => input
+            .into_inner()
+            .prop("value", move || value.get())
+            .on(leptos::ev::input, move |ev| {
+                value.set(event_target_value(&ev))
+            })
+            .into_any(),
+        None => input.into_any(),
+    };
+    view! { <Field name label hint error>{input}</Field> }
 }
 
 /// A password input with a show/hide toggle (works once the page has hydrated).
@@ -99,11 +103,8 @@ pub fn PasswordField(
     error: ActionError,
 ) -> impl IntoView {
     let visible = RwSignal::new(false);
-    let message = move || error.get().and_then(|e| e.for_field(name));
-    let error_id = format!("{name}-error");
     view! {
-        <div class="field" class:invalid=move || message().is_some()>
-            <label for=name>{label}</label>
+        <Field name label hint error>
             <div class="input-with-button">
                 <input
                     id=name
@@ -111,7 +112,7 @@ pub fn PasswordField(
                     type=move || if visible.get() { "text" } else { "password" }
                     autocomplete=autocomplete
                     required
-                    aria-describedby=error_id.clone()
+                    aria-describedby=error_id(name)
                     data-testid=format!("{name}-input")
                 />
                 <button
@@ -124,11 +125,7 @@ pub fn PasswordField(
                     {move || if visible.get() { "Hide" } else { "Show" }}
                 </button>
             </div>
-            {hint.map(|hint| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert" data-testid=format!("{name}-error")>
-                {message}
-            </p>
-        </div>
+        </Field>
     }
 }
 

@@ -5,12 +5,15 @@ mod admin;
 mod api_keys;
 mod catalog;
 mod deliveries;
+mod delivery_filters;
+mod delivery_table;
 mod display;
 mod endpoint_detail;
 mod endpoint_form;
 mod endpoints;
 mod form;
 mod layout;
+mod loaded;
 mod overview;
 
 use leptos::prelude::*;

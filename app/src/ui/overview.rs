@@ -3,8 +3,10 @@
 
 use super::display::{refresh_every, time};
 use super::endpoints::NoEndpoints;
+use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
 use crate::model::endpoint::Endpoint;
+use crate::model::error::AppError;
 use crate::model::stats::{EndpointStats, HourStats, Stats};
 use crate::server_fn::deliveries::{list_deliveries, overview_stats};
 use crate::server_fn::endpoints::list_endpoints;
@@ -54,27 +56,25 @@ pub fn OverviewPage() -> impl IntoView {
                 "New endpoint"
             </A>
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match (endpoints.await, stats.await) {
-                    (Ok(list), _) if list.is_empty() => view! { <NoEndpoints/> }.into_any(),
-                    (Ok(list), Ok(stats)) => view! {
-                        <section class="card" data-testid="chart-card">
-                            <h2>"Deliveries per hour"</h2>
-                            <Chart hours=stats.hours.clone()/>
-                        </section>
-                        <Health endpoints=list stats/>
-                    }
-                        .into_any(),
-                    (Err(e), _) | (_, Err(e)) => view! { <div class="alert error" role="alert">{e.message}</div> }.into_any(),
+        <Loaded data=move || endpoints_with_stats(endpoints, stats) loading="Loading…" let:loaded>
+            {match loaded {
+                None => view! { <NoEndpoints/> }.into_any(),
+                Some((list, stats)) => view! {
+                    <section class="card" data-testid="chart-card">
+                        <h2>"Deliveries per hour"</h2>
+                        <Chart hours=stats.hours.clone()/>
+                    </section>
+                    <Health endpoints=list stats/>
                 }
-            })}
-        </Transition>
+                    .into_any(),
+            }}
+        </Loaded>
         <section class="card" data-testid="recent-failures">
             <h2>"Latest failures"</h2>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let items = failures.await.map(|p| p.items).unwrap_or_default();
+            // The card points at failures, it is not their record: if they
+            // cannot be loaded it stays quiet; the deliveries page says why.
+            <Loaded data=move || async move { Ok(failures.await.map(|p| p.items).unwrap_or_default()) } let:items>
+                {
                     if items.is_empty() {
                         view! { <p class="muted" data-testid="no-failures">"No failed deliveries. "</p> }.into_any()
                     } else {
@@ -96,10 +96,24 @@ pub fn OverviewPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                })}
-            </Transition>
+                }
+            </Loaded>
         </section>
     }
+}
+
+/// The endpoints and their statistics; `None` when there are no endpoints
+/// (then there is nothing to chart, whatever the statistics say).
+async fn endpoints_with_stats(
+    endpoints: Resource<Result<Vec<Endpoint>, AppError>>,
+    stats: Resource<Result<Stats, AppError>>,
+) -> Result<Option<(Vec<Endpoint>, Stats)>, AppError> {
+    let (endpoints, stats) = (endpoints.await, stats.await);
+    let endpoints = endpoints?;
+    if endpoints.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((endpoints, stats?)))
 }
 
 /// Each endpoint: enabled or why not, success rate and p95 over 24 h.
