@@ -2,7 +2,7 @@
 //! stays while a refetch runs), an `ErrorBoundary`, and one alert for a
 //! failure, chosen by the error's code.
 
-use crate::model::error::AppError;
+use crate::model::error::{AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::fmt;
@@ -77,7 +77,7 @@ impl std::error::Error for Thrown {}
 /// when it came from `Loaded`, else its text as an internal error.
 fn caught(error: &leptos::error::Error) -> AppError {
     let text = error.to_string();
-    serde_json::from_str(&text).unwrap_or_else(|_| AppError::new("internal", text))
+    serde_json::from_str(&text).unwrap_or_else(|_| AppError::new(ErrorCode::Internal, text))
 }
 
 /// The boundary's fallback. One `Loaded` awaits one thing, so there is one
@@ -97,8 +97,8 @@ fn Failure(errors: ArcRwSignal<Errors>) -> impl IntoView {
 /// the message.
 #[component]
 fn ErrorAlert(error: AppError) -> impl IntoView {
-    match error.code.as_str() {
-        "forbidden" => view! {
+    match error.code {
+        ErrorCode::Forbidden => view! {
             <div class="empty" data-testid="refused">
                 <h2>"Not allowed"</h2>
                 <p class="muted">"This page is for Herald's operators."</p>
@@ -106,7 +106,7 @@ fn ErrorAlert(error: AppError) -> impl IntoView {
             </div>
         }
         .into_any(),
-        "not_found" => view! {
+        ErrorCode::NotFound => view! {
             <div class="empty" data-testid="not-found">
                 <h2>"Not found"</h2>
                 <p class="muted">{error.message}</p>
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn an_error_survives_the_trip_through_its_text() {
-        let sent = AppError::new("not_found", "delivery not found");
+        let sent = AppError::not_found("delivery");
         let thrown = leptos::error::Error::from(Thrown(sent.clone()));
         assert_eq!(caught(&thrown), sent);
     }
