@@ -10,7 +10,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use herald_app::model::id::MerchantId;
-use herald_app::model::merchant::Role;
 use herald_app::model::scope::Scope;
 use herald_app::server_fn::SESSION_MERCHANT_KEY;
 use tower_sessions::Session;
@@ -76,8 +75,8 @@ impl FromRequestParts<AppState> for Admin {
         let Some(id) = session_merchant(parts, state).await else {
             return Err(ApiError::unauthenticated("missing credentials"));
         };
-        match state.auth.session_role(&id).await? {
-            Some(Role::Admin) => Ok(Admin),
+        match state.accounts.merchant(&id).await? {
+            Some(merchant) if merchant.is_admin() => Ok(Admin),
             Some(_) => Err(ApiError::forbidden("admin routes are for operators")),
             None => Err(ApiError::unauthenticated("session ended")),
         }

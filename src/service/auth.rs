@@ -7,7 +7,6 @@ use super::{PlatformToken, ServiceError};
 use crate::store::Store;
 use chrono::Utc;
 use herald_app::model::id::MerchantId;
-use herald_app::model::merchant::Role;
 
 /// How often a key's "last used" time is written: to the minute is enough,
 /// and spares a write on every request.
@@ -57,10 +56,5 @@ impl Auth {
             .api_key_owner(&hash_api_key(token))
             .await?
             .is_some())
-    }
-
-    /// The role of a session's account; `None` when the account is gone.
-    pub async fn session_role(&self, merchant: &MerchantId) -> Result<Option<Role>, ServiceError> {
-        Ok(self.store.merchant_by_id(merchant).await?.map(|m| m.role))
     }
 }

@@ -14,7 +14,6 @@ use crate::engine::Wakeup;
 use crate::store::{EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
-use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::endpoint::{
     DisableReason, Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme,
 };
@@ -140,13 +139,11 @@ impl Endpoints {
         let rows = self.store.last_delivery_per_endpoint(merchant).await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(endpoint_id, created_at, status): (_, _, DeliveryStatus)| LastDelivery {
-                    endpoint_id,
-                    created_at,
-                    status,
-                },
-            )
+            .map(|(endpoint_id, created_at, status)| LastDelivery {
+                endpoint_id,
+                created_at,
+                status,
+            })
             .collect())
     }
 

@@ -13,6 +13,8 @@ use std::time::Duration;
 const HOUR_MS: i64 = 3_600_000;
 /// The longest window: a week of hours.
 pub const MAX_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The longest window in hours.
+const MAX_WINDOW_HOURS: u32 = (MAX_WINDOW.as_secs() / 3600) as u32;
 /// The window when none is asked for: a day.
 pub const DEFAULT_WINDOW_HOURS: u32 = 24;
 
@@ -38,13 +40,12 @@ impl DeliveryStats {
         live_mode: Option<bool>,
         hours: u32,
     ) -> Result<Stats, ServiceError> {
-        let most = u32::try_from(MAX_WINDOW.as_secs() / 3600).unwrap_or(u32::MAX);
         delivery_stats(
             &self.store,
             merchant,
             endpoint,
             live_mode,
-            hours.clamp(1, most),
+            hours.clamp(1, MAX_WINDOW_HOURS),
             Utc::now(),
         )
         .await
