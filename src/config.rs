@@ -3,7 +3,7 @@
 
 use crate::crypto::secret_box::{SealError, SecretBox};
 use crate::engine::retry::RetrySchedule;
-use crate::engine::ssrf::parse_allowed_cidrs;
+use crate::engine::ssrf::{parse_allowed_cidrs, parse_allowed_ports, AllowedPorts};
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use herald_app::model::duration::parse_duration;
@@ -11,6 +11,9 @@ use ipnet::IpNet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+/// How long a dashboard session lasts after log-in unless configured.
+pub const DEFAULT_SESSION_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:herald.db";
@@ -50,9 +53,12 @@ pub enum AdminCommand {
         /// The log-in email (unique).
         #[arg(long)]
         email: String,
-        /// A dashboard password; without one the merchant can only use the API.
+        /// Read a dashboard password from standard input (its first line),
+        /// never from the command line, where other users and the shell
+        /// history see it: `printf '%s' "$PW" | herald admin create-merchant …
+        /// --password-stdin`. Without it the merchant can only use the API.
         #[arg(long)]
-        password: Option<String>,
+        password_stdin: bool,
         /// Make the account an operator (admin pages, all merchants).
         #[arg(long)]
         admin: bool,
@@ -82,6 +88,12 @@ pub struct ServeConfig {
     #[arg(long, env = "HERALD_ALLOWED_PRIVATE_CIDRS", default_value = "",
           value_parser = named("HERALD_ALLOWED_PRIVATE_CIDRS", parse_cidrs))]
     pub allowed_private_cidrs: CidrList,
+
+    /// Ports deliveries may use (comma-separated); destinations inside
+    /// HERALD_ALLOWED_PRIVATE_CIDRS may use any port.
+    #[arg(long, env = "HERALD_ALLOWED_PORTS", default_value = "80,443,8080,8443",
+          value_parser = named("HERALD_ALLOWED_PORTS", parse_allowed_ports))]
+    pub allowed_ports: AllowedPorts,
 
     /// Accept plain-http endpoint URLs (for development only).
     #[arg(long, env = "HERALD_ALLOW_HTTP", default_value = "false",
@@ -119,6 +131,12 @@ pub struct ServeConfig {
           value_parser = named("HERALD_MERCHANT_SHARE", parse_percent))]
     pub merchant_share: u8,
 
+    /// How long a dashboard session lasts after log-in, however active it
+    /// is; then the user logs in again (the idle limit is 12 hours).
+    #[arg(long, env = "HERALD_SESSION_MAX_AGE", default_value = "24h",
+          value_parser = named("HERALD_SESSION_MAX_AGE", parse_session_max_age))]
+    pub session_max_age: Duration,
+
     /// Mark session cookies `Secure`; set it when Herald is served over TLS.
     #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
@@ -133,7 +151,9 @@ pub struct ServeConfig {
           value_parser = named("HERALD_OUTBOUND_ADDRESS", parse_ip))]
     pub outbound_address: Option<IpAddr>,
 
-    /// Send every delivery through this HTTP proxy (`http://proxy:3128`).
+    /// Send every delivery through this HTTP proxy (`http://proxy:3128`);
+    /// Herald resolves and checks each destination and has the proxy connect
+    /// to that address (CONNECT to the IP for https), never to the name.
     #[arg(long, env = "HERALD_OUTBOUND_PROXY", hide_env_values = true,
           value_parser = named("HERALD_OUTBOUND_PROXY", parse_proxy))]
     pub outbound_proxy: Option<ProxyUrl>,
@@ -192,6 +212,7 @@ impl Default for ServeConfig {
             addr: None,
             platform_token: None,
             allowed_private_cidrs: CidrList::default(),
+            allowed_ports: AllowedPorts::default(),
             allow_http: false,
             retry_schedule: RetrySchedule::default(),
             request_timeout: Duration::from_secs(15),
@@ -199,6 +220,7 @@ impl Default for ServeConfig {
             endpoint_concurrency: 4,
             max_in_flight: 256,
             merchant_share: 25,
+            session_max_age: DEFAULT_SESSION_MAX_AGE,
             secure_cookies: false,
             secret_keys: SecretKeys::default(),
             outbound_address: None,
@@ -272,8 +294,10 @@ fn parse_ip(s: &str) -> Result<IpAddr, String> {
 
 fn parse_proxy(s: &str) -> Result<ProxyUrl, String> {
     let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http:// or https:// proxy URL with a host".into());
+    // Plain http to the proxy only: deliveries are pinned to the checked
+    // address through it (engine::proxy), and TLS runs inside the tunnel.
+    if url.scheme() != "http" || url.host_str().is_none() {
+        return Err("must be an http:// proxy URL with a host (http://proxy.internal:3128)".into());
     }
     Ok(ProxyUrl(url))
 }
@@ -300,6 +324,15 @@ fn parse_positive_duration(s: &str) -> Result<Duration, String> {
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
     }
+}
+
+fn parse_session_max_age(s: &str) -> Result<Duration, String> {
+    let max_age = parse_duration(s).map_err(|e| e.to_string())?;
+    // A second is useless to people but lets tests watch a session end.
+    if max_age < Duration::from_secs(1) || max_age > Duration::from_secs(90 * 24 * 3600) {
+        return Err(format!("`{s}` must be between 1s and 90d"));
+    }
+    Ok(max_age)
 }
 
 fn parse_concurrency(s: &str) -> Result<usize, String> {
@@ -357,7 +390,10 @@ mod tests {
         );
         assert!(!config.allow_http);
         assert!(config.allowed_private_cidrs.0.is_empty());
+        assert_eq!(config.allowed_ports, AllowedPorts::default());
         assert_eq!(config.max_in_flight, 256);
+        assert_eq!(config.session_max_age, DEFAULT_SESSION_MAX_AGE);
+        assert_eq!(ServeConfig::default().session_max_age, config.session_max_age);
         assert_eq!(config.per_merchant(), 64, "a quarter of the places");
         let default = ServeConfig::default();
         assert_eq!(default.per_merchant(), config.per_merchant());
@@ -382,6 +418,7 @@ mod tests {
                 "HERALD_ALLOWED_PRIVATE_CIDRS",
             ),
             ("--addr", "localhost", "HERALD_ADDR"),
+            ("--allowed-ports", "443,smtp", "HERALD_ALLOWED_PORTS"),
             ("--platform-token", "short", "HERALD_PLATFORM_TOKEN"),
             ("--auto-disable-after", "0s", "HERALD_AUTO_DISABLE_AFTER"),
             ("--endpoint-concurrency", "0", "HERALD_ENDPOINT_CONCURRENCY"),
@@ -389,8 +426,11 @@ mod tests {
             ("--merchant-share", "0", "HERALD_MERCHANT_SHARE"),
             ("--merchant-share", "150%", "HERALD_MERCHANT_SHARE"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
+            ("--session-max-age", "0s", "HERALD_SESSION_MAX_AGE"),
+            ("--session-max-age", "1y", "HERALD_SESSION_MAX_AGE"),
             ("--outbound-address", "eth0", "HERALD_OUTBOUND_ADDRESS"),
             ("--outbound-proxy", "socks5://x:1", "HERALD_OUTBOUND_PROXY"),
+            ("--outbound-proxy", "https://proxy:3128", "HERALD_OUTBOUND_PROXY"),
             (
                 "--secret-key-previous",
                 "nope",

@@ -44,7 +44,8 @@ use tracing::Level;
 
 /// Largest request body accepted anywhere (ingest's own payload limit is lower).
 pub const MAX_REQUEST_BODY: usize = 1024 * 1024;
-/// How long a dashboard session lives without use.
+/// How long a dashboard session lives without use (its absolute lifetime,
+/// whatever the use, is `HERALD_SESSION_MAX_AGE`).
 const SESSION_IDLE: i64 = 12 * 60 * 60;
 
 /// Why Herald could not start.
@@ -56,8 +57,8 @@ pub enum StartError {
     Service(#[from] ServiceError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
+    #[error("{0}")]
+    Client(#[from] crate::engine::http::SenderError),
     #[error("HERALD_SECRET_KEY: {0}")]
     SecretKey(#[from] SealError),
 }
@@ -101,10 +102,11 @@ impl Herald {
         }
         let (platform_token, generated_token) =
             ensure_platform_token(&store, config.platform_token.as_ref()).await?;
-        let sessions = store.session_store().await?;
+        let sessions = store.session_store(config.session_max_age).await?;
         let url_rules = UrlRules {
             allow_http: config.allow_http,
-            policy: AddressPolicy::new(config.allowed_private_cidrs.0.clone()),
+            policy: AddressPolicy::new(config.allowed_private_cidrs.0.clone())
+                .with_ports(config.allowed_ports.clone()),
         };
         let wakeup = Wakeup::default();
         let handoff = Handoff::default();

@@ -26,9 +26,11 @@ async fn main() -> ExitCode {
         Command::Admin(AdminCommand::CreateMerchant {
             name,
             email,
-            password,
+            password_stdin,
             admin,
-        }) => create_merchant(&cli.database_url, &name, &email, password, admin).await,
+        }) => {
+            create_merchant(&cli.database_url, &name, &email, password_stdin, admin).await
+        }
         Command::Admin(AdminCommand::ResealSecrets { keys }) => {
             reseal_secrets(&cli.database_url, &keys).await
         }
@@ -101,9 +103,14 @@ async fn create_merchant(
     database_url: &str,
     name: &str,
     email: &str,
-    password: Option<String>,
+    password_stdin: bool,
     admin: bool,
 ) -> Result<(), String> {
+    let password = if password_stdin {
+        Some(read_password_line(std::io::stdin().lock())?)
+    } else {
+        None
+    };
     let store = open_migrated(database_url).await?;
     let role = if admin { Role::Admin } else { Role::Merchant };
     let (merchant, key) = Accounts::new(store)
@@ -113,6 +120,19 @@ async fn create_merchant(
     println!("merchant_id: {}", merchant.id);
     println!("api_key:     {}  (shown only now)", key.key);
     Ok(())
+}
+
+/// The password on the first line of `input`, without its line ending.
+fn read_password_line(mut input: impl std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .map_err(|e| format!("--password-stdin: cannot read standard input: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err("--password-stdin: standard input has no password on its first line".into());
+    }
+    Ok(password.to_owned())
 }
 
 async fn reseal_secrets(database_url: &str, keys: &SecretKeys) -> Result<(), String> {

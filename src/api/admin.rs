@@ -7,7 +7,8 @@ use super::id_path::IdPath;
 use super::openapi::ErrorBody;
 use crate::http::error::{ApiError, ApiJson};
 use crate::service::deliveries::DeliverySearch;
-use crate::service::pagination::Page;
+use crate::service::endpoints::EndpointSearch;
+use crate::service::pagination::{self, Page};
 use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_merchants, create_merchant))
         .routes(routes!(list_deliveries))
         .routes(routes!(retry_deliveries))
+        .routes(routes!(list_endpoints))
         .routes(routes!(disable_endpoint))
         .routes(routes!(enable_endpoint))
 }
@@ -78,6 +80,39 @@ async fn create_merchant(
             email: merchant.email,
             api_key: key.key,
         }),
+    ))
+}
+
+/// `GET /api/v1/admin/endpoints` query.
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointQuery {
+    /// One merchant's endpoints only (`mer_…`).
+    merchant_id: Option<String>,
+    /// `enabled` or `disabled`; absent: both.
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/admin/endpoints", tag = "admin", security(("platform_token" = [])), params(EndpointQuery),
+    responses((status = 200, description = "Endpoints across merchants, newest first; custom header values masked", body = Page<Endpoint>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
+async fn list_endpoints(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(query): Query<EndpointQuery>,
+) -> Result<ApiJson<Page<Endpoint>>, ApiError> {
+    let search = EndpointSearch {
+        merchant_id: query.merchant_id,
+        status: query.status,
+    };
+    let limit = pagination::limit(query.limit)?;
+    Ok(ApiJson(
+        state
+            .endpoints
+            .all(&search, query.cursor.as_deref(), limit)
+            .await?,
     ))
 }
 

@@ -151,7 +151,7 @@ pub struct UpdateEndpoint {
 
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
     request_body = UpdateEndpoint,
-    responses((status = 200, description = "Only the fields given change; `rate_limit_per_s: null` removes the limit", body = Endpoint), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
+    responses((status = 200, description = "Only the fields given change; `rate_limit_per_s: null` removes the limit", body = Endpoint), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 409, description = "`enabled: true` on an endpoint an operator disabled (the message names the operator's reason)", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn update_endpoint(
     auth: MerchantAuth,
     State(state): State<AppState>,

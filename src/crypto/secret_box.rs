@@ -15,6 +15,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -186,6 +187,62 @@ pub fn merchant_row(id: &str) -> String {
     format!("merchant:{id}")
 }
 
+/// What one custom header value of an endpoint is bound to: the endpoint and
+/// the header's name, so a sealed value moved to another header (one the
+/// receiver echoes back, say) or another endpoint does not open.
+pub fn endpoint_header_row(endpoint_id: &str, name: &str) -> String {
+    format!("endpoint:{endpoint_id}:header:{}", name.to_ascii_lowercase())
+}
+
+/// An endpoint's custom headers as stored: the names readable, each value
+/// sealed on its own (plain when no key is configured, or from before one was).
+impl SecretBox {
+    /// What to store for an endpoint's custom headers.
+    pub fn seal_headers(
+        &self,
+        endpoint_id: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        headers
+            .iter()
+            .map(|(name, value)| {
+                let sealed = self.seal(value, &endpoint_header_row(endpoint_id, name));
+                (name.clone(), sealed)
+            })
+            .collect()
+    }
+
+    /// The custom headers behind their stored values.
+    pub fn open_headers(
+        &self,
+        endpoint_id: &str,
+        stored: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, SealError> {
+        stored
+            .iter()
+            .map(|(name, value)| {
+                let plain = self.open(value, &endpoint_header_row(endpoint_id, name))?;
+                Ok((name.clone(), plain))
+            })
+            .collect()
+    }
+
+    /// Whether every stored header value is as `seal_headers` would write it now.
+    pub fn headers_are_current(&self, stored: &BTreeMap<String, String>) -> bool {
+        stored.values().all(|value| self.is_current(value))
+    }
+
+    /// The stored headers re-sealed with the current key (or opened to plain
+    /// text when the key was removed).
+    pub fn reseal_headers(
+        &self,
+        endpoint_id: &str,
+        stored: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<String, String>, SealError> {
+        Ok(self.seal_headers(endpoint_id, &self.open_headers(endpoint_id, stored)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +312,41 @@ mod tests {
             .seal(SECRET, "merchant:mer_1");
         let retiring = SecretBox::new(None, &[KEY_A]).unwrap();
         assert_eq!(retiring.reseal(&sealed, "merchant:mer_1").unwrap(), SECRET);
+    }
+
+    #[test]
+    fn header_values_are_sealed_one_by_one_and_bound_to_their_name() {
+        let sealer = SecretBox::new(Some(KEY_A), &[]).unwrap();
+        let headers = BTreeMap::from([
+            ("Authorization".to_owned(), "Bearer rcv_secret".to_owned()),
+            ("X-Tenant".to_owned(), "acme".to_owned()),
+        ]);
+        let stored = sealer.seal_headers("ep_1", &headers);
+        assert_eq!(
+            stored.keys().collect::<Vec<_>>(),
+            headers.keys().collect::<Vec<_>>(),
+            "the names stay readable"
+        );
+        assert!(stored.values().all(|v| v.starts_with("sealed:v1:")));
+        assert!(!format!("{stored:?}").contains("rcv_secret"));
+        assert!(sealer.headers_are_current(&stored));
+        assert_eq!(sealer.open_headers("ep_1", &stored).unwrap(), headers);
+        assert!(sealer.open_headers("ep_2", &stored).is_err(), "another endpoint");
+        // A value moved under another name does not open.
+        let swapped = BTreeMap::from([(
+            "X-Tenant".to_owned(),
+            stored["Authorization"].clone(),
+        )]);
+        assert_eq!(
+            sealer.open_headers("ep_1", &swapped),
+            Err(SealError::Corrupt)
+        );
+        // Plain values from before the key still open, and are not current.
+        assert!(!sealer.headers_are_current(&headers));
+        assert_eq!(sealer.open_headers("ep_1", &headers).unwrap(), headers);
+        let resealed = sealer.reseal_headers("ep_1", &headers).unwrap();
+        assert!(sealer.headers_are_current(&resealed));
+        assert_eq!(sealer.open_headers("ep_1", &resealed).unwrap(), headers);
     }
 
     #[test]

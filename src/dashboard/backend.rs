@@ -4,7 +4,7 @@
 
 use crate::service::catalog::{EventTypeChange, NewEventType};
 use crate::service::deliveries::DeliverySearch;
-use crate::service::endpoints::{EndpointPatch, NewEndpoint};
+use crate::service::endpoints::{EndpointPatch, EndpointSearch, NewEndpoint};
 use crate::service::pagination::DEFAULT_LIMIT;
 use crate::service::stats::DEFAULT_WINDOW_HOURS;
 use crate::state::AppState;
@@ -211,7 +211,13 @@ impl Backend for DashboardBackend {
     }
 
     async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError> {
-        Ok(self.state.endpoints.all(ADMIN_LIST_LIMIT).await?)
+        let search = EndpointSearch::default();
+        let page = self
+            .state
+            .endpoints
+            .all(&search, None, ADMIN_LIST_LIMIT)
+            .await?;
+        Ok(page.data)
     }
 
     async fn operator_set_enabled(

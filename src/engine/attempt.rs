@@ -9,7 +9,7 @@ use crate::crypto::signing::{legacy_signature, signature_header, SigningKey};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
 use chrono::{DateTime, SecondsFormat, Utc};
 use herald_app::model::delivery::ErrorKind;
-use herald_app::model::endpoint::DisableReason;
+use herald_app::model::endpoint::{DisableReason, MASKED_VALUE};
 use herald_app::model::id::{AttemptId, EndpointId};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -67,7 +67,7 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
     let started_at = Utc::now();
     let attempt_number = delivery.attempts_made + 1;
     let prepared = prepare_request(delivery, ctx.secrets, started_at, attempt_number);
-    let (url, headers, body) = match prepared {
+    let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
             // A secret that cannot be parsed is our fault, not the merchant's:
@@ -82,8 +82,39 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
             return record(delivery, ctx, started_at, Vec::new(), response);
         }
     };
-    let response = ctx.sender.post(&url, &headers, body.into_bytes()).await;
-    record(delivery, ctx, started_at, headers, response)
+    let response = ctx
+        .sender
+        .post(&prepared.url, &prepared.headers, prepared.body.into_bytes())
+        .await;
+    // The record keeps the custom headers' names, never their values: they
+    // are the merchant's receiver's credentials.
+    let recorded = mask_values(prepared.headers, &prepared.custom_names);
+    record(delivery, ctx, started_at, recorded, response)
+}
+
+/// One attempt's request, ready to send.
+struct PreparedRequest {
+    url: String,
+    /// Every header sent, the custom ones with their real values.
+    headers: Vec<(String, String)>,
+    body: String,
+    /// The names of the endpoint's custom headers among `headers`.
+    custom_names: Vec<String>,
+}
+
+/// The same headers with the values of those named in `names` masked
+/// (names compared without case, as HTTP does).
+fn mask_values(headers: Vec<(String, String)>, names: &[String]) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            if names.iter().any(|masked| masked.eq_ignore_ascii_case(&name)) {
+                (name, MASKED_VALUE.to_owned())
+            } else {
+                (name, value)
+            }
+        })
+        .collect()
 }
 
 /// The URL, headers and body of one attempt: the envelope, encrypted if the
@@ -93,7 +124,7 @@ fn prepare_request(
     sealed: &SecretBox,
     now: DateTime<Utc>,
     attempt_number: u32,
-) -> Result<(String, Vec<(String, String)>, String), String> {
+) -> Result<PreparedRequest, String> {
     let mut legacy = false;
     let mut body = envelope(delivery);
     let (url, secrets, custom) = match &delivery.destination {
@@ -121,8 +152,11 @@ fn prepare_request(
                     .map_err(|e| format!("stored encryption key: {e}"))?;
                 body = key.encrypt_body(body.as_bytes());
             }
-            let custom: BTreeMap<String, String> =
+            let stored: BTreeMap<String, String> =
                 serde_json::from_str(headers).map_err(|e| format!("stored headers: {e}"))?;
+            let custom = sealed
+                .open_headers(id.as_str(), &stored)
+                .map_err(|e| format!("stored header value: {e}"))?;
             (url.clone(), secrets, custom)
         }
         Destination::Callback { url, secret } => {
@@ -139,6 +173,7 @@ fn prepare_request(
         .into_iter()
         .filter(|(name, _)| !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
         .collect();
+    let custom_names: Vec<String> = headers.iter().map(|(name, _)| name.clone()).collect();
     headers.extend([
         ("content-type".to_owned(), "application/json".to_owned()),
         (
@@ -169,7 +204,12 @@ fn prepare_request(
             ("x-herald-timestamp".to_owned(), timestamp.to_string()),
         ]);
     }
-    Ok((url, headers, body))
+    Ok(PreparedRequest {
+        url,
+        headers,
+        body,
+        custom_names,
+    })
 }
 
 /// The signing key behind a stored value of `row`.
@@ -266,5 +306,36 @@ fn record(
         ordered: delivery.ordered,
         update,
         health,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn only_the_custom_headers_values_are_masked() {
+        let sent = pairs(&[
+            ("Authorization", "Bearer rcv_secret"),
+            ("x-tenant", "acme"),
+            ("webhook-id", "evt_1"),
+            ("webhook-signature", "v1,abc"),
+        ]);
+        let custom = vec!["authorization".to_owned(), "X-Tenant".to_owned()];
+        assert_eq!(
+            mask_values(sent, &custom),
+            pairs(&[
+                ("Authorization", MASKED_VALUE),
+                ("x-tenant", MASKED_VALUE),
+                ("webhook-id", "evt_1"),
+                ("webhook-signature", "v1,abc"),
+            ])
+        );
     }
 }

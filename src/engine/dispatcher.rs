@@ -2,7 +2,7 @@
 //! under a lease and starts one task per delivery.
 
 use super::attempt::{attempt, AttemptContext};
-use super::http::Sender;
+use super::http::{Sender, SenderError};
 use super::limits::{EndpointSlots, MerchantShares, RateLimits, SendLimits};
 use super::recorder::{self, Recordable};
 use super::{EngineConfig, Handoff, Wakeup};
@@ -120,7 +120,7 @@ impl Engine {
         store: Store,
         config: EngineConfig,
         wake: Wakeup,
-    ) -> Result<Engine, reqwest::Error> {
+    ) -> Result<Engine, SenderError> {
         let sender = Sender::new(
             config.policy.clone(),
             config.request_timeout,

@@ -3,6 +3,7 @@
 //! policy allows — checked after DNS, at connect time, so a hostname that
 //! resolves to 127.0.0.1 or 169.254.169.254 is refused like the address.
 
+use super::proxy::{PinnedProxy, ProxySetupError};
 use super::ssrf::AddressPolicy;
 use herald_app::model::delivery::ErrorKind;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -27,38 +28,75 @@ impl std::fmt::Display for Blocked {
 
 impl std::error::Error for Blocked {}
 
-/// Resolves names with the system resolver and keeps only allowed addresses.
+/// Which of a name's addresses a connection may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Every address the address policy allows (the port is in
+    /// `HERALD_ALLOWED_PORTS`).
+    Allowed,
+    /// Only addresses inside `HERALD_ALLOWED_PRIVATE_CIDRS` (any port is
+    /// open there, and only there).
+    ListedOnly,
+}
+
+/// The addresses of `host` a connection may use, or why none. The reason
+/// says what kind of address was refused, never which: the merchant must
+/// not learn what an internal name resolves to.
+fn allowed_addresses(
+    policy: &AddressPolicy,
+    reach: Reach,
+    host: &str,
+    resolved: Vec<IpAddr>,
+) -> Result<Vec<IpAddr>, Blocked> {
+    let mut refused: Vec<String> = Vec::new();
+    let mut allowed = Vec::new();
+    for ip in resolved {
+        let why = match (policy.check(ip), reach) {
+            (Err(reason), _) => Some(reason.kind.to_string()),
+            (Ok(()), Reach::ListedOnly) if !policy.is_listed(ip) => Some(
+                "an address outside HERALD_ALLOWED_PRIVATE_CIDRS, where only \
+                 HERALD_ALLOWED_PORTS are open"
+                    .to_owned(),
+            ),
+            (Ok(()), _) => None,
+        };
+        match why {
+            Some(why) if !refused.contains(&why) => refused.push(why),
+            Some(_) => {}
+            None => allowed.push(ip),
+        }
+    }
+    if !allowed.is_empty() {
+        return Ok(allowed);
+    }
+    let why = if refused.is_empty() {
+        "no address".to_owned()
+    } else {
+        refused.join(" and ")
+    };
+    Err(Blocked(format!("{host} resolves to {why}")))
+}
+
+/// Resolves names with the system resolver and keeps only the addresses a
+/// connection may use.
 struct GuardedResolver {
     policy: Arc<AddressPolicy>,
+    reach: Reach,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy.clone();
+        let reach = self.reach;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refusals = Vec::new();
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|addr| match policy.check(addr.ip()) {
-                    Ok(()) => true,
-                    Err(reason) => {
-                        refusals.push(reason.to_string());
-                        false
-                    }
-                })
+            let resolved: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .map(|addr| addr.ip())
                 .collect();
-            if allowed.is_empty() {
-                let why = if refusals.is_empty() {
-                    "no address".to_owned()
-                } else {
-                    refusals.join("; ")
-                };
-                return Err(Box::new(Blocked(format!("{host} resolves to {why}"))) as _);
-            }
-            Ok(Box::new(allowed.into_iter()) as Addrs)
+            let allowed = allowed_addresses(&policy, reach, &host, resolved)?;
+            let addrs: Vec<SocketAddr> = allowed.into_iter().map(|ip| (ip, 0).into()).collect();
+            Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
 }
@@ -73,14 +111,19 @@ pub struct Egress {
     pub proxy: Option<reqwest::Url>,
 }
 
-/// The outbound client and the policy it enforces.
+/// The outbound clients and the policy they enforce.
 #[derive(Clone)]
 pub struct Sender {
+    /// Direct connections on a port in `HERALD_ALLOWED_PORTS`: to any
+    /// address the policy allows.
     client: reqwest::Client,
+    /// Direct connections on any other port: only to addresses inside
+    /// `HERALD_ALLOWED_PRIVATE_CIDRS` (its resolver drops the rest).
+    listed_client: reqwest::Client,
     policy: Arc<AddressPolicy>,
-    /// Through a proxy the client never resolves the destination itself, so
-    /// Herald resolves and checks it before sending.
-    check_before_send: bool,
+    /// Through a proxy Herald resolves and checks the destination itself,
+    /// then has the proxy connect to the checked address.
+    proxy: Option<PinnedProxy>,
 }
 
 /// What one HTTP try produced.
@@ -93,58 +136,83 @@ pub struct Response {
     pub duration: Duration,
 }
 
+/// Why the outbound client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    #[error("HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("HERALD_OUTBOUND_PROXY: {0}")]
+    Proxy(#[from] ProxySetupError),
+}
+
 impl Sender {
-    /// A client with the given total timeout; connects are capped lower so a
+    /// Clients with the given total timeout; connects are capped lower so a
     /// black-holed host fails fast.
     pub fn new(
         policy: AddressPolicy,
         timeout: Duration,
         egress: &Egress,
-    ) -> Result<Sender, reqwest::Error> {
+    ) -> Result<Sender, SenderError> {
         let policy = Arc::new(policy);
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .local_address(egress.source_address);
-        builder = match &egress.proxy {
-            // The proxy is the operator's choice (often a private address):
-            // the client connects to it as configured, and each destination
-            // is checked in `post` instead.
-            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.clone())?),
-            // Never an HTTP_PROXY from the environment: it would bypass the guard.
-            None => builder.no_proxy().dns_resolver(Arc::new(GuardedResolver {
-                policy: policy.clone(),
-            })),
+        let direct = |reach: Reach| {
+            reqwest::Client::builder()
+                .user_agent(concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(64)
+                .local_address(egress.source_address)
+                // Never an HTTP_PROXY from the environment: it would bypass the guard.
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver {
+                    policy: policy.clone(),
+                    reach,
+                }))
+                .build()
         };
+        let proxy = egress
+            .proxy
+            .as_ref()
+            .map(|url| PinnedProxy::new(url, egress.source_address, timeout))
+            .transpose()?;
         Ok(Sender {
-            client: builder.build()?,
+            client: direct(Reach::Allowed)?,
+            listed_client: direct(Reach::ListedOnly)?,
             policy,
-            check_before_send: egress.proxy.is_some(),
+            proxy,
         })
     }
 
-    /// Resolves a destination name and refuses it if any address it
-    /// resolves to is refused (the proxy may connect to any of them).
-    async fn check_resolved(&self, host: &str, port: u16) -> Result<(), String> {
-        let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    /// The addresses a delivery to `host` on `port` may connect to: the
+    /// literal one, or what the name resolves to, filtered by the policy.
+    async fn checked_addresses(
+        &self,
+        host: &url::Host<&str>,
+        port: u16,
+    ) -> Result<Vec<IpAddr>, String> {
+        let refused = |why: &dyn std::fmt::Display| format!("destination refused by policy: {why}");
+        let literal = match host {
+            url::Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
+            url::Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
+            url::Host::Domain(_) => None,
+        };
+        if let Some(ip) = literal {
+            // The merchant wrote this address: naming it reveals nothing.
+            self.policy.check(ip).map_err(|reason| refused(&reason))?;
+            self.policy
+                .check_port(ip, port)
+                .map_err(|reason| refused(&reason))?;
+            return Ok(vec![ip]);
+        }
+        let name = host.to_string();
+        let resolved: Vec<IpAddr> = tokio::net::lookup_host((name.as_str(), port))
             .await
-            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .map_err(|e| format!("cannot resolve {name}: {e}"))?
+            .map(|addr| addr.ip())
             .collect();
-        for addr in &resolved {
-            if let Err(reason) = self.policy.check(addr.ip()) {
-                return Err(format!(
-                    "destination refused by policy: {host} resolves to {reason}"
-                ));
-            }
-        }
-        if resolved.is_empty() {
-            return Err(format!("{host} resolves to no address"));
-        }
-        Ok(())
+        allowed_addresses(&self.policy, reach_for(&self.policy, port), &name, resolved)
+            .map_err(|blocked| blocked.to_string())
     }
 
     /// POSTs `body` to `url` with `headers` and reports what happened; never fails.
@@ -161,24 +229,36 @@ impl Sender {
             Ok(parsed) => parsed,
             Err(e) => return blocked(format!("invalid URL: {e}")),
         };
-        // IP literals never reach the resolver: check them here.
-        let literal: Option<IpAddr> = match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-            _ => None,
+        let Some(host) = parsed.host() else {
+            return blocked("the URL has no host".to_owned());
         };
-        if let Some(ip) = literal {
-            if let Err(reason) = self.policy.check(ip) {
-                return blocked(format!("destination refused by policy: {reason}"));
-            }
-        } else if self.check_before_send {
-            let host = parsed.host_str().unwrap_or_default().to_owned();
-            let port = parsed.port_or_known_default().unwrap_or(443);
-            if let Err(message) = self.check_resolved(&host, port).await {
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        if let Some(proxy) = &self.proxy {
+            let addresses = match self.checked_addresses(&host, port).await {
+                Ok(addresses) => addresses,
+                Err(message) => return blocked(message),
+            };
+            // Resolved and checked once, here: the proxy is handed the
+            // address, never the name.
+            let Some(address) = addresses.first() else {
+                return blocked(format!("{host} resolves to no address"));
+            };
+            return proxy.post(&parsed, *address, headers, body, started).await;
+        }
+        let is_name = matches!(host, url::Host::Domain(_));
+        if !is_name {
+            // IP literals never reach the resolver: check them here.
+            if let Err(message) = self.checked_addresses(&host, port).await {
                 return blocked(message);
             }
         }
-        let mut request = self.client.post(parsed).body(body);
+        // A name is checked by the client's resolver, after DNS, at connect
+        // time; on an unlisted port by the one that keeps listed addresses only.
+        let client = match reach_for(&self.policy, port) {
+            Reach::Allowed => &self.client,
+            Reach::ListedOnly => &self.listed_client,
+        };
+        let mut request = client.post(parsed.clone()).body(body);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -198,7 +278,16 @@ impl Sender {
     }
 }
 
-async fn read_response(mut response: reqwest::Response, started: Instant) -> Response {
+/// Which addresses a delivery on `port` may reach.
+fn reach_for(policy: &AddressPolicy, port: u16) -> Reach {
+    if policy.port_is_open(port) {
+        Reach::Allowed
+    } else {
+        Reach::ListedOnly
+    }
+}
+
+pub(super) async fn read_response(mut response: reqwest::Response, started: Instant) -> Response {
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -260,4 +349,68 @@ fn classify(error: &reqwest::Error) -> (ErrorKind, String) {
         ErrorKind::Connect
     };
     (kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ssrf::parse_allowed_cidrs;
+
+    fn ips(list: &str) -> Vec<IpAddr> {
+        list.split_whitespace()
+            .map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
+            .collect()
+    }
+
+    fn policy() -> AddressPolicy {
+        AddressPolicy::new(parse_allowed_cidrs("127.0.0.1/32").unwrap_or_default())
+    }
+
+    #[test]
+    fn a_refused_name_says_what_kind_of_address_never_which() {
+        let refused = allowed_addresses(
+            &policy(),
+            Reach::Allowed,
+            "api.internal",
+            ips("10.1.2.3 10.9.9.9 169.254.169.254"),
+        )
+        .map_err(|blocked| blocked.to_string());
+        assert_eq!(
+            refused,
+            Err("destination refused by policy: api.internal resolves to a private address \
+                 and a link-local address (cloud metadata lives here)"
+                .to_owned())
+        );
+        let none = allowed_addresses(&policy(), Reach::Allowed, "gone.test", Vec::new());
+        assert!(none.is_err_and(|b| b.to_string().ends_with("gone.test resolves to no address")));
+    }
+
+    #[test]
+    fn an_unlisted_port_reaches_only_listed_addresses() {
+        let mixed = ips("93.184.216.34 127.0.0.1 10.0.0.1");
+        let any = allowed_addresses(&policy(), Reach::Allowed, "mixed.test", mixed.clone());
+        assert_eq!(any.ok(), Some(ips("93.184.216.34 127.0.0.1")));
+        let listed = allowed_addresses(&policy(), Reach::ListedOnly, "mixed.test", mixed);
+        assert_eq!(listed.ok(), Some(ips("127.0.0.1")));
+        let public = allowed_addresses(
+            &policy(),
+            Reach::ListedOnly,
+            "public.test",
+            ips("93.184.216.34 2606:4700::1"),
+        )
+        .map_err(|blocked| blocked.to_string());
+        assert!(
+            public
+                .as_ref()
+                .is_err_and(|m| m.contains("HERALD_ALLOWED_PORTS") && !m.contains("93.184")),
+            "{public:?}"
+        );
+    }
+
+    #[test]
+    fn the_port_decides_which_addresses_a_name_may_reach() {
+        assert_eq!(reach_for(&policy(), 443), Reach::Allowed);
+        assert_eq!(reach_for(&policy(), 8080), Reach::Allowed);
+        assert_eq!(reach_for(&policy(), 25), Reach::ListedOnly);
+    }
 }

@@ -11,6 +11,7 @@ mod config;
 mod dispatcher;
 mod handoff;
 pub mod http;
+mod proxy;
 mod limits;
 mod recorder;
 pub mod retry;

@@ -1,6 +1,8 @@
 //! The destination policy (pure; no socket is ever opened here): special
 //! ranges are refused unless listed in `HERALD_ALLOWED_PRIVATE_CIDRS`, so a
-//! merchant cannot point Herald at the platform's own network or metadata.
+//! merchant cannot point Herald at the platform's own network or metadata;
+//! and only the ports in `HERALD_ALLOWED_PORTS` are open on other hosts, so
+//! Herald cannot be made to talk to a public mail, database or SSH server.
 
 use ipnet::IpNet;
 use std::fmt;
@@ -67,22 +69,116 @@ impl fmt::Display for BlockedReason {
     }
 }
 
-/// The allow-list of special ranges; every public address is allowed.
+/// The ports open on destinations outside the private allow-list unless
+/// `HERALD_ALLOWED_PORTS` says otherwise: the web's.
+pub const DEFAULT_ALLOWED_PORTS: [u16; 4] = [80, 443, 8080, 8443];
+
+/// The ports deliveries may use on hosts outside the private allow-list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedPorts(pub Vec<u16>);
+
+impl Default for AllowedPorts {
+    fn default() -> Self {
+        AllowedPorts(DEFAULT_ALLOWED_PORTS.to_vec())
+    }
+}
+
+impl AllowedPorts {
+    /// Whether `port` is listed.
+    pub fn contains(&self, port: u16) -> bool {
+        self.0.contains(&port)
+    }
+}
+
+impl fmt::Display for AllowedPorts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list: Vec<String> = self.0.iter().map(u16::to_string).collect();
+        f.write_str(&list.join(","))
+    }
+}
+
+/// Why a port was refused: it is not in `HERALD_ALLOWED_PORTS`, and the
+/// destination is not inside `HERALD_ALLOWED_PRIVATE_CIDRS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRefused {
+    pub port: u16,
+    pub allowed: AllowedPorts,
+}
+
+impl fmt::Display for PortRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "port {} is not open for deliveries on this server (HERALD_ALLOWED_PORTS={})",
+            self.port, self.allowed
+        )
+    }
+}
+
+/// The allow-list of special ranges (every public address is allowed) and
+/// the ports open on destinations outside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressPolicy {
     allowed: Vec<IpNet>,
+    ports: AllowedPorts,
 }
 
 impl AddressPolicy {
-    /// A policy that opens exactly the listed ranges.
+    /// A policy that opens exactly the listed ranges (and the default ports).
     pub fn new(allowed: Vec<IpNet>) -> Self {
-        AddressPolicy { allowed }
+        AddressPolicy {
+            allowed,
+            ports: AllowedPorts::default(),
+        }
+    }
+
+    /// The same ranges, with `ports` open outside them.
+    pub fn with_ports(self, ports: AllowedPorts) -> Self {
+        AddressPolicy { ports, ..self }
+    }
+
+    /// Whether `port` is open on every destination the address policy allows.
+    pub fn port_is_open(&self, port: u16) -> bool {
+        self.ports.contains(port)
+    }
+
+    /// Whether any private range is listed (a name might resolve into one).
+    pub fn lists_private_ranges(&self) -> bool {
+        !self.allowed.is_empty()
+    }
+
+    /// Allows `port` on `address` (an address the address policy allows):
+    /// any port inside the private allow-list, the listed ports elsewhere.
+    pub fn check_port(&self, address: IpAddr, port: u16) -> Result<(), PortRefused> {
+        if self.port_is_open(port) || self.is_listed(address) {
+            Ok(())
+        } else {
+            Err(self.refuse_port(port))
+        }
+    }
+
+    /// Allows `port` on a host name before it is resolved: an unlisted port
+    /// can only be right when some private range is listed (the name may
+    /// resolve into it; the check after DNS decides).
+    pub fn check_name_port(&self, port: u16) -> Result<(), PortRefused> {
+        if self.port_is_open(port) || self.lists_private_ranges() {
+            Ok(())
+        } else {
+            Err(self.refuse_port(port))
+        }
+    }
+
+    fn refuse_port(&self, port: u16) -> PortRefused {
+        PortRefused {
+            port,
+            allowed: self.ports.clone(),
+        }
     }
 
     /// Allows `ip`, or says why not.
     pub fn check(&self, address: IpAddr) -> Result<(), BlockedReason> {
         match classify(address) {
-            Some((kind, embedded)) if !self.is_allowed(address) => Err(BlockedReason {
+            Some((kind, embedded)) if !self.is_listed(address) => Err(BlockedReason {
                 address,
                 kind,
                 embedded,
@@ -91,7 +187,9 @@ impl AddressPolicy {
         }
     }
 
-    fn is_allowed(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is inside the private allow-list (the addresses a
+    /// delivery on an unlisted port may reach).
+    pub fn is_listed(&self, ip: IpAddr) -> bool {
         // `::ffff:a.b.c.d` is the same host as a.b.c.d on a dual-stack
         // socket, so an allowed v4 opens it. NAT64, 6to4 and Teredo forms go
         // through a translator or a tunnel, so they stay closed.
@@ -169,6 +267,26 @@ fn v6_kind(ip: Ipv6Addr) -> Option<RangeKind> {
         [0x2000..=0x3fff, ..] => return None,
         _ => RangeKind::Reserved,
     })
+}
+
+/// Parses `HERALD_ALLOWED_PORTS`: comma-separated ports from 1 to 65535;
+/// at least one.
+pub fn parse_allowed_ports(s: &str) -> Result<AllowedPorts, String> {
+    let mut ports = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        match item.parse::<u16>() {
+            Ok(port) if port > 0 => {
+                if !ports.contains(&port) {
+                    ports.push(port);
+                }
+            }
+            _ => return Err(format!("`{item}` is not a port from 1 to 65535")),
+        }
+    }
+    if ports.is_empty() {
+        return Err("list at least one port, e.g. 443".into());
+    }
+    Ok(AllowedPorts(ports))
 }
 
 /// Parses `HERALD_ALLOWED_PRIVATE_CIDRS`: comma-separated CIDRs or bare
@@ -332,6 +450,51 @@ mod tests {
         let policy = AddressPolicy::new(cidrs("10.0.0.0/8, fd00::/8"));
         assert_eq!(policy.check(ip("fd00::5")), Ok(()));
         assert!(policy.check(ip("fc00::5")).is_err());
+    }
+
+    #[test]
+    fn unlisted_ports_are_open_only_inside_the_private_allow_list() {
+        let policy = AddressPolicy::new(cidrs("127.0.0.1/32, 10.0.0.0/8"));
+        for (addr, port) in [
+            ("93.184.216.34", 443),
+            ("93.184.216.34", 80),
+            ("2606:4700::1", 8443),
+            ("93.184.216.34", 8080),
+            ("127.0.0.1", 25),
+            ("10.1.2.3", 5432),
+            ("::ffff:127.0.0.1", 6379),
+        ] {
+            assert_eq!(policy.check_port(ip(addr), port), Ok(()), "{addr}:{port}");
+        }
+        for (addr, port) in [("93.184.216.34", 25), ("2606:4700::1", 22), ("8.8.8.8", 53)] {
+            let refused = policy.check_port(ip(addr), port).map_err(|r| r.to_string());
+            let named = refused.is_err_and(|r| {
+                r.contains(&format!("port {port}"))
+                    && r.contains("HERALD_ALLOWED_PORTS=80,443,8080,8443")
+            });
+            assert!(named, "{addr}:{port}");
+        }
+        let narrow = policy.with_ports(parse_allowed_ports("443").unwrap());
+        assert!(narrow.check_port(ip("93.184.216.34"), 80).is_err());
+        assert!(narrow.check_port(ip("10.0.0.1"), 80).is_ok());
+        assert_eq!(narrow.check_name_port(8080), Ok(()), "may resolve into 10/8");
+        let closed = AddressPolicy::default();
+        assert_eq!(closed.check_name_port(443), Ok(()));
+        assert!(closed.check_name_port(25).is_err(), "no private range to reach");
+    }
+
+    #[test]
+    fn allowed_ports_parse_with_clear_errors() {
+        assert_eq!(
+            parse_allowed_ports(" 443, 80,443 ,").unwrap(),
+            AllowedPorts(vec![443, 80])
+        );
+        assert_eq!(AllowedPorts::default().to_string(), "80,443,8080,8443");
+        for bad in ["0", "65536", "http", "-1", "44 3"] {
+            let err = parse_allowed_ports(&format!("443,{bad}")).unwrap_err();
+            assert!(err.contains(&format!("`{bad}`")), "{bad}: {err}");
+        }
+        assert!(parse_allowed_ports(" , ").is_err());
     }
 
     #[test]

@@ -11,8 +11,8 @@ pub const MAX_URL_LEN: usize = 2048;
 pub struct UrlRules {
     /// Accept `http://` (development only).
     pub allow_http: bool,
-    /// Addresses deliveries may reach; IP literals are checked against it here,
-    /// names again at connect time.
+    /// Addresses and ports deliveries may reach; IP literals are checked
+    /// against it here, names again at connect time.
     pub policy: AddressPolicy,
 }
 
@@ -47,10 +47,17 @@ impl UrlRules {
             ));
         }
         let host = url.host_str().ok_or_else(|| invalid("must have a host"))?;
-        if let Some(ip) = literal_host_ip(host.trim_start_matches('[').trim_end_matches(']')) {
+        let port = url.port_or_known_default().unwrap_or(443);
+        let literal = literal_host_ip(host.trim_start_matches('[').trim_end_matches(']'));
+        if let Some(ip) = literal {
             if let Err(reason) = self.policy.check(ip) {
                 return Err(invalid(&format!("points at a refused address: {reason}")));
             }
+            if let Err(refused) = self.policy.check_port(ip, port) {
+                return Err(invalid(&refused.to_string()));
+            }
+        } else if let Err(refused) = self.policy.check_name_port(port) {
+            return Err(invalid(&refused.to_string()));
         }
         if host.eq_ignore_ascii_case("localhost")
             || host.to_ascii_lowercase().ends_with(".localhost")

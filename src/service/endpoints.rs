@@ -11,7 +11,8 @@ use crate::crypto::payload_encryption::EncryptionKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
 use crate::crypto::signing::SigningKey;
 use crate::engine::Wakeup;
-use crate::store::{EndpointSecrets, EndpointSettings, KeyChange, Store};
+use super::pagination::{decode_cursor_as, page, Page};
+use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
 use herald_app::model::endpoint::{
@@ -102,6 +103,15 @@ impl EndpointPatch {
     }
 }
 
+/// Which endpoints an operator lists (`GET /api/v1/admin/endpoints`).
+#[derive(Debug, Clone, Default)]
+pub struct EndpointSearch {
+    /// One merchant's only (`mer_…`).
+    pub merchant_id: Option<String>,
+    /// `enabled` or `disabled`; absent: both.
+    pub status: Option<String>,
+}
+
 /// The endpoint operations.
 #[derive(Clone, Debug)]
 pub struct Endpoints {
@@ -128,7 +138,12 @@ impl Endpoints {
 
     /// The merchant's endpoints, newest first.
     pub async fn list(&self, merchant: &MerchantId) -> Result<Vec<Endpoint>, ServiceError> {
-        Ok(self.store.list_endpoints(merchant).await?)
+        self.store
+            .list_endpoints(merchant)
+            .await?
+            .into_iter()
+            .map(|endpoint| self.open_headers(endpoint))
+            .collect()
     }
 
     /// The newest delivery of each of the merchant's endpoints.
@@ -172,6 +187,7 @@ impl Endpoints {
         check_signature_options(&settings)?;
         let id = EndpointId::generate();
         let row = endpoint_row(id.as_str());
+        let settings = self.seal_headers(&id, settings);
         let signing_key = SigningKey::generate(settings.signature_scheme);
         let encryption_key = settings.encryption.map(|_| EncryptionKey::generate());
         let now = Utc::now();
@@ -202,10 +218,30 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<Endpoint, ServiceError> {
-        self.store
+        let endpoint = self
+            .store
             .endpoint(&Scope::Merchant(merchant.clone()), id)
             .await?
-            .ok_or(ServiceError::NotFound("endpoint"))
+            .ok_or(ServiceError::NotFound("endpoint"))?;
+        self.open_headers(endpoint)
+    }
+
+    /// The custom header values behind their sealed, stored form.
+    fn open_headers(&self, mut endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
+        endpoint.headers = self
+            .secrets
+            .open_headers(endpoint.id.as_str(), &endpoint.headers)
+            .map_err(|e| ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id)))?;
+        Ok(endpoint)
+    }
+
+    /// Settings with their custom header values sealed for storing: the
+    /// merchant's receivers' credentials are never plain text at rest.
+    fn seal_headers(&self, id: &EndpointId, settings: EndpointSettings) -> EndpointSettings {
+        EndpointSettings {
+            headers: self.secrets.seal_headers(id.as_str(), &settings.headers),
+            ..settings
+        }
     }
 
     /// Changes the fields given; the rest stay.
@@ -216,6 +252,13 @@ impl Endpoints {
         patch: EndpointPatch,
     ) -> Result<Endpoint, ServiceError> {
         let current = self.get(merchant, id).await?;
+        if patch.enabled == Some(true) && !current.enabled && current.disabled_by_operator {
+            // Checked before anything changes: a refused update changes nothing.
+            return Err(ServiceError::Conflict(format!(
+                "{} Only an operator can enable this endpoint again.",
+                current.disabled_reason.as_deref().unwrap_or("Disabled by an operator.")
+            )));
+        }
         let settings = EndpointSettings {
             url: match patch.url {
                 Some(url) => self.rules.check("url", &url)?,
@@ -247,6 +290,7 @@ impl Endpoints {
             encryption: patch.encryption.unwrap_or(current.encryption),
         };
         check_signature_options(&settings)?;
+        let settings = self.seal_headers(id, settings);
         let now = Utc::now();
         let row = endpoint_row(id.as_str());
         let keys = KeyChange {
@@ -335,12 +379,47 @@ impl Endpoints {
         if endpoint.enabled {
             self.wakeup.wake();
         }
-        Ok(endpoint)
+        Ok(endpoint.with_masked_headers())
     }
 
-    /// Every merchant's endpoints, newest first (operators), at most `limit`.
-    pub async fn all(&self, limit: u32) -> Result<Vec<Endpoint>, ServiceError> {
-        Ok(self.store.all_endpoints(limit).await?)
+    /// Endpoints across merchants (operators), newest first, at most
+    /// `limit`, after `cursor`. Custom header values are masked: they are
+    /// the merchants' receivers' credentials, not the operator's.
+    pub async fn all(
+        &self,
+        search: &EndpointSearch,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Endpoint>, ServiceError> {
+        let filter = EndpointFilter {
+            merchant_id: search
+                .merchant_id
+                .as_deref()
+                .map(MerchantId::parse)
+                .transpose()
+                .map_err(|e| ServiceError::invalid("merchant_id", e.to_string()))?,
+            enabled: match search.status.as_deref() {
+                None => None,
+                Some("enabled") => Some(true),
+                Some("disabled") => Some(false),
+                Some(other) => {
+                    return Err(ServiceError::invalid(
+                        "status",
+                        format!("must be `enabled` or `disabled`, not `{other}`"),
+                    ))
+                }
+            },
+            before: decode_cursor_as(cursor, EndpointId::parse)?,
+            limit,
+        };
+        let endpoints: Vec<Endpoint> = self
+            .store
+            .all_endpoints(&filter)
+            .await?
+            .into_iter()
+            .map(Endpoint::with_masked_headers)
+            .collect();
+        Ok(page(endpoints, limit, |e| (e.created_at, e.id.to_string())))
     }
 
     /// What the merchant verifies (and decrypts) with: the HMAC secret or

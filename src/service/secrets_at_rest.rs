@@ -1,10 +1,12 @@
-//! Re-sealing every stored signing secret (and payload encryption key) with the current
+//! Re-sealing every stored signing secret (and payload encryption key, and
+//! custom header value) with the current
 //! `HERALD_SECRET_KEY`: the last step of turning encryption at rest on,
 //! rotating its key, or turning it off.
 
 use super::ServiceError;
 use crate::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
 use crate::store::{SecretColumn, Store};
+use std::collections::BTreeMap;
 
 /// What a re-seal run did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -25,19 +27,40 @@ pub async fn reseal_secrets(
 ) -> Result<ResealReport, ServiceError> {
     let mut report = ResealReport::default();
     for stored in store.stored_secrets().await? {
-        if secrets.is_current(&stored.stored) {
-            report.unchanged += 1;
-            continue;
-        }
-        let row = match stored.column {
+        let failed = |e: &dyn std::fmt::Display| {
+            ServiceError::Internal(format!("{} ({:?}): {e}", stored.row_id, stored.column))
+        };
+        let replacement = match stored.column {
+            SecretColumn::EndpointHeaders => {
+                let headers: BTreeMap<String, String> =
+                    serde_json::from_str(&stored.stored).map_err(|e| failed(&e))?;
+                if secrets.headers_are_current(&headers) {
+                    None
+                } else {
+                    let resealed = secrets
+                        .reseal_headers(&stored.row_id, &headers)
+                        .map_err(|e| failed(&e))?;
+                    Some(serde_json::to_string(&resealed).map_err(|e| failed(&e))?)
+                }
+            }
+            _ if secrets.is_current(&stored.stored) => None,
             SecretColumn::EndpointCurrent
             | SecretColumn::EndpointPrevious
-            | SecretColumn::EndpointEncryptionKey => endpoint_row(&stored.row_id),
-            SecretColumn::MerchantCallback => merchant_row(&stored.row_id),
+            | SecretColumn::EndpointEncryptionKey => Some(
+                secrets
+                    .reseal(&stored.stored, &endpoint_row(&stored.row_id))
+                    .map_err(|e| failed(&e))?,
+            ),
+            SecretColumn::MerchantCallback => Some(
+                secrets
+                    .reseal(&stored.stored, &merchant_row(&stored.row_id))
+                    .map_err(|e| failed(&e))?,
+            ),
         };
-        let replacement = secrets.reseal(&stored.stored, &row).map_err(|e| {
-            ServiceError::Internal(format!("{} ({:?}): {e}", stored.row_id, stored.column))
-        })?;
+        let Some(replacement) = replacement else {
+            report.unchanged += 1;
+            continue;
+        };
         if store.replace_stored_secret(&stored, &replacement).await? {
             report.resealed += 1;
         } else {

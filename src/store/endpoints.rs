@@ -1,7 +1,7 @@
 //! Merchants' endpoints.
 
 use super::notifications::NotifyWork;
-use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::{DisableReason, Endpoint, PayloadEncryption, SignatureScheme};
@@ -17,6 +17,7 @@ struct EndpointRow {
     event_types: String,
     disabled_at: Option<i64>,
     disabled_reason: Option<String>,
+    disabled_by_operator: bool,
     rate_limit_per_s: Option<i64>,
     headers: String,
     legacy_signature: bool,
@@ -44,6 +45,7 @@ impl TryFrom<EndpointRow> for Endpoint {
                 .map_err(|e| corrupt("event_types", e))?,
             enabled: row.disabled_at.is_none(),
             disabled_reason: row.disabled_reason,
+            disabled_by_operator: row.disabled_by_operator,
             rate_limit_per_s: row
                 .rate_limit_per_s
                 .map(u32::try_from)
@@ -70,8 +72,19 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-     rate_limit_per_s, headers, legacy_signature, retry_schedule, signature_scheme, encryption, \
+     disabled_by_operator, rate_limit_per_s, headers, legacy_signature, retry_schedule, signature_scheme, encryption, \
      created_at, updated_at";
+
+/// Which endpoints an operator lists: every merchant's unless one is named,
+/// enabled or disabled or both, a page before `before` (newest first).
+#[derive(Debug, Clone)]
+pub struct EndpointFilter {
+    pub merchant_id: Option<MerchantId>,
+    /// `Some(true)`: enabled only; `Some(false)`: disabled only.
+    pub enabled: Option<bool>,
+    pub before: Option<(DateTime<Utc>, EndpointId)>,
+    pub limit: u32,
+}
 
 /// An endpoint's settings as written by the service (validated already).
 #[derive(Debug, Clone)]
@@ -124,12 +137,21 @@ impl Store {
         rows.into_iter().map(Endpoint::try_from).collect()
     }
 
-    /// Every merchant's endpoints, newest first, at most `limit` (operators).
-    pub async fn all_endpoints(&self, limit: u32) -> StoreResult<Vec<Endpoint>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM endpoints ORDER BY created_at DESC, id DESC LIMIT $1");
+    /// Endpoints across merchants matching `filter`, newest first (operators).
+    pub async fn all_endpoints(&self, filter: &EndpointFilter) -> StoreResult<Vec<Endpoint>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM endpoints WHERE ($1 IS NULL OR merchant_id = $1) \
+               AND ($2 IS NULL OR (disabled_at IS NULL) = $2) \
+               AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4)) \
+             ORDER BY created_at DESC, id DESC LIMIT $5"
+        );
+        let (before_at, before_id) = keyset(&filter.before);
         let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(i64::from(limit))
+            .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
+            .bind(filter.enabled)
+            .bind(before_at)
+            .bind(before_id)
+            .bind(i64::from(filter.limit))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Endpoint::try_from).collect()
@@ -276,7 +298,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
                 "UPDATE endpoints SET disabled_at = $3, disabled_reason = $4, failing_since = NULL, \
-                     updated_at = $5 \
+                     updated_at = $5, disabled_by_operator = $6 \
                  WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)",
             )
             .bind(id.as_str())
@@ -284,6 +306,7 @@ impl Store {
             .bind(disabled.map(|_| to_millis(now)))
             .bind(disabled_reason.as_deref())
             .bind(to_millis(now))
+            .bind(disabled.is_some_and(DisableReason::is_by_operator))
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -24,14 +24,14 @@ pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
 pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, RecordedBatch};
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
-pub use endpoints::{EndpointSecrets, EndpointSettings, KeyChange};
+pub use endpoints::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
 pub use merchants::{MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
-pub use sessions::SessionStore;
+pub use sessions::{stored_id as stored_session_id, SessionStore};
 pub use stats::{AttemptDuration, HourCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};
 

@@ -1,5 +1,5 @@
-//! Every signing secret in the database, for re-sealing them under a new
-//! `HERALD_SECRET_KEY` (`herald admin reseal-secrets`).
+//! Every signing secret (and custom header value) in the database, for
+//! re-sealing them under a new `HERALD_SECRET_KEY` (`herald admin reseal-secrets`).
 
 use super::{on_pool, Store, StoreResult};
 
@@ -14,6 +14,8 @@ pub enum SecretColumn {
     EndpointEncryptionKey,
     /// `merchants.callback_secret` (signs one-off callbacks).
     MerchantCallback,
+    /// `endpoints.headers`: a JSON object whose values are sealed one by one.
+    EndpointHeaders,
 }
 
 impl SecretColumn {
@@ -33,6 +35,9 @@ impl SecretColumn {
             SecretColumn::MerchantCallback => {
                 "UPDATE merchants SET callback_secret = $3 WHERE id = $1 AND callback_secret = $2"
             }
+            SecretColumn::EndpointHeaders => {
+                "UPDATE endpoints SET headers = $3 WHERE id = $1 AND headers = $2"
+            }
         }
     }
 }
@@ -47,10 +52,12 @@ pub struct StoredSecret {
 }
 
 impl Store {
-    /// Every stored signing secret.
+    /// Every stored signing secret, and every endpoint's custom headers
+    /// that has any.
     pub async fn stored_secrets(&self) -> StoreResult<Vec<StoredSecret>> {
-        let endpoints: Vec<(String, String, Option<String>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, secret, previous_secret, encryption_key FROM endpoints ORDER BY id",
+        type EndpointSecretsRow = (String, String, Option<String>, Option<String>, String);
+        let endpoints: Vec<EndpointSecretsRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, secret, previous_secret, encryption_key, headers FROM endpoints ORDER BY id",
         )
         .fetch_all(pool)
         .await)?;
@@ -60,7 +67,14 @@ impl Store {
         .fetch_all(pool)
         .await)?;
         let mut secrets = Vec::with_capacity(endpoints.len() + merchants.len());
-        for (id, current, previous, encryption_key) in endpoints {
+        for (id, current, previous, encryption_key, headers) in endpoints {
+            if headers.trim() != "{}" {
+                secrets.push(StoredSecret {
+                    row_id: id.clone(),
+                    column: SecretColumn::EndpointHeaders,
+                    stored: headers,
+                });
+            }
             if let Some(encryption_key) = encryption_key {
                 secrets.push(StoredSecret {
                     row_id: id.clone(),

@@ -204,6 +204,9 @@ fn url_rules_accept_only_safe_urls() {
                 "{candidate}"
             );
             assert!(accepted.len() <= 2048);
+            // No private range is listed, so only HERALD_ALLOWED_PORTS pass.
+            let port = url.port_or_known_default().unwrap_or_default();
+            assert!(rules.policy.port_is_open(port), "{candidate}");
             let host = url.host_str().expect("an accepted URL has a host");
             let bare = host.trim_start_matches('[').trim_end_matches(']');
             if let Some(ip) = literal_host_ip(bare) {

@@ -8,7 +8,9 @@ use serde_json::json;
 
 both_backends!(
     operators_create_merchants,
-    operators_see_failed_deliveries_across_merchants_and_retry_them
+    operators_see_failed_deliveries_across_merchants_and_retry_them,
+    an_operators_disable_sticks_until_an_operator_enables,
+    operators_list_endpoints_across_merchants_page_by_page,
 );
 
 async fn operators_create_merchants(store: Store) {
@@ -165,5 +167,210 @@ async fn operators_see_failed_deliveries_across_merchants_and_retry_them(store: 
         .unwrap()
         .iter()
         .any(|t| t["name"] == "payout.failed" && t["example"].is_object()));
+    app.stop().await;
+}
+
+/// What the dashboard's endpoint form sends to change an endpoint.
+fn form(url: &str, enabled: bool) -> serde_json::Value {
+    json!({"url": url, "description": "", "event_types": [], "headers": "",
+           "rate_limit_per_s": "", "enabled": enabled, "signature_scheme": "hmac",
+           "encrypted": false, "legacy_signature": false, "retry_schedule": ""})
+}
+
+async fn an_operators_disable_sticks_until_an_operator_enables(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let mut browser = app.browser();
+    let (status, body) = browser
+        .call(
+            "sign_up",
+            &[
+                ("name", "Sticky"),
+                ("email", "sticky@example.test"),
+                ("password", "correct horse battery staple"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, created) = browser
+        .call_json(
+            "endpoints/create",
+            json!({"input": form("https://hooks.sticky.test/in", true)}),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let endpoint = created["id"].as_str().expect("id").to_owned();
+    let (status, key) = browser.call("api_keys/create", &[("name", "ci")]).await;
+    assert_eq!(status, 200, "{key}");
+    let key = key["key"].as_str().expect("key").to_owned();
+
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/admin/endpoints/{endpoint}/disable"),
+            PLATFORM_TOKEN,
+            Some(json!({"reason": "abuse report #12"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // REST: enabling is refused with the operator's reason, and changes nothing.
+    let path = format!("/api/v1/endpoints/{endpoint}");
+    let (status, refused) = app
+        .api(
+            Method::PATCH,
+            &path,
+            &key,
+            Some(json!({"enabled": true, "description": "sneaky"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "conflict");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("abuse report #12"), "{message}");
+    assert!(message.contains("operator"), "{message}");
+    let seen = app.get_ok(&key, &path).await;
+    assert_eq!(seen["enabled"], false);
+    assert_eq!(seen["description"], "", "a refused change changes nothing");
+    assert_eq!(seen["disabled_by_operator"], true);
+
+    // The dashboard's server function says the same.
+    let (status, refused) = browser
+        .call_json(
+            "endpoints/update",
+            json!({"id": endpoint, "input": form("https://hooks.sticky.test/in", true)}),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused.to_string().contains("abuse report #12"), "{refused}");
+
+    // Other changes, the endpoint left disabled, still go through.
+    let (status, changed) = app
+        .api(
+            Method::PATCH,
+            &path,
+            &key,
+            Some(json!({"description": "new receiver soon", "enabled": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["enabled"], false);
+    assert_eq!(changed["disabled_by_operator"], true);
+
+    // Once an operator enables it, the merchant is in charge again.
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/admin/endpoints/{endpoint}/enable"),
+            PLATFORM_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, off) = app
+        .api(Method::PATCH, &path, &key, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!((status, &off["disabled_by_operator"]), (200, &json!(false)));
+    let (status, on) = app
+        .api(Method::PATCH, &path, &key, Some(json!({"enabled": true})))
+        .await;
+    assert_eq!(status, 200, "{on}");
+    assert_eq!(on["enabled"], true);
+    app.stop().await;
+}
+
+async fn operators_list_endpoints_across_merchants_page_by_page(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (north, north_key) = app.merchant("North").await;
+    let (_, south_key) = app.merchant("South").await;
+    let mut north_ids = Vec::new();
+    for n in 0..3 {
+        let (id, _) = app
+            .endpoint(
+                &north_key,
+                json!({"url": format!("https://north.test/{n}"),
+                       "headers": {"Authorization": "Bearer north-receiver-secret"}}),
+            )
+            .await;
+        north_ids.push(id);
+    }
+    let (south_id, _) = app
+        .endpoint(&south_key, json!({"url": "https://south.test/in"}))
+        .await;
+    let (status, _) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/admin/endpoints/{}/disable", north_ids[0]),
+            PLATFORM_TOKEN,
+            Some(json!({"reason": "bounced"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let all = app.get_ok(PLATFORM_TOKEN, "/api/v1/admin/endpoints").await;
+    assert_eq!(ids(&all).len(), 4, "{all}");
+    assert_eq!(all["next_cursor"], json!(null));
+    assert_eq!(ids(&all)[0], south_id, "newest first");
+    // The operator sees the header names, never the merchants' credentials.
+    assert!(!all.to_string().contains("north-receiver-secret"), "{all}");
+    assert!(all.to_string().contains("Authorization"));
+
+    let mine = app
+        .get_ok(
+            PLATFORM_TOKEN,
+            &format!("/api/v1/admin/endpoints?merchant_id={north}&status=enabled"),
+        )
+        .await;
+    let mut expected: Vec<String> = north_ids[1..].to_vec();
+    expected.reverse();
+    assert_eq!(ids(&mine), expected);
+    let disabled = app
+        .get_ok(PLATFORM_TOKEN, "/api/v1/admin/endpoints?status=disabled")
+        .await;
+    assert_eq!(ids(&disabled), vec![north_ids[0].clone()]);
+    assert_eq!(disabled["data"][0]["disabled_by_operator"], true);
+
+    // Page by page: two, then the rest, then nothing more.
+    let first = app
+        .get_ok(PLATFORM_TOKEN, "/api/v1/admin/endpoints?limit=2")
+        .await;
+    let cursor = first["next_cursor"].as_str().expect("a cursor").to_owned();
+    let second = app
+        .get_ok(
+            PLATFORM_TOKEN,
+            &format!("/api/v1/admin/endpoints?limit=2&cursor={cursor}"),
+        )
+        .await;
+    let mut paged = ids(&first);
+    paged.extend(ids(&second));
+    assert_eq!(paged, ids(&all));
+
+    for bad in [
+        "status=maybe",
+        "merchant_id=nobody",
+        "limit=251",
+        "cursor=not-a-cursor",
+    ] {
+        let (status, body) = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/admin/endpoints?{bad}"),
+                PLATFORM_TOKEN,
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+    let (status, _) = app
+        .api(Method::GET, "/api/v1/admin/endpoints", &north_key, None)
+        .await;
+    assert_eq!(status, 403, "merchant keys cannot list across merchants");
     app.stop().await;
 }

@@ -1,4 +1,5 @@
-//! The `herald` binary: configuration errors, migrate, create-merchant.
+//! The `herald` binary: configuration errors, migrate, create-merchant
+//! (with its password from standard input).
 
 use std::process::{Command, Output};
 
@@ -83,7 +84,7 @@ fn create_merchant_prints_an_id_and_a_key_and_refuses_duplicates() {
         stderr(&again)
     );
 
-    let short = herald(
+    let (short, _) = herald_with_stdin(
         &[
             "admin",
             "create-merchant",
@@ -91,11 +92,110 @@ fn create_merchant_prints_an_id_and_a_key_and_refuses_duplicates() {
             "B",
             "--email",
             "b@acme.test",
-            "--password",
-            "short",
+            "--password-stdin",
         ],
         &env,
+        "short\n",
     );
     assert!(!short.status.success());
     assert!(stderr(&short).contains("password"), "{}", stderr(&short));
+}
+
+/// Runs `herald` with `input` on its standard input.
+fn herald_with_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> (Output, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
+    command
+        .args(args)
+        .env_remove("HERALD_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("run herald");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("herald output");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output, stdout)
+}
+
+#[tokio::test]
+async fn create_merchant_reads_the_password_from_standard_input_never_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("cli.db").display());
+    let env = [("HERALD_DATABASE_URL", url.as_str())];
+    let password = "correct horse battery staple";
+
+    // On the command line a password is refused outright: `ps` and the
+    // shell history would show it.
+    let on_the_line = herald(
+        &[
+            "admin",
+            "create-merchant",
+            "--name",
+            "Acme",
+            "--email",
+            "ops@acme.test",
+            "--password",
+            password,
+        ],
+        &env,
+    );
+    assert!(!on_the_line.status.success());
+    assert!(
+        stderr(&on_the_line).contains("--password-stdin"),
+        "the error points at the way that works: {}",
+        stderr(&on_the_line)
+    );
+
+    let (output, stdout) = herald_with_stdin(
+        &[
+            "admin",
+            "create-merchant",
+            "--name",
+            "Acme",
+            "--email",
+            "ops@acme.test",
+            "--password-stdin",
+        ],
+        &env,
+        &format!("{password}\n"),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout.contains("merchant_id: mer_"), "{stdout}");
+    assert!(!stdout.contains(password) && !stderr(&output).contains(password));
+
+    // The password read from standard input is the one that logs in.
+    let store = herald::store::Store::connect(&url).await.expect("open");
+    let accounts = herald::service::Accounts::new(store);
+    let merchant = accounts
+        .log_in("ops@acme.test", password, None)
+        .await
+        .expect("the password from standard input logs in");
+    assert_eq!(merchant.email, "ops@acme.test");
+
+    // Nothing on standard input is an error, not an account without one.
+    let (empty, _) = herald_with_stdin(
+        &[
+            "admin",
+            "create-merchant",
+            "--name",
+            "B",
+            "--email",
+            "b@acme.test",
+            "--password-stdin",
+        ],
+        &env,
+        "",
+    );
+    assert!(!empty.status.success());
+    assert!(stderr(&empty).contains("--password-stdin"), "{}", stderr(&empty));
 }

@@ -574,3 +574,18 @@ impl Browser {
         }
     }
 }
+
+/// The first column of every row `sql` returns, as text, read straight from
+/// the database (what a dump of it would show).
+pub async fn raw_texts(store: &Store, sql: &str) -> Vec<String> {
+    match store {
+        Store::Sqlite(pools) => sqlx::query_scalar(sql)
+            .fetch_all(&pools.main)
+            .await
+            .expect("raw query"),
+        Store::Postgres(pools) => sqlx::query_scalar(sql)
+            .fetch_all(&pools.main)
+            .await
+            .expect("raw query"),
+    }
+}

@@ -28,6 +28,7 @@ mod processes;
 mod reconciliation;
 mod sandbox;
 mod secrets_at_rest;
+mod sessions;
 mod signature_schemes;
 mod soak;
 mod ssrf;

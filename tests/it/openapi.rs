@@ -21,6 +21,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/merchants"),
     ("get", "/api/v1/admin/deliveries"),
     ("post", "/api/v1/admin/deliveries/retry"),
+    ("get", "/api/v1/admin/endpoints"),
     ("post", "/api/v1/admin/endpoints/{id}/disable"),
     ("post", "/api/v1/admin/endpoints/{id}/enable"),
     ("get", "/api/v1/event-types"),

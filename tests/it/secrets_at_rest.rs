@@ -2,7 +2,7 @@
 //! holds, that deliveries still verify, and re-sealing after a key change.
 
 use crate::both_backends;
-use crate::helpers::{test_config, TestApp};
+use crate::helpers::{insert_unchecked_endpoint, raw_texts, test_config, TestApp};
 use crate::receiver::TestReceiver;
 use herald::config::{SecretKeys, SecretString};
 use herald::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
@@ -16,6 +16,8 @@ use std::time::Duration;
 both_backends!(
     secrets_are_sealed_in_the_database_and_deliveries_verify,
     plain_secrets_are_sealed_by_a_reseal_run,
+    custom_header_values_are_sealed_at_rest_and_masked_in_attempts,
+    plain_header_values_from_before_keep_working_until_resealed,
 );
 
 const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -195,5 +197,123 @@ async fn plain_secrets_are_sealed_by_a_reseal_run(store: Store) {
         .expect("secret")
         .verify(&got[0].body, &got[0].headers)
         .expect("verifies");
+    app.stop().await;
+}
+
+/// The receiver's credential a merchant puts in a custom header.
+const RECEIVER_CREDENTIAL: &str = "rcv_live_7f3c9a1e5b";
+
+async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: Store) {
+    let mut config = test_config();
+    config.secret_keys = SecretKeys {
+        secret_key: Some(SecretString::new(KEY_A.into())),
+        secret_key_previous: Vec::new(),
+    };
+    let app = TestApp::spawn_with(store, config).await;
+    let (merchant, key) = app.merchant("Headers").await;
+    let receiver = TestReceiver::start().await;
+    let (endpoint, _) = app
+        .endpoint(
+            &key,
+            json!({"url": receiver.url(),
+                   "headers": {"Authorization": format!("Bearer {RECEIVER_CREDENTIAL}"),
+                               "X-Tenant": "acme"}}),
+        )
+        .await;
+
+    // The row holds the names and sealed values only.
+    let rows = raw_texts(&app.store, "SELECT headers FROM endpoints").await;
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].contains(RECEIVER_CREDENTIAL), "{}", rows[0]);
+    assert!(!rows[0].contains("acme"), "{}", rows[0]);
+    assert!(rows[0].contains("Authorization") && rows[0].contains("sealed:v1:"));
+    // The merchant still reads and edits its own values.
+    let shown = app
+        .get_ok(&key, &format!("/api/v1/endpoints/{endpoint}"))
+        .await;
+    assert_eq!(
+        shown["headers"]["Authorization"],
+        format!("Bearer {RECEIVER_CREDENTIAL}")
+    );
+
+    // The receiver gets the real value; the attempt record shows the name only.
+    let (_, accepted) = app
+        .ingest(json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}}))
+        .await;
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(
+        got[0].header("authorization"),
+        format!("Bearer {RECEIVER_CREDENTIAL}")
+    );
+    assert_eq!(got[0].header("x-tenant"), "acme");
+    let event = accepted["id"].as_str().expect("id");
+    let delivery = app.deliveries_of(&key, event).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let detail = app
+        .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await;
+    let recorded = &detail["attempts"][0]["request_headers"];
+    assert_eq!(recorded["Authorization"], "••••", "{recorded}");
+    assert_eq!(recorded["X-Tenant"], "••••", "{recorded}");
+    assert!(recorded["webhook-signature"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("v1,")));
+    let attempts = raw_texts(&app.store, "SELECT request_headers FROM attempts").await;
+    assert_eq!(attempts.len(), 1);
+    assert!(!attempts[0].contains(RECEIVER_CREDENTIAL), "{}", attempts[0]);
+
+    // Key rotation re-seals header values like the signing secrets.
+    let report = reseal_secrets(&app.store, &sealed_with(KEY_B, &[KEY_A]))
+        .await
+        .expect("reseal");
+    assert_eq!(report.resealed, 2, "the signing secret and the headers: {report:?}");
+    let stored = stored(&app.store, &endpoint, SecretColumn::EndpointHeaders).await;
+    let headers: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&stored.stored).expect("JSON");
+    let opened = sealed_with(KEY_B, &[])
+        .open_headers(&endpoint, &headers)
+        .expect("B opens the headers");
+    assert_eq!(opened["X-Tenant"], "acme");
+    app.stop().await;
+}
+
+async fn plain_header_values_from_before_keep_working_until_resealed(store: Store) {
+    // A row written before header values were sealed (and before the key).
+    let app = TestApp::spawn(store.clone()).await;
+    let (merchant, key) = app.merchant("Legacy").await;
+    let receiver = TestReceiver::start().await;
+    insert_unchecked_endpoint(&store, &merchant, &receiver.url(), &[]).await;
+    let endpoint = app.get_ok(&key, "/api/v1/endpoints").await["data"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Plain values as an older Herald stored them.
+    let (status, _) = app
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/endpoints/{endpoint}"),
+            &key,
+            Some(json!({"headers": {"Authorization": RECEIVER_CREDENTIAL}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let rows = raw_texts(&app.store, "SELECT headers FROM endpoints").await;
+    assert!(rows[0].contains(RECEIVER_CREDENTIAL), "no key: stored as it is");
+    app.ingest(json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}}))
+        .await;
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(got[0].header("authorization"), RECEIVER_CREDENTIAL);
+
+    // Turning the key on: a reseal run seals what was plain.
+    let report = reseal_secrets(&app.store, &sealed_with(KEY_A, &[]))
+        .await
+        .expect("reseal");
+    assert_eq!(report.resealed, 2, "the signing secret and the headers: {report:?}");
+    let rows = raw_texts(&app.store, "SELECT headers FROM endpoints").await;
+    assert!(!rows[0].contains(RECEIVER_CREDENTIAL), "{}", rows[0]);
     app.stop().await;
 }

@@ -18,6 +18,9 @@ pub struct Endpoint {
     pub enabled: bool,
     /// Why it is disabled (by the merchant, an operator, a 410, or failing too long).
     pub disabled_reason: Option<String>,
+    /// Disabled by an operator: only an operator can enable it again.
+    #[serde(default)]
+    pub disabled_by_operator: bool,
     pub rate_limit_per_s: Option<u32>,
     pub headers: BTreeMap<String, String>,
     /// Also sign with a plain hex HMAC of the body (`x-herald-signature`), for
@@ -36,6 +39,20 @@ pub struct Endpoint {
     pub encryption: Option<PayloadEncryption>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What is shown in place of a custom header's value where the value is not
+/// for the reader: in every attempt's recorded request headers, and to operators.
+pub const MASKED_VALUE: &str = "••••";
+
+impl Endpoint {
+    /// The endpoint with its custom header values masked (the names stay).
+    pub fn with_masked_headers(mut self) -> Self {
+        for value in self.headers.values_mut() {
+            MASKED_VALUE.clone_into(value);
+        }
+        self
+    }
 }
 
 /// How an endpoint's deliveries are signed (Standard Webhooks).
@@ -132,6 +149,11 @@ pub enum DisableReason {
 }
 
 impl DisableReason {
+    /// Whether only an operator may enable the endpoint again.
+    pub fn is_by_operator(&self) -> bool {
+        matches!(self, DisableReason::ByOperator(_))
+    }
+
     /// The text stored on the endpoint and shown to the merchant.
     pub fn text(&self) -> String {
         match self {

@@ -65,6 +65,7 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         event_types: Vec::new(),
         enabled: true,
         disabled_reason: None,
+        disabled_by_operator: false,
         rate_limit_per_s: None,
         headers: BTreeMap::new(),
         legacy_signature: false,
