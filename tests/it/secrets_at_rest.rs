@@ -226,13 +226,13 @@ async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: S
     assert_eq!(rows.len(), 1);
     assert!(!rows[0].contains(RECEIVER_CREDENTIAL), "{}", rows[0]);
     assert!(!rows[0].contains("acme"), "{}", rows[0]);
-    assert!(rows[0].contains("Authorization") && rows[0].contains("sealed:v1:"));
+    assert!(rows[0].contains("authorization") && rows[0].contains("sealed:v1:"));
     // The merchant still reads and edits its own values.
     let shown = app
         .get_ok(&key, &format!("/api/v1/endpoints/{endpoint}"))
         .await;
     assert_eq!(
-        shown["headers"]["Authorization"],
+        shown["headers"]["authorization"],
         format!("Bearer {RECEIVER_CREDENTIAL}")
     );
 
@@ -257,8 +257,8 @@ async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: S
         })
         .await;
     let recorded = &detail["attempts"][0]["request_headers"];
-    assert_eq!(recorded["Authorization"], "••••", "{recorded}");
-    assert_eq!(recorded["X-Tenant"], "••••", "{recorded}");
+    assert_eq!(recorded["authorization"], "••••", "{recorded}");
+    assert_eq!(recorded["x-tenant"], "••••", "{recorded}");
     assert!(recorded["webhook-signature"]
         .as_str()
         .is_some_and(|s| s.starts_with("v1,")));
@@ -277,7 +277,7 @@ async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: S
     let opened = sealed_with(KEY_B, &[])
         .open_headers(&endpoint, &headers)
         .expect("B opens the headers");
-    assert_eq!(opened["X-Tenant"], "acme");
+    assert_eq!(opened["x-tenant"], "acme");
     app.stop().await;
 }
 

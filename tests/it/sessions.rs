@@ -7,6 +7,7 @@ use crate::helpers::{raw_texts, test_config, Browser, TestApp};
 use herald::store::Store;
 use std::time::{Duration, Instant};
 use tower_sessions::session::Id;
+use tower_sessions::session_store::ExpiredDeletion as _;
 
 both_backends!(
     the_database_holds_only_hashes_of_session_ids,
@@ -81,6 +82,14 @@ async fn a_session_ends_at_its_max_age_however_active(store: Store) {
     let response = browser.get("/").await;
     assert_eq!(response.status().as_u16(), 303, "over after its max age");
     assert_eq!(response.headers()["location"], "/login");
+    // Its row expires at the absolute end too, so the expired-session sweep
+    // (hourly in `herald serve`) removes it.
+    let sessions = app
+        .store
+        .session_store(Duration::from_secs(2))
+        .await
+        .expect("session store");
+    sessions.delete_expired().await.expect("sweep");
     let rows = raw_texts(&app.store, "SELECT id FROM herald_sessions").await;
     assert!(rows.is_empty(), "the ended session is gone: {rows:?}");
     app.stop().await;
