@@ -393,7 +393,10 @@ mod tests {
         assert_eq!(config.allowed_ports, AllowedPorts::default());
         assert_eq!(config.max_in_flight, 256);
         assert_eq!(config.session_max_age, DEFAULT_SESSION_MAX_AGE);
-        assert_eq!(ServeConfig::default().session_max_age, config.session_max_age);
+        assert_eq!(
+            ServeConfig::default().session_max_age,
+            config.session_max_age
+        );
         assert_eq!(config.per_merchant(), 64, "a quarter of the places");
         let default = ServeConfig::default();
         assert_eq!(default.per_merchant(), config.per_merchant());
@@ -430,7 +433,11 @@ mod tests {
             ("--session-max-age", "1y", "HERALD_SESSION_MAX_AGE"),
             ("--outbound-address", "eth0", "HERALD_OUTBOUND_ADDRESS"),
             ("--outbound-proxy", "socks5://x:1", "HERALD_OUTBOUND_PROXY"),
-            ("--outbound-proxy", "https://proxy:3128", "HERALD_OUTBOUND_PROXY"),
+            (
+                "--outbound-proxy",
+                "https://proxy:3128",
+                "HERALD_OUTBOUND_PROXY",
+            ),
             (
                 "--secret-key-previous",
                 "nope",

@@ -28,9 +28,7 @@ async fn main() -> ExitCode {
             email,
             password_stdin,
             admin,
-        }) => {
-            create_merchant(&cli.database_url, &name, &email, password_stdin, admin).await
-        }
+        }) => create_merchant(&cli.database_url, &name, &email, password_stdin, admin).await,
         Command::Admin(AdminCommand::ResealSecrets { keys }) => {
             reseal_secrets(&cli.database_url, &keys).await
         }

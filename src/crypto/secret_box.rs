@@ -191,7 +191,10 @@ pub fn merchant_row(id: &str) -> String {
 /// the header's name, so a sealed value moved to another header (one the
 /// receiver echoes back, say) or another endpoint does not open.
 pub fn endpoint_header_row(endpoint_id: &str, name: &str) -> String {
-    format!("endpoint:{endpoint_id}:header:{}", name.to_ascii_lowercase())
+    format!(
+        "endpoint:{endpoint_id}:header:{}",
+        name.to_ascii_lowercase()
+    )
 }
 
 /// An endpoint's custom headers as stored: the names readable, each value
@@ -331,12 +334,12 @@ mod tests {
         assert!(!format!("{stored:?}").contains("rcv_secret"));
         assert!(sealer.headers_are_current(&stored));
         assert_eq!(sealer.open_headers("ep_1", &stored).unwrap(), headers);
-        assert!(sealer.open_headers("ep_2", &stored).is_err(), "another endpoint");
+        assert!(
+            sealer.open_headers("ep_2", &stored).is_err(),
+            "another endpoint"
+        );
         // A value moved under another name does not open.
-        let swapped = BTreeMap::from([(
-            "X-Tenant".to_owned(),
-            stored["Authorization"].clone(),
-        )]);
+        let swapped = BTreeMap::from([("X-Tenant".to_owned(), stored["Authorization"].clone())]);
         assert_eq!(
             sealer.open_headers("ep_1", &swapped),
             Err(SealError::Corrupt)

@@ -108,7 +108,10 @@ fn mask_values(headers: Vec<(String, String)>, names: &[String]) -> Vec<(String,
     headers
         .into_iter()
         .map(|(name, value)| {
-            if names.iter().any(|masked| masked.eq_ignore_ascii_case(&name)) {
+            if names
+                .iter()
+                .any(|masked| masked.eq_ignore_ascii_case(&name))
+            {
                 (name, MASKED_VALUE.to_owned())
             } else {
                 (name, value)

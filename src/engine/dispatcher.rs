@@ -116,11 +116,7 @@ const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
 
 impl Engine {
     /// Builds the engine and starts its recorder; `run` starts dispatching.
-    pub fn start(
-        store: Store,
-        config: EngineConfig,
-        wake: Wakeup,
-    ) -> Result<Engine, SenderError> {
+    pub fn start(store: Store, config: EngineConfig, wake: Wakeup) -> Result<Engine, SenderError> {
         let sender = Sender::new(
             config.policy.clone(),
             config.request_timeout,

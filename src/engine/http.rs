@@ -377,9 +377,11 @@ mod tests {
         .map_err(|blocked| blocked.to_string());
         assert_eq!(
             refused,
-            Err("destination refused by policy: api.internal resolves to a private address \
+            Err(
+                "destination refused by policy: api.internal resolves to a private address \
                  and a link-local address (cloud metadata lives here)"
-                .to_owned())
+                    .to_owned()
+            )
         );
         let none = allowed_addresses(&policy(), Reach::Allowed, "gone.test", Vec::new());
         assert!(none.is_err_and(|b| b.to_string().ends_with("gone.test resolves to no address")));

@@ -129,7 +129,9 @@ impl PinnedProxy {
         let connect = |e: &dyn std::fmt::Display| (ErrorKind::Connect, format!("proxy: {e}"));
         let port = url.port_or_known_default().unwrap_or(443);
         let checked = SocketAddr::new(address, port);
-        let host = url.host_str().ok_or_else(|| connect(&"the URL has no host"))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| connect(&"the URL has no host"))?;
         let host_header = match url.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
@@ -218,7 +220,9 @@ where
             Some(Err(_)) | None => break,
         }
     }
-    Ok(reqwest::Response::from(hyper::Response::from_parts(parts, body)))
+    Ok(reqwest::Response::from(hyper::Response::from_parts(
+        parts, body,
+    )))
 }
 
 /// `Proxy-Authorization: Basic …` from the proxy URL's credentials, if any.

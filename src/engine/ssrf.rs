@@ -477,10 +477,17 @@ mod tests {
         let narrow = policy.with_ports(parse_allowed_ports("443").unwrap());
         assert!(narrow.check_port(ip("93.184.216.34"), 80).is_err());
         assert!(narrow.check_port(ip("10.0.0.1"), 80).is_ok());
-        assert_eq!(narrow.check_name_port(8080), Ok(()), "may resolve into 10/8");
+        assert_eq!(
+            narrow.check_name_port(8080),
+            Ok(()),
+            "may resolve into 10/8"
+        );
         let closed = AddressPolicy::default();
         assert_eq!(closed.check_name_port(443), Ok(()));
-        assert!(closed.check_name_port(25).is_err(), "no private range to reach");
+        assert!(
+            closed.check_name_port(25).is_err(),
+            "no private range to reach"
+        );
     }
 
     #[test]

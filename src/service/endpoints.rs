@@ -6,12 +6,12 @@ use super::endpoint_settings::{
     check_description, check_headers, check_rate_limit, check_retry_schedule,
     check_signature_options,
 };
+use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
 use crate::crypto::payload_encryption::EncryptionKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
 use crate::crypto::signing::SigningKey;
 use crate::engine::Wakeup;
-use super::pagination::{decode_cursor_as, page, Page};
 use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
@@ -231,7 +231,9 @@ impl Endpoints {
         endpoint.headers = self
             .secrets
             .open_headers(endpoint.id.as_str(), &endpoint.headers)
-            .map_err(|e| ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id)))?;
+            .map_err(|e| {
+                ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id))
+            })?;
         Ok(endpoint)
     }
 
@@ -256,7 +258,10 @@ impl Endpoints {
             // Checked before anything changes: a refused update changes nothing.
             return Err(ServiceError::Conflict(format!(
                 "{} Only an operator can enable this endpoint again.",
-                current.disabled_reason.as_deref().unwrap_or("Disabled by an operator.")
+                current
+                    .disabled_reason
+                    .as_deref()
+                    .unwrap_or("Disabled by an operator.")
             )));
         }
         let settings = EndpointSettings {

@@ -126,7 +126,10 @@ impl SessionStore {
 
 /// When the session began (Unix milliseconds), if it says.
 fn started_at(record: &Record) -> Option<i64> {
-    record.data.get(STARTED_AT).and_then(serde_json::Value::as_i64)
+    record
+        .data
+        .get(STARTED_AT)
+        .and_then(serde_json::Value::as_i64)
 }
 
 #[async_trait]

@@ -170,6 +170,19 @@ async fn operators_see_failed_deliveries_across_merchants_and_retry_them(store: 
     app.stop().await;
 }
 
+/// An operator disables `endpoint`, saying why.
+async fn operator_disables(app: &TestApp, endpoint: &str, reason: &str) {
+    let (status, body) = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/admin/endpoints/{endpoint}/disable"),
+            PLATFORM_TOKEN,
+            Some(json!({ "reason": reason })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// What the dashboard's endpoint form sends to change an endpoint.
 fn form(url: &str, enabled: bool) -> serde_json::Value {
     json!({"url": url, "description": "", "event_types": [], "headers": "",
@@ -179,18 +192,7 @@ fn form(url: &str, enabled: bool) -> serde_json::Value {
 
 async fn an_operators_disable_sticks_until_an_operator_enables(store: Store) {
     let app = TestApp::spawn(store).await;
-    let mut browser = app.browser();
-    let (status, body) = browser
-        .call(
-            "sign_up",
-            &[
-                ("name", "Sticky"),
-                ("email", "sticky@example.test"),
-                ("password", "correct horse battery staple"),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let mut browser = app.signed_up("Sticky", "sticky@example.test").await;
     let (status, created) = browser
         .call_json(
             "endpoints/create",
@@ -203,15 +205,7 @@ async fn an_operators_disable_sticks_until_an_operator_enables(store: Store) {
     assert_eq!(status, 200, "{key}");
     let key = key["key"].as_str().expect("key").to_owned();
 
-    let (status, _) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/admin/endpoints/{endpoint}/disable"),
-            PLATFORM_TOKEN,
-            Some(json!({"reason": "abuse report #12"})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    operator_disables(&app, &endpoint, "abuse report #12").await;
 
     // REST: enabling is refused with the operator's reason, and changes nothing.
     let path = format!("/api/v1/endpoints/{endpoint}");
@@ -241,7 +235,10 @@ async fn an_operators_disable_sticks_until_an_operator_enables(store: Store) {
         )
         .await;
     assert_eq!(status, 409, "{refused}");
-    assert!(refused.to_string().contains("abuse report #12"), "{refused}");
+    assert!(
+        refused.to_string().contains("abuse report #12"),
+        "{refused}"
+    );
 
     // Other changes, the endpoint left disabled, still go through.
     let (status, changed) = app
@@ -296,15 +293,7 @@ async fn operators_list_endpoints_across_merchants_page_by_page(store: Store) {
     let (south_id, _) = app
         .endpoint(&south_key, json!({"url": "https://south.test/in"}))
         .await;
-    let (status, _) = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/admin/endpoints/{}/disable", north_ids[0]),
-            PLATFORM_TOKEN,
-            Some(json!({"reason": "bounced"})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    operator_disables(&app, &north_ids[0], "bounced").await;
 
     let ids = |page: &serde_json::Value| -> Vec<String> {
         page["data"]

@@ -3,13 +3,18 @@
 
 use std::process::{Command, Output};
 
-fn herald(args: &[&str], env: &[(&str, &str)]) -> Output {
+/// `herald` with `args` and `env`, never an inherited `HERALD_DATABASE_URL`.
+fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
     command.args(args).env_remove("HERALD_DATABASE_URL");
     for (key, value) in env {
         command.env(key, value);
     }
-    command.output().expect("run herald")
+    command
+}
+
+fn herald(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(args, env).output().expect("run herald")
 }
 
 fn stderr(output: &Output) -> String {
@@ -105,17 +110,12 @@ fn create_merchant_prints_an_id_and_a_key_and_refuses_duplicates() {
 fn herald_with_stdin(args: &[&str], env: &[(&str, &str)], input: &str) -> (Output, String) {
     use std::io::Write;
     use std::process::Stdio;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
-    command
-        .args(args)
-        .env_remove("HERALD_DATABASE_URL")
+    let mut child = command(args, env)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.spawn().expect("run herald");
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run herald");
     child
         .stdin
         .take()
@@ -197,5 +197,9 @@ async fn create_merchant_reads_the_password_from_standard_input_never_the_comman
         "",
     );
     assert!(!empty.status.success());
-    assert!(stderr(&empty).contains("--password-stdin"), "{}", stderr(&empty));
+    assert!(
+        stderr(&empty).contains("--password-stdin"),
+        "{}",
+        stderr(&empty)
+    );
 }

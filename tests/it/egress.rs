@@ -77,15 +77,7 @@ async fn deliveries_go_through_the_proxy_and_refused_names_never_reach_it(store:
         .ingest(json!({"merchant_id": merchant, "type": "payout.failed", "data": {}}))
         .await;
     let event = accepted["id"].as_str().expect("id");
-    let delivery = app.deliveries_of(&key, event).await[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let detail = app
-        .wait_for_delivery(&key, &delivery, WAIT, |d| {
-            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
-        })
-        .await;
+    let detail = app.first_attempted_delivery(&key, event).await;
     assert_eq!(detail["attempts"][0]["error_kind"], "blocked", "{detail:#}");
     // Why, in general terms; never what the name resolves to.
     let message = detail["attempts"][0]["error_message"]
@@ -145,7 +137,10 @@ impl RecordingProxy {
         let line = text.lines().next().unwrap_or_default().to_owned();
         lines.lock().expect("lock").push(line.clone());
         let mut parts = line.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (method, target) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         let authority = if method == "CONNECT" {
             target.to_owned()
         } else {
@@ -208,7 +203,11 @@ async fn the_proxy_is_asked_for_the_checked_address_never_the_name(store: Store)
         vec![format!("POST http://127.0.0.1:{port}/webhooks HTTP/1.1")],
         "plain http: the request names the checked address"
     );
-    assert_eq!(got[0].header("host"), format!("localhost:{port}"), "Host keeps the name");
+    assert_eq!(
+        got[0].header("host"),
+        format!("localhost:{port}"),
+        "Host keeps the name"
+    );
     assert!(got[0].header("webhook-signature").starts_with("v1,"));
 
     // https: a CONNECT to the checked address; TLS inside it would use the
@@ -223,15 +222,7 @@ async fn the_proxy_is_asked_for_the_checked_address_never_the_name(store: Store)
         .ingest(json!({"merchant_id": merchant, "type": "payout.failed", "data": {}}))
         .await;
     let event = accepted["id"].as_str().expect("id");
-    let delivery = app.deliveries_of(&key, event).await[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let detail = app
-        .wait_for_delivery(&key, &delivery, WAIT, |d| {
-            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
-        })
-        .await;
+    let detail = app.first_attempted_delivery(&key, event).await;
     assert_ne!(detail["attempts"][0]["error_kind"], "blocked", "{detail:#}");
     // (The attempt failed at TLS, so retries may have tunnelled again.)
     let lines = proxy.lines();
@@ -259,7 +250,12 @@ async fn ports_outside_the_allowed_list_are_refused_up_front(store: Store) {
         "http://[2606:4700::1]:22/in",
     ] {
         let (status, error) = app
-            .api(Method::POST, "/api/v1/endpoints", &key, Some(json!({"url": url})))
+            .api(
+                Method::POST,
+                "/api/v1/endpoints",
+                &key,
+                Some(json!({"url": url})),
+            )
             .await;
         assert_eq!(status, 422, "{url}: {error}");
         let message = error["error"]["message"].as_str().unwrap_or_default();
@@ -268,14 +264,19 @@ async fn ports_outside_the_allowed_list_are_refused_up_front(store: Store) {
             "{url}: {message}"
         );
         let (status, _) = app
-            .ingest(json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {},
-                           "callback_url": url}))
+            .ingest(
+                json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {},
+                           "callback_url": url}),
+            )
             .await;
         assert_eq!(status, 422, "callback {url}");
     }
     // The usual ports are fine, and a change to another port is refused.
     let (endpoint, _) = app
-        .endpoint(&key, json!({"url": "https://hooks.example.com:8443/in", "enabled": false}))
+        .endpoint(
+            &key,
+            json!({"url": "https://hooks.example.com:8443/in", "enabled": false}),
+        )
         .await;
     let (status, error) = app
         .api(

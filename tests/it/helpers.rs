@@ -589,3 +589,34 @@ pub async fn raw_texts(store: &Store, sql: &str) -> Vec<String> {
             .expect("raw query"),
     }
 }
+
+impl TestApp {
+    /// An event's first delivery, once its first attempt is recorded.
+    pub async fn first_attempted_delivery(&self, key: &str, event_id: &str) -> serde_json::Value {
+        let delivery = self.deliveries_of(key, event_id).await[0]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        self.wait_for_delivery(key, &delivery, std::time::Duration::from_secs(10), |d| {
+            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await
+    }
+
+    /// A browser that signed up as a new merchant (and so is logged in).
+    pub async fn signed_up(&self, name: &str, email: &str) -> Browser {
+        let mut browser = self.browser();
+        let (status, body) = browser
+            .call(
+                "sign_up",
+                &[
+                    ("name", name),
+                    ("email", email),
+                    ("password", "correct horse battery staple"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "sign up: {body}");
+        browser
+    }
+}

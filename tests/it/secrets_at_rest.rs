@@ -247,15 +247,7 @@ async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: S
     );
     assert_eq!(got[0].header("x-tenant"), "acme");
     let event = accepted["id"].as_str().expect("id");
-    let delivery = app.deliveries_of(&key, event).await[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let detail = app
-        .wait_for_delivery(&key, &delivery, WAIT, |d| {
-            d["attempts"].as_array().is_some_and(|a| !a.is_empty())
-        })
-        .await;
+    let detail = app.first_attempted_delivery(&key, event).await;
     let recorded = &detail["attempts"][0]["request_headers"];
     assert_eq!(recorded["authorization"], "••••", "{recorded}");
     assert_eq!(recorded["x-tenant"], "••••", "{recorded}");
@@ -264,13 +256,20 @@ async fn custom_header_values_are_sealed_at_rest_and_masked_in_attempts(store: S
         .is_some_and(|s| s.starts_with("v1,")));
     let attempts = raw_texts(&app.store, "SELECT request_headers FROM attempts").await;
     assert_eq!(attempts.len(), 1);
-    assert!(!attempts[0].contains(RECEIVER_CREDENTIAL), "{}", attempts[0]);
+    assert!(
+        !attempts[0].contains(RECEIVER_CREDENTIAL),
+        "{}",
+        attempts[0]
+    );
 
     // Key rotation re-seals header values like the signing secrets.
     let report = reseal_secrets(&app.store, &sealed_with(KEY_B, &[KEY_A]))
         .await
         .expect("reseal");
-    assert_eq!(report.resealed, 2, "the signing secret and the headers: {report:?}");
+    assert_eq!(
+        report.resealed, 2,
+        "the signing secret and the headers: {report:?}"
+    );
     let stored = stored(&app.store, &endpoint, SecretColumn::EndpointHeaders).await;
     let headers: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&stored.stored).expect("JSON");
@@ -302,7 +301,10 @@ async fn plain_header_values_from_before_keep_working_until_resealed(store: Stor
         .await;
     assert_eq!(status, 200);
     let rows = raw_texts(&app.store, "SELECT headers FROM endpoints").await;
-    assert!(rows[0].contains(RECEIVER_CREDENTIAL), "no key: stored as it is");
+    assert!(
+        rows[0].contains(RECEIVER_CREDENTIAL),
+        "no key: stored as it is"
+    );
     app.ingest(json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}}))
         .await;
     let got = receiver.wait_for(1, WAIT).await;
@@ -312,7 +314,10 @@ async fn plain_header_values_from_before_keep_working_until_resealed(store: Stor
     let report = reseal_secrets(&app.store, &sealed_with(KEY_A, &[]))
         .await
         .expect("reseal");
-    assert_eq!(report.resealed, 2, "the signing secret and the headers: {report:?}");
+    assert_eq!(
+        report.resealed, 2,
+        "the signing secret and the headers: {report:?}"
+    );
     let rows = raw_texts(&app.store, "SELECT headers FROM endpoints").await;
     assert!(!rows[0].contains(RECEIVER_CREDENTIAL), "{}", rows[0]);
     app.stop().await;

@@ -14,21 +14,8 @@ both_backends!(
     a_session_ends_at_its_max_age_however_active,
 );
 
-const PASSWORD: &str = "correct horse battery staple";
-
 async fn logged_in(app: &TestApp) -> Browser {
-    let mut browser = app.browser();
-    let (status, body) = browser
-        .call(
-            "sign_up",
-            &[
-                ("name", "Acme"),
-                ("email", "dev@acme.test"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let browser = app.signed_up("Acme", "dev@acme.test").await;
     assert!(browser.cookie.is_some(), "signed up and logged in");
     browser
 }
