@@ -5,12 +5,12 @@ use super::auth::Admin;
 use super::deliveries::{DeliveryQuery, Queued};
 use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::deliveries::DeliverySearch;
 use crate::service::pagination::Page;
 use crate::service::ServiceError;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
@@ -120,7 +120,7 @@ async fn enable_endpoint(
 async fn list_deliveries(
     _: Admin,
     State(state): State<AppState>,
-    Query(query): Query<DeliveryQuery>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> Result<ApiJson<Page<Delivery>>, ApiError> {
     Ok(ApiJson(
         query.page(&state.deliveries, &Scope::Operator).await?,
