@@ -4,6 +4,7 @@
 use crate::crypto::secret_box::{SealError, SecretBox};
 use crate::engine::retry::RetrySchedule;
 use crate::engine::ssrf::{parse_allowed_cidrs, parse_allowed_ports, AllowedPorts};
+use crate::service::rate_limits::RateLimitSettings;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use herald_app::model::duration::parse_duration;
@@ -145,6 +146,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub secret_keys: SecretKeys,
 
+    #[command(flatten)]
+    pub limits: Limits,
+
     /// Bind every delivery's connection to this local address (the fixed
     /// egress IP merchants allow-list).
     #[arg(long, env = "HERALD_OUTBOUND_ADDRESS",
@@ -172,6 +176,74 @@ impl fmt::Debug for ProxyUrl {
             self.0.host_str().unwrap_or_default(),
             self.0.port_or_known_default().unwrap_or_default()
         )
+    }
+}
+
+/// Rate limits and quotas. The defaults are far above what an ordinary
+/// merchant does; each refusal names the setting that raises it.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Requests a second one merchant's API keys may make together (0: no limit).
+    #[arg(long, env = "HERALD_API_KEY_RATE", default_value = "100",
+          value_parser = named("HERALD_API_KEY_RATE", parse_rate))]
+    pub api_key_rate: u32,
+
+    /// Requests a second the platform token may make (0: no limit).
+    #[arg(long, env = "HERALD_PLATFORM_RATE", default_value = "0",
+          value_parser = named("HERALD_PLATFORM_RATE", parse_rate))]
+    pub platform_rate: u32,
+
+    /// Test events one merchant may send a minute (0: no limit).
+    #[arg(long, env = "HERALD_TEST_EVENTS_PER_MINUTE", default_value = "30",
+          value_parser = named("HERALD_TEST_EVENTS_PER_MINUTE", parse_rate))]
+    pub test_events_per_minute: u32,
+
+    /// Replays and bulk retries one merchant may start an hour (0: no limit).
+    #[arg(long, env = "HERALD_REPLAYS_PER_HOUR", default_value = "30",
+          value_parser = named("HERALD_REPLAYS_PER_HOUR", parse_rate))]
+    pub replays_per_hour: u32,
+
+    /// Accounts one client address may sign up an hour (0: no limit).
+    #[arg(long, env = "HERALD_SIGNUPS_PER_HOUR", default_value = "10",
+          value_parser = named("HERALD_SIGNUPS_PER_HOUR", parse_rate))]
+    pub sign_ups_per_hour: u32,
+
+    /// Endpoints one merchant may have.
+    #[arg(long, env = "HERALD_MAX_ENDPOINTS", default_value = "100",
+          value_parser = named("HERALD_MAX_ENDPOINTS", parse_max_endpoints))]
+    pub max_endpoints: u32,
+
+    /// Inbound connections served at once; more wait to be accepted.
+    #[arg(long, env = "HERALD_MAX_CONNECTIONS", default_value = "4096",
+          value_parser = named("HERALD_MAX_CONNECTIONS", parse_max_connections))]
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        let rates = RateLimitSettings::default();
+        Limits {
+            api_key_rate: rates.api_key_per_second,
+            platform_rate: rates.platform_per_second,
+            test_events_per_minute: rates.test_events_per_minute,
+            replays_per_hour: rates.replays_per_hour,
+            sign_ups_per_hour: rates.sign_ups_per_hour,
+            max_endpoints: crate::service::endpoints::DEFAULT_MAX_ENDPOINTS,
+            max_connections: crate::http::connections::ConnectionLimits::default().max_connections,
+        }
+    }
+}
+
+impl Limits {
+    /// The rate limits' counts.
+    pub fn rates(&self) -> RateLimitSettings {
+        RateLimitSettings {
+            api_key_per_second: self.api_key_rate,
+            platform_per_second: self.platform_rate,
+            test_events_per_minute: self.test_events_per_minute,
+            replays_per_hour: self.replays_per_hour,
+            sign_ups_per_hour: self.sign_ups_per_hour,
+        }
     }
 }
 
@@ -223,6 +295,7 @@ impl Default for ServeConfig {
             session_max_age: DEFAULT_SESSION_MAX_AGE,
             secure_cookies: false,
             secret_keys: SecretKeys::default(),
+            limits: Limits::default(),
             outbound_address: None,
             outbound_proxy: None,
         }
@@ -349,6 +422,27 @@ fn parse_max_in_flight(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_rate(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n <= 1_000_000 => Ok(n),
+        _ => Err(format!("`{s}` must be a whole number from 0 (no limit) to 1000000")),
+    }
+}
+
+fn parse_max_endpoints(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` must be a whole number from 1 to 100000")),
+    }
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (16..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` must be a whole number from 16 to 1000000")),
+    }
+}
+
 fn parse_percent(s: &str) -> Result<u8, String> {
     match s.trim().trim_end_matches('%').parse::<u8>() {
         Ok(n) if (1..=100).contains(&n) => Ok(n),
@@ -400,6 +494,11 @@ mod tests {
         assert_eq!(config.per_merchant(), 64, "a quarter of the places");
         let default = ServeConfig::default();
         assert_eq!(default.per_merchant(), config.per_merchant());
+        assert_eq!(config.limits.rates(), RateLimitSettings::default());
+        assert_eq!(config.limits.max_endpoints, default.limits.max_endpoints);
+        assert_eq!(config.limits.max_connections, default.limits.max_connections);
+        assert_eq!(config.limits.api_key_rate, 100);
+        assert_eq!(config.limits.platform_rate, 0, "off by default");
     }
 
     #[test]
@@ -428,6 +527,13 @@ mod tests {
             ("--max-in-flight", "1", "HERALD_MAX_IN_FLIGHT"),
             ("--merchant-share", "0", "HERALD_MERCHANT_SHARE"),
             ("--merchant-share", "150%", "HERALD_MERCHANT_SHARE"),
+            ("--api-key-rate", "-1", "HERALD_API_KEY_RATE"),
+            ("--platform-rate", "lots", "HERALD_PLATFORM_RATE"),
+            ("--test-events-per-minute", "1e9", "HERALD_TEST_EVENTS_PER_MINUTE"),
+            ("--replays-per-hour", "x", "HERALD_REPLAYS_PER_HOUR"),
+            ("--sign-ups-per-hour", "-5", "HERALD_SIGNUPS_PER_HOUR"),
+            ("--max-endpoints", "0", "HERALD_MAX_ENDPOINTS"),
+            ("--max-connections", "3", "HERALD_MAX_CONNECTIONS"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
             ("--session-max-age", "0s", "HERALD_SESSION_MAX_AGE"),
             ("--session-max-age", "1y", "HERALD_SESSION_MAX_AGE"),

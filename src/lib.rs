@@ -20,8 +20,11 @@ use crate::crypto::secret_box::SealError;
 use crate::crypto::secret_box::SecretBox;
 use crate::engine::http::Egress;
 use crate::engine::ssrf::AddressPolicy;
+use crate::http::connections::ConnectionLimits;
+use crate::http::security_headers::SecurityHeaders;
 use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::service::destination::UrlRules;
+use crate::service::rate_limits::RateLimits;
 use crate::service::{
     ensure_platform_token, seed_catalog, Accounts, ApiKeys, Auth, Catalog, Deliveries,
     DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
@@ -72,6 +75,8 @@ pub struct Herald {
     secrets: SecretBox,
     wakeup: Wakeup,
     sessions: SessionStore,
+    /// Shared with the services; swept of idle keys in the background.
+    rate_limits: RateLimits,
     generated_token: Option<SecretString>,
     /// Where ingest gives new deliveries to this process's engine.
     handoff: Handoff,
@@ -111,12 +116,14 @@ impl Herald {
         let wakeup = Wakeup::default();
         let handoff = Handoff::default();
         let secrets = config.secret_keys.secret_box()?;
+        let rate_limits = RateLimits::new(config.limits.rates());
         let endpoints = Endpoints::new(
             store.clone(),
             url_rules.clone(),
             secrets.clone(),
             wakeup.clone(),
-        );
+        )
+        .with_max_endpoints(config.limits.max_endpoints);
         let ingestor = Ingestor::start(
             store.clone(),
             url_rules.clone(),
@@ -125,8 +132,13 @@ impl Herald {
             secrets.clone(),
         );
         let state = AppState {
-            accounts: Accounts::new(store.clone()),
-            auth: Auth::new(store.clone(), platform_token),
+            accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone()),
+            auth: Auth::new(
+                store.clone(),
+                platform_token,
+                rate_limits.api_requests.clone(),
+                rate_limits.platform_requests.clone(),
+            ),
             api_keys: ApiKeys::new(store.clone()),
             catalog: Catalog::new(store.clone()),
             deliveries: Deliveries::new(
@@ -134,6 +146,7 @@ impl Herald {
                 endpoints.clone(),
                 ingestor.clone(),
                 wakeup.clone(),
+                &rate_limits,
             ),
             endpoints,
             events: Events::new(store.clone()),
@@ -151,6 +164,7 @@ impl Herald {
             secrets,
             wakeup,
             sessions,
+            rate_limits,
             generated_token,
             handoff,
         })
@@ -193,7 +207,10 @@ impl Herald {
             .layer(axum::middleware::from_fn(
                 http::same_origin::refuse_cross_origin,
             ))
-            .layer(axum::middleware::from_fn(
+            .layer(axum::middleware::from_fn_with_state(
+                SecurityHeaders {
+                    https: self.state.config.secure_cookies,
+                },
                 http::security_headers::add_security_headers,
             ))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
@@ -243,17 +260,18 @@ impl Herald {
         let engine_task = tokio::spawn(engine.run(stop_engine.clone(), self.handoff.clone()));
         let app = self.router();
         let sweeper = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let forgetter = tokio::spawn(forget_idle_rate_limits(self.rate_limits.clone()));
+        let limits = ConnectionLimits {
+            max_connections: self.state.config.limits.max_connections,
+            ..ConnectionLimits::default()
+        };
+        let served = http::connections::serve(listener, app, limits, shutdown).await;
         stop_engine.cancel();
         if let Err(e) = engine_task.await {
             tracing::error!(error = %e, "delivery engine task failed");
         }
         sweeper.abort();
+        forgetter.abort();
         self.store.close().await;
         served?;
         Ok(())
@@ -268,6 +286,15 @@ async fn delete_expired_sessions(sessions: SessionStore) {
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "deleting expired sessions");
         }
+    }
+}
+
+/// Keeps the rate limiters' memory to the callers active in the last period.
+async fn forget_idle_rate_limits(limits: RateLimits) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        limits.forget_idle();
     }
 }
 

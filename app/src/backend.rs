@@ -20,8 +20,12 @@ use std::sync::Arc;
 /// What the dashboard asks of the server.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// Creates a merchant account from the sign-up form.
-    async fn sign_up(&self, account: NewAccount) -> Result<Merchant, AppError>;
+    /// Creates a merchant account from the sign-up form sent from `client`.
+    async fn sign_up(
+        &self,
+        account: NewAccount,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, AppError>;
     /// Checks an email and password; the error never says which was wrong.
     /// `client` is the browser's address, for the log-in throttle.
     async fn log_in(

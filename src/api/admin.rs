@@ -5,13 +5,13 @@ use super::auth::Admin;
 use super::deliveries::{DeliveryQuery, Queued};
 use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::deliveries::DeliverySearch;
 use crate::service::endpoints::EndpointSearch;
 use crate::service::pagination::{self, Page};
 use crate::service::ServiceError;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
@@ -101,7 +101,7 @@ pub struct EndpointQuery {
 async fn list_endpoints(
     _: Admin,
     State(state): State<AppState>,
-    Query(query): Query<EndpointQuery>,
+    ApiQuery(query): ApiQuery<EndpointQuery>,
 ) -> Result<ApiJson<Page<Endpoint>>, ApiError> {
     let search = EndpointSearch {
         merchant_id: query.merchant_id,
@@ -155,7 +155,7 @@ async fn enable_endpoint(
 async fn list_deliveries(
     _: Admin,
     State(state): State<AppState>,
-    Query(query): Query<DeliveryQuery>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> Result<ApiJson<Page<Delivery>>, ApiError> {
     Ok(ApiJson(
         query.page(&state.deliveries, &Scope::Operator).await?,

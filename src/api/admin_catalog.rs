@@ -3,11 +3,11 @@
 
 use super::auth::Admin;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiPath};
 use crate::service::catalog::{EventTypeChange, NewEventType};
 use crate::service::pagination::Page;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use herald_app::model::event_type::EventType;
 use serde::Deserialize;
@@ -74,7 +74,7 @@ pub struct UpdateEventType {
 async fn update(
     _: Admin,
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<UpdateEventType>,
 ) -> Result<ApiJson<EventType>, ApiError> {
     let updated = state

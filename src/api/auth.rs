@@ -40,7 +40,10 @@ impl FromRequestParts<AppState> for Platform {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer(parts) {
-            Some(token) if state.auth.is_platform_token(token) => Ok(Platform),
+            Some(token) if state.auth.is_platform_token(token) => {
+                state.auth.admit_platform_request()?;
+                Ok(Platform)
+            }
             Some(token) if token.starts_with("hk_") => {
                 // A valid merchant key is authenticated but not allowed here.
                 if state.auth.is_api_key(token).await? {

@@ -3,12 +3,12 @@
 use super::auth::MerchantAuth;
 use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::deliveries::DeliverySearch;
 use crate::service::pagination::{self, Page};
 use crate::service::Deliveries;
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::{Delivery, DeliveryDetail};
@@ -75,7 +75,7 @@ impl DeliveryQuery {
 async fn list_deliveries(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Query(query): Query<DeliveryQuery>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> Result<ApiJson<Page<Delivery>>, ApiError> {
     Ok(ApiJson(query.page(&state.deliveries, &auth.scope()).await?))
 }

@@ -4,13 +4,13 @@
 use super::auth::{MerchantAuth, Platform};
 use super::id_path::IdPath;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::events::EventSearch;
 use crate::service::ingest::IngestRequest;
 use crate::service::ingest::Ingested;
 use crate::service::pagination::{self, Page};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use herald_app::model::event::Event;
@@ -112,7 +112,7 @@ pub struct ListEvents {
 async fn list_events(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Query(query): Query<ListEvents>,
+    ApiQuery(query): ApiQuery<ListEvents>,
 ) -> Result<ApiJson<Page<Event>>, ApiError> {
     let limit = pagination::limit(query.limit)?;
     let search = EventSearch {

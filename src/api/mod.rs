@@ -17,6 +17,7 @@ mod openapi;
 mod stats;
 
 use crate::http::error::ApiError;
+use herald_app::model::error::ErrorCode;
 use crate::state::AppState;
 use axum::routing::any;
 use axum::Router;
@@ -43,10 +44,13 @@ fn documented() -> OpenApiRouter<AppState> {
         )
 }
 
-/// Every API route, with a JSON 404 for unknown `/api/v1` paths.
+/// Every API route, with a JSON 404 for unknown `/api/v1` paths and a
+/// JSON 405 for a method a route does not take.
 pub fn router() -> Router<AppState> {
     let (routes, _) = documented().split_for_parts();
-    routes.route("/api/v1/{*unknown}", any(unknown_route))
+    routes
+        .route("/api/v1/{*unknown}", any(unknown_route))
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The OpenAPI document of every route `router()` serves.
@@ -56,4 +60,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 async fn unknown_route() -> ApiError {
     ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This route does not take that method; see /api/v1/openapi.json.",
+    )
 }

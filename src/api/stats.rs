@@ -3,10 +3,10 @@
 
 use super::auth::MerchantAuth;
 use super::openapi::ErrorBody;
-use crate::http::error::{ApiError, ApiJson};
+use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::stats::{parse_window, DEFAULT_WINDOW_HOURS};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use herald_app::model::id::EndpointId;
 use herald_app::model::stats::Stats;
 use serde::Deserialize;
@@ -36,7 +36,7 @@ pub struct StatsQuery {
 async fn get_stats(
     auth: MerchantAuth,
     State(state): State<AppState>,
-    Query(query): Query<StatsQuery>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<ApiJson<Stats>, ApiError> {
     let hours = match query.window.as_deref() {
         Some(window) => parse_window(window)?,

@@ -12,8 +12,15 @@ impl From<ServiceError> for AppError {
             ServiceError::NotFound(what) => AppError::not_found(what),
             ServiceError::Conflict(message)
             | ServiceError::Unauthenticated(message)
-            | ServiceError::TooLarge(message) => AppError::new(code, message),
-            e @ ServiceError::Throttled { .. } => AppError::new(code, e.to_string()),
+            | ServiceError::TooLarge(message)
+            | ServiceError::LimitReached(message) => AppError::new(code, message),
+            ServiceError::RateLimited {
+                message,
+                retry_after,
+            } => AppError {
+                retry_after_s: Some(retry_after.as_secs()),
+                ..AppError::new(code, message)
+            },
             ServiceError::Unavailable(_) => unavailable(&e),
             ServiceError::Store(ref store) if store.is_unavailable() => unavailable(&e),
             ServiceError::Store(e) => {

@@ -45,8 +45,12 @@ impl DashboardBackend {
 
 #[async_trait::async_trait]
 impl Backend for DashboardBackend {
-    async fn sign_up(&self, account: NewAccount) -> Result<Merchant, AppError> {
-        Ok(self.state.accounts.sign_up(account).await?)
+    async fn sign_up(
+        &self,
+        account: NewAccount,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, AppError> {
+        Ok(self.state.accounts.sign_up(account, client).await?)
     }
 
     async fn log_in(

@@ -14,6 +14,12 @@ use std::time::{Duration, Instant};
 
 /// The most of a response body Herald keeps (and reads).
 pub const MAX_RESPONSE_BODY: usize = 4096;
+/// The most response headers an attempt record keeps.
+pub const MAX_RESPONSE_HEADERS: usize = 50;
+/// The most of one response header's value kept.
+pub const MAX_HEADER_VALUE: usize = 512;
+/// The most bytes of response headers (names and values) kept in all.
+pub const MAX_RESPONSE_HEADER_BYTES: usize = 8192;
 
 /// Why the guard refused a destination; found in the error chain to tell
 /// "blocked" apart from an ordinary connection failure.
@@ -289,16 +295,7 @@ fn reach_for(policy: &AddressPolicy, port: u16) -> Reach {
 
 pub(super) async fn read_response(mut response: reqwest::Response, started: Instant) -> Response {
     let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = kept_headers(response.headers());
     // Read at most MAX_RESPONSE_BODY bytes: a huge answer costs nothing more.
     let mut body = Vec::new();
     let mut read_error = None;
@@ -325,6 +322,32 @@ pub(super) async fn read_response(mut response: reqwest::Response, started: Inst
         error,
         duration: started.elapsed(),
     }
+}
+
+/// The response headers an attempt record keeps: the first
+/// `MAX_RESPONSE_HEADERS`, each value cut to `MAX_HEADER_VALUE` bytes, while
+/// they add up to at most `MAX_RESPONSE_HEADER_BYTES` (like the body, a
+/// receiver answering with megabytes of headers costs the database nothing).
+fn kept_headers(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, String> {
+    let mut kept = BTreeMap::new();
+    let mut bytes = 0;
+    for (name, value) in headers.iter().take(MAX_RESPONSE_HEADERS) {
+        let mut value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if value.len() > MAX_HEADER_VALUE {
+            let mut end = MAX_HEADER_VALUE;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
+            value.push('…');
+        }
+        bytes += name.as_str().len() + value.len();
+        if bytes > MAX_RESPONSE_HEADER_BYTES {
+            break;
+        }
+        kept.insert(name.as_str().to_owned(), value);
+    }
+    kept
 }
 
 /// Sorts a client error into the attempt's error kind.
@@ -414,5 +437,29 @@ mod tests {
         assert_eq!(reach_for(&policy(), 443), Reach::Allowed);
         assert_eq!(reach_for(&policy(), 8080), Reach::Allowed);
         assert_eq!(reach_for(&policy(), 25), Reach::ListedOnly);
+    }
+}
+
+#[cfg(test)]
+mod kept_headers_tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+    #[test]
+    fn response_headers_are_bounded_in_count_and_size() {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let long = "v".repeat(100_000);
+        headers.insert("x-huge", HeaderValue::from_str(&long).expect("value"));
+        for n in 0..500 {
+            let name = HeaderName::from_bytes(format!("x-filler-{n:03}").as_bytes()).expect("name");
+            headers.insert(name, HeaderValue::from_static("1"));
+        }
+        let kept = kept_headers(&headers);
+        assert!(kept.len() <= MAX_RESPONSE_HEADERS, "{} kept", kept.len());
+        let bytes: usize = kept.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(bytes <= MAX_RESPONSE_HEADER_BYTES, "{bytes} bytes kept");
+        assert_eq!(kept["content-type"], "application/json");
+        assert_eq!(kept["x-huge"].len(), MAX_HEADER_VALUE + '…'.len_utf8());
     }
 }

@@ -4,12 +4,14 @@
 
 use crate::service::ServiceError;
 use crate::store::StoreError;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::FromRequest;
-use axum::http::StatusCode;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use herald_app::model::error::ErrorCode;
 use serde::Serialize;
+use std::time::Duration;
 
 /// An API failure with its status and stable code.
 #[derive(Debug)]
@@ -17,6 +19,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// Sent as `Retry-After` (429s).
+    pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
@@ -27,6 +31,7 @@ impl ApiError {
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -79,7 +84,13 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(wait.as_secs()));
+        }
+        response
     }
 }
 
@@ -93,8 +104,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Conflict(message)
             | ServiceError::Unauthenticated(message)
-            | ServiceError::TooLarge(message) => ApiError::new(code, message),
-            e @ ServiceError::Throttled { .. } => ApiError::new(code, e.to_string()),
+            | ServiceError::TooLarge(message)
+            | ServiceError::LimitReached(message) => ApiError::new(code, message),
+            ServiceError::RateLimited {
+                message,
+                retry_after,
+            } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(code, message)
+            },
             ServiceError::Unavailable(message) => {
                 tracing::warn!(error = %message, "database unavailable");
                 ApiError::unavailable()
@@ -141,6 +159,34 @@ impl From<JsonRejection> for ApiError {
             status,
             code,
             message: rejection.body_text(),
+            retry_after: None,
         }
+    }
+}
+
+/// `Query` whose rejections (a value of the wrong type, an unknown
+/// parameter, a time that is not RFC 3339) use the API's error body
+/// instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        // axum's text names the parameter and what was wrong with it
+        // ("Failed to deserialize query string: limit: invalid digit …").
+        ApiError::new(ErrorCode::BadRequest, rejection.body_text())
+    }
+}
+
+/// `Path` whose rejections (a segment that is not UTF-8, or not the type
+/// asked for) use the API's error body. Ids use `api::id_path::IdPath`.
+#[derive(Debug, Clone, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::new(ErrorCode::BadRequest, rejection.body_text())
     }
 }

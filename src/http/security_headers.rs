@@ -6,10 +6,15 @@
 //! `<meta http-equiv="Content-Security-Policy">` (see `herald_app::shell`).
 //! A browser enforces every policy it is given, so the header below and the
 //! meta tag add up. `frame-ancestors` only works in a header, hence this one.
+//!
+//! Every response but the static files is `Cache-Control: no-store`: pages,
+//! server-function answers and JSON carry secrets, keys and merchants'
+//! payloads, which no browser cache or shared proxy may keep.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{
-    HeaderName, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    HeaderName, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::HeaderValue;
 use axum::middleware::Next;
@@ -29,8 +34,25 @@ const HEADERS: [(HeaderName, &str); 4] = [
     (REFERRER_POLICY, "same-origin"),
 ];
 
+/// HSTS: a year, subdomains included. Sent only when Herald is served over
+/// TLS (secure cookies): over plain http a browser ignores it anyway, and a
+/// developer's `localhost` must not be pinned to https.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// What differs between deployments.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecurityHeaders {
+    /// Herald is served over TLS: send `Strict-Transport-Security`.
+    pub https: bool,
+}
+
 /// Adds the headers to a response that does not set them itself.
-pub async fn add_security_headers(request: Request, next: Next) -> Response {
+pub async fn add_security_headers(
+    State(deployment): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let cacheable = is_static_file(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in HEADERS {
@@ -38,5 +60,44 @@ pub async fn add_security_headers(request: Request, next: Next) -> Response {
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
+    if !cacheable {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if deployment.https {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     response
+}
+
+/// The site's own files: the WASM bundle, scripts and styles under `/pkg/`
+/// and the top-level files of `public/` (`/favicon.svg`). The same for
+/// everyone, and nothing secret in them.
+fn is_static_file(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path
+            .strip_prefix('/')
+            .is_some_and(|name| !name.contains('/') && name.contains('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_static_file;
+
+    #[test]
+    fn only_the_sites_own_files_may_be_cached() {
+        for path in ["/pkg/herald.wasm", "/pkg/herald.js", "/favicon.svg"] {
+            assert!(is_static_file(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/endpoints/ep_1",
+            "/api/v1/endpoints/ep_1/secret",
+            "/api/v1/openapi.json",
+            "/_fn/reveal_secret",
+            "/healthz",
+            "/login",
+        ] {
+            assert!(!is_static_file(path), "{path}");
+        }
+    }
 }

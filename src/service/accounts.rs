@@ -2,6 +2,7 @@
 
 use super::api_keys::ApiKeys;
 use super::login_throttle::{LoginThrottle, Throttled};
+use super::rate_limits::{client_key, RateLimit, RateLimits};
 use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
@@ -17,23 +18,38 @@ use std::net::IpAddr;
 pub struct Accounts {
     store: Store,
     throttle: LoginThrottle,
+    sign_ups: RateLimit<IpAddr>,
 }
 
 /// The message for any failed log-in: it never says whether the email exists.
 pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
 
 impl Accounts {
-    /// Account operations over `store`.
+    /// Account operations over `store`, with the default sign-up limit.
     pub fn new(store: Store) -> Self {
+        Self::with_sign_up_limit(store, RateLimits::default().sign_ups)
+    }
+
+    /// Account operations over `store`; sign-ups from one client are
+    /// limited by `sign_ups`.
+    pub fn with_sign_up_limit(store: Store, sign_ups: RateLimit<IpAddr>) -> Self {
         Accounts {
             store,
             throttle: LoginThrottle::default(),
+            sign_ups,
         }
     }
 
-    /// Creates a merchant from the sign-up form.
-    pub async fn sign_up(&self, account: NewAccount) -> Result<Merchant, ServiceError> {
+    /// Creates a merchant from the sign-up form sent from `client`.
+    pub async fn sign_up(
+        &self,
+        account: NewAccount,
+        client: Option<IpAddr>,
+    ) -> Result<Merchant, ServiceError> {
         let account = account.normalized()?;
+        if let Some(client) = client {
+            self.sign_ups.check(&client_key(client))?;
+        }
         self.insert(
             account.name,
             account.email,
@@ -65,21 +81,23 @@ impl Accounts {
     }
 
     /// Checks an email and password, unless this account or `client` has
-    /// failed too often lately (then it is refused without checking).
+    /// tried too often lately (then it is refused without checking).
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Merchant, ServiceError> {
+        let reservation = self.throttle.reserve(email, client).map_err(
+            |Throttled { retry_after }| ServiceError::RateLimited {
+                message: format!(
+                    "Too many log-in attempts. Try again in {} s.",
+                    retry_after.as_secs()
+                ),
+                retry_after,
+            },
+        )?;
         let normalized = normalize_email(email);
-        let account = match &normalized {
-            Ok(email) => email.clone(),
-            Err(_) => email.trim().to_lowercase(),
-        };
-        self.throttle
-            .check(&account, client)
-            .map_err(|Throttled { retry_after }| ServiceError::Throttled { retry_after })?;
         let record = match &normalized {
             Ok(email) => self.store.merchant_by_email(email).await?,
             Err(_) => None,
@@ -92,13 +110,10 @@ impl Accounts {
         let ok = password::verify(password.to_owned(), hash).await?;
         match merchant {
             Some(merchant) if ok => {
-                self.throttle.record_success(&account);
+                self.throttle.succeeded(reservation);
                 Ok(merchant)
             }
-            _ => {
-                self.throttle.record_failure(&account, client);
-                Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
-            }
+            _ => Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into())),
         }
     }
 

@@ -3,6 +3,7 @@
 //! the decisions about them are here.
 
 use super::api_keys::hash_api_key;
+use super::rate_limits::RateLimit;
 use super::{PlatformToken, ServiceError};
 use crate::store::Store;
 use chrono::Utc;
@@ -17,15 +18,32 @@ const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
 pub struct Auth {
     store: Store,
     platform_token: PlatformToken,
+    /// Requests with a merchant's API keys, per merchant.
+    api_requests: RateLimit<MerchantId>,
+    /// Requests with the platform token.
+    platform_requests: RateLimit<()>,
 }
 
 impl Auth {
-    /// Checks against `store`'s keys and accounts and the platform token.
-    pub fn new(store: Store, platform_token: PlatformToken) -> Self {
+    /// Checks against `store`'s keys and accounts and the platform token;
+    /// callers with a credential are held to its rate limit.
+    pub fn new(
+        store: Store,
+        platform_token: PlatformToken,
+        api_requests: RateLimit<MerchantId>,
+        platform_requests: RateLimit<()>,
+    ) -> Self {
         Auth {
             store,
             platform_token,
+            api_requests,
+            platform_requests,
         }
+    }
+
+    /// Counts a request made with the platform token against its limit.
+    pub fn admit_platform_request(&self) -> Result<(), ServiceError> {
+        self.platform_requests.check(&())
     }
 
     /// Whether `token` is the platform token (constant-time).
@@ -33,11 +51,13 @@ impl Auth {
         self.platform_token.matches(token)
     }
 
-    /// The merchant whose live API key `token` is, if any; notes the use.
+    /// The merchant whose live API key `token` is, if any; notes the use
+    /// and counts it against the merchant's request limit.
     pub async fn api_key_merchant(&self, token: &str) -> Result<Option<MerchantId>, ServiceError> {
         let Some(owner) = self.store.api_key_owner(&hash_api_key(token)).await? else {
             return Ok(None);
         };
+        self.api_requests.check(&owner.merchant_id)?;
         let now = Utc::now();
         if owner
             .last_used_at

@@ -6,6 +6,7 @@
 use super::endpoints::Endpoints;
 use super::ingest::{IngestRequest, Ingestor};
 use super::pagination::{decode_cursor_as, page, Page};
+use super::rate_limits::{RateLimit, RateLimits};
 use super::ServiceError;
 use crate::engine::Wakeup;
 use crate::store::{DeliveryFilter, Ingested, Store};
@@ -132,16 +133,30 @@ pub struct Deliveries {
     ingestor: Ingestor,
     /// Wakes this process's engine when deliveries become due now.
     wakeup: Wakeup,
+    /// Test events a merchant sends.
+    test_events: RateLimit<MerchantId>,
+    /// Replays and bulk retries a merchant starts (each may queue up to
+    /// `MAX_RETRY_BATCH`).
+    replays: RateLimit<MerchantId>,
 }
 
 impl Deliveries {
-    /// Delivery operations over `store`; test events go through `ingestor`.
-    pub fn new(store: Store, endpoints: Endpoints, ingestor: Ingestor, wakeup: Wakeup) -> Self {
+    /// Delivery operations over `store`; test events go through `ingestor`;
+    /// merchants' test events and replays are held to `limits`.
+    pub fn new(
+        store: Store,
+        endpoints: Endpoints,
+        ingestor: Ingestor,
+        wakeup: Wakeup,
+        limits: &RateLimits,
+    ) -> Self {
         Deliveries {
             store,
             endpoints,
             ingestor,
             wakeup,
+            test_events: limits.test_events.clone(),
+            replays: limits.replays.clone(),
         }
     }
 
@@ -190,7 +205,10 @@ impl Deliveries {
                 format!("at most {MAX_RETRY_BATCH} at once"),
             ));
         }
-        if let Scope::Merchant(_) = scope {
+        if let Scope::Merchant(merchant) = scope {
+            if ids.len() > 1 {
+                self.replays.check(merchant)?;
+            }
             for id in ids {
                 if self.store.delivery_detail(scope, id).await?.is_none() {
                     return Err(ServiceError::NotFound("delivery"));
@@ -228,6 +246,7 @@ impl Deliveries {
         which: ReplayStatus,
     ) -> Result<u64, ServiceError> {
         let endpoint = self.endpoints.get(merchant, endpoint).await?;
+        self.replays.check(merchant)?;
         let ids = self
             .store
             .delivery_ids(&DeliveryFilter {
@@ -258,6 +277,7 @@ impl Deliveries {
                 "The endpoint is disabled; enable it to send a test event.".into(),
             ));
         }
+        self.test_events.check(merchant)?;
         let data = match data {
             Some(data) => data,
             None => self

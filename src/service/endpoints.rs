@@ -29,6 +29,8 @@ use std::time::Duration;
 const MAX_EVENT_TYPES: usize = 100;
 /// How long a rotated-out secret keeps signing unless the merchant says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// The most endpoints a merchant may have unless configured otherwise.
+pub const DEFAULT_MAX_ENDPOINTS: u32 = 100;
 /// The longest grace period (a week).
 pub const MAX_GRACE: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -122,6 +124,8 @@ pub struct Endpoints {
     /// Wakes this process's engine when an endpoint is enabled: its parked
     /// deliveries are due now.
     wakeup: Wakeup,
+    /// The most endpoints one merchant may have.
+    max_endpoints: u32,
 }
 
 impl Endpoints {
@@ -133,6 +137,15 @@ impl Endpoints {
             rules,
             secrets,
             wakeup,
+            max_endpoints: DEFAULT_MAX_ENDPOINTS,
+        }
+    }
+
+    /// The same operations, allowing each merchant at most `max` endpoints.
+    pub fn with_max_endpoints(self, max: u32) -> Self {
+        Endpoints {
+            max_endpoints: max,
+            ..self
         }
     }
 
@@ -185,6 +198,15 @@ impl Endpoints {
             encryption: input.encryption,
         };
         check_signature_options(&settings)?;
+        // Two creates racing past this check can each add one; the quota
+        // is about scale, not an exact count, so no lock is taken for it.
+        let existing = self.store.list_endpoints(merchant).await?.len();
+        if existing >= self.max_endpoints as usize {
+            return Err(ServiceError::LimitReached(format!(
+                "This merchant already has {existing} endpoints, the most allowed \
+                 (HERALD_MAX_ENDPOINTS raises it). Delete one before adding another."
+            )));
+        }
         let id = EndpointId::generate();
         let row = endpoint_row(id.as_str());
         let settings = self.seal_headers(&id, settings);

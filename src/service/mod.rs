@@ -16,6 +16,7 @@ pub mod login_throttle;
 pub mod pagination;
 mod password;
 mod platform_token;
+pub mod rate_limits;
 pub mod secrets_at_rest;
 pub mod stats;
 
@@ -49,9 +50,16 @@ pub enum ServiceError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthenticated(String),
-    /// Refused for now: too many failed attempts; try again after the wait.
-    #[error("Too many failed log-ins. Try again in {} s.", retry_after.as_secs())]
-    Throttled { retry_after: std::time::Duration },
+    /// Refused for now: over a rate limit; the message names it, and the
+    /// caller may try again after the wait.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
+    /// A quota is used up; the message names it and the setting that raises it.
+    #[error("{0}")]
+    LimitReached(String),
     /// Too large to accept (a payload over the limit).
     #[error("{0}")]
     TooLarge(String),
@@ -75,8 +83,9 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::NotFound(_) => ErrorCode::NotFound,
             ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            ServiceError::Throttled { .. } => ErrorCode::RateLimited,
+            ServiceError::RateLimited { .. } => ErrorCode::RateLimited,
             ServiceError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            ServiceError::LimitReached(_) => ErrorCode::LimitReached,
             ServiceError::Unavailable(_) => ErrorCode::Unavailable,
             ServiceError::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
             ServiceError::Store(_) | ServiceError::Internal(_) => ErrorCode::Internal,

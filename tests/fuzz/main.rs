@@ -5,6 +5,9 @@
 //! - `ingest_answers_every_body_with_a_clear_status`: any body posted to
 //!   `POST /api/v1/events` gets 202/200 or a 4xx with the error body, never
 //!   a 5xx or a panic; what is accepted gets an event id.
+//! - `list_routes_answer_every_query_string_with_a_clear_status`: any query
+//!   string on the list and stats routes gets 200 with JSON, or a 4xx with
+//!   the error body; never a 5xx, a plain-text rejection or a panic.
 //! - `url_rules_accept_only_safe_urls`: whatever string is offered as an
 //!   endpoint URL, what passes is https, has no credentials, is not too long
 //!   and does not name a refused address.
@@ -28,33 +31,42 @@ const PLATFORM_TOKEN: &str = "hpt_fuzz_0123456789abcdef0123456789abcdef";
 const ITERATIONS: usize = 3000;
 const TIME_LIMIT: Duration = Duration::from_secs(20);
 
-/// Herald on a fresh SQLite file, in process, and a merchant id.
-async fn herald(dir: &std::path::Path) -> (Router, String) {
+/// Herald on a fresh SQLite file, in process: its router, and a merchant's
+/// id and API key.
+async fn herald(dir: &std::path::Path) -> (Router, String, String) {
     let store = Store::connect(&format!("sqlite:{}", dir.join("fuzz.db").display()))
         .await
         .expect("open SQLite");
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         platform_token: Some(SecretString::new(PLATFORM_TOKEN.into())),
         ..ServeConfig::default()
     };
+    // The fuzzer calls far faster than any merchant: no rate limit here.
+    config.limits.api_key_rate = 0;
     let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
         .expect("Leptos.toml")
         .leptos_options;
     let herald = Herald::build_with_store(store.clone(), config, leptos)
         .await
         .expect("build Herald");
-    let (merchant, _) = Accounts::new(store)
+    let (merchant, key) = Accounts::new(store)
         .create_merchant("Fuzz", "fuzz@example.test", None, Role::Merchant)
         .await
         .expect("merchant");
-    (herald.router(), merchant.id.to_string())
+    (herald.router(), merchant.id.to_string(), key.key)
 }
 
-async fn call(app: &Router, method: &str, path: &str, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
     let request = Request::builder()
         .method(method)
         .uri(path)
-        .header("authorization", format!("Bearer {PLATFORM_TOKEN}"))
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("request");
@@ -110,7 +122,7 @@ fn ingest_answers_every_body_with_a_clear_status() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let (app, merchant) = runtime.block_on(herald(dir.path()));
+    let (app, merchant, _) = runtime.block_on(herald(dir.path()));
     // A failing input panics inside the closure, which bolero catches to
     // report it; nothing here is left half-updated by such a panic.
     let shared = std::panic::AssertUnwindSafe((runtime, app, merchant));
@@ -123,7 +135,7 @@ fn ingest_answers_every_body_with_a_clear_status() {
             let (runtime, app, merchant) = &*shared;
             runtime.block_on(async {
                 let (status, answer) =
-                    call(&app, "POST", "/api/v1/events", body(&merchant, input)).await;
+                    call(&app, "POST", "/api/v1/events", PLATFORM_TOKEN, body(&merchant, input)).await;
                 let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
                 if let Ok(mut answers) = answers.lock() {
                     *answers.entry(status.as_u16()).or_insert(0) += 1;
@@ -153,6 +165,99 @@ fn ingest_answers_every_body_with_a_clear_status() {
     let answers = answers.into_inner().unwrap_or_default();
     println!("ingest fuzz: answers by status {answers:?}");
     for status in [202, 400, 422] {
+        assert!(answers.contains_key(&status), "no {status} in {answers:?}");
+    }
+}
+
+/// A query string from the fuzzer's input: parameters the routes know (or
+/// not) with fuzzed or tricky values, or raw text with only what a URI
+/// cannot hold escaped (so malformed `%` sequences get through).
+fn query(input: &(u8, Vec<(u8, String)>, String)) -> String {
+    const NAMES: [&str; 12] = [
+        "limit", "cursor", "since", "live_mode", "status", "event_type", "endpoint_id",
+        "merchant_id", "window", "type", "event_id", "colour",
+    ];
+    const VALUES: [&str; 10] = [
+        "abc", "-1", "0", "250", "99999999999999999999", "300000000d", "2026-01-01T00:00:00Z",
+        "yesterday", "true", "maybe",
+    ];
+    let (mode, pairs, raw) = input;
+    if mode % 3 == 0 {
+        return raw
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'&' | b'=' | b'%' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (choice, text) in pairs.iter().take(6) {
+        let name = NAMES[usize::from(*choice) % NAMES.len()];
+        let value = if choice & 0x80 == 0 {
+            VALUES[usize::from(*choice >> 4) % VALUES.len()]
+        } else {
+            text.as_str()
+        };
+        query.append_pair(name, value);
+    }
+    query.finish()
+}
+
+#[test]
+fn list_routes_answer_every_query_string_with_a_clear_status() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (app, _, key) = runtime.block_on(herald(dir.path()));
+    let shared = std::panic::AssertUnwindSafe((runtime, app, key));
+    let answers = std::sync::Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
+    check!()
+        .with_type::<(u8, Vec<(u8, String)>, String)>()
+        .with_iterations(ITERATIONS)
+        .with_test_time(TIME_LIMIT)
+        .for_each(|input| {
+            let (runtime, app, key) = &*shared;
+            const ROUTES: [&str; 4] = [
+                "/api/v1/deliveries",
+                "/api/v1/events",
+                "/api/v1/stats",
+                "/api/v1/admin/deliveries",
+            ];
+            let route = ROUTES[usize::from(input.0 >> 6)];
+            let token = if route.contains("/admin/") {
+                PLATFORM_TOKEN
+            } else {
+                key.as_str()
+            };
+            let path = format!("{route}?{}", query(input));
+            runtime.block_on(async {
+                let (status, answer) = call(app, "GET", &path, token, Vec::new()).await;
+                let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+                if let Ok(mut answers) = answers.lock() {
+                    *answers.entry(status.as_u16()).or_insert(0) += 1;
+                }
+                match status.as_u16() {
+                    200 => assert!(answer.is_object(), "{path}: 200 without JSON"),
+                    400 | 404 | 422 => {
+                        let error = &answer["error"];
+                        assert!(
+                            error["code"].as_str().is_some_and(|c| !c.is_empty())
+                                && error["message"].as_str().is_some_and(|m| !m.is_empty()),
+                            "{path}: a {status} without the error body: {answer}"
+                        );
+                    }
+                    other => panic!("{path} answered {other}: {answer}"),
+                }
+            })
+        });
+    let answers = answers.into_inner().unwrap_or_default();
+    println!("query fuzz: answers by status {answers:?}");
+    for status in [200, 400] {
         assert!(answers.contains_key(&status), "no {status} in {answers:?}");
     }
 }

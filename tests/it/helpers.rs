@@ -200,12 +200,9 @@ impl TestApp {
         });
         let task = if manual {
             // The site and the API alone, as `Herald::serve` runs them.
-            let app = herald
-                .router()
-                .into_make_service_with_connect_info::<SocketAddr>();
+            let app = herald.router();
             tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped)
+                herald::http::connections::serve(listener, app, Default::default(), stopped)
                     .await
                     .expect("serve");
             })

@@ -16,6 +16,7 @@ mod cli;
 mod dashboard_isolation;
 mod database_faults;
 mod delivery;
+mod edge_limits;
 mod egress;
 mod endpoint_options;
 mod http_basics;

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Absent, or someone else's (never told apart).
     NotFound,
+    /// The route exists but does not take this method.
+    MethodNotAllowed,
     /// Conflicts with what exists.
     Conflict,
     /// Over a size limit.
@@ -27,6 +29,9 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A field breaks a rule; the message names it.
     ValidationFailed,
+    /// A quota is used up (the most endpoints, say); the message names the
+    /// setting that raises it.
+    LimitReached,
     /// Too many attempts; try again later.
     RateLimited,
     /// Something failed on the server; details are logged, not sent.
@@ -47,10 +52,12 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::LimitReached => "limit_reached",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
@@ -66,10 +73,11 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ValidationFailed => 422,
+            ErrorCode::ValidationFailed | ErrorCode::LimitReached => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal | ErrorCode::Network => 500,
             ErrorCode::Unavailable => 503,
@@ -97,6 +105,10 @@ pub struct AppError {
     pub message: String,
     /// The form field the message belongs next to.
     pub field: Option<String>,
+    /// For `rate_limited`: seconds until trying again is allowed (sent as
+    /// `Retry-After` too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
 }
 
 impl AppError {
@@ -106,6 +118,7 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
+            retry_after_s: None,
         }
     }
 
@@ -115,6 +128,7 @@ impl AppError {
             code: ErrorCode::ValidationFailed,
             message: message.into(),
             field: Some(field.into()),
+            retry_after_s: None,
         }
     }
 
@@ -174,7 +188,24 @@ impl FromServerFnError for AppError {
                 ErrorCode::Network,
                 "Herald could not be reached. Check your connection and try again.",
             ),
-            other => AppError::new(ErrorCode::Request, other.to_string()),
+            other => {
+                // On the server, arguments that do not decode are the
+                // caller's mistake: 400, not server_fn's default 500.
+                #[cfg(feature = "ssr")]
+                if matches!(
+                    other,
+                    ServerFnErrorErr::Args(_)
+                        | ServerFnErrorErr::MissingArg(_)
+                        | ServerFnErrorErr::Deserialization(_)
+                ) {
+                    if let Some(response) =
+                        leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                    {
+                        response.set_status(http::StatusCode::BAD_REQUEST);
+                    }
+                }
+                AppError::new(ErrorCode::Request, other.to_string())
+            }
         }
     }
 }

@@ -25,7 +25,8 @@ pub async fn sign_up(name: String, email: String, password: String) -> Result<()
                 password,
             }
             .normalized()?;
-            let merchant = session::backend()?.sign_up(account).await?;
+            let client = session::client_address().await;
+            let merchant = session::backend()?.sign_up(account, client).await?;
             session::start(&merchant.id).await?;
             leptos_axum::redirect("/");
             Ok(())

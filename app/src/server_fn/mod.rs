@@ -37,6 +37,9 @@ pub(crate) mod session {
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(status);
+                if let Some(secs) = e.retry_after_s {
+                    response.insert_header(http::header::RETRY_AFTER, secs.into());
+                }
             }
         }
         result
