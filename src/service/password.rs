@@ -92,8 +92,9 @@ mod tests {
         let checks: Vec<_> = (0..3 * HASHING_AT_ONCE)
             .map(|_| tokio::spawn(verify("wrong".into(), Some(hash.clone()))))
             .collect();
-        // While they run, the free turns never go below zero and the
-        // checks wait for them instead of all running at once.
+        // While they run, every turn is taken and the rest wait. (Other
+        // tests in this process share the turns, so only "all taken" is
+        // checked, not how many are free afterwards.)
         let mut fewest_free = HASHING_AT_ONCE;
         while !checks.iter().all(|c| c.is_finished()) {
             fewest_free = fewest_free.min(HASHING.available_permits());
@@ -103,6 +104,5 @@ mod tests {
         for check in checks {
             assert!(!check.await.unwrap().unwrap());
         }
-        assert_eq!(HASHING.available_permits(), HASHING_AT_ONCE);
     }
 }
