@@ -4,11 +4,14 @@ import {
   createMerchant,
   createEndpoint,
   ingest,
+  logIn,
   logInAsAdmin,
   newMerchant,
   signUp,
   snap,
+  hydrated,
 } from "./fixtures";
+import { PLATFORM_TOKEN } from "../playwright.config";
 
 test("an operator sees another merchant's failed delivery and bulk-retries it", async ({
   page,
@@ -97,4 +100,35 @@ test("a merchant is refused the admin pages and the admin server functions", asy
   await snap(page, "admin-refused");
   const answer = await page.request.post("/_fn/admin/merchants", { form: {} });
   expect(answer.status()).toBe(403);
+});
+
+test("a merchant cannot undo an operator's disable and is told why", async ({ page, request, receiver }) => {
+  const who = await createMerchant(request, "Sticky");
+  const endpoint = await createEndpoint(request, who, { url: receiver.url() });
+  const operator = { authorization: `Bearer ${PLATFORM_TOKEN}` };
+  const disabled = await request.post(`/api/v1/admin/endpoints/${endpoint.id}/disable`, {
+    headers: operator,
+    data: { reason: "sends card numbers in clear text" },
+  });
+  expect(disabled.status(), await disabled.text()).toBe(200);
+
+  await logIn(page, who);
+  await page.goto(`/endpoints/${endpoint.id}/edit`);
+  await hydrated(page);
+  await page.getByTestId("enabled-input").check();
+  await page.getByTestId("save-endpoint").click();
+  const refusal = page.getByTestId("form-error");
+  await expect(refusal).toHaveText(
+    "Disabled by an operator: sends card numbers in clear text. Only an operator can enable this endpoint again.",
+  );
+  await snap(page, "operator-disable-sticks");
+  const auth = { authorization: `Bearer ${who.apiKey}` };
+  const seen = await (await request.get(`/api/v1/endpoints/${endpoint.id}`, { headers: auth })).json();
+  expect(seen.enabled).toBe(false);
+
+  // Once an operator enables it, it is the merchant's again.
+  const enabled = await request.post(`/api/v1/admin/endpoints/${endpoint.id}/enable`, { headers: operator });
+  expect(enabled.status(), await enabled.text()).toBe(200);
+  await page.goto(`/endpoints/${endpoint.id}`);
+  await expect(page.getByTestId("endpoint-status")).toHaveText("Enabled");
 });

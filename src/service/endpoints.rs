@@ -278,12 +278,14 @@ impl Endpoints {
         let current = self.get(merchant, id).await?;
         if patch.enabled == Some(true) && !current.enabled && current.disabled_by_operator {
             // Checked before anything changes: a refused update changes nothing.
+            // The reason is the operator's own words, with or without a full stop.
+            let reason = current
+                .disabled_reason
+                .as_deref()
+                .unwrap_or("Disabled by an operator")
+                .trim_end_matches('.');
             return Err(ServiceError::Conflict(format!(
-                "{} Only an operator can enable this endpoint again.",
-                current
-                    .disabled_reason
-                    .as_deref()
-                    .unwrap_or("Disabled by an operator.")
+                "{reason}. Only an operator can enable this endpoint again."
             )));
         }
         let settings = EndpointSettings {
