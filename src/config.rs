@@ -425,7 +425,9 @@ fn parse_max_in_flight(s: &str) -> Result<usize, String> {
 fn parse_rate(s: &str) -> Result<u32, String> {
     match s.trim().parse::<u32>() {
         Ok(n) if n <= 1_000_000 => Ok(n),
-        _ => Err(format!("`{s}` must be a whole number from 0 (no limit) to 1000000")),
+        _ => Err(format!(
+            "`{s}` must be a whole number from 0 (no limit) to 1000000"
+        )),
     }
 }
 
@@ -496,7 +498,10 @@ mod tests {
         assert_eq!(default.per_merchant(), config.per_merchant());
         assert_eq!(config.limits.rates(), RateLimitSettings::default());
         assert_eq!(config.limits.max_endpoints, default.limits.max_endpoints);
-        assert_eq!(config.limits.max_connections, default.limits.max_connections);
+        assert_eq!(
+            config.limits.max_connections,
+            default.limits.max_connections
+        );
         assert_eq!(config.limits.api_key_rate, 100);
         assert_eq!(config.limits.platform_rate, 0, "off by default");
     }
@@ -529,7 +534,11 @@ mod tests {
             ("--merchant-share", "150%", "HERALD_MERCHANT_SHARE"),
             ("--api-key-rate", "1.5", "HERALD_API_KEY_RATE"),
             ("--platform-rate", "lots", "HERALD_PLATFORM_RATE"),
-            ("--test-events-per-minute", "1e9", "HERALD_TEST_EVENTS_PER_MINUTE"),
+            (
+                "--test-events-per-minute",
+                "1e9",
+                "HERALD_TEST_EVENTS_PER_MINUTE",
+            ),
             ("--replays-per-hour", "x", "HERALD_REPLAYS_PER_HOUR"),
             ("--sign-ups-per-hour", "ten", "HERALD_SIGNUPS_PER_HOUR"),
             ("--max-endpoints", "0", "HERALD_MAX_ENDPOINTS"),

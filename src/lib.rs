@@ -20,9 +20,9 @@ use crate::crypto::secret_box::SealError;
 use crate::crypto::secret_box::SecretBox;
 use crate::engine::http::Egress;
 use crate::engine::ssrf::AddressPolicy;
+use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::http::connections::ConnectionLimits;
 use crate::http::security_headers::SecurityHeaders;
-use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::service::destination::UrlRules;
 use crate::service::rate_limits::RateLimits;
 use crate::service::{

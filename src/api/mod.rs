@@ -17,10 +17,10 @@ mod openapi;
 mod stats;
 
 use crate::http::error::ApiError;
-use herald_app::model::error::ErrorCode;
 use crate::state::AppState;
 use axum::routing::any;
 use axum::Router;
+use herald_app::model::error::ErrorCode;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

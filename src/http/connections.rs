@@ -84,11 +84,13 @@ pub async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY");
         }
-        let service = app.clone().map_request(move |mut request: Request<Incoming>| {
-            // What `ConnectInfo<SocketAddr>` extractors read (the log-in throttle's address).
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
+        let service = app
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                // What `ConnectInfo<SocketAddr>` extractors read (the log-in throttle's address).
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
@@ -111,7 +113,10 @@ pub async fn serve(
 /// pauses so it does not spin.
 async fn wait_after_accept_error(e: io::Error) {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
         return;
     }
     tracing::error!(error = %e, "accepting a connection");

@@ -88,15 +88,16 @@ impl Accounts {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Merchant, ServiceError> {
-        let reservation = self.throttle.reserve(email, client).map_err(
-            |Throttled { retry_after }| ServiceError::RateLimited {
-                message: format!(
-                    "Too many log-in attempts. Try again in {} s.",
-                    retry_after.as_secs()
-                ),
-                retry_after,
-            },
-        )?;
+        let reservation =
+            self.throttle
+                .reserve(email, client)
+                .map_err(|Throttled { retry_after }| ServiceError::RateLimited {
+                    message: format!(
+                        "Too many log-in attempts. Try again in {} s.",
+                        retry_after.as_secs()
+                    ),
+                    retry_after,
+                })?;
         let normalized = normalize_email(email);
         let record = match &normalized {
             Ok(email) => self.store.merchant_by_email(email).await?,

@@ -67,7 +67,11 @@ pub struct Reservation {
 impl LoginThrottle {
     /// Counts an attempt for `account` (an email as typed) from `address`,
     /// or refuses it when either has used its allowance.
-    pub fn reserve(&self, account: &str, address: Option<IpAddr>) -> Result<Reservation, Throttled> {
+    pub fn reserve(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Reservation, Throttled> {
         self.reserve_at(Instant::now(), account, address)
     }
 
@@ -99,7 +103,10 @@ impl LoginThrottle {
         };
         let keys = [
             Some((&reservation.account, FAILURES_PER_ACCOUNT)),
-            reservation.address.as_ref().map(|k| (k, FAILURES_PER_ADDRESS)),
+            reservation
+                .address
+                .as_ref()
+                .map(|k| (k, FAILURES_PER_ADDRESS)),
         ];
         let mut attempts = self.lock();
         if attempts.len() > SWEEP_ABOVE {
@@ -184,7 +191,11 @@ mod tests {
         let start = Instant::now();
         for n in 0..FAILURES_PER_ACCOUNT {
             let at = start + Duration::from_secs(n as u64);
-            assert!(throttle.reserve_at(at, ME, ip(1)).is_ok(), "attempt {}", n + 1);
+            assert!(
+                throttle.reserve_at(at, ME, ip(1)).is_ok(),
+                "attempt {}",
+                n + 1
+            );
         }
         let eleventh = start + Duration::from_secs(10);
         // The first attempt (at 0 s) leaves the window at 60 s: 50 s to go.
@@ -197,7 +208,9 @@ mod tests {
         // From another address too: the account is what is being guessed.
         assert!(throttle.reserve_at(eleventh, ME, ip(2)).is_err());
         // The same account however it is typed.
-        assert!(throttle.reserve_at(eleventh, " ME@Example.TEST ", ip(2)).is_err());
+        assert!(throttle
+            .reserve_at(eleventh, " ME@Example.TEST ", ip(2))
+            .is_err());
         // Another account from the same address is not affected yet.
         assert!(throttle
             .reserve_at(eleventh, "other@example.test", ip(1))
@@ -226,8 +239,12 @@ mod tests {
             let account = format!("user{n}@example.test");
             assert!(throttle.reserve_at(now, &account, ip(9)).is_ok());
         }
-        assert!(throttle.reserve_at(now, "fresh@example.test", ip(9)).is_err());
-        assert!(throttle.reserve_at(now, "fresh@example.test", ip(8)).is_ok());
+        assert!(throttle
+            .reserve_at(now, "fresh@example.test", ip(9))
+            .is_err());
+        assert!(throttle
+            .reserve_at(now, "fresh@example.test", ip(8))
+            .is_ok());
     }
 
     #[test]
@@ -240,7 +257,9 @@ mod tests {
             assert!(throttle.reserve_at(now, &account, Some(address)).is_ok());
         }
         let another: IpAddr = "2001:db8:0:1:ffff::1".parse().expect("ip");
-        assert!(throttle.reserve_at(now, "fresh@example.test", Some(another)).is_err());
+        assert!(throttle
+            .reserve_at(now, "fresh@example.test", Some(another))
+            .is_err());
     }
 
     #[test]
@@ -262,7 +281,9 @@ mod tests {
     fn a_huge_email_costs_a_bounded_key() {
         let throttle = LoginThrottle::default();
         let huge = "a".repeat(1_000_000);
-        throttle.reserve_at(Instant::now(), &huge, None).expect("allowed");
+        throttle
+            .reserve_at(Instant::now(), &huge, None)
+            .expect("allowed");
         let keys = throttle.lock();
         let Some(Key::Account(key)) = keys.keys().next() else {
             panic!("one account key");
@@ -279,7 +300,9 @@ mod tests {
                 .reserve_at(start, &format!("spray{n}@example.test"), None)
                 .expect("allowed");
         }
-        throttle.reserve_at(start + WINDOW, ME, None).expect("allowed");
+        throttle
+            .reserve_at(start + WINDOW, ME, None)
+            .expect("allowed");
         assert_eq!(throttle.lock().len(), 1);
     }
 }

@@ -134,8 +134,14 @@ fn ingest_answers_every_body_with_a_clear_status() {
         .for_each(|input| {
             let (runtime, app, merchant) = &*shared;
             runtime.block_on(async {
-                let (status, answer) =
-                    call(&app, "POST", "/api/v1/events", PLATFORM_TOKEN, body(&merchant, input)).await;
+                let (status, answer) = call(
+                    &app,
+                    "POST",
+                    "/api/v1/events",
+                    PLATFORM_TOKEN,
+                    body(&merchant, input),
+                )
+                .await;
                 let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
                 if let Ok(mut answers) = answers.lock() {
                     *answers.entry(status.as_u16()).or_insert(0) += 1;
@@ -174,21 +180,45 @@ fn ingest_answers_every_body_with_a_clear_status() {
 /// cannot hold escaped (so malformed `%` sequences get through).
 fn query(input: &(u8, Vec<(u8, String)>, String)) -> String {
     const NAMES: [&str; 12] = [
-        "limit", "cursor", "since", "live_mode", "status", "event_type", "endpoint_id",
-        "merchant_id", "window", "type", "event_id", "colour",
+        "limit",
+        "cursor",
+        "since",
+        "live_mode",
+        "status",
+        "event_type",
+        "endpoint_id",
+        "merchant_id",
+        "window",
+        "type",
+        "event_id",
+        "colour",
     ];
     const VALUES: [&str; 10] = [
-        "abc", "-1", "0", "250", "99999999999999999999", "300000000d", "2026-01-01T00:00:00Z",
-        "yesterday", "true", "maybe",
+        "abc",
+        "-1",
+        "0",
+        "250",
+        "99999999999999999999",
+        "300000000d",
+        "2026-01-01T00:00:00Z",
+        "yesterday",
+        "true",
+        "maybe",
     ];
     let (mode, pairs, raw) = input;
     if mode % 3 == 0 {
         return raw
             .bytes()
             .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'&' | b'=' | b'%' | b'-' | b'_' | b'.' => {
-                    char::from(b).to_string()
-                }
+                b'a'..=b'z'
+                | b'A'..=b'Z'
+                | b'0'..=b'9'
+                | b'&'
+                | b'='
+                | b'%'
+                | b'-'
+                | b'_'
+                | b'.' => char::from(b).to_string(),
                 other => format!("%{other:02X}"),
             })
             .collect();

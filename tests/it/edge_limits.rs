@@ -42,7 +42,10 @@ fn error_of(status: u16, body: &Value) -> (String, String) {
         code.is_some() && message.is_some(),
         "the JSON error body: {body}"
     );
-    (code.unwrap_or_default().into(), message.unwrap_or_default().into())
+    (
+        code.unwrap_or_default().into(),
+        message.unwrap_or_default().into(),
+    )
 }
 
 async fn a_burst_of_wrong_log_ins_reaches_argon2_only_up_to_the_limit(store: Store) {
@@ -51,7 +54,11 @@ async fn a_burst_of_wrong_log_ins_reaches_argon2_only_up_to_the_limit(store: Sto
         .browser()
         .call(
             "sign_up",
-            &[("name", "Acme"), ("email", "dev@acme.test"), ("password", PASSWORD)],
+            &[
+                ("name", "Acme"),
+                ("email", "dev@acme.test"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -117,7 +124,11 @@ async fn sign_ups_from_one_address_are_limited(store: Store) {
     let (status, body) = third
         .call(
             "sign_up",
-            &[("name", "Acme"), ("email", "dev3@acme.test"), ("password", PASSWORD)],
+            &[
+                ("name", "Acme"),
+                ("email", "dev3@acme.test"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(status, 429, "{body}");
@@ -127,7 +138,10 @@ async fn sign_ups_from_one_address_are_limited(store: Store) {
     assert!(third.cookie.is_none(), "no account, no session");
     let (status, _) = app
         .browser()
-        .call("log_in", &[("email", "dev3@acme.test"), ("password", PASSWORD)])
+        .call(
+            "log_in",
+            &[("email", "dev3@acme.test"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(status, 401, "the refused sign-up created nothing");
     app.stop().await;
@@ -162,10 +176,14 @@ async fn a_merchants_api_keys_are_rate_limited_and_others_are_not(store: Store) 
     assert!(message.contains("2 a second per merchant"), "{message}");
     assert!(message.contains("HERALD_API_KEY_RATE"), "{message}");
 
-    let (status, body) = app.api(Method::GET, "/api/v1/endpoints", &quiet, None).await;
+    let (status, body) = app
+        .api(Method::GET, "/api/v1/endpoints", &quiet, None)
+        .await;
     assert_eq!(status, 200, "another merchant is not slowed: {body}");
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, _) = app.api(Method::GET, "/api/v1/endpoints", &noisy, None).await;
+    let (status, _) = app
+        .api(Method::GET, "/api/v1/endpoints", &noisy, None)
+        .await;
     assert_eq!(status, 200, "allowed again after the wait");
     app.stop().await;
 }
@@ -190,7 +208,11 @@ async fn the_platform_token_is_unlimited_unless_configured(store: Store) {
         .ingest(json!({"merchant_id": "mer_x", "type": "payin.succeeded", "data": {}}))
         .await;
     let (code, message) = error_of(status, &body);
-    assert_eq!((status, code.as_str()), (429, "rate_limited"), "ingest counts too");
+    assert_eq!(
+        (status, code.as_str()),
+        (429, "rate_limited"),
+        "ingest counts too"
+    );
     assert!(message.contains("HERALD_PLATFORM_RATE"), "{message}");
     limited.stop().await;
     app.stop().await;
@@ -212,17 +234,24 @@ async fn test_events_and_replays_have_caps_per_merchant(store: Store) {
     let test = format!("/api/v1/endpoints/{endpoint}/test");
     let event = json!({"event_type": "payin.succeeded"});
     for n in 0..2 {
-        let (status, body) = app.api(Method::POST, &test, &key, Some(event.clone())).await;
+        let (status, body) = app
+            .api(Method::POST, &test, &key, Some(event.clone()))
+            .await;
         assert_eq!(status, 202, "test event {n}: {body}");
     }
     let (status, body) = app.api(Method::POST, &test, &key, Some(event)).await;
     let (code, message) = error_of(status, &body);
     assert_eq!((status, code.as_str()), (429, "rate_limited"));
-    assert!(message.contains("HERALD_TEST_EVENTS_PER_MINUTE"), "{message}");
+    assert!(
+        message.contains("HERALD_TEST_EVENTS_PER_MINUTE"),
+        "{message}"
+    );
 
     let replay = format!("/api/v1/endpoints/{endpoint}/replay");
     let since = json!({"since": "2020-01-01T00:00:00Z", "status": "all"});
-    let (status, body) = app.api(Method::POST, &replay, &key, Some(since.clone())).await;
+    let (status, body) = app
+        .api(Method::POST, &replay, &key, Some(since.clone()))
+        .await;
     assert_eq!(status, 202, "{body}");
     let (status, body) = app.api(Method::POST, &replay, &key, Some(since)).await;
     let (code, message) = error_of(status, &body);
@@ -265,7 +294,11 @@ async fn a_merchant_has_at_most_the_configured_endpoints(store: Store) {
     assert_eq!((status, code.as_str()), (422, "limit_reached"));
     assert!(message.contains("HERALD_MAX_ENDPOINTS"), "{message}");
     let (_, list) = app.api(Method::GET, "/api/v1/endpoints", &key, None).await;
-    assert_eq!(list["data"].as_array().map(Vec::len), Some(2), "nothing was added");
+    assert_eq!(
+        list["data"].as_array().map(Vec::len),
+        Some(2),
+        "nothing was added"
+    );
     app.stop().await;
 }
 
@@ -338,7 +371,10 @@ async fn answers_carrying_secrets_are_never_cached(store: Store) {
         .await;
     for (method, path) in [
         (Method::GET, format!("/api/v1/endpoints/{endpoint}/secret")),
-        (Method::POST, format!("/api/v1/endpoints/{endpoint}/secret/rotate")),
+        (
+            Method::POST,
+            format!("/api/v1/endpoints/{endpoint}/secret/rotate"),
+        ),
         (Method::POST, "/api/v1/api-keys".to_owned()),
         (Method::GET, "/login".to_owned()),
     ] {
@@ -349,15 +385,26 @@ async fn answers_carrying_secrets_are_never_cached(store: Store) {
             request = request.json(&json!({}));
         }
         let response = request.send().await.expect("request");
-        assert!(response.status().is_success(), "{path}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
         assert!(
-            response.headers().get("strict-transport-security").is_none(),
+            response
+                .headers()
+                .get("strict-transport-security")
+                .is_none(),
             "no HSTS over plain http"
         );
     }
 
-    let response = client().get(behind_tls.url("/login")).send().await.expect("page");
+    let response = client()
+        .get(behind_tls.url("/login"))
+        .send()
+        .await
+        .expect("page");
     let hsts = response.headers()["strict-transport-security"]
         .to_str()
         .expect("ascii");
@@ -396,7 +443,10 @@ async fn exchange(addr: std::net::SocketAddr, bytes: &[u8]) -> (String, Duration
         .await
         .expect("the server ends a stalled request")
         .ok();
-    (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
 }
 
 #[tokio::test]
@@ -445,7 +495,9 @@ async fn connections_beyond_the_cap_wait_for_a_place() {
         held.push(stream);
     }
     // A third is not served while they stay open...
-    let mut third = TcpStream::connect(addr).await.expect("the kernel queues it");
+    let mut third = TcpStream::connect(addr)
+        .await
+        .expect("the kernel queues it");
     third.write_all(request).await.expect("write");
     let mut buf = [0u8; 256];
     let waited = tokio::time::timeout(Duration::from_millis(500), third.read(&mut buf)).await;
