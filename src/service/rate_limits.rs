@@ -10,7 +10,7 @@
 //! limits are for (one caller must not flood the others out of one process).
 
 use super::ServiceError;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use herald_app::model::id::MerchantId;
 use std::fmt;
@@ -102,7 +102,7 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
             return Ok(());
         };
         limiter.check_key(key).map_err(|not_until| {
-            let wait = whole_seconds(not_until.wait_time_from(DefaultClock::default().now()));
+            let wait = whole_seconds(not_until.wait_time_from(limiter.clock().now()));
             ServiceError::RateLimited {
                 message: format!(
                     "Too many {}: the limit is {} ({} raises it). Try again in {} s.",
