@@ -26,8 +26,8 @@ use crate::http::security_headers::SecurityHeaders;
 use crate::service::destination::UrlRules;
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
-    ensure_platform_token, seed_catalog, Accounts, ApiKeys, Auth, Catalog, Deliveries,
-    DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
+    ensure_platform_token, seed_catalog, Accounts, ApiKeys, Auth, CallbackSecrets, Catalog,
+    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -140,6 +140,7 @@ impl Herald {
                 rate_limits.platform_requests.clone(),
             ),
             api_keys: ApiKeys::new(store.clone()),
+            callback_secrets: CallbackSecrets::new(store.clone(), secrets.clone()),
             catalog: Catalog::new(store.clone()),
             deliveries: Deliveries::new(
                 store.clone(),

@@ -5,8 +5,8 @@
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
-    Accounts, ApiKeys, Auth, Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health,
-    Ingestor,
+    Accounts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats, Endpoints,
+    Events, Health, Ingestor,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -18,6 +18,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub auth: Auth,
     pub api_keys: ApiKeys,
+    pub callback_secrets: CallbackSecrets,
     pub catalog: Catalog,
     pub deliveries: Deliveries,
     pub endpoints: Endpoints,

@@ -5,8 +5,10 @@
 //! server functions stay thin: check the session, make one call here.
 
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
-use crate::model::dashboard::{DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery};
-use crate::model::endpoint::{Endpoint, EndpointKeys};
+use crate::model::dashboard::{
+    DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
+};
+use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::DeliveryDetail;
 use crate::model::event_type::EventType;
@@ -58,6 +60,39 @@ pub trait Backend: Send + Sync + 'static {
         id: &EndpointId,
         input: EndpointInput,
     ) -> Result<Endpoint, AppError>;
+    /// Enables an endpoint (saying what it missed while disabled) or
+    /// disables it.
+    async fn set_endpoint_enabled(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        enabled: bool,
+    ) -> Result<EnabledEndpoint, AppError>;
+    /// Sends the endpoint's failed deliveries since `since` (a time or a
+    /// lookback such as `24h`) again; how many were queued.
+    async fn replay_failed(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        since: &str,
+    ) -> Result<u64, AppError>;
+    /// Sends the endpoint the events in the window it never got (or with
+    /// `dry_run` counts them); how many.
+    async fn recover(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        window: RecoverInput,
+        dry_run: bool,
+    ) -> Result<u64, AppError>;
+    /// The secret that signs deliveries to events' callback URLs.
+    async fn callback_secret(&self, merchant: &MerchantId) -> Result<CallbackSecret, AppError>;
+    /// A new callback secret; the old one signs too for `grace_s` seconds.
+    async fn rotate_callback_secret(
+        &self,
+        merchant: &MerchantId,
+        grace_s: u64,
+    ) -> Result<CallbackSecret, AppError>;
     /// Deletes an endpoint (its pending deliveries go with it).
     async fn delete_endpoint(&self, merchant: &MerchantId, id: &EndpointId)
         -> Result<(), AppError>;
@@ -115,6 +150,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Makes deliveries due now; returns how many were queued. One id that
     /// cannot be queued now is a `conflict`.
     async fn retry_deliveries(&self, scope: &Scope, ids: Vec<DeliveryId>) -> Result<u64, AppError>;
+    /// How many deliveries `scope` may see match the filters (counted up to
+    /// what one bulk retry takes).
+    async fn count_deliveries(&self, scope: &Scope, query: DeliveryQuery) -> Result<u64, AppError>;
+    /// Retries every delivery `scope` may see that matches the filters.
+    async fn retry_matching(&self, scope: &Scope, query: DeliveryQuery) -> Result<u64, AppError>;
 
     // ----- Operators: the admin console (callers check `is_admin` first) -----
 
@@ -141,8 +181,6 @@ pub trait Backend: Send + Sync + 'static {
         name: &str,
         archived: bool,
     ) -> Result<EventType, AppError>;
-    /// Retries every delivery matching an operator's filter.
-    async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError>;
 }
 
 /// How the backend travels in Leptos context.

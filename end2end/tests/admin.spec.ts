@@ -44,6 +44,8 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
   const before = receiver.requests.length;
   await page.getByTestId("select-delivery").check();
   await page.getByTestId("retry-selected").click();
+  await expect(page.getByTestId("confirm-retry")).toContainText("Retry 1 deliveries?");
+  await page.getByTestId("confirm-retry-button").click();
   await expect(page.getByTestId("queued")).toContainText("1 deliveries queued");
   await expect.poll(() => receiver.requests.length, { timeout: 15_000 }).toBe(before + 1);
   await expect

@@ -199,7 +199,10 @@ async fn retry_deliveries(
                 since: body.since,
                 ..DeliverySearch::default()
             };
-            state.deliveries.retry_matching(&search).await?
+            state
+                .deliveries
+                .retry_matching(&Scope::Operator, &search)
+                .await?
         }
     };
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))

@@ -41,6 +41,9 @@ pub struct DeliveryQuery {
     pub limit: Option<u32>,
     /// `true`: live events only; `false`: test-mode events only; absent: both.
     pub live_mode: Option<bool>,
+    /// `true`: deliveries to events' `callback_url`s only; `false`: to
+    /// endpoints only; absent: both.
+    pub callback: Option<bool>,
 }
 
 impl DeliveryQuery {
@@ -54,6 +57,7 @@ impl DeliveryQuery {
             event_type: self.event_type.clone(),
             since: self.since,
             live_mode: self.live_mode,
+            callback: self.callback,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Endpoints: CRUD, enable/disable, signing secrets, test events, replay.
+//! Endpoints: CRUD, enable/disable, signing secrets, test events, replay
+//! and recover.
 
 use super::auth::MerchantAuth;
 use super::deliveries::Queued;
@@ -8,11 +9,14 @@ use crate::http::error::{ApiError, ApiJson};
 use crate::service::deliveries::ReplayStatus;
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
 use crate::service::pagination::Page;
+use crate::service::recovery::RecoverMode;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use herald_app::model::endpoint::{Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme};
+use herald_app::model::endpoint::{
+    Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
+};
 use herald_app::model::error::ErrorCode;
 use herald_app::model::id::{EndpointId, EventId};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -30,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(send_test_event))
         .routes(routes!(replay))
+        .routes(routes!(recover))
 }
 
 /// `POST /api/v1/endpoints` body.
@@ -54,6 +59,9 @@ pub struct CreateEndpoint {
     /// `aes-256-cbc` to send `{"data":"<base64>","iv":"<base64>"}` in place
     /// of the envelope; the key comes back as `encryption_key`.
     encryption: Option<PayloadEncryption>,
+    /// `live` (default): the platform's live events; `test`: its test
+    /// events (`live_mode: false`) only.
+    mode: Option<EndpointMode>,
 }
 
 /// An endpoint with its keys, as answered at creation (the only time they are shown unasked).
@@ -98,6 +106,7 @@ async fn create_endpoint(
                 retry_schedule: body.retry_schedule,
                 signature_scheme: body.signature_scheme,
                 encryption: body.encryption,
+                mode: body.mode,
             },
         )
         .await?;
@@ -147,6 +156,8 @@ pub struct UpdateEndpoint {
     /// `null` turns encryption off; `aes-256-cbc` turns it on with a new key.
     #[serde(default, deserialize_with = "present")]
     encryption: Option<Option<PayloadEncryption>>,
+    /// `live` or `test`: which of the platform's events it gets from now on.
+    mode: Option<EndpointMode>,
 }
 
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
@@ -174,6 +185,7 @@ async fn update_endpoint(
                 retry_schedule: body.retry_schedule,
                 signature_scheme: body.signature_scheme,
                 encryption: body.encryption,
+                mode: body.mode,
             },
         )
         .await?;
@@ -297,4 +309,54 @@ async fn replay(
         .replay(&auth.merchant_id, &id, body.since, which)
         .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(Queued { queued })))
+}
+
+/// `POST .../recover` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Recover {
+    since: DateTime<Utc>,
+    /// The window's end (exclusive); absent: now.
+    until: Option<DateTime<Utc>>,
+    /// Only count what would be sent (`{"would_queue": N}`).
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// What a recover queued, or with `dry_run` would queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Recovered {
+    Queued { queued: u64 },
+    DryRun { would_queue: u64 },
+}
+
+#[utoipa::path(post, path = "/endpoints/{id}/recover", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
+    request_body = Recover,
+    responses((status = 202, description = "The merchant's events in the window that match the endpoint's filter and mode and that it never got a delivery for (ingested while it was disabled, or before it existed), queued oldest first, at most 10,000 per call", body = Recovered), (status = 200, description = "`dry_run`: how many would be queued", body = Recovered), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 409, description = "The endpoint is disabled", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody), (status = 429, description = "Over the replay limit (`HERALD_REPLAYS_PER_HOUR`)", body = ErrorBody)))]
+async fn recover(
+    auth: MerchantAuth,
+    State(state): State<AppState>,
+    IdPath(id): IdPath<EndpointId>,
+    ApiJson(body): ApiJson<Recover>,
+) -> Result<(StatusCode, ApiJson<Recovered>), ApiError> {
+    let mode = if body.dry_run {
+        RecoverMode::DryRun
+    } else {
+        RecoverMode::Send
+    };
+    let n = state
+        .deliveries
+        .recover(&auth.merchant_id, &id, body.since, body.until, mode)
+        .await?;
+    Ok(match mode {
+        RecoverMode::DryRun => (
+            StatusCode::OK,
+            ApiJson(Recovered::DryRun { would_queue: n }),
+        ),
+        RecoverMode::Send => (
+            StatusCode::ACCEPTED,
+            ApiJson(Recovered::Queued { queued: n }),
+        ),
+    })
 }

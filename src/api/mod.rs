@@ -7,6 +7,7 @@ mod admin;
 mod admin_catalog;
 mod api_keys;
 pub mod auth;
+mod callback_secret;
 mod catalog;
 mod deliveries;
 mod endpoints;
@@ -35,6 +36,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(admin::router())
                 .merge(admin_catalog::router())
                 .merge(api_keys::router())
+                .merge(callback_secret::router())
                 .merge(catalog::router())
                 .merge(events::router())
                 .merge(deliveries::router())

@@ -3,22 +3,25 @@
 //! are the services', and errors become `AppError` through `app_error`.
 
 use crate::service::catalog::{EventTypeChange, NewEventType};
-use crate::service::deliveries::DeliverySearch;
+use crate::service::deliveries::{DeliverySearch, ReplayStatus};
 use crate::service::endpoints::{EndpointPatch, EndpointSearch, NewEndpoint};
 use crate::service::pagination::DEFAULT_LIMIT;
+use crate::service::recovery::RecoverMode;
 use crate::service::stats::DEFAULT_WINDOW_HOURS;
 use crate::state::AppState;
 use chrono::Utc;
 use herald_app::backend::Backend;
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
 use herald_app::model::dashboard::{
-    parse_json_box, DeliveryPage, DeliveryQuery, EndpointInput, LastDelivery,
+    parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
+    LastDelivery, RecoverInput,
 };
-use herald_app::model::endpoint::{Endpoint, EndpointKeys};
+use herald_app::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use herald_app::model::error::AppError;
 use herald_app::model::event::DeliveryDetail;
 use herald_app::model::event_type::EventType;
 use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::merchant::FieldError;
 use herald_app::model::merchant::{Merchant, NewAccount};
 use herald_app::model::scope::Scope;
 use herald_app::model::stats::Stats;
@@ -97,6 +100,72 @@ impl Backend for DashboardBackend {
     ) -> Result<Endpoint, AppError> {
         let patch = EndpointPatch::from_form(input)?;
         Ok(self.state.endpoints.update(merchant, id, patch).await?)
+    }
+
+    async fn set_endpoint_enabled(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        enabled: bool,
+    ) -> Result<EnabledEndpoint, AppError> {
+        if enabled {
+            let (endpoint, missed) = self.state.deliveries.enable_endpoint(merchant, id).await?;
+            return Ok(EnabledEndpoint { endpoint, missed });
+        }
+        let disable = EndpointPatch {
+            enabled: Some(false),
+            ..EndpointPatch::default()
+        };
+        let endpoint = self.state.endpoints.update(merchant, id, disable).await?;
+        Ok(EnabledEndpoint {
+            endpoint,
+            missed: None,
+        })
+    }
+
+    async fn replay_failed(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        since: &str,
+    ) -> Result<u64, AppError> {
+        let since = time_or_lookback("since", since, Utc::now())?.ok_or_else(|| {
+            FieldError::new("since", "a time (RFC 3339) or a lookback such as 24h")
+        })?;
+        let deliveries = &self.state.deliveries;
+        Ok(deliveries
+            .replay(merchant, id, since, ReplayStatus::Failed)
+            .await?)
+    }
+
+    async fn recover(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+        window: RecoverInput,
+        dry_run: bool,
+    ) -> Result<u64, AppError> {
+        let (since, until) = window.window(Utc::now())?;
+        let mode = if dry_run {
+            RecoverMode::DryRun
+        } else {
+            RecoverMode::Send
+        };
+        let deliveries = &self.state.deliveries;
+        Ok(deliveries.recover(merchant, id, since, until, mode).await?)
+    }
+
+    async fn callback_secret(&self, merchant: &MerchantId) -> Result<CallbackSecret, AppError> {
+        Ok(self.state.callback_secrets.reveal(merchant).await?)
+    }
+
+    async fn rotate_callback_secret(
+        &self,
+        merchant: &MerchantId,
+        grace_s: u64,
+    ) -> Result<CallbackSecret, AppError> {
+        let grace = Some(Duration::from_secs(grace_s));
+        Ok(self.state.callback_secrets.rotate(merchant, grace).await?)
     }
 
     async fn delete_endpoint(
@@ -208,6 +277,16 @@ impl Backend for DashboardBackend {
         .map_err(AppError::from)
     }
 
+    async fn count_deliveries(&self, scope: &Scope, query: DeliveryQuery) -> Result<u64, AppError> {
+        let search = DeliverySearch::from_form(&query, Utc::now())?;
+        Ok(self.state.deliveries.count_matching(scope, &search).await?)
+    }
+
+    async fn retry_matching(&self, scope: &Scope, query: DeliveryQuery) -> Result<u64, AppError> {
+        let search = DeliverySearch::from_form(&query, Utc::now())?;
+        Ok(self.state.deliveries.retry_matching(scope, &search).await?)
+    }
+
     // ----- Operators: the admin console -----
 
     async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError> {
@@ -259,10 +338,5 @@ impl Backend for DashboardBackend {
             ..EventTypeChange::default()
         };
         Ok(self.state.catalog.update(name, change).await?)
-    }
-
-    async fn retry_matching(&self, query: DeliveryQuery) -> Result<u64, AppError> {
-        let search = DeliverySearch::from_form(&query, Utc::now())?;
-        Ok(self.state.deliveries.retry_matching(&search).await?)
     }
 }

@@ -162,11 +162,18 @@ fn prepare_request(
                 .map_err(|e| format!("stored header value: {e}"))?;
             (url.clone(), secrets, custom)
         }
-        Destination::Callback { url, secret } => {
+        Destination::Callback {
+            url,
+            secret,
+            previous_secret,
+        } => {
             let secret = secret.as_deref().ok_or("merchant has no callback secret")?;
             let row = merchant_row(delivery.merchant_id.as_str());
-            let secret = open_secret(sealed, secret, &row)?;
-            (url.clone(), vec![secret], BTreeMap::new())
+            let mut secrets = vec![open_secret(sealed, secret, &row)?];
+            if let Some(previous) = previous_secret {
+                secrets.push(open_secret(sealed, previous, &row)?);
+            }
+            (url.clone(), secrets, BTreeMap::new())
         }
     };
     let timestamp = now.timestamp();

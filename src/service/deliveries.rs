@@ -11,7 +11,7 @@ use super::ServiceError;
 use crate::engine::Wakeup;
 use crate::store::{DeliveryFilter, Ingested, Store};
 use chrono::{DateTime, Utc};
-use herald_app::model::dashboard::DeliveryQuery as DashboardQuery;
+use herald_app::model::dashboard::{DeliveryQuery as DashboardQuery, CALLBACKS};
 use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::event::{Delivery, DeliveryDetail};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
@@ -37,14 +37,20 @@ pub struct DeliverySearch {
     pub since: Option<DateTime<Utc>>,
     /// `true`: live events only; `false`: test-mode events only.
     pub live_mode: Option<bool>,
+    /// `true`: deliveries to events' callback URLs only; `false`: to endpoints only.
+    pub callback: Option<bool>,
 }
 
 impl DeliverySearch {
     /// The dashboard's filters (as in the page's URL) as a search.
     pub fn from_form(form: &DashboardQuery, now: DateTime<Utc>) -> Result<Self, FieldError> {
+        // The endpoint picker's "Callbacks" entry is not an endpoint id.
+        let endpoint_id = DashboardQuery::given(&form.endpoint_id);
+        let callbacks = endpoint_id.as_deref() == Some(CALLBACKS);
         Ok(DeliverySearch {
             merchant_id: DashboardQuery::given(&form.merchant_id),
-            endpoint_id: DashboardQuery::given(&form.endpoint_id),
+            endpoint_id: endpoint_id.filter(|_| !callbacks),
+            callback: callbacks.then_some(true),
             event_id: None,
             status: DashboardQuery::given(&form.status),
             event_type: DashboardQuery::given(&form.event_type),
@@ -99,6 +105,7 @@ impl DeliverySearch {
             event_type: self.event_type.clone(),
             since: self.since,
             live_mode: self.live_mode,
+            callback: self.callback,
             before: None,
             limit,
         })
@@ -128,16 +135,16 @@ impl ReplayStatus {
 /// The delivery operations.
 #[derive(Clone)]
 pub struct Deliveries {
-    store: Store,
-    endpoints: Endpoints,
+    pub(super) store: Store,
+    pub(super) endpoints: Endpoints,
     ingestor: Ingestor,
     /// Wakes this process's engine when deliveries become due now.
-    wakeup: Wakeup,
+    pub(super) wakeup: Wakeup,
     /// Test events a merchant sends.
     test_events: RateLimit<MerchantId>,
-    /// Replays and bulk retries a merchant starts (each may queue up to
-    /// `MAX_RETRY_BATCH`).
-    replays: RateLimit<MerchantId>,
+    /// Replays, recovers and bulk retries a merchant starts (each may queue
+    /// up to `MAX_RETRY_BATCH`).
+    pub(super) replays: RateLimit<MerchantId>,
 }
 
 impl Deliveries {
@@ -228,12 +235,31 @@ impl Deliveries {
         }
     }
 
-    /// An operator retries every delivery matching `search`, up to
-    /// `MAX_RETRY_BATCH` of them.
-    pub async fn retry_matching(&self, search: &DeliverySearch) -> Result<u64, ServiceError> {
-        let filter = search.to_filter(&Scope::Operator, MAX_RETRY_BATCH)?;
+    /// Retries every delivery within `scope` matching `search`, newest
+    /// first, up to `MAX_RETRY_BATCH` of them (a merchant's bulk retry
+    /// counts against its replay limit).
+    pub async fn retry_matching(
+        &self,
+        scope: &Scope,
+        search: &DeliverySearch,
+    ) -> Result<u64, ServiceError> {
+        let filter = search.to_filter(scope, MAX_RETRY_BATCH)?;
+        if let Scope::Merchant(merchant) = scope {
+            self.replays.check(merchant)?;
+        }
         let ids = self.store.delivery_ids(&filter).await?;
-        self.queue_now(&Scope::Operator, &ids).await
+        self.queue_now(scope, &ids).await
+    }
+
+    /// How many deliveries within `scope` match `search`, counted up to
+    /// `MAX_RETRY_BATCH`: what `retry_matching` would take.
+    pub async fn count_matching(
+        &self,
+        scope: &Scope,
+        search: &DeliverySearch,
+    ) -> Result<u64, ServiceError> {
+        let filter = search.to_filter(scope, MAX_RETRY_BATCH)?;
+        Ok(self.store.count_deliveries(&filter).await?)
     }
 
     /// Sends one of the merchant's endpoints its deliveries since `since`

@@ -16,7 +16,7 @@ use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange,
 use chrono::Utc;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
 use herald_app::model::endpoint::{
-    DisableReason, Endpoint, EndpointKeys, PayloadEncryption, SignatureScheme,
+    DisableReason, Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
 };
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
@@ -47,6 +47,7 @@ pub struct NewEndpoint {
     pub retry_schedule: Option<Vec<String>>,
     pub signature_scheme: Option<SignatureScheme>,
     pub encryption: Option<PayloadEncryption>,
+    pub mode: Option<EndpointMode>,
 }
 
 /// A partial update: `None` leaves a field as it is; for the nullable rate
@@ -67,12 +68,14 @@ pub struct EndpointPatch {
     pub signature_scheme: Option<SignatureScheme>,
     /// `Some(Some(_))` turns encryption on (a new key), `Some(None)` off.
     pub encryption: Option<Option<PayloadEncryption>>,
+    pub mode: Option<EndpointMode>,
 }
 
 impl NewEndpoint {
     /// The dashboard's endpoint form as a new endpoint.
     pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
         Ok(NewEndpoint {
+            mode: Some(form.endpoint_mode()?),
             rate_limit_per_s: form.rate_limit()?,
             headers: Some(form.header_map()?),
             retry_schedule: form.retry_steps(),
@@ -91,6 +94,7 @@ impl EndpointPatch {
     /// The dashboard's endpoint form as a change of every field.
     pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
         Ok(EndpointPatch {
+            mode: Some(form.endpoint_mode()?),
             rate_limit_per_s: Some(form.rate_limit()?),
             headers: Some(form.header_map()?),
             retry_schedule: Some(form.retry_steps()),
@@ -196,6 +200,7 @@ impl Endpoints {
                 .transpose()?,
             signature_scheme: input.signature_scheme.unwrap_or_default(),
             encryption: input.encryption,
+            mode: input.mode.unwrap_or_default(),
         };
         check_signature_options(&settings)?;
         // Two creates racing past this check can each add one; the quota
@@ -317,6 +322,7 @@ impl Endpoints {
             },
             signature_scheme: patch.signature_scheme.unwrap_or(current.signature_scheme),
             encryption: patch.encryption.unwrap_or(current.encryption),
+            mode: patch.mode.unwrap_or(current.mode),
         };
         check_signature_options(&settings)?;
         let settings = self.seal_headers(id, settings);
@@ -475,23 +481,17 @@ impl Endpoints {
         id: &EndpointId,
         grace_period: Option<Duration>,
     ) -> Result<EndpointKeys, ServiceError> {
-        let grace_period = grace_period.unwrap_or(DEFAULT_GRACE);
-        if grace_period > MAX_GRACE {
-            return Err(ServiceError::invalid(
-                "grace_period_s",
-                "must be at most 604800 (7 days)",
-            ));
-        }
+        let now = Utc::now();
+        let previous_until = grace_end(now, grace_period)?;
         let scheme = self.get(merchant, id).await?.signature_scheme;
         let key = SigningKey::generate(scheme);
-        let now = Utc::now();
         if !self
             .store
             .rotate_endpoint_secret(
                 merchant,
                 id,
                 &self.secrets.seal(&key.expose(), &endpoint_row(id.as_str())),
-                now + grace(grace_period),
+                previous_until,
                 now,
             )
             .await?
@@ -587,6 +587,22 @@ fn keys_view(
         previous_secret_expires_at: grace_until,
         encryption_key: encryption_key.map(EncryptionKey::expose),
     }
+}
+
+/// Until when a rotated-out secret keeps signing: `grace_period` (default a
+/// day, at most a week) from `now`.
+pub(super) fn grace_end(
+    now: chrono::DateTime<Utc>,
+    grace_period: Option<Duration>,
+) -> Result<chrono::DateTime<Utc>, ServiceError> {
+    let grace_period = grace_period.unwrap_or(DEFAULT_GRACE);
+    if grace_period > MAX_GRACE {
+        return Err(ServiceError::invalid(
+            "grace_period_s",
+            "must be at most 604800 (7 days)",
+        ));
+    }
+    Ok(now + grace(grace_period))
 }
 
 fn grace(period: Duration) -> chrono::Duration {

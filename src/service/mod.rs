@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod auth;
+pub mod callback_secret;
 pub mod catalog;
 pub mod deliveries;
 pub mod destination;
@@ -17,12 +18,14 @@ pub mod pagination;
 mod password;
 mod platform_token;
 pub mod rate_limits;
+pub mod recovery;
 pub mod secrets_at_rest;
 pub mod stats;
 
 pub use accounts::Accounts;
 pub use api_keys::{hash_api_key, ApiKeys};
 pub use auth::Auth;
+pub use callback_secret::CallbackSecrets;
 pub use catalog::{seed_catalog, Catalog};
 pub use deliveries::Deliveries;
 pub use endpoints::Endpoints;

@@ -51,7 +51,7 @@ pub async fn reseal_secrets(
                     .reseal(&stored.stored, &endpoint_row(&stored.row_id))
                     .map_err(|e| failed(&e))?,
             ),
-            SecretColumn::MerchantCallback => Some(
+            SecretColumn::MerchantCallback | SecretColumn::MerchantCallbackPrevious => Some(
                 secrets
                     .reseal(&stored.stored, &merchant_row(&stored.row_id))
                     .map_err(|e| failed(&e))?,

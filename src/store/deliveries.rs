@@ -55,8 +55,13 @@ pub enum Destination {
         /// The body is encrypted with this key (as stored: maybe sealed).
         encryption_key: Option<String>,
     },
-    /// A one-off callback URL, signed with the merchant's callback secret.
-    Callback { url: String, secret: Option<String> },
+    /// A one-off callback URL, signed with the merchant's callback secret
+    /// (and the one it replaced, until that one's grace period ends).
+    Callback {
+        url: String,
+        secret: Option<String>,
+        previous_secret: Option<String>,
+    },
 }
 
 /// A delivery this process now holds the lease of, with all it needs to send.
@@ -94,7 +99,7 @@ const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d
        e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
        ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
        ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
-       m.callback_secret \
+       m.callback_secret, m.callback_previous_secret, m.callback_previous_secret_expires_at \
      FROM d \
      JOIN events e ON e.id = d.event_id \
      JOIN merchants m ON m.id = d.merchant_id \
@@ -128,6 +133,8 @@ struct ClaimedRow {
     retry_schedule: Option<String>,
     encryption_key: Option<String>,
     callback_secret: Option<String>,
+    callback_previous_secret: Option<String>,
+    callback_previous_secret_expires_at: Option<i64>,
 }
 
 /// An endpoint's columns that sending needs (`ENDPOINT_SENDING_COLUMNS`),
@@ -197,6 +204,10 @@ impl ClaimedRow {
             (None, Some(url)) => Destination::Callback {
                 url,
                 secret: self.callback_secret,
+                previous_secret: match self.callback_previous_secret_expires_at {
+                    Some(until) if until > to_millis(now) => self.callback_previous_secret,
+                    _ => None,
+                },
             },
             (None, None) => return Err(corrupt("delivery without destination")),
         };

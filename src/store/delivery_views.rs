@@ -23,6 +23,8 @@ pub struct DeliveryFilter {
     pub since: Option<DateTime<Utc>>,
     /// Only live (`true`) or only test-mode (`false`) events' deliveries.
     pub live_mode: Option<bool>,
+    /// Only deliveries to a `callback_url` (`true`) or only to endpoints (`false`).
+    pub callback: Option<bool>,
     /// Only deliveries strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, DeliveryId)>,
     pub limit: u32,
@@ -96,6 +98,17 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.merchant_id, d.endpoin
      FROM deliveries d JOIN events e ON e.id = d.event_id \
      LEFT JOIN endpoints ep ON ep.id = d.endpoint_id";
 
+/// The conditions of `DeliveryFilter` over `deliveries d` joined with
+/// `events e`: $1 merchant, $2 endpoint, $3 event, $4 status, $5 type,
+/// $6 since, $7/$8 keyset cursor, $10 live mode, $11 callbacks only (or none).
+const FILTERED: &str = "($1 IS NULL OR d.merchant_id = $1) \
+       AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.event_id = $3) \
+       AND ($4 IS NULL OR d.status = $4) AND ($5 IS NULL OR d.event_type = $5) \
+       AND ($6 IS NULL OR d.created_at >= $6) \
+       AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
+       AND ($10 IS NULL OR e.live_mode = $10) \
+       AND ($11 IS NULL OR (d.callback_url IS NOT NULL) = $11)";
+
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
     id: String,
@@ -141,13 +154,7 @@ impl Store {
     /// One page of deliveries matching `filter`, newest first.
     pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Vec<Delivery>> {
         let sql = format!(
-            "{DELIVERY_SELECT} WHERE ($1 IS NULL OR d.merchant_id = $1) \
-               AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.event_id = $3) \
-               AND ($4 IS NULL OR d.status = $4) AND ($5 IS NULL OR d.event_type = $5) \
-               AND ($6 IS NULL OR d.created_at >= $6) \
-               AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
-               AND ($10 IS NULL OR e.live_mode = $10) \
-             ORDER BY d.created_at DESC, d.id DESC LIMIT $9"
+            "{DELIVERY_SELECT} WHERE {FILTERED} ORDER BY d.created_at DESC, d.id DESC LIMIT $9"
         );
         let (before_at, before_id) = keyset(&filter.before);
         let rows: Vec<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
@@ -161,9 +168,34 @@ impl Store {
             .bind(before_id)
             .bind(i64::from(filter.limit))
             .bind(filter.live_mode)
+            .bind(filter.callback)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Delivery::try_from).collect()
+    }
+
+    /// How many deliveries match `filter`, counting up to `filter.limit`
+    /// (the cursor is ignored): what a bulk retry of them would queue.
+    pub async fn count_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<u64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id \
+             WHERE {FILTERED} LIMIT $9) matching"
+        );
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(&sql)
+            .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
+            .bind(filter.endpoint_id.as_ref().map(EndpointId::as_str))
+            .bind(filter.event_id.as_ref().map(EventId::as_str))
+            .bind(filter.status.map(DeliveryStatus::as_str))
+            .bind(&filter.event_type)
+            .bind(filter.since.map(to_millis))
+            .bind(None::<i64>)
+            .bind(None::<String>)
+            .bind(i64::from(filter.limit))
+            .bind(filter.live_mode)
+            .bind(filter.callback)
+            .fetch_one(pool)
+            .await)?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// A delivery (of `merchant`, unless `None` for operators) with its event and attempts.

@@ -4,7 +4,9 @@ use super::notifications::NotifyWork;
 use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::endpoint::{DisableReason, Endpoint, PayloadEncryption, SignatureScheme};
+use herald_app::model::endpoint::{
+    DisableReason, Endpoint, EndpointMode, PayloadEncryption, SignatureScheme,
+};
 use herald_app::model::id::{EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
 
@@ -24,6 +26,7 @@ struct EndpointRow {
     retry_schedule: Option<String>,
     signature_scheme: String,
     encryption: Option<String>,
+    mode: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -46,6 +49,8 @@ impl TryFrom<EndpointRow> for Endpoint {
             enabled: row.disabled_at.is_none(),
             disabled_reason: row.disabled_reason,
             disabled_by_operator: row.disabled_by_operator,
+            disabled_at: row.disabled_at.map(from_millis).transpose()?,
+            mode: EndpointMode::parse(&row.mode).ok_or_else(|| corrupt("mode", &row.mode))?,
             rate_limit_per_s: row
                 .rate_limit_per_s
                 .map(u32::try_from)
@@ -72,8 +77,8 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-     disabled_by_operator, rate_limit_per_s, headers, legacy_signature, retry_schedule, signature_scheme, encryption, \
-     created_at, updated_at";
+     disabled_by_operator, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
+     signature_scheme, encryption, mode, created_at, updated_at";
 
 /// Which endpoints an operator lists: every merchant's unless one is named,
 /// enabled or disabled or both, a page before `before` (newest first).
@@ -99,6 +104,7 @@ pub struct EndpointSettings {
     pub retry_schedule: Option<Vec<String>>,
     pub signature_scheme: SignatureScheme,
     pub encryption: Option<PayloadEncryption>,
+    pub mode: EndpointMode,
 }
 
 /// What an update does to an endpoint's keys (values sealed already).
@@ -184,8 +190,8 @@ impl Store {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO endpoints (id, merchant_id, url, description, event_types, disabled_at, \
                  disabled_reason, secret, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
-                 signature_scheme, encryption, encryption_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $11, $11)",
+                 signature_scheme, encryption, encryption_key, mode, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $17, $11, $11)",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
@@ -203,6 +209,7 @@ impl Store {
         .bind(settings.signature_scheme.as_str())
         .bind(settings.encryption.map(PayloadEncryption::as_str))
         .bind(encryption_key)
+        .bind(settings.mode.as_str())
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -224,7 +231,7 @@ impl Store {
             let changed = sqlx::query(
                 "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
                      rate_limit_per_s = $6, headers = $7, updated_at = $8, legacy_signature = $9, \
-                     retry_schedule = $10, signature_scheme = $11, encryption = $12 \
+                     retry_schedule = $10, signature_scheme = $11, encryption = $12, mode = $13 \
                  WHERE id = $1 AND merchant_id = $2",
             )
             .bind(id.as_str())
@@ -239,6 +246,7 @@ impl Store {
             .bind(settings.retry_schedule.as_ref().map(|s| s.join(",")))
             .bind(settings.signature_scheme.as_str())
             .bind(settings.encryption.map(PayloadEncryption::as_str))
+            .bind(settings.mode.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::store::{ClaimedDelivery, Store};
 use chrono::{DateTime, Utc};
+use herald_app::model::endpoint::EndpointMode;
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
 use std::collections::HashSet;
@@ -106,6 +107,7 @@ struct FanOutRow {
     merchant_id: String,
     event_types: String,
     enabled: bool,
+    mode: String,
     #[sqlx(flatten)]
     sending: EndpointSending,
 }
@@ -116,6 +118,7 @@ impl FanOutRow {
             id: EndpointId::parse(&self.sending.id).map_err(corrupt)?,
             filter: serde_json::from_str(&self.event_types).map_err(corrupt)?,
             enabled: self.enabled,
+            mode: EndpointMode::parse(&self.mode).ok_or_else(|| corrupt(&self.mode))?,
             destination: self.sending.destination(now)?,
         })
     }
@@ -300,7 +303,7 @@ impl Store {
             }));
             if !fanning_out.is_empty() {
                 let rows: Vec<FanOutRow> = sqlx::query_as(&format!(
-                    "SELECT merchant_id, event_types, disabled_at IS NULL AS enabled, \
+                    "SELECT merchant_id, event_types, disabled_at IS NULL AS enabled, mode, \
                             {ENDPOINT_SENDING_COLUMNS} \
                      FROM endpoints WHERE merchant_id IN ({}) ORDER BY id",
                     json_values(self, 1)
@@ -350,7 +353,8 @@ impl Store {
             for chunk in plan.new_events.chunks(ROWS_PER_INSERT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
-                                         callback_url, ordering_key, live_mode, created_at) ",
+                                         callback_url, ordering_key, live_mode, created_at, \
+                                         only_endpoint_id) ",
                 );
                 insert.push_values(chunk, |mut row, event| {
                     row.push_bind(event.id.as_str())
@@ -361,7 +365,8 @@ impl Store {
                         .push_bind(event.callback_url.as_deref())
                         .push_bind(event.ordering_key.as_deref())
                         .push_bind(event.live_mode)
-                        .push_bind(to_millis(event.created_at));
+                        .push_bind(to_millis(event.created_at))
+                        .push_bind(event.only_endpoint.as_ref().map(EndpointId::as_str));
                 });
                 insert.push(
                     " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \

@@ -5,6 +5,7 @@
 
 use super::events::{FanOut, IngestRefusal, Ingested, NewEvent};
 use crate::store::Destination;
+use herald_app::model::endpoint::EndpointMode;
 use herald_app::model::id::{EndpointId, EventId, MerchantId};
 use std::collections::{HashMap, HashSet};
 
@@ -32,6 +33,8 @@ pub(super) struct FanOutTarget {
     pub filter: Vec<String>,
     /// Disabled endpoints get no new deliveries (`recover` sends them later).
     pub enabled: bool,
+    /// Live endpoints get live events, test endpoints test events.
+    pub mode: EndpointMode,
     pub destination: Destination,
 }
 
@@ -96,8 +99,9 @@ pub(super) type Take<'t> = &'t mut dyn FnMut(&MerchantId, &EndpointId) -> bool;
 /// - an idempotency key stored before, or taken by an earlier event of the
 ///   batch, makes the event a duplicate of that one: nothing is stored;
 /// - a callback URL takes the place of the merchant's endpoints;
-/// - otherwise one delivery per enabled endpoint whose filter `fan_out`
-///   matches, or to the `only_endpoint` alone (test events) if it is enabled;
+/// - otherwise one delivery per enabled endpoint of the event's mode (live
+///   or test) whose filter `fan_out` matches, or to the `only_endpoint`
+///   alone (test events) if it is enabled, whatever its mode;
 /// - each delivery to an endpoint of an event without an ordering key is
 ///   offered to `take`, in order (a keyed one waits for its turn, which
 ///   only a claim knows); those it takes are leased to the caller.
@@ -187,7 +191,9 @@ fn chosen(event: &NewEvent, target: &FanOutTarget, fan_out: FanOut) -> bool {
     target.enabled
         && match &event.only_endpoint {
             Some(only) => *only == target.id,
-            None => fan_out(&target.filter, &event.event_type),
+            None => {
+                target.mode.takes(event.live_mode) && fan_out(&target.filter, &event.event_type)
+            }
         }
 }
 
@@ -214,6 +220,7 @@ mod tests {
         FanOutTarget {
             filter: filter.iter().map(|f| (*f).to_owned()).collect(),
             enabled,
+            mode: EndpointMode::Live,
             destination: Destination::Endpoint {
                 id: id.clone(),
                 url: "https://example.com/hook".into(),
@@ -443,6 +450,39 @@ mod tests {
             [created(&events[0], 1), created(&events[1], 0)]
         );
         assert_eq!(recipients(&plan), [(Some(ids[1].clone()), false)]);
+    }
+
+    #[test]
+    fn live_events_go_to_live_endpoints_and_test_events_to_test_endpoints() {
+        let merchant = MerchantId::generate();
+        let sandbox = FanOutTarget {
+            mode: EndpointMode::Test,
+            ..target(&[], true)
+        };
+        let (reads, ids) = reads(&merchant, vec![target(&[], true), sandbox]);
+        let (live, sandbox) = (ids[0].clone(), ids[1].clone());
+        let events = [
+            event(&merchant, PAYIN),
+            NewEvent {
+                live_mode: false,
+                ..event(&merchant, PAYIN)
+            },
+            // A test sent to the live endpoint from its page still goes there.
+            NewEvent {
+                live_mode: false,
+                only_endpoint: Some(live.clone()),
+                ..event(&merchant, PAYIN)
+            },
+        ];
+        let plan = plan(&events, &reads, filter_matches, None);
+        assert_eq!(
+            recipients(&plan),
+            [
+                (Some(live.clone()), false),
+                (Some(sandbox), false),
+                (Some(live), false)
+            ]
+        );
     }
 
     #[test]

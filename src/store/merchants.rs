@@ -115,7 +115,62 @@ impl Store {
     }
 }
 
+/// A merchant's callback signing secrets as stored (maybe sealed).
+#[derive(Debug, Clone)]
+pub struct CallbackSecrets {
+    pub current: Option<String>,
+    pub previous: Option<String>,
+    pub previous_expires_at: Option<DateTime<Utc>>,
+}
+
 impl Store {
+    /// The merchant's callback secrets; `None` if there is no such merchant.
+    pub async fn callback_secrets(
+        &self,
+        merchant: &MerchantId,
+    ) -> StoreResult<Option<CallbackSecrets>> {
+        let row: Option<(Option<String>, Option<String>, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT callback_secret, callback_previous_secret, callback_previous_secret_expires_at \
+             FROM merchants WHERE id = $1",
+        )
+        .bind(merchant.as_str())
+        .fetch_optional(pool)
+        .await)?;
+        row.map(|(current, previous, expires)| {
+            Ok(CallbackSecrets {
+                current,
+                previous,
+                previous_expires_at: expires.map(from_millis).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Makes `secret` the merchant's callback secret; the one it replaces
+    /// (if any) keeps signing until `previous_until`. False if there is no
+    /// such merchant.
+    pub async fn rotate_callback_secret(
+        &self,
+        merchant: &MerchantId,
+        secret: &str,
+        previous_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE merchants SET callback_previous_secret = callback_secret, \
+                 callback_previous_secret_expires_at = \
+                     CASE WHEN callback_secret IS NULL THEN NULL ELSE $3 END, \
+                 callback_secret = $2 \
+             WHERE id = $1",
+        )
+        .bind(merchant.as_str())
+        .bind(secret)
+        .bind(to_millis(previous_until))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     /// Gives the merchant `secret` as its callback signing secret, unless it has one.
     pub async fn ensure_callback_secret(
         &self,

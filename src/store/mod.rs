@@ -15,6 +15,7 @@ mod events;
 mod ingest_plan;
 mod merchants;
 mod notifications;
+mod recovery;
 mod sessions;
 mod settings;
 mod stats;
@@ -29,8 +30,9 @@ pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
-pub use merchants::{MerchantRecord, NewMerchant};
+pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
+pub use recovery::{MissedEvent, MissedQuery};
 pub use sessions::{stored_id as stored_session_id, SessionStore};
 pub use stats::{AttemptDuration, HourCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};

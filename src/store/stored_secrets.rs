@@ -14,6 +14,8 @@ pub enum SecretColumn {
     EndpointEncryptionKey,
     /// `merchants.callback_secret` (signs one-off callbacks).
     MerchantCallback,
+    /// `merchants.callback_previous_secret` (during a rotation's grace period).
+    MerchantCallbackPrevious,
     /// `endpoints.headers`: a JSON object whose values are sealed one by one.
     EndpointHeaders,
 }
@@ -34,6 +36,10 @@ impl SecretColumn {
             }
             SecretColumn::MerchantCallback => {
                 "UPDATE merchants SET callback_secret = $3 WHERE id = $1 AND callback_secret = $2"
+            }
+            SecretColumn::MerchantCallbackPrevious => {
+                "UPDATE merchants SET callback_previous_secret = $3 \
+                 WHERE id = $1 AND callback_previous_secret = $2"
             }
             SecretColumn::EndpointHeaders => {
                 "UPDATE endpoints SET headers = $3 WHERE id = $1 AND headers = $2"
@@ -61,8 +67,9 @@ impl Store {
         )
         .fetch_all(pool)
         .await)?;
-        let merchants: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT id, callback_secret FROM merchants WHERE callback_secret IS NOT NULL ORDER BY id",
+        let merchants: Vec<(String, Option<String>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id, callback_secret, callback_previous_secret FROM merchants \
+             WHERE callback_secret IS NOT NULL OR callback_previous_secret IS NOT NULL ORDER BY id",
         )
         .fetch_all(pool)
         .await)?;
@@ -95,11 +102,19 @@ impl Store {
                 stored: current,
             });
         }
-        secrets.extend(merchants.into_iter().map(|(id, stored)| StoredSecret {
-            row_id: id,
-            column: SecretColumn::MerchantCallback,
-            stored,
-        }));
+        for (id, current, previous) in merchants {
+            let columns = [
+                (SecretColumn::MerchantCallbackPrevious, previous),
+                (SecretColumn::MerchantCallback, current),
+            ];
+            secrets.extend(columns.into_iter().filter_map(|(column, stored)| {
+                Some(StoredSecret {
+                    row_id: id.clone(),
+                    column,
+                    stored: stored?,
+                })
+            }));
+        }
         Ok(secrets)
     }
 

@@ -78,6 +78,14 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
             "endpoints/test",
             vec![("id", id), ("event_type", "payin.succeeded"), ("data", "")],
         ),
+        (
+            "endpoints/set_enabled",
+            vec![("id", id), ("enabled", "false")],
+        ),
+        (
+            "endpoints/replay_failed",
+            vec![("id", id), ("since", "24h")],
+        ),
         ("endpoints/delete", vec![("id", id)]),
         ("deliveries/get", vec![("id", delivery_id.as_str())]),
         ("deliveries/retry", vec![("id", delivery_id.as_str())]),
@@ -97,6 +105,34 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
         )
         .await;
     assert_eq!(status, 404, "{body}");
+    let (status, body) = b
+        .call_json(
+            "endpoints/recover",
+            json!({"id": id, "window": {"since": "24h", "until": ""}, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    // A bulk retry of A's delivery by B is refused as not found, and B's
+    // "retry all matching" never reaches A's deliveries.
+    let (status, body) = b
+        .call_json(
+            "deliveries/retry_selected",
+            json!({"ids": [delivery_id, delivery_id]}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, count) = b
+        .call_json("deliveries/count", json!({"query": {"endpoint_id": id}}))
+        .await;
+    assert_eq!((status, count), (200, json!(0)));
+    let (status, queued) = b
+        .call_json("deliveries/retry_matching", json!({"query": {}}))
+        .await;
+    assert_eq!((status, queued), (200, json!(0)));
+    // B's callback secret is B's own.
+    let (_, a_callback) = a.call("callback_secret/get", &[]).await;
+    let (_, b_callback) = b.call("callback_secret/get", &[]).await;
+    assert_ne!(a_callback["secret"], b_callback["secret"]);
     // B's own lists never show A's data.
     let (_, list) = b.call("endpoints/list", &[]).await;
     assert_eq!(list, json!([]));
@@ -112,6 +148,7 @@ async fn merchant_b_reaches_nothing_of_merchant_a_through_the_dashboard(store: S
     assert_eq!(after, secret);
     let (_, still) = a.call("endpoints/get", &[("id", &endpoint_id)]).await;
     assert_eq!(still["url"], receiver.url().as_str());
+    assert_eq!(still["enabled"], true, "B could not disable it");
     assert_eq!(receiver.received().len(), 1);
     let (status, _) = app
         .api(
@@ -139,6 +176,7 @@ async fn admin_functions_refuse_merchants(store: Store) {
             "admin/retry_matching",
             json!({"query": {"status": "failed"}}),
         ),
+        ("admin/count_deliveries", json!({"query": {}})),
     ] {
         let (status, answer) = merchant.call_json(name, body).await;
         assert_eq!(status, 403, "{name}: {answer}");

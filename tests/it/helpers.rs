@@ -466,6 +466,7 @@ pub async fn insert_unchecked_endpoint(
         retry_schedule: None,
         signature_scheme: Default::default(),
         encryption: None,
+        mode: Default::default(),
     };
     store
         .insert_endpoint(

@@ -2,7 +2,7 @@
 
 use super::delivery::DeliveryStatus;
 use super::duration::parse_duration;
-use super::endpoint::SignatureScheme;
+use super::endpoint::{Endpoint, EndpointMode, Missed, SignatureScheme};
 use super::event::Delivery;
 use super::merchant::FieldError;
 use chrono::{DateTime, Utc};
@@ -30,6 +30,9 @@ pub struct EndpointInput {
     /// The endpoint's own waits, comma-separated (`0s, 30s, 5m`), or empty
     /// for the server's schedule.
     pub retry_schedule: String,
+    /// `live` or `test` (empty: live).
+    #[serde(default)]
+    pub mode: String,
 }
 
 impl EndpointInput {
@@ -67,6 +70,16 @@ impl EndpointInput {
             .ok_or_else(|| FieldError::new("signature_scheme", "`hmac` or `ed25519`"))
     }
 
+    /// The mode select: `live` (also when empty) or `test`.
+    pub fn endpoint_mode(&self) -> Result<EndpointMode, FieldError> {
+        match self.mode.trim() {
+            "" => Ok(EndpointMode::Live),
+            mode => {
+                EndpointMode::parse(mode).ok_or_else(|| FieldError::new("mode", "`live` or `test`"))
+            }
+        }
+    }
+
     /// The retry-schedule box: `None` (empty) for the server's schedule,
     /// else the waits separated by commas (the server checks them).
     pub fn retry_steps(&self) -> Option<Vec<String>> {
@@ -92,11 +105,16 @@ pub fn parse_json_box(field: &str, text: &str) -> Result<Option<serde_json::Valu
     }
 }
 
+/// The endpoint filter's value that picks the deliveries to events'
+/// `callback_url`s (which have no endpoint).
+pub const CALLBACKS: &str = "callbacks";
+
 /// The filters of a deliveries list, as they appear in the page's URL.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryQuery {
     pub status: Option<String>,
     pub event_type: Option<String>,
+    /// An endpoint id, or `CALLBACKS` for the callback deliveries.
     pub endpoint_id: Option<String>,
     pub merchant_id: Option<String>,
     /// RFC 3339, or a lookback such as `1h`, `24h`, `7d`.
@@ -114,20 +132,7 @@ impl DeliveryQuery {
 
     /// `since` as a time: RFC 3339, or a lookback (`24h`) from `now`.
     pub fn since_time(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, FieldError> {
-        let Some(text) = Self::given(&self.since) else {
-            return Ok(None);
-        };
-        if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
-            return Ok(Some(at.with_timezone(&Utc)));
-        }
-        let invalid = || FieldError::new("since", "a time (RFC 3339) or a lookback such as 24h");
-        let back = parse_duration(&text).map_err(|_| invalid())?;
-        // A lookback longer than the calendar allows is refused, not a panic.
-        chrono::Duration::from_std(back)
-            .ok()
-            .and_then(|back| now.checked_sub_signed(back))
-            .map(Some)
-            .ok_or_else(invalid)
+        time_or_lookback("since", self.since.as_deref().unwrap_or(""), now)
     }
 
     /// `mode`: only live (`Some(true)`) or only test-mode (`Some(false)`) events, or both.
@@ -139,6 +144,62 @@ impl DeliveryQuery {
             Some(_) => Err(FieldError::new("mode", "`live`, `test` or empty for both")),
         }
     }
+}
+
+/// A time box: empty for none, else a time (RFC 3339) or a lookback from
+/// `now` such as `24h` or `7d`; `field` names it in the error.
+pub fn time_or_lookback(
+    field: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(at.with_timezone(&Utc)));
+    }
+    let invalid = || FieldError::new(field, "a time (RFC 3339) or a lookback such as 24h");
+    let back = parse_duration(text).map_err(|_| invalid())?;
+    // A lookback longer than the calendar allows is refused, not a panic.
+    chrono::Duration::from_std(back)
+        .ok()
+        .and_then(|back| now.checked_sub_signed(back))
+        .map(Some)
+        .ok_or_else(invalid)
+}
+
+/// The window of an endpoint page's recover form: each box a time (RFC
+/// 3339) or a lookback such as `24h`; `until` empty means now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecoverInput {
+    pub since: String,
+    pub until: String,
+}
+
+impl RecoverInput {
+    /// (since, until) as times; `since` is required.
+    pub fn window(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), FieldError> {
+        let since = time_or_lookback("since", &self.since, now)?.ok_or_else(|| {
+            FieldError::new(
+                "since",
+                "when the window starts: a time (RFC 3339) or a lookback such as 24h",
+            )
+        })?;
+        Ok((since, time_or_lookback("until", &self.until, now)?))
+    }
+}
+
+/// What enabling an endpoint from its page did, and what it missed while
+/// disabled (offered to the merchant to send).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnabledEndpoint {
+    pub endpoint: Endpoint,
+    pub missed: Option<Missed>,
 }
 
 /// One page of deliveries, newest first.

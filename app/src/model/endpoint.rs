@@ -21,6 +21,12 @@ pub struct Endpoint {
     /// Disabled by an operator: only an operator can enable it again.
     #[serde(default)]
     pub disabled_by_operator: bool,
+    /// When it was disabled (what it missed since then can be recovered).
+    #[serde(default)]
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Which events it gets: the platform's live ones, or its test ones.
+    #[serde(default)]
+    pub mode: EndpointMode,
     pub rate_limit_per_s: Option<u32>,
     pub headers: BTreeMap<String, String>,
     /// Also sign with a plain hex HMAC of the body (`x-herald-signature`), for
@@ -52,6 +58,53 @@ impl Endpoint {
             MASKED_VALUE.clone_into(value);
         }
         self
+    }
+}
+
+/// Which of the platform's events an endpoint gets: a sandbox endpoint
+/// (`test`) gets the test events (`live_mode: false`) and no live ones.
+/// A test event sent to one endpoint from the dashboard or `/test` goes to
+/// that endpoint whatever its mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointMode {
+    /// Live events (`live_mode: true`): the default.
+    #[default]
+    Live,
+    /// Test events (`live_mode: false`).
+    Test,
+}
+
+impl EndpointMode {
+    /// The name used in the API, the form and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointMode::Live => "live",
+            EndpointMode::Test => "test",
+        }
+    }
+
+    /// The mode of an API or form value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "live" => Some(EndpointMode::Live),
+            "test" => Some(EndpointMode::Test),
+            _ => None,
+        }
+    }
+
+    /// Whether it gets events of this mode (`live_mode` as ingested).
+    pub fn takes(self, live_mode: bool) -> bool {
+        (self == EndpointMode::Live) == live_mode
+    }
+
+    /// How the dashboard names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointMode::Live => "Live",
+            EndpointMode::Test => "Test (sandbox)",
+        }
     }
 }
 
@@ -132,6 +185,31 @@ pub struct EndpointKeys {
     /// Encrypted endpoints: the AES-256 key, base64 of 32 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<String>,
+}
+
+/// The secret that signs deliveries to an event's `callback_url` (one per
+/// merchant), with until when a rotated-out one also signs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CallbackSecret {
+    /// `whsec_` and base64: verify with any Standard Webhooks library.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    )]
+    pub secret: String,
+    /// After a rotation: until when the previous secret also signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// What an endpoint missed: events in a window it never got a delivery for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Missed {
+    /// How many (at most one recover call's worth).
+    pub count: u64,
+    /// Since when (the window's start).
+    pub since: DateTime<Utc>,
 }
 
 /// Why an endpoint was disabled: the one place the texts the merchant reads

@@ -108,8 +108,25 @@ pub async fn admin_retry(ids: Vec<String>) -> Result<u64, AppError> {
     .await
 }
 
+/// How many deliveries across merchants the filter matches (up to one bulk
+/// retry's worth).
+#[server(prefix = "/_fn", endpoint = "admin/count_deliveries", input = Json)]
+pub async fn admin_count_deliveries(query: DeliveryQuery) -> Result<u64, AppError> {
+    session::as_admin(move |backend| async move {
+        let query = DeliveryQuery {
+            cursor: None,
+            ..query
+        };
+        backend.count_deliveries(&Scope::Operator, query).await
+    })
+    .await
+}
+
 /// Retries everything the filter matches; how many were queued.
 #[server(prefix = "/_fn", endpoint = "admin/retry_matching", input = Json)]
 pub async fn admin_retry_matching(query: DeliveryQuery) -> Result<u64, AppError> {
-    session::as_admin(move |backend| async move { backend.retry_matching(query).await }).await
+    session::as_admin(move |backend| async move {
+        backend.retry_matching(&Scope::Operator, query).await
+    })
+    .await
 }

@@ -55,3 +55,46 @@ pub async fn retry_delivery(id: String) -> Result<(), AppError> {
     })
     .await
 }
+
+/// How many of the merchant's deliveries the filters match (up to one
+/// bulk retry's worth), for the "Retry all matching" button.
+#[server(prefix = "/_fn", endpoint = "deliveries/count", input = Json)]
+pub async fn count_deliveries(query: DeliveryQuery) -> Result<u64, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        let query = DeliveryQuery {
+            merchant_id: None,
+            cursor: None,
+            ..query
+        };
+        backend.count_deliveries(&merchant.own_scope(), query).await
+    })
+    .await
+}
+
+/// Retries the chosen deliveries; how many were queued.
+#[server(prefix = "/_fn", endpoint = "deliveries/retry_selected", input = Json)]
+pub async fn retry_selected(ids: Vec<String>) -> Result<u64, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        let ids = ids
+            .iter()
+            .map(|id| session::id(id))
+            .collect::<Result<_, _>>()?;
+        backend.retry_deliveries(&merchant.own_scope(), ids).await
+    })
+    .await
+}
+
+/// Retries every one of the merchant's deliveries the filters match; how
+/// many were queued.
+#[server(prefix = "/_fn", endpoint = "deliveries/retry_matching", input = Json)]
+pub async fn retry_matching(query: DeliveryQuery) -> Result<u64, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        let query = DeliveryQuery {
+            merchant_id: None,
+            cursor: None,
+            ..query
+        };
+        backend.retry_matching(&merchant.own_scope(), query).await
+    })
+    .await
+}

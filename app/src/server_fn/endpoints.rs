@@ -1,7 +1,7 @@
 //! The merchant's endpoints: list, create, change, delete, secrets, test events.
 
-use crate::model::dashboard::{EndpointInput, LastDelivery};
-use crate::model::endpoint::{Endpoint, EndpointKeys};
+use crate::model::dashboard::{EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput};
+use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -103,6 +103,62 @@ pub async fn send_test_event(
             .send_test_event(&merchant.id, &session::id(&id)?, &event_type, &data)
             .await
             .map(|event| event.to_string())
+    })
+    .await
+}
+
+/// Enables (saying what it missed meanwhile) or disables an endpoint.
+#[server(prefix = "/_fn", endpoint = "endpoints/set_enabled")]
+pub async fn set_endpoint_enabled(id: String, enabled: bool) -> Result<EnabledEndpoint, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .set_endpoint_enabled(&merchant.id, &session::id(&id)?, enabled)
+            .await
+    })
+    .await
+}
+
+/// Sends the endpoint's failed deliveries since `since` again; how many.
+#[server(prefix = "/_fn", endpoint = "endpoints/replay_failed")]
+pub async fn replay_failed(id: String, since: String) -> Result<u64, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .replay_failed(&merchant.id, &session::id(&id)?, &since)
+            .await
+    })
+    .await
+}
+
+/// Sends the endpoint the events in the window it never got (`dry_run`:
+/// only counts them); how many.
+#[server(prefix = "/_fn", endpoint = "endpoints/recover", input = Json)]
+pub async fn recover_missed(
+    id: String,
+    window: RecoverInput,
+    dry_run: bool,
+) -> Result<u64, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .recover(&merchant.id, &session::id(&id)?, window, dry_run)
+            .await
+    })
+    .await
+}
+
+/// The merchant's callback signing secret, for the reveal button.
+#[server(prefix = "/_fn", endpoint = "callback_secret/get")]
+pub async fn reveal_callback_secret() -> Result<CallbackSecret, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend.callback_secret(&merchant.id).await
+    })
+    .await
+}
+
+/// A new callback secret; the old one keeps signing for `grace_s` seconds.
+#[server(prefix = "/_fn", endpoint = "callback_secret/rotate")]
+pub async fn rotate_callback_secret(grace_s: u64) -> Result<CallbackSecret, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend.rotate_callback_secret(&merchant.id, grace_s).await
     })
     .await
 }

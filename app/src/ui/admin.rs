@@ -2,6 +2,7 @@
 //! with bulk retry, and the merchants. The server functions refuse anyone
 //! who is not an admin; `Loaded` shows that refusal.
 
+use super::bulk_retry::BulkRetry;
 use super::deliveries::DeliveryView;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
@@ -10,9 +11,9 @@ use super::form::{action_error, Field, FormError, TextField};
 use super::loaded::{both, Loaded};
 use crate::model::dashboard::DeliveryQuery;
 use crate::server_fn::admin::{
-    admin_deliveries, admin_delivery, admin_endpoints, admin_event_types, admin_merchants,
-    AdminArchiveEventType, AdminCreateEventType, AdminDisableEndpoint, AdminEnableEndpoint,
-    AdminRetry, AdminRetryMatching,
+    admin_count_deliveries, admin_deliveries, admin_delivery, admin_endpoints, admin_event_types,
+    admin_merchants, AdminArchiveEventType, AdminCreateEventType, AdminDisableEndpoint,
+    AdminEnableEndpoint, AdminRetry, AdminRetryMatching,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,6 +44,16 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
         },
         |(q, _, _)| admin_deliveries(q),
     );
+    let matching = Resource::new(
+        move || {
+            (
+                query.get(),
+                retry.version().get(),
+                retry_all.version().get(),
+            )
+        },
+        |(q, _, _)| admin_count_deliveries(q),
+    );
     let merchants = Resource::new(|| (), |_| admin_merchants());
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let navigate = use_navigate();
@@ -53,16 +64,7 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
             Default::default(),
         );
     };
-    let queued = move || {
-        retry
-            .value()
-            .get()
-            .or_else(|| retry_all.value().get())
-            .map(|result| match result {
-                Ok(n) => view! { <p class="alert ok" data-testid="queued">{format!("{n} deliveries queued for a new attempt now.")}</p> }.into_any(),
-                Err(e) => view! { <p class="alert error" role="alert">{e.message}</p> }.into_any(),
-            })
-    };
+    let outcome = Signal::derive(move || retry.value().get().or_else(|| retry_all.value().get()));
     view! {
         <Title text="Deliveries · Operations"/>
         <div class="page-header">
@@ -79,18 +81,11 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                     .collect();
                 view! {
                     <DeliveryFilters query apply=apply.clone() endpoints=None merchants=Some(merchants)/>
-                    <div class="bulk-actions">
-                        <button type="button" data-testid="retry-selected"
-                            disabled=move || selected.with(BTreeSet::is_empty)
-                            on:click=move |_| { retry.dispatch(AdminRetry { ids: selected.get_untracked().into_iter().collect() }); }>
-                            {move || format!("Retry selected ({})", selected.with(BTreeSet::len))}
-                        </button>
-                        <button type="button" class="ghost" data-testid="retry-matching"
-                            on:click=move |_| { retry_all.dispatch(AdminRetryMatching { query: DeliveryQuery { cursor: None, ..query.get_untracked() } }); }>
-                            "Retry everything matching"
-                        </button>
-                    </div>
-                    {queued}
+                    <BulkRetry selected matching outcome
+                        retry_selected=move |ids| { retry.dispatch(AdminRetry { ids }); }
+                        retry_matching=move |()| {
+                            retry_all.dispatch(AdminRetryMatching { query: DeliveryQuery { cursor: None, ..query.get_untracked() } });
+                        }/>
                     <Loaded data=move || deliveries loading="Loading deliveries…" let:page>
                         <DeliveryTable page query=query.get_untracked() base="/admin/deliveries"
                             merchant_names=names.clone() selected/>

@@ -1,6 +1,7 @@
 //! `/deliveries` and `/deliveries/:id`: every delivery, filterable, and one
 //! delivery's event and attempts with a retry button.
 
+use super::bulk_retry::BulkRetry;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
 use super::display::{refresh_every, time, StatusBadge};
@@ -8,23 +9,50 @@ use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
 use crate::model::error::AppError;
 use crate::model::event::{Attempt, DeliveryDetail};
-use crate::server_fn::deliveries::{get_delivery, list_deliveries, RetryDelivery};
+use crate::server_fn::deliveries::{
+    count_deliveries, get_delivery, list_deliveries, RetryDelivery, RetryMatching, RetrySelected,
+};
 use crate::server_fn::endpoints::list_endpoints;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use std::collections::BTreeSet;
 
 /// `/deliveries`
 #[component]
 pub fn DeliveriesPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| query_from(&params.read()));
-    let deliveries = Resource::new(move || query.get(), list_deliveries);
+    let retry = ServerAction::<RetrySelected>::new();
+    let retry_all = ServerAction::<RetryMatching>::new();
+    let deliveries = Resource::new(
+        move || {
+            (
+                query.get(),
+                retry.version().get(),
+                retry_all.version().get(),
+            )
+        },
+        |(q, _, _)| list_deliveries(q),
+    );
+    let matching = Resource::new(
+        move || {
+            (
+                query.get(),
+                retry.version().get(),
+                retry_all.version().get(),
+            )
+        },
+        |(q, _, _)| count_deliveries(q),
+    );
     let endpoints = Resource::new(|| (), |_| list_endpoints());
     refresh_every(3, move || deliveries.refetch());
+    let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
+    let outcome = Signal::derive(move || retry.value().get().or_else(|| retry_all.value().get()));
     let navigate = use_navigate();
     let apply = move |change: DeliveryQuery| {
+        selected.set(BTreeSet::new());
         navigate(
             &format!("/deliveries{}", query_string(&change)),
             Default::default(),
@@ -35,7 +63,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         <div class="page-header">
             <div>
                 <h1>"Deliveries"</h1>
-                <p class="muted">"Every event sent to your endpoints, newest first. The list refreshes itself."</p>
+                <p class="muted">"Every event sent to your endpoints and callback URLs, newest first. The list refreshes itself. Tick rows to retry them, or retry everything the filters match."</p>
             </div>
         </div>
         // The endpoint picker is an aid: without the endpoints it is empty and
@@ -43,8 +71,11 @@ pub fn DeliveriesPage() -> impl IntoView {
         <Loaded data=move || async move { Ok(endpoints.await.unwrap_or_default()) } let:endpoints>
             <DeliveryFilters query apply=apply.clone() endpoints=Some(endpoints) merchants=None/>
         </Loaded>
+        <BulkRetry selected matching outcome
+            retry_selected=move |ids| { retry.dispatch(RetrySelected { ids }); }
+            retry_matching=move |()| { retry_all.dispatch(RetryMatching { query: query.get_untracked() }); }/>
         <Loaded data=move || deliveries loading="Loading deliveries…" let:page>
-            <DeliveryTable page query=query.get_untracked() base="/deliveries"/>
+            <DeliveryTable page query=query.get_untracked() base="/deliveries" selected/>
         </Loaded>
     }
 }

@@ -1,7 +1,7 @@
 //! The filters of a deliveries list: as they stand in the URL, so a view can
 //! be shared and survives a reload, and the bar that changes them.
 
-use crate::model::dashboard::DeliveryQuery;
+use crate::model::dashboard::{DeliveryQuery, CALLBACKS};
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 
@@ -96,6 +96,7 @@ pub fn DeliveryFilters(
                 on:change=set(|q, v| q.endpoint_id = Some(v))>
                 <option value="">"Any"</option>
                 {endpoints.into_iter().map(|e| view! { <option value=e.id.to_string()>{e.url}</option> }).collect_view()}
+                <option value=CALLBACKS>"Callbacks (an event's callback_url)"</option>
             </select>
         }
         .into_any(),

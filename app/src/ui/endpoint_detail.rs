@@ -1,16 +1,18 @@
-//! `/endpoints/:id`: one endpoint, its signing secret, test events and its
-//! latest deliveries.
+//! `/endpoints/:id`: one endpoint, its signing secret, test events, replay
+//! and recover, and its latest deliveries.
 
 use super::display::{refresh_every, time, CopyButton, StatusBadge};
+use super::form::{ActionError, FormError, TextField};
 use super::loaded::Loaded;
-use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
-use crate::model::endpoint::{Endpoint, PayloadEncryption, SignatureScheme};
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
+use crate::model::endpoint::{Endpoint, Missed, PayloadEncryption, SignatureScheme};
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::deliveries::list_deliveries;
 use crate::server_fn::endpoints::{
-    get_endpoint, DeleteEndpoint, RevealSecret, RotateSecret, SendTestEvent,
+    get_endpoint, DeleteEndpoint, RecoverMissed, ReplayFailed, RevealSecret, RotateSecret,
+    SendTestEvent, SetEndpointEnabled,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +27,14 @@ pub fn EndpointDetailPage() -> impl IntoView {
     // Every resource of the page is made here, not inside the `Loaded`
     // that shows the endpoint: resources made while an outer one resolves
     // raced hydration (a panic on reloading this page, about one load in eight).
-    let endpoint = Resource::new(id, get_endpoint);
+    // Enabling and disabling live here, not in the endpoint's view: the
+    // endpoint is read again after either, and the offer to send what it
+    // missed must outlive that.
+    let set_enabled = ServerAction::<SetEndpointEnabled>::new();
+    let endpoint = Resource::new(
+        move || (id(), set_enabled.version().get()),
+        |(id, _)| get_endpoint(id),
+    );
     let types = Resource::new(|| (), |_| list_event_types());
     let deliveries = Resource::new(
         move || DeliveryQuery {
@@ -38,7 +47,7 @@ pub fn EndpointDetailPage() -> impl IntoView {
     view! {
         <Title text="Endpoint"/>
         <Loaded data=move || endpoint loading="Loading the endpoint…" let:endpoint>
-            <EndpointDetail endpoint types deliveries/>
+            <EndpointDetail endpoint types deliveries set_enabled/>
         </Loaded>
     }
 }
@@ -48,6 +57,7 @@ fn EndpointDetail(
     endpoint: Endpoint,
     types: Resource<Result<Vec<EventType>, AppError>>,
     deliveries: Resource<Result<DeliveryPage, AppError>>,
+    set_enabled: ServerAction<SetEndpointEnabled>,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let events = if endpoint.event_types.is_empty() {
@@ -74,6 +84,34 @@ fn EndpointDetail(
         }
         .into_any()
     };
+    let toggle_id = id.clone();
+    let enabled = endpoint.enabled;
+    let toggle = view! {
+        <button type="button" class=if enabled { "ghost" } else { "primary" }
+            data-testid=if enabled { "disable-endpoint" } else { "enable-endpoint" }
+            disabled=move || set_enabled.pending().get()
+            on:click=move |_| {
+                set_enabled.dispatch(SetEndpointEnabled { id: toggle_id.clone(), enabled: !enabled });
+            }>
+            {if enabled { "Disable" } else { "Enable" }}
+        </button>
+    };
+    let toggle_error = move || {
+        set_enabled.value().get().and_then(Result::err).map(|e| {
+            view! {
+                <p class="alert error" role="alert" data-testid="enable-error">{e.message}</p>
+            }
+        })
+    };
+    // What it missed while disabled, from the enable that just happened.
+    let offer_id = id.clone();
+    let missed = Signal::derive(move || {
+        set_enabled
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .and_then(|outcome| outcome.missed)
+    });
     view! {
         <div class="page-header">
             <div>
@@ -83,16 +121,21 @@ fn EndpointDetail(
                 {status}
             </div>
             <div class="header-actions">
+                {toggle}
                 <A href=format!("/endpoints/{id}/edit") attr:class="button" attr:data-testid="edit-endpoint">
                     "Edit"
                 </A>
                 <DeleteButton id=id.clone() url=endpoint.url.clone()/>
             </div>
         </div>
+        {toggle_error}
+        {move || missed.get().map(|missed| view! { <MissedOffer id=offer_id.clone() missed/> })}
         <div class="grid two">
             <section class="card">
                 <h2>"Settings"</h2>
                 <dl class="facts">
+                    <dt>"Mode"</dt>
+                    <dd data-testid="endpoint-mode-fact">{endpoint.mode.label()}</dd>
                     <dt>"Events"</dt>
                     <dd data-testid="endpoint-events">{events}</dd>
                     <dt>"Custom headers"</dt>
@@ -134,7 +177,151 @@ fn EndpointDetail(
             <SecretPanel id=id.clone() scheme=endpoint.signature_scheme/>
         </div>
         <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
+        <RecoveryPanel id=id.clone()/>
         <RecentDeliveries deliveries/>
+    }
+}
+
+/// After enabling: "it missed N events since …", and the button that sends them.
+#[component]
+fn MissedOffer(id: String, missed: Missed) -> impl IntoView {
+    let send = ServerAction::<RecoverMissed>::new();
+    let Missed { count, since } = missed;
+    let window = RecoverInput {
+        since: since.to_rfc3339(),
+        until: String::new(),
+    };
+    view! {
+        <div class="alert warn" data-testid="missed-offer">
+            <p>{format!("It missed {count} {} since {}.", events(count), time(&since))}</p>
+            {move || match send.value().get() {
+                Some(Ok(queued)) => view! {
+                    <p data-testid="recover-result">{format!("{queued} {} queued.", events(queued))}</p>
+                }
+                    .into_any(),
+                Some(Err(e)) => view! { <p class="field-error" role="alert">{e.message}</p> }.into_any(),
+                None => {
+                    let (id, window) = (id.clone(), window.clone());
+                    view! {
+                        <button type="button" class="primary" data-testid="send-missed"
+                            disabled=move || send.pending().get()
+                            on:click=move |_| {
+                                send.dispatch(RecoverMissed { id: id.clone(), window: window.clone(), dry_run: false });
+                            }>
+                            {format!("Send the {count} missed {}", events(count))}
+                        </button>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// "event" or "events".
+fn events(n: u64) -> &'static str {
+    if n == 1 {
+        "event"
+    } else {
+        "events"
+    }
+}
+
+/// Replay (send again what failed) and recover (send what it never got).
+#[component]
+fn RecoveryPanel(id: String) -> impl IntoView {
+    let replay = ServerAction::<ReplayFailed>::new();
+    let count = ServerAction::<RecoverMissed>::new();
+    let send = ServerAction::<RecoverMissed>::new();
+    let replay_since = RwSignal::new("24h".to_owned());
+    let since = RwSignal::new("24h".to_owned());
+    let until = RwSignal::new(String::new());
+    let id = StoredValue::new(id);
+    let window = move || RecoverInput {
+        since: since.get_untracked(),
+        until: until.get_untracked(),
+    };
+    let error: ActionError = Signal::derive(move || {
+        send.value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| count.value().get().and_then(Result::err))
+    });
+    // A new count replaces the last result, so "Send" always sends what was counted.
+    let counted = Signal::derive(move || count.value().get().and_then(Result::ok));
+    view! {
+        <section class="card" data-testid="recovery-panel">
+            <h2>"Replay and recover"</h2>
+            <div class="grid two">
+                <div>
+                    <h3>"Replay failed deliveries"</h3>
+                    <p class="muted small">
+                        "Sends again every delivery to this endpoint that failed for good in the period, "
+                        "e.g. after an outage on your side. Each keeps its event id (" <code>"webhook-id"</code> ")."
+                    </p>
+                    <label for="replay-since">"Failed in the last"</label>
+                    <select id="replay-since" data-testid="replay-since"
+                        on:change=move |ev| replay_since.set(event_target_value(&ev))>
+                        <option value="1h">"hour"</option>
+                        <option value="24h" selected>"24 hours"</option>
+                        <option value="7d">"7 days"</option>
+                        <option value="30d">"30 days"</option>
+                    </select>
+                    <button type="button" data-testid="replay-failed"
+                        disabled=move || replay.pending().get()
+                        on:click=move |_| {
+                            replay.dispatch(ReplayFailed { id: id.get_value(), since: replay_since.get_untracked() });
+                        }>
+                        "Replay failed deliveries"
+                    </button>
+                    {move || replay.value().get().map(|result| match result {
+                        Ok(n) => view! { <p class="alert ok" data-testid="replay-result">{format!("{n} deliveries queued again.")}</p> }.into_any(),
+                        Err(e) => view! { <p class="alert error" role="alert">{e.message}</p> }.into_any(),
+                    })}
+                </div>
+                <div>
+                    <h3>"Recover missed events"</h3>
+                    <p class="muted small">
+                        "Sends this endpoint the events it never got: those that came while it was disabled, "
+                        "or before it existed, that match its event types and mode. Nothing is sent twice. "
+                        "Each box takes a time (RFC 3339) or a lookback such as 24h; an empty To means now."
+                    </p>
+                    <FormError error/>
+                    <TextField name="since" label="From" value=since error testid="recover-since"/>
+                    <TextField name="until" label="To" value=until error testid="recover-until" placeholder="Now"/>
+                    <button type="button" data-testid="count-missed"
+                        disabled=move || count.pending().get()
+                        on:click=move |_| {
+                            send.clear();
+                            count.dispatch(RecoverMissed { id: id.get_value(), window: window(), dry_run: true });
+                        }>
+                        "Count missed events"
+                    </button>
+                    {move || counted.get().map(|n| {
+                        let sent = send.value().get().and_then(Result::ok);
+                        view! {
+                            <p data-testid="recover-count">{format!("{n} {} missed in this window.", events(n))}</p>
+                            {match sent {
+                                Some(queued) => view! {
+                                    <p class="alert ok" data-testid="recover-result">{format!("{queued} {} queued.", events(queued))}</p>
+                                }
+                                    .into_any(),
+                                None => view! {
+                                    <button type="button" class="primary" data-testid="recover-missed"
+                                        disabled=move || send.pending().get() || n == 0
+                                        on:click=move |_| {
+                                            send.dispatch(RecoverMissed { id: id.get_value(), window: window(), dry_run: false });
+                                        }>
+                                        {format!("Send {n} {}", events(n))}
+                                    </button>
+                                }
+                                    .into_any(),
+                            }}
+                        }
+                    })}
+                </div>
+            </div>
+        </section>
     }
 }
 
@@ -178,7 +365,6 @@ fn DeleteButton(id: String, url: String) -> impl IntoView {
 fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let rotate = ServerAction::<RotateSecret>::new();
-    let grace = RwSignal::new("86400".to_owned());
     // The newest answer of either action wins: a rotation replaces what was revealed.
     let keys = Signal::derive(move || {
         rotate
@@ -257,32 +443,45 @@ fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
                         }
                     })
             }}
-            <details class="rotate">
-                <summary data-testid="rotate-toggle">"Rotate the key"</summary>
-                <p class="small">
-                    "Rotation makes a new key at once. During the grace period Herald signs every delivery with both "
-                    "keys (two signatures in " <code>"webhook-signature"</code>
-                    "), so you can deploy the new one without missing a webhook; after it, only the new one signs."
-                </p>
-                <label for="grace">"Keep the old key valid for"</label>
-                <select id="grace" data-testid="grace-select"
-                    on:change=move |ev| grace.set(event_target_value(&ev))>
-                    <option value="0">"No grace period (stop now)"</option>
-                    <option value="3600">"1 hour"</option>
-                    <option value="86400" selected>"24 hours"</option>
-                    <option value="604800">"7 days"</option>
-                </select>
-                <button type="button" class="primary" data-testid="rotate-secret"
-                    disabled=move || rotate.pending().get()
-                    on:click=move |_| {
-                        let grace_s = grace.get_untracked().parse().unwrap_or(86_400);
-                        rotate.dispatch(RotateSecret { id: rotate_id.clone(), grace_s });
-                    }>
-                    "Rotate now"
-                </button>
-            </details>
+            <RotateKey pending=rotate.pending() testids=("rotate-toggle", "grace-select", "rotate-secret")
+                rotate=move |grace_s| { rotate.dispatch(RotateSecret { id: rotate_id.clone(), grace_s }); }/>
             <p class="field-error" role="alert">{error}</p>
         </section>
+    }
+}
+
+/// "Rotate the key": a grace period to pick and the button; `rotate` gets
+/// the grace period in seconds. `testids`: the toggle, the select, the button.
+#[component]
+pub(super) fn RotateKey(
+    #[prop(into)] pending: Signal<bool>,
+    testids: (&'static str, &'static str, &'static str),
+    rotate: impl Fn(u64) + 'static,
+) -> impl IntoView {
+    let grace = RwSignal::new("86400".to_owned());
+    let (toggle, select, button) = testids;
+    view! {
+        <details class="rotate">
+            <summary data-testid=toggle>"Rotate the key"</summary>
+            <p class="small">
+                "Rotation makes a new key at once. During the grace period Herald signs every delivery with both "
+                "keys (two signatures in " <code>"webhook-signature"</code>
+                "), so you can deploy the new one without missing a webhook; after it, only the new one signs."
+            </p>
+            <label for=select>"Keep the old key valid for"</label>
+            <select id=select data-testid=select
+                on:change=move |ev| grace.set(event_target_value(&ev))>
+                <option value="0">"No grace period (stop now)"</option>
+                <option value="3600">"1 hour"</option>
+                <option value="86400" selected>"24 hours"</option>
+                <option value="604800">"7 days"</option>
+            </select>
+            <button type="button" class="primary" data-testid=button
+                disabled=move || pending.get()
+                on:click=move |_| rotate(grace.get_untracked().parse().unwrap_or(86_400))>
+                "Rotate now"
+            </button>
+        </details>
     }
 }
 

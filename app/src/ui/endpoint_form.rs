@@ -5,7 +5,7 @@
 use super::form::{ActionError, Field, FormError, TextField};
 use super::loaded::{both, Loaded};
 use crate::model::dashboard::EndpointInput;
-use crate::model::endpoint::{Endpoint, SignatureScheme};
+use crate::model::endpoint::{Endpoint, EndpointMode, SignatureScheme};
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::endpoints::{get_endpoint, CreateEndpoint, UpdateEndpoint};
@@ -66,6 +66,8 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         enabled: true,
         disabled_reason: None,
         disabled_by_operator: false,
+        disabled_at: None,
+        mode: EndpointMode::Live,
         rate_limit_per_s: None,
         headers: BTreeMap::new(),
         legacy_signature: false,
@@ -92,6 +94,7 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             .unwrap_or_default(),
     );
     let enabled = RwSignal::new(initial.enabled);
+    let mode = RwSignal::new(initial.mode.as_str().to_owned());
     let signature_scheme = RwSignal::new(initial.signature_scheme.as_str().to_owned());
     let encrypted = RwSignal::new(initial.encryption.is_some());
     let legacy_signature = RwSignal::new(initial.legacy_signature);
@@ -140,6 +143,7 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             encrypted: encrypted.get_untracked(),
             legacy_signature: legacy_signature.get_untracked(),
             retry_schedule: retry_schedule.get_untracked(),
+            mode: mode.get_untracked(),
         };
         match editing_id.clone() {
             Some(id) => {
@@ -170,6 +174,15 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                 placeholder="https://api.example.com/webhooks/herald"/>
             <TextField name="description" label="Description" value=description error
                 placeholder="Production order service"/>
+            <Field name="mode" label="Mode" error
+                hint=Some("Live endpoints get the platform's live events; sandbox endpoints get its test events (live_mode: false) and never live ones. A test you send from an endpoint's page goes to that endpoint whatever its mode.")>
+                <select id="mode" aria-describedby="mode-error" data-testid="endpoint-mode"
+                    prop:value=move || mode.get()
+                    on:change=move |ev| mode.set(event_target_value(&ev))>
+                    <option value=EndpointMode::Live.as_str()>{EndpointMode::Live.label()}</option>
+                    <option value=EndpointMode::Test.as_str()>{EndpointMode::Test.label()}</option>
+                </select>
+            </Field>
             <fieldset class="field event-picker">
                 <legend>"Events"</legend>
                 <p class="hint">

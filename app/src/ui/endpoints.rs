@@ -1,9 +1,10 @@
 //! The endpoints page.
 
+use super::callbacks::CallbackSecretPanel;
 use super::display::{time, StatusBadge};
 use super::loaded::Loaded;
 use crate::model::dashboard::LastDelivery;
-use crate::model::endpoint::Endpoint;
+use crate::model::endpoint::{Endpoint, EndpointMode};
 use crate::model::error::AppError;
 use crate::server_fn::endpoints::{last_deliveries, list_endpoints};
 use leptos::prelude::*;
@@ -34,6 +35,7 @@ pub fn EndpointsPage() -> impl IntoView {
                 Some((endpoints, last)) => view! { <EndpointTable endpoints last/> }.into_any(),
             }}
         </Loaded>
+        <CallbackSecretPanel/>
     }
 }
 
@@ -81,6 +83,7 @@ fn EndpointTable(endpoints: Vec<Endpoint>, last: Vec<LastDelivery>) -> impl Into
                 <tr>
                     <th>"URL"</th>
                     <th>"Events"</th>
+                    <th>"Mode"</th>
                     <th>"Status"</th>
                     <th>"Last delivery"</th>
                 </tr>
@@ -114,6 +117,12 @@ fn EndpointTable(endpoints: Vec<Endpoint>, last: Vec<LastDelivery>) -> impl Into
                                     <div class="muted small">{endpoint.description}</div>
                                 </td>
                                 <td class="small">{events}</td>
+                                <td>
+                                    <span class="badge" class:test=endpoint.mode == EndpointMode::Test
+                                        data-testid="endpoint-mode-badge">
+                                        {endpoint.mode.as_str()}
+                                    </span>
+                                </td>
                                 <td>
                                     {if endpoint.enabled {
                                         view! { <span class="pill ok">"Enabled"</span> }.into_any()

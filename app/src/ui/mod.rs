@@ -3,6 +3,8 @@
 mod account;
 mod admin;
 mod api_keys;
+mod bulk_retry;
+mod callbacks;
 mod catalog;
 mod deliveries;
 mod delivery_filters;

@@ -1,0 +1,80 @@
+//! The merchant's callback secret: what signs deliveries to an event's
+//! `callback_url` (seed 003's only channel, seed 004's per-request
+//! callbacks), shown so the merchant can verify them, and rotated like an
+//! endpoint's secret with a grace period.
+
+use super::endpoints::grace_end;
+use super::ServiceError;
+use crate::crypto::secret_box::{merchant_row, SecretBox};
+use crate::crypto::signing::SigningSecret;
+use crate::store::Store;
+use chrono::Utc;
+use herald_app::model::endpoint::CallbackSecret;
+use herald_app::model::id::MerchantId;
+use std::time::Duration;
+
+/// The callback secret operations.
+#[derive(Clone, Debug)]
+pub struct CallbackSecrets {
+    store: Store,
+    /// Seals the secret before it is stored, opens it to reveal.
+    secrets: SecretBox,
+}
+
+impl CallbackSecrets {
+    /// Callback secrets in `store`, sealed with `secrets`.
+    pub fn new(store: Store, secrets: SecretBox) -> Self {
+        CallbackSecrets { store, secrets }
+    }
+
+    /// The merchant's callback secret, made now if it has none yet (a
+    /// merchant may verify before its first callback is sent).
+    pub async fn reveal(&self, merchant: &MerchantId) -> Result<CallbackSecret, ServiceError> {
+        let row = merchant_row(merchant.as_str());
+        self.store
+            .ensure_callback_secret(
+                merchant,
+                &self.secrets.seal(&SigningSecret::generate().expose(), &row),
+            )
+            .await?;
+        let stored = self
+            .store
+            .callback_secrets(merchant)
+            .await?
+            .ok_or(ServiceError::NotFound("merchant"))?;
+        let current = stored
+            .current
+            .ok_or_else(|| ServiceError::Internal("callback secret not stored".into()))?;
+        let secret = self
+            .secrets
+            .open(&current, &row)
+            .map_err(|e| ServiceError::Internal(format!("stored callback secret: {e}")))?;
+        let grace_until = stored
+            .previous_expires_at
+            .filter(|until| stored.previous.is_some() && *until > Utc::now());
+        Ok(CallbackSecret {
+            secret,
+            previous_secret_expires_at: grace_until,
+        })
+    }
+
+    /// A new callback secret; the old one also signs until `grace_period`
+    /// (default a day, at most a week) has passed.
+    pub async fn rotate(
+        &self,
+        merchant: &MerchantId,
+        grace_period: Option<Duration>,
+    ) -> Result<CallbackSecret, ServiceError> {
+        let previous_until = grace_end(Utc::now(), grace_period)?;
+        let row = merchant_row(merchant.as_str());
+        let sealed = self.secrets.seal(&SigningSecret::generate().expose(), &row);
+        if !self
+            .store
+            .rotate_callback_secret(merchant, &sealed, previous_until)
+            .await?
+        {
+            return Err(ServiceError::NotFound("merchant"));
+        }
+        self.reveal(merchant).await
+    }
+}
