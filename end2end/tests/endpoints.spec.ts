@@ -1,14 +1,4 @@
-import { createHmac } from "node:crypto";
-import { test, expect, newMerchant, signUp, snap, Received } from "./fixtures";
-
-/** Verifies a delivery's Standard Webhooks signature with node's own HMAC. */
-function signedWith(secret: string, request: Received): boolean {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const id = request.headers["webhook-id"];
-  const timestamp = request.headers["webhook-timestamp"];
-  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`).digest("base64");
-  return String(request.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`);
-}
+import { test, expect, newMerchant, signUp, snap, signedWith } from "./fixtures";
 
 test("create an endpoint for payin.*, reveal its secret, send a test event, rotate, edit, delete", async ({
   page,

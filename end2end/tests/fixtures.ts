@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { test as base, expect, APIRequestContext, Page } from "@playwright/test";
 import * as path from "node:path";
 import * as fs from "node:fs";
@@ -111,6 +112,15 @@ export interface Received {
  * `respond` picks the status for each request (default 200); `url` is what
  * to register as the endpoint URL.
  */
+/** Verifies a delivery's Standard Webhooks signature with node's own HMAC. */
+export function signedWith(secret: string, request: Received): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const id = request.headers["webhook-id"];
+  const timestamp = request.headers["webhook-timestamp"];
+  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`).digest("base64");
+  return String(request.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`);
+}
+
 export class Receiver {
   readonly requests: Received[] = [];
   respond: (req: Received, n: number) => number = () => 200;

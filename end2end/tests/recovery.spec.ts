@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import { APIRequestContext } from "@playwright/test";
 import {
   test,
@@ -11,6 +10,7 @@ import {
   snap,
   ApiMerchant,
   Received,
+  signedWith,
 } from "./fixtures";
 import { PLATFORM_TOKEN } from "../playwright.config";
 
@@ -50,15 +50,6 @@ async function wouldRecover(request: APIRequestContext, who: ApiMerchant, endpoi
 /** The event ids of these requests (`webhook-id`), sorted. */
 function eventIds(requests: Received[]): string[] {
   return requests.map((r) => String(r.headers["webhook-id"])).sort();
-}
-
-/** Verifies a delivery's Standard Webhooks signature with node's own HMAC. */
-function signedWith(secret: string, request: Received): boolean {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const id = request.headers["webhook-id"];
-  const timestamp = request.headers["webhook-timestamp"];
-  const expected = createHmac("sha256", key).update(`${id}.${timestamp}.${request.body}`).digest("base64");
-  return String(request.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

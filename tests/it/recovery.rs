@@ -53,15 +53,16 @@ async fn recover_sends_what_a_disabled_endpoint_missed_once(store: Store) {
 
     // A dry run counts the three, and the one already delivered is not missed.
     let since = ago(chrono::Duration::hours(1));
-    let (status, counted) = recover(
-        &app,
-        &key,
-        &endpoint,
-        json!({"since": since, "dry_run": true}),
-    )
-    .await;
-    assert_eq!(status, 200, "{counted}");
-    assert_eq!(counted["would_queue"], 3, "{counted}");
+    assert_eq!(
+        would_queue(
+            &app,
+            &key,
+            &endpoint,
+            json!({"since": since, "dry_run": true})
+        )
+        .await,
+        3
+    );
     app.drain().await;
     assert_eq!(receiver.received().len(), 1, "a dry run sends nothing");
     assert_eq!(
@@ -70,9 +71,10 @@ async fn recover_sends_what_a_disabled_endpoint_missed_once(store: Store) {
         "a dry run queues nothing"
     );
 
-    let (status, queued) = recover(&app, &key, &endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 3, "{queued}");
+    assert_eq!(
+        queued(&app, &key, &endpoint, json!({"since": since})).await,
+        3
+    );
     app.drain().await;
     let ids = webhook_ids(&receiver);
     assert_eq!(ids.len(), 4, "{ids:?}");
@@ -96,18 +98,20 @@ async fn recover_sends_what_a_disabled_endpoint_missed_once(store: Store) {
     }
 
     // Once sent, nothing is missed any more: a second recover queues nothing.
-    let (status, again) = recover(&app, &key, &endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{again}");
-    assert_eq!(again["queued"], 0, "{again}");
-    let (status, counted) = recover(
-        &app,
-        &key,
-        &endpoint,
-        json!({"since": since, "dry_run": true}),
-    )
-    .await;
-    assert_eq!(status, 200, "{counted}");
-    assert_eq!(counted["would_queue"], 0, "{counted}");
+    assert_eq!(
+        queued(&app, &key, &endpoint, json!({"since": since})).await,
+        0
+    );
+    assert_eq!(
+        would_queue(
+            &app,
+            &key,
+            &endpoint,
+            json!({"since": since, "dry_run": true})
+        )
+        .await,
+        0
+    );
     app.drain().await;
     assert_eq!(receiver.received().len(), 4);
     assert_eq!(endpoint_deliveries(&app, &key, &endpoint).await.len(), 4);
@@ -144,24 +148,26 @@ async fn recover_sends_events_from_before_the_endpoint_existed(store: Store) {
     app.drain().await;
     assert!(receiver.received().is_empty(), "creating it sends nothing");
 
-    let (status, counted) = recover(
-        &app,
-        &key,
-        &endpoint,
-        json!({"since": since, "until": until, "dry_run": true}),
-    )
-    .await;
-    assert_eq!(status, 200, "{counted}");
-    assert_eq!(counted["would_queue"], 2, "{counted}");
-    let (status, queued) = recover(
-        &app,
-        &key,
-        &endpoint,
-        json!({"since": since, "until": until}),
-    )
-    .await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 2, "{queued}");
+    assert_eq!(
+        would_queue(
+            &app,
+            &key,
+            &endpoint,
+            json!({"since": since, "until": until, "dry_run": true})
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        queued(
+            &app,
+            &key,
+            &endpoint,
+            json!({"since": since, "until": until})
+        )
+        .await,
+        2
+    );
     app.drain().await;
     assert_eq!(
         sorted(&webhook_ids(&receiver)),
@@ -170,15 +176,16 @@ async fn recover_sends_events_from_before_the_endpoint_existed(store: Store) {
     );
 
     // Up to now (the default end), from an hour ago: the two left outside.
-    let (status, queued) = recover(
-        &app,
-        &key,
-        &endpoint,
-        json!({"since": ago(chrono::Duration::hours(1))}),
-    )
-    .await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 2, "{queued}");
+    assert_eq!(
+        queued(
+            &app,
+            &key,
+            &endpoint,
+            json!({"since": ago(chrono::Duration::hours(1))})
+        )
+        .await,
+        2
+    );
     app.drain().await;
     let ids = webhook_ids(&receiver);
     assert_eq!(ids.len(), 4, "{ids:?}");
@@ -215,18 +222,20 @@ async fn recover_follows_the_filter_and_the_mode_and_skips_callbacks_and_tests(s
         )
         .await;
     let since = ago(chrono::Duration::hours(1));
-    let (status, counted) = recover(
-        &app,
-        &key,
-        &live_endpoint,
-        json!({"since": since, "dry_run": true}),
-    )
-    .await;
-    assert_eq!(status, 200, "{counted}");
-    assert_eq!(counted["would_queue"], 1, "{counted}");
-    let (status, queued) = recover(&app, &key, &live_endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 1, "{queued}");
+    assert_eq!(
+        would_queue(
+            &app,
+            &key,
+            &live_endpoint,
+            json!({"since": since, "dry_run": true})
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        queued(&app, &key, &live_endpoint, json!({"since": since})).await,
+        1
+    );
     app.drain().await;
     assert_eq!(
         webhook_ids(&live),
@@ -269,17 +278,19 @@ async fn recover_follows_the_filter_and_the_mode_and_skips_callbacks_and_tests(s
     assert_eq!(webhook_ids(&live), [live_payout, sent_test]);
     assert!(sandbox.received().is_empty());
 
-    let (status, queued) = recover(&app, &key, &test_endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 1, "{queued}");
+    assert_eq!(
+        queued(&app, &key, &test_endpoint, json!({"since": since})).await,
+        1
+    );
     app.drain().await;
     assert_eq!(webhook_ids(&sandbox), [test_payout]);
     assert_eq!(sandbox.received()[0].json()["live_mode"], false);
 
     // And the live endpoint has nothing left: the test events are not its mode.
-    let (status, queued) = recover(&app, &key, &live_endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 0, "{queued}");
+    assert_eq!(
+        queued(&app, &key, &live_endpoint, json!({"since": since})).await,
+        0
+    );
     app.drain().await;
     assert_eq!(live.received().len(), 2);
     app.stop().await;
@@ -363,9 +374,10 @@ async fn recover_refuses_a_disabled_endpoint_a_backwards_window_and_strangers(st
     app.drain().await;
     assert!(receiver.received().is_empty());
     assert!(endpoint_deliveries(&app, &key, &endpoint).await.is_empty());
-    let (status, queued) = recover(&app, &key, &endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
-    assert_eq!(queued["queued"], 1, "{queued}");
+    assert_eq!(
+        queued(&app, &key, &endpoint, json!({"since": since})).await,
+        1
+    );
     app.drain().await;
     assert_eq!(webhook_ids(&receiver), [missed]);
     app.stop().await;
@@ -411,19 +423,19 @@ async fn recover_after_a_410_sends_what_came_while_it_was_disabled(store: Store)
 
     set_enabled(&app, &key, &endpoint, true).await;
     let since = ago(chrono::Duration::hours(1));
-    let (status, queued) = recover(&app, &key, &endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{queued}");
     assert_eq!(
-        queued["queued"], 2,
-        "the two that came while disabled; the one it answered 410 to has its delivery: {queued}"
+        queued(&app, &key, &endpoint, json!({"since": since})).await,
+        2,
+        "the two that came while disabled; the one it answered 410 to has its delivery"
     );
     app.drain().await;
     let ids = webhook_ids(&receiver);
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert_eq!(sorted(&ids[1..]), sorted(&missed));
-    let (status, again) = recover(&app, &key, &endpoint, json!({"since": since})).await;
-    assert_eq!(status, 202, "{again}");
-    assert_eq!(again["queued"], 0, "{again}");
+    assert_eq!(
+        queued(&app, &key, &endpoint, json!({"since": since})).await,
+        0
+    );
     app.drain().await;
     assert_eq!(receiver.received().len(), 3);
     app.stop().await;
@@ -466,6 +478,20 @@ async fn set_enabled(app: &TestApp, key: &str, endpoint: &str, enabled: bool) ->
         .await;
     assert_eq!(status, 200, "PATCH enabled={enabled}: {body}");
     body
+}
+
+/// What a dry run would queue (it must answer 200).
+async fn would_queue(app: &TestApp, key: &str, endpoint: &str, body: Value) -> u64 {
+    let (status, answer) = recover(app, key, endpoint, body).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["would_queue"].as_u64().expect("would_queue")
+}
+
+/// What a recover queued (it must answer 202).
+async fn queued(app: &TestApp, key: &str, endpoint: &str, body: Value) -> u64 {
+    let (status, answer) = recover(app, key, endpoint, body).await;
+    assert_eq!(status, 202, "{answer}");
+    answer["queued"].as_u64().expect("queued")
 }
 
 async fn recover(app: &TestApp, key: &str, endpoint: &str, body: Value) -> (u16, Value) {

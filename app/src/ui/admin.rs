@@ -82,8 +82,13 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
                 view! {
                     <DeliveryFilters query apply=apply.clone() endpoints=None merchants=Some(merchants)/>
                     <BulkRetry selected matching outcome
-                        retry_selected=move |ids| { retry.dispatch(AdminRetry { ids }); }
+                        retry_selected=move |ids| {
+                            // The newest retry's answer is the one shown.
+                            retry_all.clear();
+                            retry.dispatch(AdminRetry { ids });
+                        }
                         retry_matching=move |()| {
+                            retry.clear();
                             retry_all.dispatch(AdminRetryMatching { query: DeliveryQuery { cursor: None, ..query.get_untracked() } });
                         }/>
                     <Loaded data=move || deliveries loading="Loading deliveries…" let:page>

@@ -72,8 +72,15 @@ pub fn DeliveriesPage() -> impl IntoView {
             <DeliveryFilters query apply=apply.clone() endpoints=Some(endpoints) merchants=None/>
         </Loaded>
         <BulkRetry selected matching outcome
-            retry_selected=move |ids| { retry.dispatch(RetrySelected { ids }); }
-            retry_matching=move |()| { retry_all.dispatch(RetryMatching { query: query.get_untracked() }); }/>
+            retry_selected=move |ids| {
+                // The newest retry's answer is the one shown.
+                retry_all.clear();
+                retry.dispatch(RetrySelected { ids });
+            }
+            retry_matching=move |()| {
+                retry.clear();
+                retry_all.dispatch(RetryMatching { query: query.get_untracked() });
+            }/>
         <Loaded data=move || deliveries loading="Loading deliveries…" let:page>
             <DeliveryTable page query=query.get_untracked() base="/deliveries" selected/>
         </Loaded>

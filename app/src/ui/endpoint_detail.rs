@@ -259,14 +259,16 @@ fn RecoveryPanel(id: String) -> impl IntoView {
                         "Sends again every delivery to this endpoint that failed for good in the period, "
                         "e.g. after an outage on your side. Each keeps its event id (" <code>"webhook-id"</code> ")."
                     </p>
-                    <label for="replay-since">"Failed in the last"</label>
-                    <select id="replay-since" data-testid="replay-since"
-                        on:change=move |ev| replay_since.set(event_target_value(&ev))>
-                        <option value="1h">"hour"</option>
-                        <option value="24h" selected>"24 hours"</option>
-                        <option value="7d">"7 days"</option>
-                        <option value="30d">"30 days"</option>
-                    </select>
+                    <div class="field">
+                        <label for="replay-since">"Failed in the last"</label>
+                        <select id="replay-since" data-testid="replay-since"
+                            on:change=move |ev| replay_since.set(event_target_value(&ev))>
+                            <option value="1h">"hour"</option>
+                            <option value="24h" selected>"24 hours"</option>
+                            <option value="7d">"7 days"</option>
+                            <option value="30d">"30 days"</option>
+                        </select>
+                    </div>
                     <button type="button" data-testid="replay-failed"
                         disabled=move || replay.pending().get()
                         on:click=move |_| {
