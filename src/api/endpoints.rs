@@ -221,6 +221,19 @@ pub struct Rotate {
     grace_period_s: Option<u64>,
 }
 
+impl Rotate {
+    /// The grace period asked for in an optional body (endpoint and callback
+    /// secrets alike): no body, or none given, means the default.
+    pub(super) fn grace_period(body: &[u8]) -> Result<Option<Duration>, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        let rotate: Rotate = serde_json::from_slice(body)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("body: {e}")))?;
+        Ok(rotate.grace_period_s.map(Duration::from_secs))
+    }
+}
+
 #[utoipa::path(post, path = "/endpoints/{id}/secret/rotate", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
     request_body(content = Option<Rotate>, description = "Optional; the grace period defaults to 24 h"),
     responses((status = 200, description = "The new key (`secret` or `public_key`, of the endpoint's scheme); the old one also signs until `previous_secret_expires_at`", body = EndpointKeys), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 404, description = "No such id for this merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
@@ -230,14 +243,7 @@ async fn rotate_secret(
     IdPath(id): IdPath<EndpointId>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<EndpointKeys>, ApiError> {
-    // The body is optional: without one, the default grace period applies.
-    let rotate: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
-        Rotate::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("body: {e}")))?
-    };
-    let grace = rotate.grace_period_s.map(Duration::from_secs);
+    let grace = Rotate::grace_period(&body)?;
     let keys = state
         .endpoints
         .rotate_secret(&auth.merchant_id, &id, grace)
@@ -340,11 +346,7 @@ async fn recover(
     IdPath(id): IdPath<EndpointId>,
     ApiJson(body): ApiJson<Recover>,
 ) -> Result<(StatusCode, ApiJson<Recovered>), ApiError> {
-    let mode = if body.dry_run {
-        RecoverMode::DryRun
-    } else {
-        RecoverMode::Send
-    };
+    let mode = RecoverMode::dry_run(body.dry_run);
     let n = state
         .deliveries
         .recover(&auth.merchant_id, &id, body.since, body.until, mode)

@@ -146,11 +146,7 @@ impl Backend for DashboardBackend {
         dry_run: bool,
     ) -> Result<u64, AppError> {
         let (since, until) = window.window(Utc::now())?;
-        let mode = if dry_run {
-            RecoverMode::DryRun
-        } else {
-            RecoverMode::Send
-        };
+        let mode = RecoverMode::dry_run(dry_run);
         let deliveries = &self.state.deliveries;
         Ok(deliveries.recover(merchant, id, since, until, mode).await?)
     }

@@ -7,7 +7,7 @@ use super::endpoints::grace_end;
 use super::ServiceError;
 use crate::crypto::secret_box::{merchant_row, SecretBox};
 use crate::crypto::signing::SigningSecret;
-use crate::store::Store;
+use crate::store::{self, Store};
 use chrono::Utc;
 use herald_app::model::endpoint::CallbackSecret;
 use herald_app::model::id::MerchantId;
@@ -28,20 +28,20 @@ impl CallbackSecrets {
     }
 
     /// The merchant's callback secret, made now if it has none yet (a
-    /// merchant may verify before its first callback is sent).
+    /// merchant may verify before its first callback is sent). Reading it
+    /// writes only that first time.
     pub async fn reveal(&self, merchant: &MerchantId) -> Result<CallbackSecret, ServiceError> {
         let row = merchant_row(merchant.as_str());
-        self.store
-            .ensure_callback_secret(
-                merchant,
-                &self.secrets.seal(&SigningSecret::generate().expose(), &row),
-            )
-            .await?;
-        let stored = self
-            .store
-            .callback_secrets(merchant)
-            .await?
-            .ok_or(ServiceError::NotFound("merchant"))?;
+        let mut stored = self.stored(merchant).await?;
+        if stored.current.is_none() {
+            self.store
+                .ensure_callback_secret(
+                    merchant,
+                    &self.secrets.seal(&SigningSecret::generate().expose(), &row),
+                )
+                .await?;
+            stored = self.stored(merchant).await?;
+        }
         let current = stored
             .current
             .ok_or_else(|| ServiceError::Internal("callback secret not stored".into()))?;
@@ -56,6 +56,14 @@ impl CallbackSecrets {
             secret,
             previous_secret_expires_at: grace_until,
         })
+    }
+
+    /// The merchant's callback secrets as stored (`NotFound` for no merchant).
+    async fn stored(&self, merchant: &MerchantId) -> Result<store::CallbackSecrets, ServiceError> {
+        self.store
+            .callback_secrets(merchant)
+            .await?
+            .ok_or(ServiceError::NotFound("merchant"))
     }
 
     /// A new callback secret; the old one also signs until `grace_period`

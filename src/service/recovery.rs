@@ -24,6 +24,17 @@ pub enum RecoverMode {
     Send,
 }
 
+impl RecoverMode {
+    /// `DryRun` when asked for one (the API's and the form's `dry_run`).
+    pub fn dry_run(dry_run: bool) -> Self {
+        if dry_run {
+            RecoverMode::DryRun
+        } else {
+            RecoverMode::Send
+        }
+    }
+}
+
 impl Deliveries {
     /// Gives one of the merchant's endpoints a delivery of each of the
     /// merchant's events created in `[since, until)` (until: now) that
