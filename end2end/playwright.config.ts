@@ -77,6 +77,10 @@ export default defineConfig({
       HERALD_ALLOWED_PRIVATE_CIDRS: "127.0.0.1/32",
       HERALD_ALLOW_HTTP: "true",
       HERALD_RETRY_SCHEDULE: "0s,2s,5s",
+      // An endpoint is told failing a second after its first failure, so a
+      // test sees it; it is disabled only after an hour, so none is by surprise.
+      HERALD_FAILING_ALERT_AFTER: "1s",
+      HERALD_AUTO_DISABLE_AFTER: "1h",
       // Every spec signs up its own merchants, all from 127.0.0.1: more than
       // the default 10 sign-ups an hour from one address.
       HERALD_SIGNUPS_PER_HOUR: "0",

@@ -116,6 +116,12 @@ pub struct ServeConfig {
           value_parser = named("HERALD_AUTO_DISABLE_AFTER", parse_positive_duration))]
     pub auto_disable_after: Duration,
 
+    /// Tell the merchant (`herald.endpoint.failing`, and a mail) once an
+    /// endpoint's deliveries have all failed for this long.
+    #[arg(long, env = "HERALD_FAILING_ALERT_AFTER", default_value = "1h",
+          value_parser = named("HERALD_FAILING_ALERT_AFTER", parse_duration_text))]
+    pub failing_alert_after: Duration,
+
     /// Requests in flight at once to one endpoint.
     #[arg(long, env = "HERALD_ENDPOINT_CONCURRENCY", default_value = "4",
           value_parser = named("HERALD_ENDPOINT_CONCURRENCY", parse_concurrency))]
@@ -149,6 +155,9 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub limits: Limits,
 
+    #[command(flatten)]
+    pub mail: MailSettings,
+
     /// Bind every delivery's connection to this local address (the fixed
     /// egress IP merchants allow-list).
     #[arg(long, env = "HERALD_OUTBOUND_ADDRESS",
@@ -161,6 +170,30 @@ pub struct ServeConfig {
     #[arg(long, env = "HERALD_OUTBOUND_PROXY", hide_env_values = true,
           value_parser = named("HERALD_OUTBOUND_PROXY", parse_proxy))]
     pub outbound_proxy: Option<ProxyUrl>,
+}
+
+/// Where operational mails go out, and the address links in them start with.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MailSettings {
+    /// Send operational mails through this SMTP server:
+    /// `smtps://user:password@host:465` (TLS), `smtp://user:password@host:587`
+    /// (STARTTLS required), or `smtp://host:25?tls=none` (plain: loopback
+    /// relays only). Unset: no mail is sent.
+    #[arg(long, env = "HERALD_SMTP_URL", hide_env_values = true, requires = "mail_from",
+          value_parser = named("HERALD_SMTP_URL", parse_smtp_url))]
+    pub smtp_url: Option<SecretString>,
+
+    /// The sender of operational mails (`Herald <webhooks@example.com>`);
+    /// required with HERALD_SMTP_URL.
+    #[arg(long, env = "HERALD_MAIL_FROM",
+          value_parser = named("HERALD_MAIL_FROM", parse_mailbox))]
+    pub mail_from: Option<String>,
+
+    /// The dashboard's address as merchants reach it (`https://webhooks.example.com`),
+    /// for the links in mails [default: http://<HERALD_ADDR>].
+    #[arg(long, env = "HERALD_PUBLIC_URL",
+          value_parser = named("HERALD_PUBLIC_URL", parse_public_url))]
+    pub public_url: Option<String>,
 }
 
 /// A proxy URL; `Debug` hides its credentials.
@@ -208,6 +241,12 @@ pub struct Limits {
           value_parser = named("HERALD_SIGNUPS_PER_HOUR", parse_rate))]
     pub sign_ups_per_hour: u32,
 
+    /// Operational mails one merchant may get an hour (0: no limit); the
+    /// changes over it are still told as events and listed.
+    #[arg(long, env = "HERALD_MAILS_PER_HOUR", default_value = "30",
+          value_parser = named("HERALD_MAILS_PER_HOUR", parse_rate))]
+    pub mails_per_hour: u32,
+
     /// Endpoints one merchant may have.
     #[arg(long, env = "HERALD_MAX_ENDPOINTS", default_value = "100",
           value_parser = named("HERALD_MAX_ENDPOINTS", parse_max_endpoints))]
@@ -228,6 +267,7 @@ impl Default for Limits {
             test_events_per_minute: rates.test_events_per_minute,
             replays_per_hour: rates.replays_per_hour,
             sign_ups_per_hour: rates.sign_ups_per_hour,
+            mails_per_hour: rates.mails_per_hour,
             max_endpoints: crate::service::endpoints::DEFAULT_MAX_ENDPOINTS,
             max_connections: crate::http::connections::ConnectionLimits::default().max_connections,
         }
@@ -243,6 +283,7 @@ impl Limits {
             test_events_per_minute: self.test_events_per_minute,
             replays_per_hour: self.replays_per_hour,
             sign_ups_per_hour: self.sign_ups_per_hour,
+            mails_per_hour: self.mails_per_hour,
         }
     }
 }
@@ -289,6 +330,7 @@ impl Default for ServeConfig {
             retry_schedule: RetrySchedule::default(),
             request_timeout: Duration::from_secs(15),
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
+            failing_alert_after: Duration::from_secs(3600),
             endpoint_concurrency: 4,
             max_in_flight: 256,
             merchant_share: 25,
@@ -296,6 +338,7 @@ impl Default for ServeConfig {
             secure_cookies: false,
             secret_keys: SecretKeys::default(),
             limits: Limits::default(),
+            mail: MailSettings::default(),
             outbound_address: None,
             outbound_proxy: None,
         }
@@ -373,6 +416,32 @@ fn parse_proxy(s: &str) -> Result<ProxyUrl, String> {
         return Err("must be an http:// proxy URL with a host (http://proxy.internal:3128)".into());
     }
     Ok(ProxyUrl(url))
+}
+
+fn parse_smtp_url(s: &str) -> Result<SecretString, String> {
+    crate::service::mail::SmtpTarget::parse(s.trim())
+        .map(|_| SecretString::new(s.trim().to_owned()))
+        .map_err(|e| e.to_string())
+}
+
+fn parse_mailbox(s: &str) -> Result<String, String> {
+    crate::service::mail::parse_mailbox(s.trim())
+        .map(|_| s.trim().to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(
+            "must be an http(s):// address with a host (https://webhooks.example.com)".into(),
+        );
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_duration_text(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
 }
 
 fn parse_cidrs(s: &str) -> Result<CidrList, String> {
@@ -504,6 +573,35 @@ mod tests {
         );
         assert_eq!(config.limits.api_key_rate, 100);
         assert_eq!(config.limits.platform_rate, 0, "off by default");
+        assert_eq!(config.failing_alert_after, Duration::from_secs(3600));
+        assert_eq!(default.failing_alert_after, config.failing_alert_after);
+        assert!(config.mail.smtp_url.is_none(), "no mail unless configured");
+    }
+
+    #[test]
+    fn mail_needs_a_sender_and_a_well_formed_server() {
+        let err = serve(&["--smtp-url", "smtp://127.0.0.1:2525"]).unwrap_err();
+        assert!(
+            err.contains("mail-from") || err.contains("mail_from"),
+            "{err}"
+        );
+        let config = serve(&[
+            "--smtp-url",
+            "smtps://user:pass@mail.example.com",
+            "--mail-from",
+            "Herald <webhooks@example.com>",
+            "--public-url",
+            "https://webhooks.example.com/",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.mail.public_url.as_deref(),
+            Some("https://webhooks.example.com")
+        );
+        assert!(
+            !format!("{config:?}").contains("pass@"),
+            "the SMTP password stays hidden"
+        );
     }
 
     #[test]
@@ -541,9 +639,18 @@ mod tests {
             ),
             ("--replays-per-hour", "x", "HERALD_REPLAYS_PER_HOUR"),
             ("--sign-ups-per-hour", "ten", "HERALD_SIGNUPS_PER_HOUR"),
+            ("--mails-per-hour", "many", "HERALD_MAILS_PER_HOUR"),
             ("--max-endpoints", "0", "HERALD_MAX_ENDPOINTS"),
             ("--max-connections", "3", "HERALD_MAX_CONNECTIONS"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
+            (
+                "--failing-alert-after",
+                "soon",
+                "HERALD_FAILING_ALERT_AFTER",
+            ),
+            ("--smtp-url", "imap://mail.example.com", "HERALD_SMTP_URL"),
+            ("--mail-from", "not an address", "HERALD_MAIL_FROM"),
+            ("--public-url", "webhooks.example.com", "HERALD_PUBLIC_URL"),
             ("--session-max-age", "0s", "HERALD_SESSION_MAX_AGE"),
             ("--session-max-age", "1y", "HERALD_SESSION_MAX_AGE"),
             ("--outbound-address", "eth0", "HERALD_OUTBOUND_ADDRESS"),

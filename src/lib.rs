@@ -24,9 +24,10 @@ use crate::engine::{Engine, EngineConfig, Handoff, Wakeup};
 use crate::http::connections::ConnectionLimits;
 use crate::http::security_headers::SecurityHeaders;
 use crate::service::destination::UrlRules;
+use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
-    ensure_platform_token, seed_catalog, Accounts, ApiKeys, Auth, CallbackSecrets, Catalog,
+    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog,
     Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
 };
 use crate::state::AppState;
@@ -64,6 +65,8 @@ pub enum StartError {
     Client(#[from] crate::engine::http::SenderError),
     #[error("HERALD_SECRET_KEY: {0}")]
     SecretKey(#[from] SealError),
+    #[error("HERALD_SMTP_URL / HERALD_MAIL_FROM: {0}")]
+    Mail(#[from] MailError),
 }
 
 /// A prepared Herald: database migrated, catalog seeded, token resolved.
@@ -123,7 +126,8 @@ impl Herald {
             secrets.clone(),
             wakeup.clone(),
         )
-        .with_max_endpoints(config.limits.max_endpoints);
+        .with_max_endpoints(config.limits.max_endpoints)
+        .with_auto_disable_after(config.auto_disable_after);
         let ingestor = Ingestor::start(
             store.clone(),
             url_rules.clone(),
@@ -131,8 +135,23 @@ impl Herald {
             handoff.clone(),
             secrets.clone(),
         );
+        let mailer = match (&config.mail.smtp_url, &config.mail.mail_from) {
+            (Some(url), Some(from)) => Some(Mailer::new(url.expose(), from)?),
+            _ => None,
+        };
+        let public_url = config.mail.public_url.clone().unwrap_or_else(|| {
+            format!("http://{}", config.addr.unwrap_or(leptos_options.site_addr))
+        });
+        let alerts = Alerts::new(
+            store.clone(),
+            ingestor.clone(),
+            mailer,
+            rate_limits.mails.clone(),
+            public_url,
+        );
         let state = AppState {
             accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone()),
+            alerts,
             auth: Auth::new(
                 store.clone(),
                 platform_token,
@@ -232,6 +251,7 @@ impl Herald {
             self.url_rules.policy.clone(),
         );
         engine.auto_disable_after = config.auto_disable_after;
+        engine.failing_alert_after = config.failing_alert_after;
         engine.per_endpoint = config.endpoint_concurrency;
         engine.max_in_flight = config.max_in_flight;
         engine.per_merchant = config.per_merchant();
@@ -262,6 +282,8 @@ impl Herald {
         let app = self.router();
         let sweeper = tokio::spawn(delete_expired_sessions(self.sessions.clone()));
         let forgetter = tokio::spawn(forget_idle_rate_limits(self.rate_limits.clone()));
+        let stop_telling = CancellationToken::new();
+        let teller = tokio::spawn(self.state.alerts.clone().run(stop_telling.clone()));
         let limits = ConnectionLimits {
             max_connections: self.state.config.limits.max_connections,
             ..ConnectionLimits::default()
@@ -270,6 +292,10 @@ impl Herald {
         stop_engine.cancel();
         if let Err(e) = engine_task.await {
             tracing::error!(error = %e, "delivery engine task failed");
+        }
+        stop_telling.cancel();
+        if let Err(e) = teller.await {
+            tracing::error!(error = %e, "alert teller task failed");
         }
         sweeper.abort();
         forgetter.abort();

@@ -5,8 +5,8 @@
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
-    Accounts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats, Endpoints,
-    Events, Health, Ingestor,
+    Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
+    Endpoints, Events, Health, Ingestor,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -16,6 +16,7 @@ use std::sync::Arc;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub accounts: Accounts,
+    pub alerts: Alerts,
     pub auth: Auth,
     pub api_keys: ApiKeys,
     pub callback_secrets: CallbackSecrets,

@@ -4,6 +4,7 @@
 //! trait over its services and hands it in through Leptos context; the
 //! server functions stay thin: check the session, make one call here.
 
+use crate::model::alert::{MailPreferences, Notifications};
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
 use crate::model::dashboard::{
     DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
@@ -129,6 +130,18 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<IssuedKey, AppError>;
     /// Revokes one of the merchant's keys.
     async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), AppError>;
+
+    // ----- Notifications -----
+
+    /// Where the merchant's mails go, whether mail is configured, which
+    /// alerts it wants mailed, and the alerts told (newest first).
+    async fn notifications(&self, merchant: &MerchantId) -> Result<Notifications, AppError>;
+    /// Sets which alerts are mailed to the merchant.
+    async fn set_mail_preferences(
+        &self,
+        merchant: &MerchantId,
+        preferences: MailPreferences,
+    ) -> Result<MailPreferences, AppError>;
 
     // ----- The event-type catalog -----
 

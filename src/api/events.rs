@@ -77,6 +77,7 @@ async fn create_event(
             ordering_key: body.ordering_key,
             live_mode: body.live_mode,
             only_endpoint: None,
+            about_endpoint: None,
         })
         .await?;
     Ok(match result {

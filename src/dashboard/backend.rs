@@ -11,6 +11,7 @@ use crate::service::stats::DEFAULT_WINDOW_HOURS;
 use crate::state::AppState;
 use chrono::Utc;
 use herald_app::backend::Backend;
+use herald_app::model::alert::{MailPreferences, Notifications};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
 use herald_app::model::dashboard::{
     parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
@@ -223,6 +224,24 @@ impl Backend for DashboardBackend {
 
     async fn revoke_api_key(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), AppError> {
         Ok(self.state.api_keys.revoke(merchant, id).await?)
+    }
+
+    // ----- Notifications -----
+
+    async fn notifications(&self, merchant: &MerchantId) -> Result<Notifications, AppError> {
+        Ok(self.state.alerts.notifications(merchant).await?)
+    }
+
+    async fn set_mail_preferences(
+        &self,
+        merchant: &MerchantId,
+        preferences: MailPreferences,
+    ) -> Result<MailPreferences, AppError> {
+        Ok(self
+            .state
+            .alerts
+            .set_mail_preferences(merchant, preferences)
+            .await?)
     }
 
     // ----- The event-type catalog -----

@@ -56,6 +56,8 @@ pub struct AttemptContext<'a> {
     pub owner: &'a str,
     /// An endpoint failing continuously for this long is disabled.
     pub auto_disable_after: Duration,
+    /// An endpoint failing continuously for this long is told to its merchant.
+    pub failing_alert_after: Duration,
     /// A factor in [0, 1) for the retry jitter, drawn by the caller.
     pub jitter: f64,
     /// Opens the stored (possibly sealed) signing secrets.
@@ -270,6 +272,9 @@ fn record(
         Destination::Callback { .. } => None,
     };
     let failing = EndpointHealth::Failing {
+        tell_if_failing_since: started_at
+            - chrono::Duration::from_std(ctx.failing_alert_after)
+                .unwrap_or(chrono::Duration::hours(1)),
         disable_if_failing_since: started_at
             - chrono::Duration::from_std(ctx.auto_disable_after)
                 .unwrap_or(chrono::Duration::days(5)),

@@ -25,6 +25,9 @@ pub struct EngineConfig {
     pub per_merchant: usize,
     /// An endpoint whose deliveries all failed for this long is disabled.
     pub auto_disable_after: Duration,
+    /// The merchant is told (`herald.endpoint.failing`) once an endpoint's
+    /// deliveries have all failed for this long.
+    pub failing_alert_after: Duration,
     /// Where recorded attempts are counted for `/metrics`.
     pub metrics: Metrics,
     /// Opens the signing secrets the store hands over sealed.
@@ -44,6 +47,7 @@ impl EngineConfig {
             per_endpoint: 4,
             per_merchant: DEFAULT_MAX_IN_FLIGHT / 4,
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
+            failing_alert_after: Duration::from_secs(3600),
             metrics: Metrics::default(),
             secrets: SecretBox::plain(),
             egress: Egress::default(),

@@ -128,6 +128,7 @@ impl Engine {
             recorder_rx,
             wake.clone(),
             config.metrics.clone(),
+            config.auto_disable_after,
         ));
         let owner = format!("node_{:016x}", rand::thread_rng().gen::<u64>());
         let max = config.max_in_flight.max(2);
@@ -334,6 +335,7 @@ impl Engine {
             schedule: &inner.config.schedule,
             owner: &inner.owner,
             auto_disable_after: inner.config.auto_disable_after,
+            failing_alert_after: inner.config.failing_alert_after,
             jitter,
             secrets: &inner.config.secrets,
         };

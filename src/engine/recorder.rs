@@ -30,6 +30,7 @@ pub async fn run(
     mut queue: mpsc::Receiver<Recordable>,
     wake: Wakeup,
     metrics: Metrics,
+    auto_disable_after: Duration,
 ) {
     let mut batch: Vec<AttemptRecord> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
@@ -53,7 +54,7 @@ pub async fn run(
             }
         }
         if !batch.is_empty() {
-            write(&store, &batch, &metrics).await;
+            write(&store, &batch, &metrics, auto_disable_after).await;
             // A retry may be due sooner than the dispatcher's timer, and a
             // finished delivery with an ordering key lets the next one with
             // its key go: look for work. Other records free nothing a claim
@@ -96,10 +97,15 @@ fn take(item: Recordable, batch: &mut Vec<AttemptRecord>, flushes: &mut Vec<ones
 /// the database refuses is dropped and counted alone and never holds back
 /// the others. Records whose delivery was deleted meanwhile are dropped by
 /// the store itself.
-async fn write(store: &Store, batch: &[AttemptRecord], metrics: &Metrics) {
+async fn write(
+    store: &Store,
+    batch: &[AttemptRecord],
+    metrics: &Metrics,
+    auto_disable_after: Duration,
+) {
     let mut parts: Vec<&[AttemptRecord]> = vec![batch];
     while let Some(part) = parts.pop() {
-        match write_part(store, part).await {
+        match write_part(store, part, auto_disable_after).await {
             Ok(written) => {
                 if written.disabled > 0 {
                     tracing::warn!(
@@ -137,10 +143,17 @@ async fn write(store: &Store, batch: &[AttemptRecord], metrics: &Metrics) {
 
 /// Writes one part of a batch, waiting out a database that is down; an
 /// error returned is one that trying again would not cure.
-async fn write_part(store: &Store, part: &[AttemptRecord]) -> Result<RecordedBatch, StoreError> {
+async fn write_part(
+    store: &Store,
+    part: &[AttemptRecord],
+    auto_disable_after: Duration,
+) -> Result<RecordedBatch, StoreError> {
     let mut backoff = Duration::from_millis(200);
     loop {
-        match store.record_attempts(part, Utc::now()).await {
+        match store
+            .record_attempts(part, auto_disable_after, Utc::now())
+            .await
+        {
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, records = part.len(), "recording attempts failed for a reason that passes (database unreachable, restarting or busy, or a deadlock victim); retrying");
                 tokio::time::sleep(backoff).await;

@@ -4,6 +4,7 @@
 use super::ServiceError;
 use crate::store::{EventTypeSeed, Store};
 use chrono::Utc;
+use herald_app::model::alert::is_herald_type;
 use herald_app::model::event_type::{category_of, is_valid_event_type_name, EventType};
 
 const SEED: &str = include_str!("event_catalog.json");
@@ -109,6 +110,12 @@ async fn create_event_type(store: &Store, new: NewEventType) -> Result<EventType
             "lowercase words joined by dots, such as payout.reversed",
         ));
     }
+    if is_herald_type(&name) {
+        return Err(ServiceError::invalid(
+            "name",
+            "the `herald` category is Herald's own operational events; choose another first word",
+        ));
+    }
     let example = new.example.unwrap_or_else(|| serde_json::json!({}));
     check_example(&example)?;
     let entry = EventTypeSeed {
@@ -171,6 +178,10 @@ mod tests {
             assert!(names.insert(e.name.clone()), "duplicate {}", e.name);
         }
         for expected in [
+            "herald.endpoint.failing",
+            "herald.endpoint.disabled",
+            "herald.endpoint.recovered",
+            "herald.delivery.failed",
             "payin.succeeded",
             "payin.failed",
             "payout.failed",

@@ -331,6 +331,7 @@ impl Deliveries {
                 ordering_key: None,
                 live_mode: false,
                 only_endpoint: Some(endpoint.id),
+                about_endpoint: None,
             })
             .await?;
         let (Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries }) =

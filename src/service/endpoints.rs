@@ -130,6 +130,8 @@ pub struct Endpoints {
     wakeup: Wakeup,
     /// The most endpoints one merchant may have.
     max_endpoints: u32,
+    /// Failing this long disables an endpoint (`Endpoint::disables_at`).
+    auto_disable_after: std::time::Duration,
 }
 
 impl Endpoints {
@@ -142,6 +144,15 @@ impl Endpoints {
             secrets,
             wakeup,
             max_endpoints: DEFAULT_MAX_ENDPOINTS,
+            auto_disable_after: std::time::Duration::from_secs(5 * 24 * 3600),
+        }
+    }
+
+    /// The same operations, saying endpoints failing for `after` are disabled.
+    pub fn with_auto_disable_after(self, after: std::time::Duration) -> Self {
+        Endpoints {
+            auto_disable_after: after,
+            ..self
         }
     }
 
@@ -253,8 +264,10 @@ impl Endpoints {
         self.open_headers(endpoint)
     }
 
-    /// The custom header values behind their sealed, stored form.
-    fn open_headers(&self, mut endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
+    /// The endpoint as the merchant sees it: the custom header values
+    /// behind their sealed, stored form, and when failing will disable it.
+    fn open_headers(&self, endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
+        let mut endpoint = endpoint.with_disable_time(self.auto_disable_after);
         endpoint.headers = self
             .secrets
             .open_headers(endpoint.id.as_str(), &endpoint.headers)
@@ -414,7 +427,9 @@ impl Endpoints {
         if endpoint.enabled {
             self.wakeup.wake();
         }
-        Ok(endpoint.with_masked_headers())
+        Ok(endpoint
+            .with_masked_headers()
+            .with_disable_time(self.auto_disable_after))
     }
 
     /// Endpoints across merchants (operators), newest first, at most
@@ -452,7 +467,11 @@ impl Endpoints {
             .all_endpoints(&filter)
             .await?
             .into_iter()
-            .map(Endpoint::with_masked_headers)
+            .map(|endpoint| {
+                endpoint
+                    .with_masked_headers()
+                    .with_disable_time(self.auto_disable_after)
+            })
             .collect();
         Ok(page(endpoints, limit, |e| (e.created_at, e.id.to_string())))
     }

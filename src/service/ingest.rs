@@ -15,6 +15,7 @@ use crate::engine::{Handoff, Wakeup};
 pub use crate::store::Ingested;
 use crate::store::{IngestRefusal, LeaseOffer, NewEvent, Store};
 use chrono::Utc;
+use herald_app::model::alert::is_herald_type;
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EventId, MerchantId};
 use tokio::sync::{mpsc, oneshot};
@@ -36,6 +37,9 @@ pub struct IngestRequest {
     pub live_mode: bool,
     /// Deliver only to this endpoint (test events from the dashboard or API).
     pub only_endpoint: Option<herald_app::model::id::EndpointId>,
+    /// Set by Herald alone (`service::alerts`): an operational event about
+    /// this endpoint, never delivered to it.
+    pub about_endpoint: Option<herald_app::model::id::EndpointId>,
 }
 
 type Reply = oneshot::Sender<Result<Ingested, ServiceError>>;
@@ -85,6 +89,20 @@ impl Ingestor {
     async fn validate(&self, request: IngestRequest) -> Result<NewEvent, ServiceError> {
         let merchant_id = MerchantId::parse(request.merchant_id.trim())
             .map_err(|_| ServiceError::NotFound("merchant"))?;
+        if is_herald_type(&request.event_type)
+            && request.about_endpoint.is_none()
+            && request.only_endpoint.is_none()
+        {
+            return Err(ServiceError::invalid(
+                "type",
+                format!(
+                    "`{}` is one of Herald's own operational events, sent by Herald about the \
+                     merchant's endpoints; to try a receiver with one, send it as a test to one \
+                     endpoint (POST /api/v1/endpoints/{{id}}/test)",
+                    request.event_type
+                ),
+            ));
+        }
         if !request.data.is_object() {
             return Err(ServiceError::invalid("data", "must be a JSON object"));
         }
@@ -137,6 +155,7 @@ impl Ingestor {
             live_mode: request.live_mode,
             created_at: Utc::now(),
             only_endpoint: request.only_endpoint,
+            about_endpoint: request.about_endpoint,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! all call these, so each rule lives in exactly one place.
 
 mod accounts;
+pub mod alerts;
 mod api_keys;
 mod auth;
 pub mod callback_secret;
@@ -14,6 +15,7 @@ pub mod events;
 mod health;
 pub mod ingest;
 pub mod login_throttle;
+pub mod mail;
 pub mod pagination;
 mod password;
 mod platform_token;
@@ -23,6 +25,7 @@ pub mod secrets_at_rest;
 pub mod stats;
 
 pub use accounts::Accounts;
+pub use alerts::Alerts;
 pub use api_keys::{hash_api_key, ApiKeys};
 pub use auth::Auth;
 pub use callback_secret::CallbackSecrets;

@@ -144,6 +144,8 @@ pub struct RateLimits {
     pub replays: RateLimit<MerchantId>,
     /// Accounts created from one client address.
     pub sign_ups: RateLimit<IpAddr>,
+    /// Operational mails sent to a merchant.
+    pub mails: RateLimit<MerchantId>,
 }
 
 /// The counts behind `RateLimits` (from `HERALD_*` settings; 0 turns one off).
@@ -154,6 +156,7 @@ pub struct RateLimitSettings {
     pub test_events_per_minute: u32,
     pub replays_per_hour: u32,
     pub sign_ups_per_hour: u32,
+    pub mails_per_hour: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -166,6 +169,7 @@ impl Default for RateLimitSettings {
             test_events_per_minute: 30,
             replays_per_hour: 30,
             sign_ups_per_hour: 10,
+            mails_per_hour: 30,
         }
     }
 }
@@ -209,6 +213,13 @@ impl RateLimits {
                 "per client address",
                 "HERALD_SIGNUPS_PER_HOUR",
             ),
+            mails: RateLimit::new(
+                "operational mails",
+                settings.mails_per_hour,
+                Per::Hour,
+                "per merchant",
+                "HERALD_MAILS_PER_HOUR",
+            ),
         }
     }
 
@@ -219,6 +230,7 @@ impl RateLimits {
         self.test_events.forget_idle();
         self.replays.forget_idle();
         self.sign_ups.forget_idle();
+        self.mails.forget_idle();
     }
 }
 

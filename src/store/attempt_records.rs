@@ -6,12 +6,14 @@
 //! deliveries, and per endpoint one update for each change of health (a
 //! run of 500 successes clears `failing_since` once).
 
+use super::alerts;
 use super::{on_pool, to_millis, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use herald_app::model::alert::Actor;
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
 use herald_app::model::endpoint::DisableReason;
-use herald_app::model::id::{AttemptId, DeliveryId, EndpointId};
+use herald_app::model::id::{AlertId, AttemptId, DeliveryId, EndpointId};
 use std::collections::HashMap;
 
 /// Rows per multi-row statement: the attempts insert binds 12 values a
@@ -31,8 +33,10 @@ pub enum DeliveryUpdate {
 pub enum EndpointHealth {
     /// It answered 2xx: no longer failing.
     Healthy,
-    /// It failed; disable it if it has been failing since before `disable_if_failing_since`.
+    /// It failed; tell the merchant if it has been failing since before
+    /// `tell_if_failing_since`, disable it if since before `disable_if_failing_since`.
     Failing {
+        tell_if_failing_since: DateTime<Utc>,
         disable_if_failing_since: DateTime<Utc>,
     },
     /// Disable it now (410 Gone).
@@ -69,6 +73,8 @@ pub struct RecordedBatch {
     pub disabled: u64,
     /// Records left out because their delivery no longer exists.
     pub deliveries_gone: usize,
+    /// Alerts written for the merchants (to be told by `service::alerts`).
+    pub alerts: u64,
 }
 
 /// An endpoint's health change, with a run of the same kind folded into one.
@@ -76,10 +82,12 @@ pub struct RecordedBatch {
 enum HealthChange<'a> {
     Healthy,
     /// Failing since `since` (the run's first attempt), unless it already
-    /// was; disabled if failing since before `disable_if_failing_since`
-    /// (the latest threshold of the run, which includes the earlier ones).
+    /// was; told if failing since before `tell_if_failing_since`, disabled
+    /// if since before `disable_if_failing_since` (the latest thresholds of
+    /// the run, which include the earlier ones).
     Failing {
         since: DateTime<Utc>,
+        tell_if_failing_since: DateTime<Utc>,
         disable_if_failing_since: DateTime<Utc>,
     },
     Disable {
@@ -100,9 +108,11 @@ fn health_changes(records: &[AttemptRecord]) -> Vec<(&EndpointId, Vec<HealthChan
         let change = match &record.health {
             EndpointHealth::Healthy => HealthChange::Healthy,
             EndpointHealth::Failing {
+                tell_if_failing_since,
                 disable_if_failing_since,
             } => HealthChange::Failing {
                 since: record.started_at,
+                tell_if_failing_since: *tell_if_failing_since,
                 disable_if_failing_since: *disable_if_failing_since,
             },
             EndpointHealth::Disable { reason } => HealthChange::Disable { reason },
@@ -116,14 +126,19 @@ fn health_changes(records: &[AttemptRecord]) -> Vec<(&EndpointId, Vec<HealthChan
             | (Some(HealthChange::Disable { .. }), HealthChange::Disable { .. }) => {}
             (
                 Some(HealthChange::Failing {
-                    disable_if_failing_since: last,
+                    tell_if_failing_since: last_tell,
+                    disable_if_failing_since: last_disable,
                     ..
                 }),
                 HealthChange::Failing {
-                    disable_if_failing_since: next,
+                    tell_if_failing_since: next_tell,
+                    disable_if_failing_since: next_disable,
                     ..
                 },
-            ) => *last = (*last).max(*next),
+            ) => {
+                *last_tell = (*last_tell).max(*next_tell);
+                *last_disable = (*last_disable).max(*next_disable);
+            }
             _ => list.push(change),
         }
     }
@@ -142,6 +157,7 @@ impl Store {
     pub async fn record_attempts(
         &self,
         records: &[AttemptRecord],
+        auto_disable_after: std::time::Duration,
         now: DateTime<Utc>,
     ) -> StoreResult<RecordedBatch> {
         if records.is_empty() {
@@ -164,10 +180,19 @@ impl Store {
             // nothing to change takes no lock (the usual case: a healthy
             // endpoint answering 2xx).
             let mut disabled = 0;
+            let mut alerts = 0;
+            let disable_after_ms = i64::try_from(auto_disable_after.as_millis()).unwrap_or(i64::MAX);
             for (endpoint, changes) in &health {
                 for change in changes {
                     match change {
                         HealthChange::Healthy => {
+                            alerts += sqlx::query(alerts::RECOVERED_BY_DELIVERY)
+                                .bind(AlertId::generate().as_str())
+                                .bind(endpoint.as_str())
+                                .bind(to_millis(now))
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
                             sqlx::query(
                                 "UPDATE endpoints SET failing_since = NULL \
                                  WHERE id = $1 AND failing_since IS NOT NULL",
@@ -176,7 +201,7 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                         }
-                        HealthChange::Failing { since, disable_if_failing_since } => {
+                        HealthChange::Failing { since, tell_if_failing_since, disable_if_failing_since } => {
                             sqlx::query(
                                 "UPDATE endpoints SET failing_since = $2 \
                                  WHERE id = $1 AND failing_since IS NULL",
@@ -185,7 +210,16 @@ impl Store {
                             .bind(to_millis(*since))
                             .execute(&mut *tx)
                             .await?;
-                            disabled += sqlx::query(
+                            alerts += sqlx::query(alerts::FAILING)
+                                .bind(AlertId::generate().as_str())
+                                .bind(endpoint.as_str())
+                                .bind(disable_after_ms)
+                                .bind(to_millis(now))
+                                .bind(to_millis(*tell_if_failing_since))
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                            let cut = sqlx::query(
                                 "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
                                  WHERE id = $1 AND disabled_at IS NULL AND failing_since <= $4",
                             )
@@ -196,9 +230,20 @@ impl Store {
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
+                            if cut > 0 {
+                                disabled += cut;
+                                alerts += sqlx::query(alerts::DISABLED)
+                                    .bind(AlertId::generate().as_str())
+                                    .bind(endpoint.as_str())
+                                    .bind(Actor::Herald.as_str())
+                                    .bind(to_millis(now))
+                                    .execute(&mut *tx)
+                                    .await?
+                                    .rows_affected();
+                            }
                         }
                         HealthChange::Disable { reason } => {
-                            disabled += sqlx::query(
+                            let cut = sqlx::query(
                                 "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
                                  WHERE id = $1 AND disabled_at IS NULL",
                             )
@@ -208,6 +253,17 @@ impl Store {
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
+                            if cut > 0 {
+                                disabled += cut;
+                                alerts += sqlx::query(alerts::DISABLED)
+                                    .bind(AlertId::generate().as_str())
+                                    .bind(endpoint.as_str())
+                                    .bind(Actor::Herald.as_str())
+                                    .bind(to_millis(now))
+                                    .execute(&mut *tx)
+                                    .await?
+                                    .rows_affected();
+                            }
                         }
                     }
                 }
@@ -291,6 +347,20 @@ impl Store {
                 deliveries_gone += chunk.len().saturating_sub(usize::try_from(inserted).unwrap_or(usize::MAX));
             }
 
+            // After the update, which set `failed_at = now` on the deliveries
+            // this batch failed for good (and only on those it held).
+            for record in records.iter().filter(|r| {
+                r.update == DeliveryUpdate::Failed && r.endpoint_id.is_some() && !r.manual
+            }) {
+                alerts += sqlx::query(alerts::DELIVERY_FAILED)
+                    .bind(AlertId::generate().as_str())
+                    .bind(record.delivery_id.as_str())
+                    .bind(to_millis(now))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+
             if disabled > 0 {
                 // A disabled endpoint's pending deliveries wait, not due,
                 // until it is enabled again.
@@ -303,7 +373,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(RecordedBatch { disabled, deliveries_gone })
+            Ok(RecordedBatch { disabled, deliveries_gone, alerts })
         })
     }
 }
@@ -343,6 +413,7 @@ mod tests {
 
     fn failing(second: i64) -> EndpointHealth {
         EndpointHealth::Failing {
+            tell_if_failing_since: at(second + 1),
             disable_if_failing_since: at(second),
         }
     }
@@ -382,6 +453,7 @@ mod tests {
                 HealthChange::Healthy,
                 HealthChange::Failing {
                     since: at(5),
+                    tell_if_failing_since: at(-9),
                     disable_if_failing_since: at(-10)
                 },
                 HealthChange::Disable {
@@ -396,6 +468,7 @@ mod tests {
                 // The run's first failure starts it; its latest threshold decides.
                 HealthChange::Failing {
                     since: at(2),
+                    tell_if_failing_since: at(-49),
                     disable_if_failing_since: at(-50)
                 },
                 HealthChange::Healthy,

@@ -1,13 +1,15 @@
 //! Merchants' endpoints.
 
+use super::alerts;
 use super::notifications::NotifyWork;
 use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
+use herald_app::model::alert::Actor;
 use herald_app::model::endpoint::{
     DisableReason, Endpoint, EndpointMode, PayloadEncryption, SignatureScheme,
 };
-use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::id::{AlertId, EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
 
 #[derive(sqlx::FromRow)]
@@ -20,6 +22,7 @@ struct EndpointRow {
     disabled_at: Option<i64>,
     disabled_reason: Option<String>,
     disabled_by_operator: bool,
+    failing_since: Option<i64>,
     rate_limit_per_s: Option<i64>,
     headers: String,
     legacy_signature: bool,
@@ -50,6 +53,9 @@ impl TryFrom<EndpointRow> for Endpoint {
             disabled_reason: row.disabled_reason,
             disabled_by_operator: row.disabled_by_operator,
             disabled_at: row.disabled_at.map(from_millis).transpose()?,
+            failing_since: row.failing_since.map(from_millis).transpose()?,
+            // The service knows the auto-disable threshold.
+            disables_at: None,
             mode: EndpointMode::parse(&row.mode).ok_or_else(|| corrupt("mode", &row.mode))?,
             rate_limit_per_s: row
                 .rate_limit_per_s
@@ -77,7 +83,7 @@ impl TryFrom<EndpointRow> for Endpoint {
 
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
-     disabled_by_operator, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
+     disabled_by_operator, failing_since, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
      signature_scheme, encryption, mode, created_at, updated_at";
 
 /// Which endpoints an operator lists: every merchant's unless one is named,
@@ -302,8 +308,39 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let disabled_reason = disabled.map(DisableReason::text);
+        // Who is told to have made the change (`alerts`).
+        let actor = match scope.merchant() {
+            Some(_) => Actor::Merchant,
+            None => Actor::Operator,
+        };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // The change of state, if it is one, is told once: disabling
+            // takes the row (a concurrent disable then finds it disabled),
+            // enabling reads the period it ends before ending it.
+            let newly_disabled = match disabled {
+                Some(_) => sqlx::query(
+                    "UPDATE endpoints SET disabled_at = $3 \
+                     WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2) AND disabled_at IS NULL",
+                )
+                .bind(id.as_str())
+                .bind(scope.merchant().map(MerchantId::as_str))
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() == 1,
+                None => {
+                    sqlx::query(alerts::RECOVERED_BY_ENABLING)
+                        .bind(AlertId::generate().as_str())
+                        .bind(id.as_str())
+                        .bind(actor.as_str())
+                        .bind(to_millis(now))
+                        .bind(scope.merchant().map(MerchantId::as_str))
+                        .execute(&mut *tx)
+                        .await?;
+                    false
+                }
+            };
             let changed = sqlx::query(
                 "UPDATE endpoints SET disabled_at = $3, disabled_reason = $4, failing_since = NULL, \
                      updated_at = $5, disabled_by_operator = $6 \
@@ -318,6 +355,15 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if newly_disabled {
+                sqlx::query(alerts::DISABLED)
+                    .bind(AlertId::generate().as_str())
+                    .bind(id.as_str())
+                    .bind(actor.as_str())
+                    .bind(to_millis(now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if disabled.is_some() {
                 sqlx::query(
                     "UPDATE deliveries SET next_attempt_at = NULL \

@@ -33,6 +33,8 @@ pub struct NewEvent {
     pub created_at: DateTime<Utc>,
     /// Deliver only to this endpoint of the merchant (test events), if it is enabled.
     pub only_endpoint: Option<EndpointId>,
+    /// An operational event about this endpoint: never delivered to it.
+    pub about_endpoint: Option<EndpointId>,
 }
 
 impl NewEvent {
@@ -50,6 +52,7 @@ impl NewEvent {
             live_mode: true,
             created_at: Utc::now(),
             only_endpoint: None,
+            about_endpoint: None,
         }
     }
 }
@@ -354,7 +357,7 @@ impl Store {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
                                          callback_url, ordering_key, live_mode, created_at, \
-                                         only_endpoint_id) ",
+                                         only_endpoint_id, about_endpoint_id) ",
                 );
                 insert.push_values(chunk, |mut row, event| {
                     row.push_bind(event.id.as_str())
@@ -366,7 +369,8 @@ impl Store {
                         .push_bind(event.ordering_key.as_deref())
                         .push_bind(event.live_mode)
                         .push_bind(to_millis(event.created_at))
-                        .push_bind(event.only_endpoint.as_ref().map(EndpointId::as_str));
+                        .push_bind(event.only_endpoint.as_ref().map(EndpointId::as_str))
+                        .push_bind(event.about_endpoint.as_ref().map(EndpointId::as_str));
                 });
                 insert.push(
                     " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
@@ -453,7 +457,9 @@ impl Store {
         row.map(Event::try_from).transpose()
     }
 
-    /// The merchant's events, newest first, one page.
+    /// The merchant's events, newest first, one page. Herald's own
+    /// operational events (`herald.*`) only when the filter names their type:
+    /// a consumer polling for the platform's events never meets them.
     pub async fn list_events(
         &self,
         merchant: &MerchantId,
@@ -463,6 +469,7 @@ impl Store {
             "SELECT {EVENT_COLUMNS} FROM events \
              WHERE merchant_id = $1 \
                AND ($2 IS NULL OR event_type = $2) \
+               AND ($2 IS NOT NULL OR event_type NOT LIKE 'herald.%') \
                AND ($3 IS NULL OR created_at >= $3) \
                AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
                AND ($7 IS NULL OR live_mode = $7) \

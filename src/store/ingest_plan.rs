@@ -101,7 +101,8 @@ pub(super) type Take<'t> = &'t mut dyn FnMut(&MerchantId, &EndpointId) -> bool;
 /// - a callback URL takes the place of the merchant's endpoints;
 /// - otherwise one delivery per enabled endpoint of the event's mode (live
 ///   or test) whose filter `fan_out` matches, or to the `only_endpoint`
-///   alone (test events) if it is enabled, whatever its mode;
+///   alone (test events) if it is enabled, whatever its mode; never to the
+///   endpoint an operational event is about;
 /// - each delivery to an endpoint of an event without an ordering key is
 ///   offered to `take`, in order (a keyed one waits for its turn, which
 ///   only a claim knows); those it takes are leased to the caller.
@@ -189,6 +190,7 @@ fn refusal(event: &NewEvent, reads: &BatchReads) -> Option<IngestRefusal> {
 /// Whether the event goes to this endpoint of its merchant.
 fn chosen(event: &NewEvent, target: &FanOutTarget, fan_out: FanOut) -> bool {
     target.enabled
+        && event.about_endpoint.as_ref() != Some(&target.id)
         && match &event.only_endpoint {
             Some(only) => *only == target.id,
             None => {
@@ -423,6 +425,24 @@ mod tests {
             [to(0), to(1), to(3), to(0), to(2), to(3)],
             "not the disabled endpoint, nor a pattern that is not a prefix of words"
         );
+    }
+
+    #[test]
+    fn an_operational_event_never_goes_to_the_endpoint_it_is_about() {
+        let merchant = MerchantId::generate();
+        let (mut reads, ids) = reads(
+            &merchant,
+            vec![target(&["herald.*"], true), target(&["herald.*"], true)],
+        );
+        reads
+            .event_types
+            .insert("herald.endpoint.disabled".to_owned(), false);
+        let events = [NewEvent {
+            about_endpoint: Some(ids[0].clone()),
+            ..event(&merchant, "herald.endpoint.disabled")
+        }];
+        let plan = plan(&events, &reads, filter_matches, None);
+        assert_eq!(recipients(&plan), [(Some(ids[1].clone()), false)]);
     }
 
     #[test]

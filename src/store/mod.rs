@@ -5,6 +5,7 @@
 //! the compiler checks each. Where the dialects really differ, a method
 //! matches on the backend and says why.
 
+mod alerts;
 mod api_keys;
 mod attempt_records;
 mod deliveries;
@@ -21,6 +22,7 @@ mod settings;
 mod stats;
 mod stored_secrets;
 
+pub use alerts::UntoldAlert;
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
 pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, RecordedBatch};
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};

@@ -42,8 +42,8 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 impl Store {
     /// One page, oldest first, of the events matching `query` that the
     /// endpoint has no delivery for. Left out: events sent to a callback URL
-    /// (they never go to endpoints) and test events sent to one endpoint
-    /// (they go nowhere else). The event-type filter is the caller's: it
+    /// (they never go to endpoints), test events sent to one endpoint
+    /// (they go nowhere else) and operational events about this endpoint. The event-type filter is the caller's: it
     /// has wildcards, which are matched the same way as at ingest.
     pub async fn missed_events(&self, query: &MissedQuery) -> StoreResult<Vec<MissedEvent>> {
         let (after_at, after_id) = match &query.after {
@@ -54,6 +54,7 @@ impl Store {
             "SELECT e.id, e.event_type, e.ordering_key, e.created_at FROM events e \
              WHERE e.merchant_id = $1 AND e.live_mode = $3 \
                AND e.callback_url IS NULL AND e.only_endpoint_id IS NULL \
+               AND (e.about_endpoint_id IS NULL OR e.about_endpoint_id <> $2) \
                AND e.created_at >= $4 AND e.created_at < $5 \
                AND ($6 IS NULL OR e.created_at > $6 OR (e.created_at = $6 AND e.id > $7)) \
                AND NOT EXISTS (SELECT 1 FROM deliveries d \

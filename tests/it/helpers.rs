@@ -142,6 +142,8 @@ pub struct TestApp {
     /// The engine the test drives with `drain` (`spawn_manual`); `None`
     /// when Herald runs its own.
     engine: Option<Engine>,
+    /// Tells alerts as operational events and mails (`drain` runs it).
+    alerts: herald::service::Alerts,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -179,6 +181,11 @@ impl TestApp {
         Self::start(store, test_config(), true).await
     }
 
+    /// `spawn_manual` with a configuration of the test's.
+    pub async fn spawn_manual_with(store: Store, config: ServeConfig) -> TestApp {
+        Self::start(store, config, true).await
+    }
+
     async fn start(store: Store, config: ServeConfig, manual: bool) -> TestApp {
         let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
             .expect("Leptos.toml")
@@ -187,6 +194,7 @@ impl TestApp {
             .await
             .expect("build Herald");
         let wakeup = herald.wakeup();
+        let alerts = herald.state().alerts.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -216,6 +224,7 @@ impl TestApp {
             store,
             wakeup,
             engine,
+            alerts,
             stop: Some(stop),
             task: Some(task),
         }
@@ -345,14 +354,22 @@ impl TestApp {
         .await
     }
 
-    /// Runs the engine (`spawn_manual`) until it has nothing left to do: see
-    /// `drain`.
+    /// Runs the engine (`spawn_manual`) until it has nothing left to do (see
+    /// `drain`), telling the alerts its attempts wrote as they come: their
+    /// operational events are delivered and their mails sent before it returns.
     pub async fn drain(&self) {
         let engine = self
             .engine
             .as_ref()
             .expect("drain needs TestApp::spawn_manual");
-        drain(engine, &self.store).await;
+        loop {
+            drain(engine, &self.store).await;
+            let told = self.alerts.tell_pending().await.expect("tell alerts");
+            if told == 0 {
+                self.alerts.mail_settled().await;
+                return;
+            }
+        }
     }
 
     /// GETs `path` from the API with a bearer token; panics unless 200.

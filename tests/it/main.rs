@@ -6,6 +6,7 @@
 
 mod helpers;
 mod receiver;
+mod smtp;
 
 mod accounts;
 mod admin;
@@ -27,6 +28,7 @@ mod isolation;
 mod log_hygiene;
 mod merchant_api;
 mod openapi;
+mod operational_events;
 mod processes;
 mod reconciliation;
 mod recovery;

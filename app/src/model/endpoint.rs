@@ -24,6 +24,13 @@ pub struct Endpoint {
     /// When it was disabled (what it missed since then can be recovered).
     #[serde(default)]
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Since when every delivery to it has failed (`None`: it is healthy).
+    #[serde(default)]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When Herald will disable it unless a delivery succeeds first (failing
+    /// and enabled only).
+    #[serde(default)]
+    pub disables_at: Option<DateTime<Utc>>,
     /// Which events it gets: the platform's live ones, or its test ones.
     #[serde(default)]
     pub mode: EndpointMode,
@@ -52,6 +59,18 @@ pub struct Endpoint {
 pub const MASKED_VALUE: &str = "••••";
 
 impl Endpoint {
+    /// The endpoint with `disables_at` filled in: when failing for
+    /// `auto_disable_after` will disable it, if it is failing and enabled.
+    pub fn with_disable_time(mut self, auto_disable_after: std::time::Duration) -> Self {
+        self.disables_at = match (self.enabled, self.failing_since) {
+            (true, Some(since)) => chrono::Duration::from_std(auto_disable_after)
+                .ok()
+                .and_then(|after| since.checked_add_signed(after)),
+            _ => None,
+        };
+        self
+    }
+
     /// The endpoint with its custom header values masked (the names stay).
     pub fn with_masked_headers(mut self) -> Self {
         for value in self.headers.values_mut() {

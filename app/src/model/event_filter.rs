@@ -1,11 +1,16 @@
 //! Which event types an endpoint receives: exact names and `prefix.*`
-//! wildcards; an empty filter means every type.
+//! wildcards; an empty filter means every type of the platform's (Herald's
+//! own `herald.*` types go only where they are named).
 
+use super::alert::is_herald_type;
 use super::event_type::is_valid_event_type_name;
 
 /// Whether an endpoint with `filter` should receive an event of `event_type`.
+/// An endpoint that takes everything was set up for the platform's events:
+/// Herald's own reach only endpoints that ask for them, so a receiver
+/// written for the platform never meets a type it does not know.
 pub fn filter_matches(filter: &[String], event_type: &str) -> bool {
-    filter.is_empty()
+    (filter.is_empty() && !is_herald_type(event_type))
         || filter
             .iter()
             .any(|pattern| pattern_matches(pattern, event_type))
@@ -44,6 +49,19 @@ mod tests {
     #[test]
     fn matching() {
         assert!(filter_matches(&[], "anything.at_all"));
+        assert!(
+            !filter_matches(&[], "herald.endpoint.failing"),
+            "asked for only"
+        );
+        assert!(filter_matches(&f(&["herald.*"]), "herald.endpoint.failing"));
+        assert!(filter_matches(
+            &f(&["herald.endpoint.*"]),
+            "herald.endpoint.disabled"
+        ));
+        assert!(!filter_matches(
+            &f(&["herald.endpoint.*"]),
+            "herald.delivery.failed"
+        ));
         assert!(filter_matches(&f(&["payin.*"]), "payin.succeeded"));
         assert!(filter_matches(&f(&["payin.*"]), "payin.refund.created"));
         assert!(!filter_matches(&f(&["payin.*"]), "payout.failed"));

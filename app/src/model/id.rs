@@ -126,6 +126,9 @@ prefixed_id!(
 prefixed_id!(
     /// A merchant API key (the id, not the secret key).
     ApiKeyId, "key_", "API key");
+prefixed_id!(
+    /// A change told to a merchant: an operational event and its mail.
+    AlertId, "alr_", "alert");
 
 #[cfg(feature = "ssr")]
 mod generator {

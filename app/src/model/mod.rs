@@ -1,5 +1,6 @@
 //! The shared models: what the UI, the REST API and the engine agree on.
 
+pub mod alert;
 pub mod api_key;
 pub mod dashboard;
 pub mod delivery;

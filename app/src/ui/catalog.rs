@@ -1,10 +1,12 @@
 //! The event-type catalog page.
 
 use super::loaded::Loaded;
+use crate::model::alert::is_herald_type;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 use std::collections::BTreeMap;
 
 /// `/event-types`: every type, grouped by category, with its example payload.
@@ -41,12 +43,14 @@ fn Catalog(types: Vec<EventType>) -> impl IntoView {
     by_category
         .into_iter()
         .map(|(category, types)| {
+            let own = types.iter().any(|t| is_herald_type(&t.name));
             view! {
                 <section class="category" data-testid=format!("category-{category}")>
                     <h2>
                         {category.clone()}
                         <code class="wildcard">{format!("{category}.*")}</code>
                     </h2>
+                    {own.then(|| view! { <HeraldTypesNote/> })}
                     <ul class="type-list">
                         {types.into_iter().map(|t| view! { <TypeRow event_type=t/> }).collect_view()}
                     </ul>
@@ -54,6 +58,19 @@ fn Catalog(types: Vec<EventType>) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// What sets Herald's own types apart from the platform's.
+#[component]
+fn HeraldTypesNote() -> impl IntoView {
+    view! {
+        <p class="muted small" data-testid="herald-types-note">
+            <code>"herald.*"</code>
+            " events are Herald's own: about your endpoints, never sent to the endpoint they are about, "
+            "and not sent to endpoints that subscribe to all types unless named. "
+            "The " <A href="/notifications">"notifications page"</A> " lists those told to you."
+        </p>
+    }
 }
 
 #[component]

@@ -1,9 +1,11 @@
-//! Small pieces every page shows the same way: times, statuses, copy buttons,
-//! a self-refreshing resource.
+//! Small pieces every page shows the same way: times, statuses, a failing
+//! endpoint's warning, copy buttons, a self-refreshing resource.
 
 use crate::model::delivery::DeliveryStatus;
+use crate::model::endpoint::Endpoint;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 /// A time as every page shows it (UTC, so server and browser agree).
 pub fn time(at: &DateTime<Utc>) -> String {
@@ -15,6 +17,39 @@ pub fn time(at: &DateTime<Utc>) -> String {
 pub fn StatusBadge(status: DeliveryStatus) -> impl IntoView {
     let text = status.as_str();
     view! { <span class=format!("badge status-{text}") data-testid="status">{text}</span> }
+}
+
+/// "Failing since …, will be disabled on … unless it recovers": nothing for a
+/// healthy endpoint, nor for a disabled one (its disabled notice is what
+/// matters then).
+#[component]
+pub fn FailingWarning(
+    endpoint: Endpoint,
+    /// Names the endpoint, linking to its page: for pages about several.
+    #[prop(optional)]
+    linked: bool,
+) -> impl IntoView {
+    let since = endpoint.failing_since.filter(|_| endpoint.enabled);
+    since.map(|since| {
+        let until = endpoint
+            .disables_at
+            .map(|at| format!(", will be disabled on {} unless it recovers", time(&at)))
+            .unwrap_or_default();
+        let text = format!("Failing since {}{until}.", time(&since));
+        let name = linked.then(|| {
+            view! {
+                <A href=format!("/endpoints/{}", endpoint.id) attr:class="failing-endpoint mono break">
+                    {endpoint.url.clone()}
+                </A>
+            }
+        });
+        view! {
+            <div class="alert warn failing" role="alert" data-testid="failing-warning">
+                {name}
+                <span>{text}</span>
+            </div>
+        }
+    })
 }
 
 /// Copies `text()` to the clipboard when pressed (in the browser).

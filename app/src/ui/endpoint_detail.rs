@@ -1,7 +1,7 @@
 //! `/endpoints/:id`: one endpoint, its signing secret, test events, replay
 //! and recover, and its latest deliveries.
 
-use super::display::{refresh_every, time, CopyButton, StatusBadge};
+use super::display::{refresh_every, time, CopyButton, FailingWarning, StatusBadge};
 use super::form::{ActionError, FormError, TextField};
 use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
@@ -61,7 +61,7 @@ fn EndpointDetail(
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let events = if endpoint.event_types.is_empty() {
-        "Every event type".to_owned()
+        "Every event type except herald.*".to_owned()
     } else {
         endpoint.event_types.join(", ")
     };
@@ -119,6 +119,7 @@ fn EndpointDetail(
                 <h1 class="mono break" data-testid="endpoint-url">{endpoint.url.clone()}</h1>
                 <p class="muted" data-testid="endpoint-description">{endpoint.description.clone()}</p>
                 {status}
+                <FailingWarning endpoint=endpoint.clone()/>
             </div>
             <div class="header-actions">
                 {toggle}

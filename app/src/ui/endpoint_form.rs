@@ -67,6 +67,8 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         disabled_reason: None,
         disabled_by_operator: false,
         disabled_at: None,
+        failing_since: None,
+        disables_at: None,
         mode: EndpointMode::Live,
         rate_limit_per_s: None,
         headers: BTreeMap::new(),
@@ -186,7 +188,8 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             <fieldset class="field event-picker">
                 <legend>"Events"</legend>
                 <p class="hint">
-                    "Choose nothing to receive every event type. A whole category also covers types added to it later."
+                    "Choose nothing to receive every event type except Herald's own (" <code>"herald.*"</code>
+                    "), which come only when chosen. A whole category also covers types added to it later."
                 </p>
                 {by_category
                     .into_iter()

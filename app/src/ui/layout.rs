@@ -48,6 +48,7 @@ pub fn Dashboard() -> impl IntoView {
                 <A href="/deliveries">"Deliveries"</A>
                 <A href="/event-types">"Event types"</A>
                 <A href="/api-keys">"API keys"</A>
+                <A href="/notifications">"Notifications"</A>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = matches!(merchant.await, Ok(Some(ref m)) if m.is_admin());

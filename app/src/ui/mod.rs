@@ -16,6 +16,7 @@ mod endpoints;
 mod form;
 mod layout;
 mod loaded;
+mod notifications;
 mod overview;
 
 use leptos::prelude::*;
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage ssr=SsrMode::Async/>
                     <Route path=path!("/event-types") view=catalog::EventTypesPage ssr=SsrMode::Async/>
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>

@@ -1,7 +1,7 @@
-//! `/`: the last 24 hours at a glance: each endpoint's health, deliveries
-//! per hour by outcome, and the latest failures.
+//! `/`: the last 24 hours at a glance: the endpoints that are failing, each
+//! endpoint's health, deliveries per hour by outcome, and the latest failures.
 
-use super::display::{refresh_every, time};
+use super::display::{refresh_every, time, FailingWarning};
 use super::endpoints::NoEndpoints;
 use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
@@ -60,6 +60,7 @@ pub fn OverviewPage() -> impl IntoView {
             {match loaded {
                 None => view! { <NoEndpoints/> }.into_any(),
                 Some((list, stats)) => view! {
+                    {list.iter().cloned().map(|endpoint| view! { <FailingWarning endpoint linked=true/> }).collect_view()}
                     <section class="card" data-testid="chart-card">
                         <h2>"Deliveries per hour"</h2>
                         <Chart hours=stats.hours.clone()/>
