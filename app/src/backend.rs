@@ -11,7 +11,8 @@ use crate::model::dashboard::{
 };
 use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
-use crate::model::event::DeliveryDetail;
+use crate::model::dashboard::{EventPage, EventQuery};
+use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
 use crate::model::merchant::{Merchant, NewAccount};
@@ -158,6 +159,17 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<DeliveryPage, AppError>;
     /// A delivery with its event and attempts.
     async fn delivery(&self, scope: &Scope, id: &DeliveryId) -> Result<DeliveryDetail, AppError>;
+    /// One page of the merchant's events matching the Events page's filters.
+    async fn list_events(
+        &self,
+        merchant: &MerchantId,
+        query: EventQuery,
+    ) -> Result<EventPage, AppError>;
+    /// An event with its deliveries (`not_found` outside `scope`).
+    async fn event_detail(&self, scope: &Scope, id: &EventId) -> Result<EventDetail, AppError>;
+    /// The events and deliveries `scope` may see whose id, tag or
+    /// idempotency key is `q` (operators: with each merchant's name).
+    async fn search(&self, scope: &Scope, q: &str) -> Result<SearchResults, AppError>;
     /// Deliveries per hour by outcome and latency over the default window.
     async fn stats(&self, merchant: &MerchantId, live_only: bool) -> Result<Stats, AppError>;
     /// Makes deliveries due now; returns how many were queued. One id that
@@ -181,6 +193,8 @@ pub trait Backend: Send + Sync + 'static {
         id: &EndpointId,
         disable_reason: Option<String>,
     ) -> Result<Endpoint, AppError>;
+    /// What the database holds, and how long history is kept.
+    async fn storage(&self) -> Result<StorageStats, AppError>;
     /// Adds a type to the catalog; `example` is JSON text (empty for `{}`).
     async fn create_event_type(
         &self,

@@ -122,6 +122,33 @@ pub struct DeliveryQuery {
     /// `live` or `test` to show only that mode's events; empty for both.
     pub mode: Option<String>,
     pub cursor: Option<String>,
+    /// Only deliveries of events with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// RFC 3339, or a lookback: only deliveries made before it.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// The Events page's filters, as the URL carries them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub event_type: Option<String>,
+    pub tag: Option<String>,
+    /// RFC 3339, or a lookback such as `24h`.
+    pub since: Option<String>,
+    /// RFC 3339, or a lookback: only events before it.
+    pub until: Option<String>,
+    /// `live`, `test` or empty for both.
+    pub mode: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// One page of the merchant's events, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub items: Vec<super::event::Event>,
+    pub next_cursor: Option<String>,
 }
 
 impl DeliveryQuery {
@@ -133,6 +160,11 @@ impl DeliveryQuery {
     /// `since` as a time: RFC 3339, or a lookback (`24h`) from `now`.
     pub fn since_time(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, FieldError> {
         time_or_lookback("since", self.since.as_deref().unwrap_or(""), now)
+    }
+
+    /// `until` as a time, like `since`.
+    pub fn until_time(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, FieldError> {
+        time_or_lookback("until", self.until.as_deref().unwrap_or(""), now)
     }
 
     /// `mode`: only live (`Some(true)`) or only test-mode (`Some(false)`) events, or both.
