@@ -116,6 +116,12 @@ pub struct ServeConfig {
           value_parser = named("HERALD_AUTO_DISABLE_AFTER", parse_positive_duration))]
     pub auto_disable_after: Duration,
 
+    /// Delete events (with their deliveries and attempts) older than this,
+    /// never one with a delivery still pending; `off` keeps them forever.
+    #[arg(long, env = "HERALD_RETENTION", default_value = "30d",
+          value_parser = named("HERALD_RETENTION", parse_retention))]
+    pub retention: Option<Duration>,
+
     /// Tell the merchant (`herald.endpoint.failing`, and a mail) once an
     /// endpoint's deliveries have all failed for this long.
     #[arg(long, env = "HERALD_FAILING_ALERT_AFTER", default_value = "1h",
@@ -331,6 +337,7 @@ impl Default for ServeConfig {
             request_timeout: Duration::from_secs(15),
             auto_disable_after: Duration::from_secs(5 * 24 * 3600),
             failing_alert_after: Duration::from_secs(3600),
+            retention: Some(Duration::from_secs(30 * 24 * 3600)),
             endpoint_concurrency: 4,
             max_in_flight: 256,
             merchant_share: 25,
@@ -438,6 +445,15 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         );
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_retention(s: &str) -> Result<Option<Duration>, String> {
+    match s.trim() {
+        "off" | "0" | "0s" => Ok(None),
+        text => parse_duration(text)
+            .map(Some)
+            .map_err(|e| format!("{e} (or `off` to keep history forever)")),
+    }
 }
 
 fn parse_duration_text(s: &str) -> Result<Duration, String> {
@@ -574,6 +590,9 @@ mod tests {
         assert_eq!(config.limits.api_key_rate, 100);
         assert_eq!(config.limits.platform_rate, 0, "off by default");
         assert_eq!(config.failing_alert_after, Duration::from_secs(3600));
+        assert_eq!(config.retention, Some(Duration::from_secs(30 * 24 * 3600)));
+        assert_eq!(default.retention, config.retention);
+        assert_eq!(serve(&["--retention", "off"]).unwrap().retention, None);
         assert_eq!(default.failing_alert_after, config.failing_alert_after);
         assert!(config.mail.smtp_url.is_none(), "no mail unless configured");
     }
@@ -643,6 +662,7 @@ mod tests {
             ("--max-endpoints", "0", "HERALD_MAX_ENDPOINTS"),
             ("--max-connections", "3", "HERALD_MAX_CONNECTIONS"),
             ("--secret-key", "c2hvcnQ=", "HERALD_SECRET_KEY"),
+            ("--retention", "forever", "HERALD_RETENTION"),
             (
                 "--failing-alert-after",
                 "soon",

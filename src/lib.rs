@@ -28,7 +28,7 @@ use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
     ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog,
-    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, ServiceError,
+    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, Retention, ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -149,6 +149,7 @@ impl Herald {
             rate_limits.mails.clone(),
             public_url,
         );
+        let metrics = Metrics::default();
         let state = AppState {
             accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone()),
             alerts,
@@ -173,7 +174,8 @@ impl Herald {
             health: Health::new(store.clone()),
             ingestor,
             stats: DeliveryStats::new(store.clone()),
-            metrics: Metrics::default(),
+            retention: Retention::new(store.clone(), config.retention, metrics.clone()),
+            metrics,
             config: Arc::new(config),
             leptos_options,
         };
@@ -284,6 +286,7 @@ impl Herald {
         let forgetter = tokio::spawn(forget_idle_rate_limits(self.rate_limits.clone()));
         let stop_telling = CancellationToken::new();
         let teller = tokio::spawn(self.state.alerts.clone().run(stop_telling.clone()));
+        let history_sweeper = tokio::spawn(self.state.retention.clone().run(stop_telling.clone()));
         let limits = ConnectionLimits {
             max_connections: self.state.config.limits.max_connections,
             ..ConnectionLimits::default()
@@ -296,6 +299,9 @@ impl Herald {
         stop_telling.cancel();
         if let Err(e) = teller.await {
             tracing::error!(error = %e, "alert teller task failed");
+        }
+        if let Err(e) = history_sweeper.await {
+            tracing::error!(error = %e, "retention task failed");
         }
         sweeper.abort();
         forgetter.abort();

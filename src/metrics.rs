@@ -10,6 +10,7 @@
 //! without their `_total`, `le="1.0"` for `le="1"`, a trailing `# EOF`).
 
 use herald_app::model::delivery::ErrorKind;
+use herald_app::model::event::StorageStats;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -51,6 +52,8 @@ struct Counters {
     /// Deliveries not sent because their lease had passed to another
     /// process while they waited for their endpoint.
     leases_lost: AtomicU64,
+    /// Events deleted by retention.
+    events_purged: AtomicU64,
 }
 
 /// Why an attempt record was not written.
@@ -140,8 +143,14 @@ impl Metrics {
         self.inner.leases_lost.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, queue: QueueDepth) -> String {
+    /// Counts events deleted for being older than the retention.
+    pub fn events_purged(&self, count: u64) {
+        self.inner.events_purged.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition (format 0.0.4), with what the
+    /// database stores when it could be read.
+    pub fn render(&self, queue: QueueDepth, stored: Option<&StorageStats>) -> String {
         let c = &self.inner;
         let mut out = String::with_capacity(2048);
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -242,6 +251,50 @@ impl Metrics {
             "herald_queue_depth{{state=\"scheduled\"}} {}",
             queue.scheduled
         );
+
+        family(
+            &mut out,
+            "herald_retention_purged_events_total",
+            "counter",
+            "Events this process deleted for being older than HERALD_RETENTION (with their deliveries and attempts).",
+        );
+        let _ = writeln!(
+            out,
+            "herald_retention_purged_events_total {}",
+            load(&c.events_purged)
+        );
+        if let Some(stored) = stored {
+            for (name, help, value) in [
+                (
+                    "herald_stored_events",
+                    "Events in the shared database.",
+                    stored.events,
+                ),
+                (
+                    "herald_stored_deliveries",
+                    "Deliveries in the shared database.",
+                    stored.deliveries,
+                ),
+                (
+                    "herald_stored_attempts",
+                    "Attempts in the shared database.",
+                    stored.attempts,
+                ),
+            ] {
+                family(&mut out, name, "gauge", help);
+                let _ = writeln!(out, "{name} {value}");
+            }
+            family(
+                &mut out,
+                "herald_oldest_event_age_seconds",
+                "gauge",
+                "Age of the oldest stored event (0 when there is none).",
+            );
+            let age = stored
+                .oldest_event_at
+                .map_or(0, |at| (chrono::Utc::now() - at).num_seconds().max(0));
+            let _ = writeln!(out, "herald_oldest_event_age_seconds {age}");
+        }
         out
     }
 }
@@ -284,10 +337,29 @@ mod tests {
         });
         metrics.records_dropped(DroppedRecords::DeliveryGone, 2);
         metrics.lease_lost();
-        let text = metrics.render(QueueDepth {
-            due: 4,
-            scheduled: 7,
-        });
+        metrics.events_purged(3);
+        let stored = StorageStats {
+            events: 12,
+            deliveries: 20,
+            attempts: 31,
+            oldest_event_at: Some(chrono::Utc::now() - chrono::Duration::seconds(90)),
+            ..StorageStats::default()
+        };
+        let text = metrics.render(
+            QueueDepth {
+                due: 4,
+                scheduled: 7,
+            },
+            Some(&stored),
+        );
+        assert!(text.contains("herald_retention_purged_events_total 3\n"));
+        assert!(text.contains("herald_stored_events 12\n"));
+        assert!(text.contains("herald_stored_attempts 31\n"));
+        let age: i64 = line(&text, "herald_oldest_event_age_seconds ")
+            .trim_start_matches("herald_oldest_event_age_seconds ")
+            .parse()
+            .expect("a number");
+        assert!((90..100).contains(&age), "{age}");
 
         assert_eq!(
             line(&text, "herald_events_ingested_total "),

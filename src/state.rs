@@ -6,7 +6,7 @@ use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
     Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
-    Endpoints, Events, Health, Ingestor,
+    Endpoints, Events, Health, Ingestor, Retention,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -26,6 +26,7 @@ pub struct AppState {
     pub events: Events,
     pub health: Health,
     pub ingestor: Ingestor,
+    pub retention: Retention,
     pub stats: DeliveryStats,
     /// This process's counters for `/metrics`.
     pub metrics: Metrics,

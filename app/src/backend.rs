@@ -9,9 +9,9 @@ use crate::model::api_key::{ApiKeySummary, IssuedKey};
 use crate::model::dashboard::{
     DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
 };
+use crate::model::dashboard::{EventPage, EventQuery};
 use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
-use crate::model::dashboard::{EventPage, EventQuery};
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
-use herald_app::model::event::Delivery;
+use herald_app::model::event::{Delivery, StorageStats};
 use herald_app::model::id::{DeliveryId, EndpointId, MerchantId};
 use herald_app::model::merchant::{Merchant, Role};
 use herald_app::model::scope::Scope;
@@ -32,6 +32,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_endpoints))
         .routes(routes!(disable_endpoint))
         .routes(routes!(enable_endpoint))
+        .routes(routes!(storage))
+}
+
+#[utoipa::path(get, path = "/admin/storage", tag = "admin", security(("platform_token" = [])),
+    responses((status = 200, description = "What the database holds and how long history is kept (HERALD_RETENTION)", body = StorageStats), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody)))]
+async fn storage(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<ApiJson<StorageStats>, ApiError> {
+    Ok(ApiJson(state.retention.storage().await?))
 }
 
 #[utoipa::path(get, path = "/admin/merchants", tag = "admin", security(("platform_token" = [])),

@@ -44,6 +44,12 @@ pub struct DeliveryQuery {
     /// `true`: deliveries to events' `callback_url`s only; `false`: to
     /// endpoints only; absent: both.
     pub callback: Option<bool>,
+    /// Deliveries of events carrying this tag (a payment reference).
+    pub tag: Option<String>,
+    /// Deliveries of the event with this idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Deliveries made before this time (exclusive).
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl DeliveryQuery {
@@ -58,6 +64,9 @@ impl DeliveryQuery {
             since: self.since,
             live_mode: self.live_mode,
             callback: self.callback,
+            tag: self.tag.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            until: self.until,
         }
     }
 

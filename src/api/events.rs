@@ -41,6 +41,10 @@ pub struct CreateEvent {
     ordering_key: Option<String>,
     #[serde(default = "live")]
     live_mode: bool,
+    /// Up to 10 references to search by (`pay_123`, `customer:cus_9`):
+    /// 1–128 letters, digits and `_.:@/-` each.
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 fn live() -> bool {
@@ -78,6 +82,7 @@ async fn create_event(
             live_mode: body.live_mode,
             only_endpoint: None,
             about_endpoint: None,
+            tags: body.tags,
         })
         .await?;
     Ok(match result {
@@ -102,6 +107,12 @@ pub struct ListEvents {
     #[serde(rename = "type")]
     event_type: Option<String>,
     since: Option<DateTime<Utc>>,
+    /// Events created before this time (exclusive).
+    until: Option<DateTime<Utc>>,
+    /// Events carrying this tag (a payment reference).
+    tag: Option<String>,
+    /// The event with this idempotency key.
+    idempotency_key: Option<String>,
     /// `true`: live events only; `false`: test-mode events only.
     live_mode: Option<bool>,
     cursor: Option<String>,
@@ -118,7 +129,10 @@ async fn list_events(
     let limit = pagination::limit(query.limit)?;
     let search = EventSearch {
         event_type: query.event_type,
+        tag: query.tag,
+        idempotency_key: query.idempotency_key,
         since: query.since,
+        until: query.until,
         live_mode: query.live_mode,
     };
     Ok(ApiJson(

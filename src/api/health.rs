@@ -39,7 +39,15 @@ async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         tracing::warn!(error = %e, "metrics: queue depth unavailable");
         ApiError::unavailable()
     })?;
-    let body = state.metrics.render(queue);
+    // Counted at each scrape; a failure leaves the figures out, not the page.
+    let stored = match state.retention.storage().await {
+        Ok(stored) => Some(stored),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: stored counts unavailable");
+            None
+        }
+    };
+    let body = state.metrics.render(queue, stored.as_ref());
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         body,

@@ -15,6 +15,7 @@ mod events;
 mod health;
 mod id_path;
 mod openapi;
+mod search;
 mod stats;
 
 use crate::http::error::ApiError;
@@ -41,6 +42,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(events::router())
                 .merge(deliveries::router())
                 .merge(endpoints::router())
+                .merge(search::router())
                 .merge(stats::router())
                 .routes(routes!(openapi::get_openapi)),
         )

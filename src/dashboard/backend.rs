@@ -5,6 +5,7 @@
 use crate::service::catalog::{EventTypeChange, NewEventType};
 use crate::service::deliveries::{DeliverySearch, ReplayStatus};
 use crate::service::endpoints::{EndpointPatch, EndpointSearch, NewEndpoint};
+use crate::service::events::EventSearch;
 use crate::service::pagination::DEFAULT_LIMIT;
 use crate::service::recovery::RecoverMode;
 use crate::service::stats::DEFAULT_WINDOW_HOURS;
@@ -15,11 +16,11 @@ use herald_app::model::alert::{MailPreferences, Notifications};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
 use herald_app::model::dashboard::{
     parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
-    LastDelivery, RecoverInput,
+    EventPage, EventQuery, LastDelivery, RecoverInput,
 };
 use herald_app::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use herald_app::model::error::AppError;
-use herald_app::model::event::DeliveryDetail;
+use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use herald_app::model::event_type::EventType;
 use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::merchant::FieldError;
@@ -226,6 +227,10 @@ impl Backend for DashboardBackend {
         Ok(self.state.api_keys.revoke(merchant, id).await?)
     }
 
+    async fn storage(&self) -> Result<StorageStats, AppError> {
+        Ok(self.state.retention.storage().await?)
+    }
+
     // ----- Notifications -----
 
     async fn notifications(&self, merchant: &MerchantId) -> Result<Notifications, AppError> {
@@ -268,6 +273,32 @@ impl Backend for DashboardBackend {
             items: page.data,
             next_cursor: page.next_cursor,
         })
+    }
+
+    async fn list_events(
+        &self,
+        merchant: &MerchantId,
+        query: EventQuery,
+    ) -> Result<EventPage, AppError> {
+        let search = EventSearch::from_form(&query, Utc::now())?;
+        let cursor = DeliveryQuery::given(&query.cursor);
+        let page = self
+            .state
+            .events
+            .list(merchant, search, cursor.as_deref(), DEFAULT_LIMIT)
+            .await?;
+        Ok(EventPage {
+            items: page.data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    async fn event_detail(&self, scope: &Scope, id: &EventId) -> Result<EventDetail, AppError> {
+        Ok(self.state.events.detail(scope, id).await?)
+    }
+
+    async fn search(&self, scope: &Scope, q: &str) -> Result<SearchResults, AppError> {
+        Ok(self.state.events.search(scope, q).await?)
     }
 
     async fn delivery(&self, scope: &Scope, id: &DeliveryId) -> Result<DeliveryDetail, AppError> {

@@ -115,6 +115,8 @@ impl Alerts {
             live_mode: true,
             only_endpoint: None,
             about_endpoint: Some(alert.endpoint_id.clone()),
+            // Searching for the endpoint finds what Herald told about it.
+            tags: vec![alert.endpoint_id.to_string()],
         };
         let event = match self.ingestor.ingest(request).await {
             Ok(Ingested::Created { id, .. } | Ingested::Duplicate { id, .. }) => Some(id),

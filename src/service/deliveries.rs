@@ -13,7 +13,7 @@ use crate::store::{DeliveryFilter, Ingested, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::dashboard::{DeliveryQuery as DashboardQuery, CALLBACKS};
 use herald_app::model::delivery::DeliveryStatus;
-use herald_app::model::event::{Delivery, DeliveryDetail};
+use herald_app::model::event::{is_valid_tag, Delivery, DeliveryDetail, MAX_TAG_LEN};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::merchant::FieldError;
 use herald_app::model::scope::Scope;
@@ -39,6 +39,12 @@ pub struct DeliverySearch {
     pub live_mode: Option<bool>,
     /// `true`: deliveries to events' callback URLs only; `false`: to endpoints only.
     pub callback: Option<bool>,
+    /// Deliveries of events carrying this tag.
+    pub tag: Option<String>,
+    /// Deliveries of the event with this idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Deliveries made before this.
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl DeliverySearch {
@@ -56,6 +62,9 @@ impl DeliverySearch {
             event_type: DashboardQuery::given(&form.event_type),
             since: form.since_time(now)?,
             live_mode: form.live_mode()?,
+            tag: DashboardQuery::given(&form.tag).map(|tag| tag.trim().to_owned()),
+            idempotency_key: None,
+            until: form.until_time(now)?,
         })
     }
 
@@ -106,9 +115,24 @@ impl DeliverySearch {
             since: self.since,
             live_mode: self.live_mode,
             callback: self.callback,
+            tag: check_tag_filter(self.tag.as_deref())?,
+            idempotency_key: self.idempotency_key.clone(),
+            until: self.until,
             before: None,
             limit,
         })
+    }
+}
+
+/// A `tag` filter, checked like the tags ingest accepts (422 `tag` if not one).
+pub fn check_tag_filter(tag: Option<&str>) -> Result<Option<String>, ServiceError> {
+    match tag {
+        None => Ok(None),
+        Some(tag) if is_valid_tag(tag) => Ok(Some(tag.to_owned())),
+        Some(_) => Err(ServiceError::invalid(
+            "tag",
+            format!("1 to {MAX_TAG_LEN} letters, digits and _.:@/- (a tag as sent at ingest)"),
+        )),
     }
 }
 
@@ -332,6 +356,7 @@ impl Deliveries {
                 live_mode: false,
                 only_endpoint: Some(endpoint.id),
                 about_endpoint: None,
+                tags: Vec::new(),
             })
             .await?;
         let (Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries }) =

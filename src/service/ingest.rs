@@ -16,6 +16,7 @@ pub use crate::store::Ingested;
 use crate::store::{IngestRefusal, LeaseOffer, NewEvent, Store};
 use chrono::Utc;
 use herald_app::model::alert::is_herald_type;
+use herald_app::model::event::{is_valid_tag, MAX_TAGS, MAX_TAG_LEN};
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EventId, MerchantId};
 use tokio::sync::{mpsc, oneshot};
@@ -40,6 +41,8 @@ pub struct IngestRequest {
     /// Set by Herald alone (`service::alerts`): an operational event about
     /// this endpoint, never delivered to it.
     pub about_endpoint: Option<herald_app::model::id::EndpointId>,
+    /// References to search by; checked here.
+    pub tags: Vec<String>,
 }
 
 type Reply = oneshot::Sender<Result<Ingested, ServiceError>>;
@@ -126,6 +129,7 @@ impl Ingestor {
                 }
             }
         }
+        let tags = check_tags(request.tags)?;
         let callback_url = match &request.callback_url {
             Some(url) => Some(self.rules.check("callback_url", url)?),
             None => None,
@@ -156,6 +160,7 @@ impl Ingestor {
             created_at: Utc::now(),
             only_endpoint: request.only_endpoint,
             about_endpoint: request.about_endpoint,
+            tags,
         })
     }
 }
@@ -255,6 +260,33 @@ async fn write_batches(
         }
         events.clear();
     }
+}
+
+/// An event's tags: at most `MAX_TAGS`, each a valid tag; repeats dropped
+/// (the first one kept in place).
+fn check_tags(tags: Vec<String>) -> Result<Vec<String>, ServiceError> {
+    let mut kept: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        if !is_valid_tag(&tag) {
+            let shown: String = tag.chars().take(40).collect();
+            return Err(ServiceError::invalid(
+                "tags",
+                format!(
+                    "`{shown}` is not a tag: 1 to {MAX_TAG_LEN} letters, digits and _.:@/- each"
+                ),
+            ));
+        }
+        if !kept.contains(&tag) {
+            kept.push(tag);
+        }
+    }
+    if kept.len() > MAX_TAGS {
+        return Err(ServiceError::invalid(
+            "tags",
+            format!("{} tags; at most {MAX_TAGS} per event", kept.len()),
+        ));
+    }
+    Ok(kept)
 }
 
 /// The answer to an event whose batch could not be written: 503 while the

@@ -21,6 +21,7 @@ mod password;
 mod platform_token;
 pub mod rate_limits;
 pub mod recovery;
+pub mod retention;
 pub mod secrets_at_rest;
 pub mod stats;
 
@@ -36,6 +37,7 @@ pub use events::Events;
 pub use health::Health;
 pub use ingest::Ingestor;
 pub use platform_token::{ensure_platform_token, PlatformToken};
+pub use retention::Retention;
 pub use stats::DeliveryStats;
 
 use crate::store::StoreError;

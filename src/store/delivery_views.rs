@@ -25,6 +25,12 @@ pub struct DeliveryFilter {
     pub live_mode: Option<bool>,
     /// Only deliveries to a `callback_url` (`true`) or only to endpoints (`false`).
     pub callback: Option<bool>,
+    /// Only deliveries of events carrying this tag.
+    pub tag: Option<String>,
+    /// Only deliveries of the event with this idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Only deliveries made before this.
+    pub until: Option<DateTime<Utc>>,
     /// Only deliveries strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, DeliveryId)>,
     pub limit: u32,
@@ -43,6 +49,7 @@ struct DeliveryRow {
     url: Option<String>,
     event_type: String,
     live_mode: bool,
+    tags: String,
     status: String,
     attempt_count: i64,
     next_attempt_at: Option<i64>,
@@ -74,6 +81,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             url: row.url.unwrap_or_default(),
             event_type: row.event_type,
             live_mode: row.live_mode,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
             status: DeliveryStatus::parse(&row.status).ok_or_else(|| corrupt(&row.status))?,
             attempt_count: u32::try_from(row.attempt_count).map_err(corrupt)?,
             // While leased, next_attempt_at is the lease's end, not a schedule.
@@ -92,7 +100,7 @@ impl TryFrom<DeliveryRow> for Delivery {
 }
 
 const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.merchant_id, d.endpoint_id, \
-        COALESCE(d.callback_url, ep.url) AS url, d.event_type, e.live_mode, d.status, \
+        COALESCE(d.callback_url, ep.url) AS url, d.event_type, e.live_mode, e.tags, d.status, \
         d.attempt_count, d.next_attempt_at, d.lease_owner, d.last_attempt_at, d.last_status_code, \
         d.created_at, d.succeeded_at, d.failed_at \
      FROM deliveries d JOIN events e ON e.id = d.event_id \
@@ -100,14 +108,19 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.merchant_id, d.endpoin
 
 /// The conditions of `DeliveryFilter` over `deliveries d` joined with
 /// `events e`: $1 merchant, $2 endpoint, $3 event, $4 status, $5 type,
-/// $6 since, $7/$8 keyset cursor, $10 live mode, $11 callbacks only (or none).
+/// $6 since, $7/$8 keyset cursor, $10 live mode, $11 callbacks only (or none),
+/// $12 until, $13 the event's idempotency key, $14 a tag of the event.
 const FILTERED: &str = "($1 IS NULL OR d.merchant_id = $1) \
        AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.event_id = $3) \
        AND ($4 IS NULL OR d.status = $4) AND ($5 IS NULL OR d.event_type = $5) \
        AND ($6 IS NULL OR d.created_at >= $6) \
        AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
        AND ($10 IS NULL OR e.live_mode = $10) \
-       AND ($11 IS NULL OR (d.callback_url IS NOT NULL) = $11)";
+       AND ($11 IS NULL OR (d.callback_url IS NOT NULL) = $11) \
+       AND ($12 IS NULL OR d.created_at < $12) \
+       AND ($13 IS NULL OR e.idempotency_key = $13) \
+       AND ($14 IS NULL OR d.event_id IN (SELECT t.event_id FROM event_tags t \
+             WHERE t.tag = $14 AND ($1 IS NULL OR t.merchant_id = $1)))";
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
@@ -169,6 +182,9 @@ impl Store {
             .bind(i64::from(filter.limit))
             .bind(filter.live_mode)
             .bind(filter.callback)
+            .bind(filter.until.map(to_millis))
+            .bind(&filter.idempotency_key)
+            .bind(&filter.tag)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Delivery::try_from).collect()
@@ -193,6 +209,9 @@ impl Store {
             .bind(i64::from(filter.limit))
             .bind(filter.live_mode)
             .bind(filter.callback)
+            .bind(filter.until.map(to_millis))
+            .bind(&filter.idempotency_key)
+            .bind(&filter.tag)
             .fetch_one(pool)
             .await)?;
         Ok(u64::try_from(count).unwrap_or(0))
@@ -290,6 +309,51 @@ impl Store {
             Ok::<u64, sqlx::Error>(changed)
         })?;
         Ok(changed)
+    }
+
+    /// Deliveries `scope` may see whose id is `id`, or that belong to one of
+    /// `events`: newest first, at most `limit` (a search's deliveries, an
+    /// event's page).
+    pub async fn deliveries_by_id_or_event(
+        &self,
+        scope: &Scope,
+        id: Option<&str>,
+        events: &[EventId],
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        if id.is_none() && events.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Numbered parameters in order, bound below (the list's length varies).
+        let mut binds: Vec<&str> = Vec::new();
+        let mut param = |value: &'_ str, binds: &mut Vec<&str>| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        let mut matches: Vec<String> = Vec::new();
+        if let Some(id) = id {
+            matches.push(format!("d.id = {}", param(id, &mut binds)));
+        }
+        if !events.is_empty() {
+            let list: Vec<String> = events
+                .iter()
+                .map(|event| param(event.as_str(), &mut binds))
+                .collect();
+            matches.push(format!("d.event_id IN ({})", list.join(", ")));
+        }
+        let mut sql = format!("{DELIVERY_SELECT} WHERE ({})", matches.join(" OR "));
+        if let Some(merchant) = scope.merchant() {
+            sql.push_str(&format!(" AND d.merchant_id = {}", param(merchant.as_str(), &mut binds)));
+        }
+        sql.push_str(&format!(" ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}"));
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for value in &binds {
+                query = query.bind(*value);
+            }
+            query.fetch_all(pool).await
+        })?;
+        rows.into_iter().map(Delivery::try_from).collect()
     }
 
     /// Ids of deliveries matching `filter` (up to `filter.limit`), for bulk retries and replays.

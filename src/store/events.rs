@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::EndpointMode;
 use herald_app::model::event::Event;
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::scope::Scope;
 use std::collections::HashSet;
 
 /// The most rows written by one multi-row insert (about ten values each:
@@ -35,6 +36,8 @@ pub struct NewEvent {
     pub only_endpoint: Option<EndpointId>,
     /// An operational event about this endpoint: never delivered to it.
     pub about_endpoint: Option<EndpointId>,
+    /// Checked already, without duplicates.
+    pub tags: Vec<String>,
 }
 
 impl NewEvent {
@@ -53,6 +56,7 @@ impl NewEvent {
             created_at: Utc::now(),
             only_endpoint: None,
             about_endpoint: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -146,6 +150,7 @@ struct EventRow {
     callback_url: Option<String>,
     ordering_key: Option<String>,
     live_mode: bool,
+    tags: String,
     created_at: i64,
 }
 
@@ -165,19 +170,25 @@ impl TryFrom<EventRow> for Event {
             callback_url: row.callback_url,
             ordering_key: row.ordering_key,
             live_mode: row.live_mode,
+            tags: serde_json::from_str(&row.tags).map_err(corrupt)?,
             created_at: from_millis(row.created_at)?,
         })
     }
 }
 
 pub(crate) const EVENT_COLUMNS: &str = "id, merchant_id, event_type, payload, idempotency_key, \
-     callback_url, ordering_key, live_mode, created_at";
+     callback_url, ordering_key, live_mode, tags, created_at";
 
 /// Filters for a merchant's event list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub event_type: Option<String>,
+    /// Only events carrying this tag.
+    pub tag: Option<String>,
+    pub idempotency_key: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only events created before this.
+    pub until: Option<DateTime<Utc>>,
     /// Only live events (`true`) or only test-mode ones (`false`).
     pub live_mode: Option<bool>,
     /// Only events strictly older than this (keyset cursor): (created_at, id).
@@ -357,7 +368,7 @@ impl Store {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
                                          callback_url, ordering_key, live_mode, created_at, \
-                                         only_endpoint_id, about_endpoint_id) ",
+                                         only_endpoint_id, about_endpoint_id, tags) ",
                 );
                 insert.push_values(chunk, |mut row, event| {
                     row.push_bind(event.id.as_str())
@@ -370,7 +381,8 @@ impl Store {
                         .push_bind(event.live_mode)
                         .push_bind(to_millis(event.created_at))
                         .push_bind(event.only_endpoint.as_ref().map(EndpointId::as_str))
-                        .push_bind(event.about_endpoint.as_ref().map(EndpointId::as_str));
+                        .push_bind(event.about_endpoint.as_ref().map(EndpointId::as_str))
+                        .push_bind(tags_json(&event.tags));
                 });
                 insert.push(
                     " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
@@ -388,6 +400,24 @@ impl Store {
                 // (the conflict clause skipped it).
                 tx.rollback().await?;
                 return Ok(None);
+            }
+
+            let tagged: Vec<(&NewEvent, &str)> = plan
+                .new_events
+                .iter()
+                .flat_map(|event| event.tags.iter().map(move |tag| (*event, tag.as_str())))
+                .collect();
+            for chunk in tagged.chunks(ROWS_PER_INSERT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO event_tags (merchant_id, tag, created_at, event_id) ",
+                );
+                insert.push_values(chunk, |mut row, (event, tag)| {
+                    row.push_bind(event.merchant_id.as_str())
+                        .push_bind(*tag)
+                        .push_bind(to_millis(event.created_at))
+                        .push_bind(event.id.as_str());
+                });
+                insert.build().persistent(keep_prepared).execute(&mut *tx).await?;
             }
 
             let ids: Vec<DeliveryId> = plan.deliveries.iter().map(|_| DeliveryId::generate()).collect();
@@ -457,6 +487,44 @@ impl Store {
         row.map(Event::try_from).transpose()
     }
 
+    /// An event `scope` may see.
+    pub async fn event_in_scope(&self, scope: &Scope, id: &EventId) -> StoreResult<Option<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)"
+        );
+        let row: Option<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id.as_str())
+            .bind(scope.merchant().map(MerchantId::as_str))
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Event::try_from).transpose()
+    }
+
+    /// Events `scope` may see whose id, idempotency key or one of whose tags
+    /// is `q`: newest first, at most `limit`. Each branch is an index read.
+    pub async fn events_matching(
+        &self,
+        scope: &Scope,
+        q: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<Event>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE ($1 IS NULL OR merchant_id = $1) \
+               AND (id = $2 OR idempotency_key = $2 \
+                    OR id IN (SELECT t.event_id FROM event_tags t \
+                              WHERE t.tag = $2 AND ($1 IS NULL OR t.merchant_id = $1))) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        );
+        let rows: Vec<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(scope.merchant().map(MerchantId::as_str))
+            .bind(q)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(Event::try_from).collect()
+    }
+
     /// The merchant's events, newest first, one page. Herald's own
     /// operational events (`herald.*`) only when the filter names their type:
     /// a consumer polling for the platform's events never meets them.
@@ -471,6 +539,10 @@ impl Store {
                AND ($2 IS NULL OR event_type = $2) \
                AND ($2 IS NOT NULL OR event_type NOT LIKE 'herald.%') \
                AND ($3 IS NULL OR created_at >= $3) \
+               AND ($8 IS NULL OR created_at < $8) \
+               AND ($9 IS NULL OR idempotency_key = $9) \
+               AND ($10 IS NULL OR id IN (SELECT t.event_id FROM event_tags t \
+                                          WHERE t.merchant_id = $1 AND t.tag = $10)) \
                AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
                AND ($7 IS NULL OR live_mode = $7) \
              ORDER BY created_at DESC, id DESC LIMIT $6"
@@ -484,10 +556,18 @@ impl Store {
             .bind(before_id)
             .bind(i64::from(filter.limit))
             .bind(filter.live_mode)
+            .bind(filter.until.map(to_millis))
+            .bind(&filter.idempotency_key)
+            .bind(&filter.tag)
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()
     }
+}
+
+/// An event's tags as the `events.tags` column holds them.
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
 }
 
 /// The distinct items, in no particular order.

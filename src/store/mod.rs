@@ -17,6 +17,7 @@ mod ingest_plan;
 mod merchants;
 mod notifications;
 mod recovery;
+mod retention;
 mod sessions;
 mod settings;
 mod stats;
@@ -35,6 +36,7 @@ pub use events::{
 pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
 pub use recovery::{MissedEvent, MissedQuery};
+pub use retention::StoredCounts;
 pub use sessions::{stored_id as stored_session_id, SessionStore};
 pub use stats::{AttemptDuration, HourCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};

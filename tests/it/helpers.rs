@@ -144,6 +144,8 @@ pub struct TestApp {
     engine: Option<Engine>,
     /// Tells alerts as operational events and mails (`drain` runs it).
     alerts: herald::service::Alerts,
+    /// Deletes history past the retention (`sweep_retention`).
+    retention: herald::service::Retention,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -195,6 +197,7 @@ impl TestApp {
             .expect("build Herald");
         let wakeup = herald.wakeup();
         let alerts = herald.state().alerts.clone();
+        let retention = herald.state().retention.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -225,6 +228,7 @@ impl TestApp {
             wakeup,
             engine,
             alerts,
+            retention,
             stop: Some(stop),
             task: Some(task),
         }
@@ -377,6 +381,11 @@ impl TestApp {
         let (status, body) = self.api(reqwest::Method::GET, path, key, None).await;
         assert_eq!(status, 200, "GET {path}: {body}");
         body
+    }
+
+    /// Runs a retention sweep now; how many events it deleted.
+    pub async fn sweep_retention(&self) -> u64 {
+        self.retention.sweep().await.expect("retention sweep")
     }
 
     /// A delivery as the merchant sees it.

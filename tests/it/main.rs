@@ -22,6 +22,7 @@ mod edge_limits;
 mod egress;
 mod endpoint_mode;
 mod endpoint_options;
+mod history;
 mod http_basics;
 mod ingest;
 mod isolation;

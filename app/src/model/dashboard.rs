@@ -169,12 +169,35 @@ impl DeliveryQuery {
 
     /// `mode`: only live (`Some(true)`) or only test-mode (`Some(false)`) events, or both.
     pub fn live_mode(&self) -> Result<Option<bool>, FieldError> {
-        match Self::given(&self.mode).as_deref() {
-            None => Ok(None),
-            Some("live") => Ok(Some(true)),
-            Some("test") => Ok(Some(false)),
-            Some(_) => Err(FieldError::new("mode", "`live`, `test` or empty for both")),
-        }
+        mode_filter(&self.mode)
+    }
+}
+
+impl EventQuery {
+    /// (since, until) as times: RFC 3339, or lookbacks (`24h`) from `now`.
+    pub fn window(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), FieldError> {
+        Ok((
+            time_or_lookback("since", self.since.as_deref().unwrap_or(""), now)?,
+            time_or_lookback("until", self.until.as_deref().unwrap_or(""), now)?,
+        ))
+    }
+
+    /// `mode`: only live (`Some(true)`) or only test-mode (`Some(false)`) events, or both.
+    pub fn live_mode(&self) -> Result<Option<bool>, FieldError> {
+        mode_filter(&self.mode)
+    }
+}
+
+/// A `mode` filter: `live`, `test`, or empty for both.
+fn mode_filter(mode: &Option<String>) -> Result<Option<bool>, FieldError> {
+    match DeliveryQuery::given(mode).as_deref() {
+        None => Ok(None),
+        Some("live") => Ok(Some(true)),
+        Some("test") => Ok(Some(false)),
+        Some(_) => Err(FieldError::new("mode", "`live`, `test` or empty for both")),
     }
 }
 

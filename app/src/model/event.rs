@@ -142,7 +142,13 @@ mod tag_tests {
 
     #[test]
     fn tags_are_short_references() {
-        for ok in ["pay_123", "customer:cus_9", "a", "x@y.z/1-2", &"t".repeat(128)] {
+        for ok in [
+            "pay_123",
+            "customer:cus_9",
+            "a",
+            "x@y.z/1-2",
+            &"t".repeat(128),
+        ] {
             assert!(is_valid_tag(ok), "{ok}");
         }
         for bad in ["", "has space", "é", "semi;colon", &"t".repeat(129)] {

@@ -16,6 +16,8 @@ pub fn query_from(params: &ParamsMap) -> DeliveryQuery {
         since: get("since"),
         mode: get("mode"),
         cursor: get("cursor"),
+        tag: get("tag"),
+        until: get("until"),
     }
 }
 
