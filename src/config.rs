@@ -120,7 +120,7 @@ pub struct ServeConfig {
     /// never one with a delivery still pending; `off` keeps them forever.
     #[arg(long, env = "HERALD_RETENTION", default_value = "30d",
           value_parser = named("HERALD_RETENTION", parse_retention))]
-    pub retention: Option<Duration>,
+    pub retention: HistoryKept,
 
     /// Tell the merchant (`herald.endpoint.failing`, and a mail) once an
     /// endpoint's deliveries have all failed for this long.
@@ -177,6 +177,11 @@ pub struct ServeConfig {
           value_parser = named("HERALD_OUTBOUND_PROXY", parse_proxy))]
     pub outbound_proxy: Option<ProxyUrl>,
 }
+
+/// How long history is kept: `None` is forever. An alias, not `Option`
+/// written out, so that clap reads `off` as a value of the setting rather
+/// than taking `Option` to mean the setting may be absent.
+pub type HistoryKept = Option<Duration>;
 
 /// Where operational mails go out, and the address links in them start with.
 #[derive(Debug, Clone, Default, Args)]

@@ -35,10 +35,6 @@ async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
 async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let queue = state.health.queue_depth().await.map_err(|e| {
-        tracing::warn!(error = %e, "metrics: queue depth unavailable");
-        ApiError::unavailable()
-    })?;
     // Counted at each scrape; a failure leaves the figures out, not the page.
     let stored = match state.retention.storage().await {
         Ok(stored) => Some(stored),
@@ -47,6 +43,12 @@ async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             None
         }
     };
+    // Read last, just before the counters: a delivery whose record commits
+    // between the two shows in both or in neither, as far as timing allows.
+    let queue = state.health.queue_depth().await.map_err(|e| {
+        tracing::warn!(error = %e, "metrics: queue depth unavailable");
+        ApiError::unavailable()
+    })?;
     let body = state.metrics.render(queue, stored.as_ref());
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

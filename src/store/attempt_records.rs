@@ -184,7 +184,8 @@ impl Store {
             let disable_after_ms = i64::try_from(auto_disable_after.as_millis()).unwrap_or(i64::MAX);
             for (endpoint, changes) in &health {
                 for change in changes {
-                    match change {
+                    // How many rows this change disabled (0 or 1).
+                    let cut = match change {
                         HealthChange::Healthy => {
                             alerts += sqlx::query(alerts::RECOVERED_BY_DELIVERY)
                                 .bind(AlertId::generate().as_str())
@@ -200,6 +201,7 @@ impl Store {
                             .bind(endpoint.as_str())
                             .execute(&mut *tx)
                             .await?;
+                            0
                         }
                         HealthChange::Failing { since, tell_if_failing_since, disable_if_failing_since } => {
                             sqlx::query(
@@ -219,7 +221,7 @@ impl Store {
                                 .execute(&mut *tx)
                                 .await?
                                 .rows_affected();
-                            let cut = sqlx::query(
+                            sqlx::query(
                                 "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
                                  WHERE id = $1 AND disabled_at IS NULL AND failing_since <= $4",
                             )
@@ -229,21 +231,10 @@ impl Store {
                             .bind(to_millis(*disable_if_failing_since))
                             .execute(&mut *tx)
                             .await?
-                            .rows_affected();
-                            if cut > 0 {
-                                disabled += cut;
-                                alerts += sqlx::query(alerts::DISABLED)
-                                    .bind(AlertId::generate().as_str())
-                                    .bind(endpoint.as_str())
-                                    .bind(Actor::Herald.as_str())
-                                    .bind(to_millis(now))
-                                    .execute(&mut *tx)
-                                    .await?
-                                    .rows_affected();
-                            }
+                            .rows_affected()
                         }
                         HealthChange::Disable { reason } => {
-                            let cut = sqlx::query(
+                            sqlx::query(
                                 "UPDATE endpoints SET disabled_at = $2, disabled_reason = $3, updated_at = $2 \
                                  WHERE id = $1 AND disabled_at IS NULL",
                             )
@@ -252,19 +243,20 @@ impl Store {
                             .bind(reason.text())
                             .execute(&mut *tx)
                             .await?
-                            .rows_affected();
-                            if cut > 0 {
-                                disabled += cut;
-                                alerts += sqlx::query(alerts::DISABLED)
-                                    .bind(AlertId::generate().as_str())
-                                    .bind(endpoint.as_str())
-                                    .bind(Actor::Herald.as_str())
-                                    .bind(to_millis(now))
-                                    .execute(&mut *tx)
-                                    .await?
-                                    .rows_affected();
-                            }
+                            .rows_affected()
                         }
+                    };
+                    // Told by the transaction that disabled it, and only by that one.
+                    if cut > 0 {
+                        disabled += cut;
+                        alerts += sqlx::query(alerts::DISABLED)
+                            .bind(AlertId::generate().as_str())
+                            .bind(endpoint.as_str())
+                            .bind(Actor::Herald.as_str())
+                            .bind(to_millis(now))
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
                     }
                 }
             }

@@ -36,6 +36,12 @@ pub struct DeliveryFilter {
     pub limit: u32,
 }
 
+/// Adds `value` to the parameters and returns its placeholder (`$n`).
+fn param<'a>(value: &'a str, binds: &mut Vec<&'a str>) -> String {
+    binds.push(value);
+    format!("${}", binds.len())
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("delivery: {e}"))
 }
@@ -326,10 +332,6 @@ impl Store {
         }
         // Numbered parameters in order, bound below (the list's length varies).
         let mut binds: Vec<&str> = Vec::new();
-        let mut param = |value: &'_ str, binds: &mut Vec<&str>| {
-            binds.push(value);
-            format!("${}", binds.len())
-        };
         let mut matches: Vec<String> = Vec::new();
         if let Some(id) = id {
             matches.push(format!("d.id = {}", param(id, &mut binds)));
@@ -343,9 +345,14 @@ impl Store {
         }
         let mut sql = format!("{DELIVERY_SELECT} WHERE ({})", matches.join(" OR "));
         if let Some(merchant) = scope.merchant() {
-            sql.push_str(&format!(" AND d.merchant_id = {}", param(merchant.as_str(), &mut binds)));
+            sql.push_str(&format!(
+                " AND d.merchant_id = {}",
+                param(merchant.as_str(), &mut binds)
+            ));
         }
-        sql.push_str(&format!(" ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}"));
+        sql.push_str(&format!(
+            " ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}"
+        ));
         let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
             let mut query = sqlx::query_as(&sql);
             for value in &binds {
