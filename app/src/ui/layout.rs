@@ -1,12 +1,9 @@
-//! The logged-in frame: navigation, search, who is logged in, log-out, and
-//! the page.
+//! The logged-in frame: navigation, who is logged in, log-out, and the page.
 
-use super::search::SearchBox;
 use crate::model::merchant::Merchant;
 use crate::server_fn::account::{me, LogOut};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::{use_location, use_query_map};
 
 /// Wraps every logged-in page; sends a visitor without a session to `/login`.
 ///
@@ -19,15 +16,6 @@ use leptos_router::hooks::{use_location, use_query_map};
 pub fn Dashboard() -> impl IntoView {
     let merchant = Resource::new(|| (), |_| me());
     let menu_open = RwSignal::new(false);
-    // On the search page the box shows what was searched for, to refine it.
-    let (pathname, params) = (use_location().pathname, use_query_map());
-    let searched = Signal::derive(move || {
-        if pathname.get() == "/search" {
-            params.read().get("q").unwrap_or_default()
-        } else {
-            String::new()
-        }
-    });
     view! {
         <div class="app" class:menu-open=move || menu_open.get()>
             <header class="topbar">
@@ -45,7 +33,6 @@ pub fn Dashboard() -> impl IntoView {
                     <span class="logo" aria-hidden="true">"H"</span>
                     <span>"Herald"</span>
                 </A>
-                <SearchBox action="/search" id="site-search" label="Search" value=searched/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match merchant.await {
@@ -58,7 +45,6 @@ pub fn Dashboard() -> impl IntoView {
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
                 <A href="/" exact=true>"Overview"</A>
                 <A href="/endpoints">"Endpoints"</A>
-                <A href="/events">"Events"</A>
                 <A href="/deliveries">"Deliveries"</A>
                 <A href="/event-types">"Event types"</A>
                 <A href="/api-keys">"API keys"</A>
@@ -69,11 +55,9 @@ pub fn Dashboard() -> impl IntoView {
                         admin.then(|| view! {
                             <p class="nav-group" data-testid="ops-nav">"Operations"</p>
                             <A href="/admin/deliveries">"Failed deliveries"</A>
-                            <A href="/admin/search">"Search all accounts"</A>
                             <A href="/admin/endpoints">"All endpoints"</A>
                             <A href="/admin/merchants">"Merchants"</A>
                             <A href="/admin/event-types">"Event-type catalog"</A>
-                            <A href="/admin/storage">"Storage"</A>
                         })
                     })}
                 </Suspense>
