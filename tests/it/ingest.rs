@@ -435,11 +435,17 @@ async fn a_key_stored_while_its_batch_is_written_makes_that_event_a_duplicate(st
     };
     let batch = [event("k1"), event("k2")];
     let other = EventId::generate();
-    let stored = ingest_while_uncommitted(
-        &store,
+    // Made now: an event dated 1970 is one the retention sweep (which the
+    // running app starts with) may delete before the batch reads it again.
+    let insert = format!(
         "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, live_mode, \
                              created_at) \
-         VALUES ($1, $2, 'payin.succeeded', '{}', 'k1', TRUE, 0)",
+         VALUES ($1, $2, 'payin.succeeded', '{{}}', 'k1', TRUE, {})",
+        chrono::Utc::now().timestamp_millis()
+    );
+    let stored = ingest_while_uncommitted(
+        &store,
+        &insert,
         &[other.as_str(), merchant.as_str()],
         &batch,
     )
