@@ -4,7 +4,7 @@
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::endpoint::Endpoint;
 use crate::model::error::AppError;
-use crate::model::event::DeliveryDetail;
+use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::merchant::Merchant;
 use leptos::prelude::*;
@@ -31,6 +31,31 @@ pub async fn admin_delivery(id: String) -> Result<DeliveryDetail, AppError> {
         backend.delivery(&Scope::Operator, &session::id(&id)?).await
     })
     .await
+}
+
+/// Any merchant's event with its deliveries.
+#[server(prefix = "/_fn", endpoint = "admin/event")]
+pub async fn admin_event(id: String) -> Result<EventDetail, AppError> {
+    session::as_admin(move |backend| async move {
+        backend
+            .event_detail(&Scope::Operator, &session::id(&id)?)
+            .await
+    })
+    .await
+}
+
+/// Events and deliveries across merchants whose id, tag or idempotency key
+/// is `q`, with the name of each merchant among them.
+#[server(prefix = "/_fn", endpoint = "admin/search")]
+pub async fn admin_search(q: String) -> Result<SearchResults, AppError> {
+    session::as_admin(move |backend| async move { backend.search(&Scope::Operator, &q).await })
+        .await
+}
+
+/// What the database holds, and how long history is kept.
+#[server(prefix = "/_fn", endpoint = "admin/storage")]
+pub async fn storage() -> Result<StorageStats, AppError> {
+    session::as_admin(move |backend| async move { backend.storage().await }).await
 }
 
 /// Every merchant.

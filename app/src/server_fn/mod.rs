@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod deliveries;
 pub mod endpoints;
+pub mod events;
 pub mod notifications;
 
 /// Where the server functions are mounted; kept apart from the REST API's `/api/v1`.

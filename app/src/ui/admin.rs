@@ -1,19 +1,21 @@
 //! The operators' console: deliveries across merchants (failed ones first)
-//! with bulk retry, and the merchants. The server functions refuse anyone
-//! who is not an admin; `Loaded` shows that refusal.
+//! with bulk retry, any merchant's delivery and event, and the merchants.
+//! The server functions refuse anyone who is not an admin; `Loaded` shows
+//! that refusal.
 
 use super::bulk_retry::BulkRetry;
 use super::deliveries::DeliveryView;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
 use super::display::time;
+use super::events::EventView;
 use super::form::{action_error, Field, FormError, TextField};
 use super::loaded::{both, Loaded};
 use crate::model::dashboard::DeliveryQuery;
 use crate::server_fn::admin::{
-    admin_count_deliveries, admin_deliveries, admin_delivery, admin_endpoints, admin_event_types,
-    admin_merchants, AdminArchiveEventType, AdminCreateEventType, AdminDisableEndpoint,
-    AdminEnableEndpoint, AdminRetry, AdminRetryMatching,
+    admin_count_deliveries, admin_deliveries, admin_delivery, admin_endpoints, admin_event,
+    admin_event_types, admin_merchants, AdminArchiveEventType, AdminCreateEventType,
+    AdminDisableEndpoint, AdminEnableEndpoint, AdminRetry, AdminRetryMatching,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -110,7 +112,20 @@ pub fn AdminDeliveryPage() -> impl IntoView {
     view! {
         <Title text="Delivery · Operations"/>
         <p class="muted small"><A href="/admin/deliveries">"Deliveries across merchants"</A> " / delivery"</p>
-        <DeliveryView detail retry=false/>
+        <DeliveryView detail retry=false events="/admin/events"/>
+    }
+}
+
+/// `/admin/events/:id`: any merchant's event and where it went.
+#[component]
+pub fn AdminEventPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, admin_event);
+    view! {
+        <Title text="Event · Operations"/>
+        <p class="muted small"><A href="/admin/search">"Search all accounts"</A> " / event"</p>
+        <EventView detail operators=true/>
     }
 }
 

@@ -4,7 +4,7 @@
 use super::bulk_retry::BulkRetry;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
-use super::display::{refresh_every, time, StatusBadge};
+use super::display::{refresh_every, time, Payload, StatusBadge, Tags};
 use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
 use crate::model::error::AppError;
@@ -96,7 +96,7 @@ pub fn DeliveryPage() -> impl IntoView {
     view! {
         <Title text="Delivery"/>
         <p class="muted small"><A href="/deliveries">"Deliveries"</A> " / delivery"</p>
-        <DeliveryView detail retry=true/>
+        <DeliveryView detail retry=true events="/events"/>
     }
 }
 
@@ -105,6 +105,8 @@ pub fn DeliveryPage() -> impl IntoView {
 pub fn DeliveryView(
     detail: Resource<Result<DeliveryDetail, AppError>>,
     retry: bool,
+    /// Where events' pages are: the event links to `{events}/{id}`.
+    events: &'static str,
 ) -> impl IntoView {
     let retry_action = ServerAction::<RetryDelivery>::new();
     // While a retry is on its way, look for the new attempt every second.
@@ -127,7 +129,8 @@ pub fn DeliveryView(
                     waiting.set(false);
                 }
                 let id = d.delivery.id.to_string();
-                let payload = serde_json::to_string_pretty(&d.event.data).unwrap_or_default();
+                let event_id = d.event.id.to_string();
+                let event_href = format!("{events}/{event_id}");
                 view! {
                     <div class="page-header">
                         <div>
@@ -152,15 +155,16 @@ pub fn DeliveryView(
                     })}
                     <dl class="facts card">
                         <dt>"Delivery"</dt><dd class="mono">{id.clone()}</dd>
-                        <dt>"Event"</dt><dd class="mono">{d.event.id.to_string()}</dd>
+                        <dt>"Event"</dt>
+                        <dd class="mono break">
+                            <A href=event_href attr:data-testid="event-link">{event_id}</A>
+                        </dd>
+                        <dt>"Tags"</dt><dd><Tags tags=d.delivery.tags.clone() none="None"/></dd>
                         <dt>"Created"</dt><dd>{time(&d.delivery.created_at)}</dd>
                         <dt>"Next attempt"</dt>
                         <dd>{d.delivery.next_attempt_at.as_ref().map(time).unwrap_or_else(|| "None scheduled".into())}</dd>
                     </dl>
-                    <section class="card">
-                        <h2>"Payload"</h2>
-                        <pre class="json" data-testid="payload">{payload}</pre>
-                    </section>
+                    <Payload data=d.event.data.clone()/>
                     <section>
                         <h2>{format!("Attempts ({})", d.attempts.len())}</h2>
                         {if d.attempts.is_empty() {

@@ -2,7 +2,8 @@
 //! across merchants (with a Merchant column and rows to tick for bulk retry).
 
 use super::delivery_filters::query_string;
-use super::display::{time, StatusBadge};
+use super::display::{time, Pager, StatusBadge, Tags};
+use super::url_query::ending_with_param;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::event::Delivery;
 use leptos::prelude::*;
@@ -38,6 +39,18 @@ pub fn DeliveryTable(
     };
     let newest = query.cursor.is_some().then(|| page_link(None));
     let older = page.next_cursor.map(|cursor| page_link(Some(cursor)));
+    // A row's tag narrows this list to that tag's deliveries.
+    let tag_link = ending_with_param(
+        &format!(
+            "{base}{}",
+            query_string(&DeliveryQuery {
+                tag: None,
+                cursor: None,
+                ..query.clone()
+            })
+        ),
+        "tag",
+    );
     let rows = page
         .items
         .into_iter()
@@ -46,7 +59,7 @@ pub fn DeliveryTable(
                 let id = delivery.merchant_id.to_string();
                 names.get(&id).cloned().unwrap_or(id)
             });
-            view! { <DeliveryRow delivery base merchant selected/> }
+            view! { <DeliveryRow delivery base merchant selected tag_link=tag_link.clone()/> }
         })
         .collect_view();
     view! {
@@ -65,21 +78,20 @@ pub fn DeliveryTable(
             </thead>
             <tbody>{rows}</tbody>
         </table>
-        <div class="pager">
-            {newest.map(|href| view! { <A href=href attr:class="button ghost">"Newest"</A> })}
-            {older.map(|href| view! { <A href=href attr:class="button ghost" attr:data-testid="older">"Older"</A> })}
-        </div>
+        <Pager newest older/>
     }
     .into_any()
 }
 
-/// One delivery; `merchant` fills the Merchant column, `selected` adds a tick box.
+/// One delivery; `merchant` fills the Merchant column, `selected` adds a
+/// tick box; its event's tags link to `tag_link` followed by the tag.
 #[component]
 fn DeliveryRow(
     delivery: Delivery,
     base: &'static str,
     merchant: Option<String>,
     selected: Option<RwSignal<BTreeSet<String>>>,
+    tag_link: String,
 ) -> impl IntoView {
     let id = delivery.id.to_string();
     let tick = selected.map(|selected| {
@@ -108,6 +120,7 @@ fn DeliveryRow(
             <td>
                 <A href=format!("{base}/{id}")><code>{delivery.event_type.clone()}</code></A>
                 {(!delivery.live_mode).then(|| view! { <span class="badge test">"test"</span> })}
+                <Tags tags=delivery.tags.clone() link=tag_link/>
             </td>
             <td class="mono small break">{delivery.url.clone()}</td>
             <td><StatusBadge status=delivery.status/></td>

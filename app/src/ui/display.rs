@@ -1,6 +1,8 @@
-//! Small pieces every page shows the same way: times, statuses, a failing
-//! endpoint's warning, copy buttons, a self-refreshing resource.
+//! Small pieces every page shows the same way: times, statuses, tags, a
+//! payload, a list's pager, a failing endpoint's warning, copy buttons, a
+//! self-refreshing resource.
 
+use super::url_query::encode;
 use crate::model::delivery::DeliveryStatus;
 use crate::model::endpoint::Endpoint;
 use chrono::{DateTime, Utc};
@@ -17,6 +19,59 @@ pub fn time(at: &DateTime<Utc>) -> String {
 pub fn StatusBadge(status: DeliveryStatus) -> impl IntoView {
     let text = status.as_str();
     view! { <span class=format!("badge status-{text}") data-testid="status">{text}</span> }
+}
+
+/// An event's tags, the payment, payout and customer references the
+/// platform sent, as small badges. With `link`, each is a link to `link`
+/// followed by the tag (a list narrowed to it, a search for it).
+#[component]
+pub fn Tags(
+    tags: Vec<String>,
+    #[prop(optional)] link: Option<String>,
+    /// Said when there are none; nothing when absent.
+    #[prop(optional)]
+    none: Option<&'static str>,
+) -> impl IntoView {
+    if tags.is_empty() {
+        return none
+            .map(|text| view! { <span class="muted" data-testid="tags">{text}</span> })
+            .into_any();
+    }
+    let tags = tags
+        .into_iter()
+        .map(|tag| match &link {
+            Some(link) => {
+                let href = format!("{link}{}", encode(&tag));
+                view! { <A href=href attr:class="tag">{tag}</A> }.into_any()
+            }
+            None => view! { <span class="tag">{tag}</span> }.into_any(),
+        })
+        .collect_view();
+    view! { <span class="tags" data-testid="tags">{tags}</span> }.into_any()
+}
+
+/// An event's payload, pretty-printed as text: shown, never run.
+#[component]
+pub fn Payload(data: serde_json::Value) -> impl IntoView {
+    let text = serde_json::to_string_pretty(&data).unwrap_or_default();
+    view! {
+        <section class="card">
+            <h2>"Payload"</h2>
+            <pre class="json" data-testid="payload">{text}</pre>
+        </section>
+    }
+}
+
+/// A list's links to its newest page (when elsewhere) and to the next,
+/// older one (when there is one).
+#[component]
+pub fn Pager(newest: Option<String>, older: Option<String>) -> impl IntoView {
+    view! {
+        <div class="pager">
+            {newest.map(|href| view! { <A href=href attr:class="button ghost">"Newest"</A> })}
+            {older.map(|href| view! { <A href=href attr:class="button ghost" attr:data-testid="older">"Older"</A> })}
+        </div>
+    }
 }
 
 /// "Failing since …, will be disabled on … unless it recovers": nothing for a

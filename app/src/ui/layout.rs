@@ -1,9 +1,12 @@
-//! The logged-in frame: navigation, who is logged in, log-out, and the page.
+//! The logged-in frame: navigation, search, who is logged in, log-out, and
+//! the page.
 
+use super::search::SearchBox;
 use crate::model::merchant::Merchant;
 use crate::server_fn::account::{me, LogOut};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::{use_location, use_query_map};
 
 /// Wraps every logged-in page; sends a visitor without a session to `/login`.
 ///
@@ -16,6 +19,15 @@ use leptos_router::components::{Outlet, Redirect, A};
 pub fn Dashboard() -> impl IntoView {
     let merchant = Resource::new(|| (), |_| me());
     let menu_open = RwSignal::new(false);
+    // On the search page the box shows what was searched for, to refine it.
+    let (pathname, params) = (use_location().pathname, use_query_map());
+    let searched = Signal::derive(move || {
+        if pathname.get() == "/search" {
+            params.read().get("q").unwrap_or_default()
+        } else {
+            String::new()
+        }
+    });
     view! {
         <div class="app" class:menu-open=move || menu_open.get()>
             <header class="topbar">
@@ -41,10 +53,16 @@ pub fn Dashboard() -> impl IntoView {
                         }
                     })}
                 </Suspense>
+                // After the account's `Suspense`, not before it: an element
+                // between the brand and that `Suspense` made hydration put
+                // the account's nodes onto the search box (tachys
+                // "entered unreachable code"). CSS places it.
+                <SearchBox action="/search" id="site-search" label="Search" value=searched/>
             </header>
             <nav class="sidebar" aria-label="Main" on:click=move |_| menu_open.set(false)>
                 <A href="/" exact=true>"Overview"</A>
                 <A href="/endpoints">"Endpoints"</A>
+                <A href="/events">"Events"</A>
                 <A href="/deliveries">"Deliveries"</A>
                 <A href="/event-types">"Event types"</A>
                 <A href="/api-keys">"API keys"</A>
@@ -55,9 +73,11 @@ pub fn Dashboard() -> impl IntoView {
                         admin.then(|| view! {
                             <p class="nav-group" data-testid="ops-nav">"Operations"</p>
                             <A href="/admin/deliveries">"Failed deliveries"</A>
+                            <A href="/admin/search">"Search all accounts"</A>
                             <A href="/admin/endpoints">"All endpoints"</A>
                             <A href="/admin/merchants">"Merchants"</A>
                             <A href="/admin/event-types">"Event-type catalog"</A>
+                            <A href="/admin/storage">"Storage"</A>
                         })
                     })}
                 </Suspense>

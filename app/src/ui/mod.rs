@@ -13,11 +13,18 @@ mod display;
 mod endpoint_detail;
 mod endpoint_form;
 mod endpoints;
+mod event_filters;
+mod event_table;
+mod events;
+mod filter_fields;
 mod form;
 mod layout;
 mod loaded;
 mod notifications;
 mod overview;
+mod search;
+mod storage;
+mod url_query;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -92,6 +99,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage ssr=SsrMode::Async/>
                     <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/endpoints/:id/edit") view=endpoint_form::EditEndpointPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view=events::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id") view=events::EventDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=search::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries") view=deliveries::DeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage ssr=SsrMode::Async/>
                     <Route path=path!("/event-types") view=catalog::EventTypesPage ssr=SsrMode::Async/>
@@ -102,6 +112,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view=admin::AdminEventPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/search") view=search::AdminSearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/storage") view=storage::StoragePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
