@@ -136,10 +136,9 @@ impl Events {
                 .map(|e| &e.merchant_id)
                 .chain(deliveries.iter().map(|d| &d.merchant_id))
                 .collect();
-            for merchant in merchants {
-                if let Some(found) = self.store.merchant_by_id(merchant).await? {
-                    merchant_names.insert(merchant.to_string(), found.name);
-                }
+            let merchants: Vec<&MerchantId> = merchants.into_iter().collect();
+            for (merchant, name) in self.store.merchant_names(&merchants).await? {
+                merchant_names.insert(merchant.to_string(), name);
             }
         }
         Ok(SearchResults {

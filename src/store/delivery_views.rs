@@ -1,9 +1,8 @@
 //! Reading deliveries and attempts (merchant and admin views), and manual retries.
 
+use super::conditions::{bind_values, Conditions};
 use super::notifications::NotifyWork;
-use super::{
-    from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
-};
+use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
@@ -34,12 +33,6 @@ pub struct DeliveryFilter {
     /// Only deliveries strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, DeliveryId)>,
     pub limit: u32,
-}
-
-/// Adds `value` to the parameters and returns its placeholder (`$n`).
-fn param<'a>(value: &'a str, binds: &mut Vec<&'a str>) -> String {
-    binds.push(value);
-    format!("${}", binds.len())
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -105,28 +98,112 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
-const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, d.merchant_id, d.endpoint_id, \
+/// A delivery's columns as `DeliveryRow` reads them, from `deliveries d`,
+/// `events e` and `endpoints ep`.
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, \
         COALESCE(d.callback_url, ep.url) AS url, d.event_type, e.live_mode, e.tags, d.status, \
         d.attempt_count, d.next_attempt_at, d.lease_owner, d.last_attempt_at, d.last_status_code, \
-        d.created_at, d.succeeded_at, d.failed_at \
-     FROM deliveries d JOIN events e ON e.id = d.event_id \
+        d.created_at, d.succeeded_at, d.failed_at";
+
+/// Deliveries with their events and endpoints, read from the deliveries.
+const DELIVERIES: &str = "deliveries d JOIN events e ON e.id = d.event_id \
      LEFT JOIN endpoints ep ON ep.id = d.endpoint_id";
 
-/// The conditions of `DeliveryFilter` over `deliveries d` joined with
-/// `events e`: $1 merchant, $2 endpoint, $3 event, $4 status, $5 type,
-/// $6 since, $7/$8 keyset cursor, $10 live mode, $11 callbacks only (or none),
-/// $12 until, $13 the event's idempotency key, $14 a tag of the event.
-const FILTERED: &str = "($1 IS NULL OR d.merchant_id = $1) \
-       AND ($2 IS NULL OR d.endpoint_id = $2) AND ($3 IS NULL OR d.event_id = $3) \
-       AND ($4 IS NULL OR d.status = $4) AND ($5 IS NULL OR d.event_type = $5) \
-       AND ($6 IS NULL OR d.created_at >= $6) \
-       AND ($7 IS NULL OR d.created_at < $7 OR (d.created_at = $7 AND d.id < $8)) \
-       AND ($10 IS NULL OR e.live_mode = $10) \
-       AND ($11 IS NULL OR (d.callback_url IS NOT NULL) = $11) \
-       AND ($12 IS NULL OR d.created_at < $12) \
-       AND ($13 IS NULL OR e.idempotency_key = $13) \
-       AND ($14 IS NULL OR d.event_id IN (SELECT t.event_id FROM event_tags t \
-             WHERE t.tag = $14 AND ($1 IS NULL OR t.merchant_id = $1)))";
+/// The deliveries matching `filter` (the cursor only when `with_cursor`):
+/// the `FROM` list and the conditions.
+///
+/// Filtered by tag, idempotency key or event, the few deliveries of those
+/// events are found first (`found`), and every other condition is checked
+/// on them. SQLite keeps the order of a `CROSS JOIN` (PostgreSQL orders
+/// any join by its statistics); left to choose, SQLite would rather walk
+/// the merchant's history newest first, or every delivery of a status,
+/// checking each against those events, because that spares a sort.
+fn filtered(filter: &DeliveryFilter, with_cursor: bool) -> (String, Conditions) {
+    let mut conditions = Conditions::new();
+    let merchant = filter
+        .merchant_id
+        .as_ref()
+        .map(|m| conditions.value(m.as_str()));
+    let found = if let Some(tag) = filter.tag.as_deref() {
+        let tag = conditions.value(tag);
+        let of_merchant = merchant
+            .as_ref()
+            .map(|m| format!(" AND t.merchant_id = {m}"))
+            .unwrap_or_default();
+        Some(format!(
+            "SELECT f.id FROM event_tags t JOIN deliveries f ON f.event_id = t.event_id \
+             WHERE t.tag = {tag}{of_merchant}"
+        ))
+    } else if let Some(key) = filter.idempotency_key.as_deref() {
+        let key = conditions.value(key);
+        let of_merchant = merchant
+            .as_ref()
+            .map(|m| format!(" AND k.merchant_id = {m}"))
+            .unwrap_or_default();
+        Some(format!(
+            "SELECT f.id FROM events k JOIN deliveries f ON f.event_id = k.id \
+             WHERE k.idempotency_key = {key}{of_merchant}"
+        ))
+    } else {
+        filter.event_id.as_ref().map(|event| {
+            let event = conditions.value(event.as_str());
+            format!("SELECT f.id FROM deliveries f WHERE f.event_id = {event}")
+        })
+    };
+    let sources = match found {
+        Some(found) => {
+            conditions.push("d.id = found.id");
+            format!("({found}) found CROSS JOIN {DELIVERIES}")
+        }
+        None => DELIVERIES.to_owned(),
+    };
+    if let Some(merchant) = &merchant {
+        conditions.push(format!("d.merchant_id = {merchant}"));
+    }
+    conditions.when(filter.endpoint_id.as_ref().map(EndpointId::as_str), |p| {
+        format!("d.endpoint_id = {p}")
+    });
+    conditions.when(filter.event_id.as_ref().map(EventId::as_str), |p| {
+        format!("d.event_id = {p}")
+    });
+    conditions.when(filter.status.map(DeliveryStatus::as_str), |p| {
+        format!("d.status = {p}")
+    });
+    conditions.when(filter.event_type.as_deref(), |p| {
+        format!("d.event_type = {p}")
+    });
+    conditions.when(filter.since, |p| format!("d.created_at >= {p}"));
+    conditions.when(filter.until, |p| format!("d.created_at < {p}"));
+    if let (true, Some((at, id))) = (with_cursor, &filter.before) {
+        let at = conditions.value(*at);
+        let id = conditions.value(id.as_str());
+        conditions.push(format!(
+            "(d.created_at < {at} OR (d.created_at = {at} AND d.id < {id}))"
+        ));
+    }
+    conditions.when(filter.live_mode, |p| format!("e.live_mode = {p}"));
+    conditions.when(filter.idempotency_key.as_deref(), |p| {
+        format!("e.idempotency_key = {p}")
+    });
+    match filter.callback {
+        Some(true) => conditions.push("d.callback_url IS NOT NULL"),
+        Some(false) => conditions.push("d.callback_url IS NULL"),
+        None => {}
+    }
+    (sources, conditions)
+}
+
+/// The statement `Store::list_deliveries` runs, with its values.
+pub(crate) fn delivery_list_query(filter: &DeliveryFilter) -> (String, Conditions) {
+    let (sources, mut conditions) = filtered(filter, true);
+    let limit = conditions.value(i64::from(filter.limit));
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM {sources}{} \
+         ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}",
+        conditions.sql()
+    );
+    (sql, conditions)
+}
 
 #[derive(sqlx::FromRow)]
 struct AttemptRow {
@@ -172,25 +249,11 @@ impl TryFrom<AttemptRow> for Attempt {
 impl Store {
     /// One page of deliveries matching `filter`, newest first.
     pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<Vec<Delivery>> {
-        let sql = format!(
-            "{DELIVERY_SELECT} WHERE {FILTERED} ORDER BY d.created_at DESC, d.id DESC LIMIT $9"
-        );
-        let (before_at, before_id) = keyset(&filter.before);
-        let rows: Vec<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
-            .bind(filter.endpoint_id.as_ref().map(EndpointId::as_str))
-            .bind(filter.event_id.as_ref().map(EventId::as_str))
-            .bind(filter.status.map(DeliveryStatus::as_str))
-            .bind(&filter.event_type)
-            .bind(filter.since.map(to_millis))
-            .bind(before_at)
-            .bind(before_id)
-            .bind(i64::from(filter.limit))
-            .bind(filter.live_mode)
-            .bind(filter.callback)
-            .bind(filter.until.map(to_millis))
-            .bind(&filter.idempotency_key)
-            .bind(&filter.tag)
+        let (sql, conditions) = delivery_list_query(filter);
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Delivery::try_from).collect()
@@ -199,25 +262,16 @@ impl Store {
     /// How many deliveries match `filter`, counting up to `filter.limit`
     /// (the cursor is ignored): what a bulk retry of them would queue.
     pub async fn count_deliveries(&self, filter: &DeliveryFilter) -> StoreResult<u64> {
+        let (sources, mut conditions) = filtered(filter, false);
+        let limit = conditions.value(i64::from(filter.limit));
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT d.id FROM deliveries d JOIN events e ON e.id = d.event_id \
-             WHERE {FILTERED} LIMIT $9) matching"
+            "SELECT COUNT(*) FROM (SELECT d.id FROM {sources}{} LIMIT {limit}) matching",
+            conditions.sql()
         );
-        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(&sql)
-            .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
-            .bind(filter.endpoint_id.as_ref().map(EndpointId::as_str))
-            .bind(filter.event_id.as_ref().map(EventId::as_str))
-            .bind(filter.status.map(DeliveryStatus::as_str))
-            .bind(&filter.event_type)
-            .bind(filter.since.map(to_millis))
-            .bind(None::<i64>)
-            .bind(None::<String>)
-            .bind(i64::from(filter.limit))
-            .bind(filter.live_mode)
-            .bind(filter.callback)
-            .bind(filter.until.map(to_millis))
-            .bind(&filter.idempotency_key)
-            .bind(&filter.tag)
+        let count: i64 = on_pool!(self, pool => bind_values!(
+                sqlx::query_scalar(&sql),
+                conditions.values()
+            )
             .fetch_one(pool)
             .await)?;
         Ok(u64::try_from(count).unwrap_or(0))
@@ -230,7 +284,7 @@ impl Store {
         id: &DeliveryId,
     ) -> StoreResult<Option<(Delivery, Event, Vec<Attempt>)>> {
         let sql =
-            format!("{DELIVERY_SELECT} WHERE d.id = $1 AND ($2 IS NULL OR d.merchant_id = $2)");
+            format!("SELECT {DELIVERY_COLUMNS} FROM {DELIVERIES} WHERE d.id = $1 AND ($2 IS NULL OR d.merchant_id = $2)");
         let row: Option<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(id.as_str())
             .bind(scope.merchant().map(MerchantId::as_str))
@@ -265,10 +319,13 @@ impl Store {
         merchant: &MerchantId,
     ) -> StoreResult<Vec<(String, DateTime<Utc>, DeliveryStatus)>> {
         let rows: Vec<(String, i64, String)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT d.endpoint_id, d.created_at, d.status FROM deliveries d \
-             WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL \
-               AND d.created_at = (SELECT MAX(d2.created_at) FROM deliveries d2 \
-                                   WHERE d2.endpoint_id = d.endpoint_id)",
+            // One index read per endpoint (its newest delivery), however
+            // long its history.
+            "SELECT d.endpoint_id, d.created_at, d.status FROM endpoints ep \
+             JOIN deliveries d ON d.id = (SELECT d2.id FROM deliveries d2 \
+                                         WHERE d2.endpoint_id = ep.id \
+                                         ORDER BY d2.created_at DESC, d2.id DESC LIMIT 1) \
+             WHERE ep.merchant_id = $1",
         )
         .bind(merchant.as_str())
         .fetch_all(pool)
@@ -330,36 +387,44 @@ impl Store {
         if id.is_none() && events.is_empty() {
             return Ok(Vec::new());
         }
-        // Numbered parameters in order, bound below (the list's length varies).
-        let mut binds: Vec<&str> = Vec::new();
+        // Two index reads (the id, the events' deliveries) merged, read
+        // first (see `filtered`): as one `OR` next to the merchant
+        // condition, SQLite would rather walk all the merchant's deliveries.
+        let mut conditions = Conditions::new();
         let mut matches: Vec<String> = Vec::new();
         if let Some(id) = id {
-            matches.push(format!("d.id = {}", param(id, &mut binds)));
+            matches.push(format!(
+                "SELECT id FROM deliveries WHERE id = {}",
+                conditions.value(id)
+            ));
         }
         if !events.is_empty() {
             let list: Vec<String> = events
                 .iter()
-                .map(|event| param(event.as_str(), &mut binds))
+                .map(|event| conditions.value(event.as_str()))
                 .collect();
-            matches.push(format!("d.event_id IN ({})", list.join(", ")));
-        }
-        let mut sql = format!("{DELIVERY_SELECT} WHERE ({})", matches.join(" OR "));
-        if let Some(merchant) = scope.merchant() {
-            sql.push_str(&format!(
-                " AND d.merchant_id = {}",
-                param(merchant.as_str(), &mut binds)
+            matches.push(format!(
+                "SELECT id FROM deliveries WHERE event_id IN ({})",
+                list.join(", ")
             ));
         }
-        sql.push_str(&format!(
-            " ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}"
-        ));
-        let rows: Vec<DeliveryRow> = on_pool!(self, pool => {
-            let mut query = sqlx::query_as(&sql);
-            for value in &binds {
-                query = query.bind(*value);
-            }
-            query.fetch_all(pool).await
-        })?;
+        conditions.push("d.id = found.id");
+        conditions.when(scope.merchant().map(MerchantId::as_str), |p| {
+            format!("d.merchant_id = {p}")
+        });
+        let limit = conditions.value(i64::from(limit));
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM ({}) found CROSS JOIN {DELIVERIES}{} \
+             ORDER BY d.created_at DESC, d.id DESC LIMIT {limit}",
+            matches.join(" UNION "),
+            conditions.sql()
+        );
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter().map(Delivery::try_from).collect()
     }
 

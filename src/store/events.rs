@@ -1,11 +1,10 @@
 //! Events: ingest (event + fan-out in one transaction) and the merchant's reads.
 
+use super::conditions::{bind_values, Conditions};
 use super::deliveries::{EndpointSending, ENDPOINT_SENDING_COLUMNS};
 use super::ingest_plan::{plan, BatchReads, Earlier, FanOutTarget, Recipient, Take};
 use super::notifications::NotifyWork;
-use super::{
-    from_millis, json_list, json_values, keyset, on_pool, to_millis, StoreError, StoreResult,
-};
+use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::{ClaimedDelivery, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::EndpointMode;
@@ -176,8 +175,9 @@ impl TryFrom<EventRow> for Event {
     }
 }
 
-pub(crate) const EVENT_COLUMNS: &str = "id, merchant_id, event_type, payload, idempotency_key, \
-     callback_url, ordering_key, live_mode, tags, created_at";
+/// An event's columns as `EventRow` reads them, from `events e`.
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.merchant_id, e.event_type, e.payload, \
+     e.idempotency_key, e.callback_url, e.ordering_key, e.live_mode, e.tags, e.created_at";
 
 /// Filters for a merchant's event list.
 #[derive(Debug, Clone, Default)]
@@ -478,7 +478,8 @@ impl Store {
 
     /// One of the merchant's events.
     pub async fn event(&self, merchant: &MerchantId, id: &EventId) -> StoreResult<Option<Event>> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND merchant_id = $2");
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND e.merchant_id = $2");
         let row: Option<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(id.as_str())
             .bind(merchant.as_str())
@@ -490,7 +491,7 @@ impl Store {
     /// An event `scope` may see.
     pub async fn event_in_scope(&self, scope: &Scope, id: &EventId) -> StoreResult<Option<Event>> {
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 AND ($2 IS NULL OR merchant_id = $2)"
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND ($2 IS NULL OR e.merchant_id = $2)"
         );
         let row: Option<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(id.as_str())
@@ -508,18 +509,32 @@ impl Store {
         q: &str,
         limit: u32,
     ) -> StoreResult<Vec<Event>> {
+        // Three index reads (id, idempotency key, tag), merged: written as
+        // one `OR`, SQLite would rather walk the merchant's whole history.
+        let mut conditions = Conditions::new();
+        let q = conditions.value(q);
+        let (events_of, tags_of) = match scope.merchant() {
+            Some(merchant) => {
+                let merchant = conditions.value(merchant.as_str());
+                (
+                    format!(" AND merchant_id = {merchant}"),
+                    format!(" AND t.merchant_id = {merchant}"),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
+        let limit = conditions.value(i64::from(limit));
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events \
-             WHERE ($1 IS NULL OR merchant_id = $1) \
-               AND (id = $2 OR idempotency_key = $2 \
-                    OR id IN (SELECT t.event_id FROM event_tags t \
-                              WHERE t.tag = $2 AND ($1 IS NULL OR t.merchant_id = $1))) \
-             ORDER BY created_at DESC, id DESC LIMIT $3"
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ( \
+                 SELECT id FROM events WHERE id = {q}{events_of} \
+                 UNION SELECT id FROM events WHERE idempotency_key = {q}{events_of} \
+                 UNION SELECT t.event_id FROM event_tags t WHERE t.tag = {q}{tags_of}) \
+             ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}"
         );
-        let rows: Vec<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(scope.merchant().map(MerchantId::as_str))
-            .bind(q)
-            .bind(i64::from(limit))
+        let rows: Vec<EventRow> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()
@@ -533,36 +548,64 @@ impl Store {
         merchant: &MerchantId,
         filter: &EventFilter,
     ) -> StoreResult<Vec<Event>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events \
-             WHERE merchant_id = $1 \
-               AND ($2 IS NULL OR event_type = $2) \
-               AND ($2 IS NOT NULL OR event_type NOT LIKE 'herald.%') \
-               AND ($3 IS NULL OR created_at >= $3) \
-               AND ($8 IS NULL OR created_at < $8) \
-               AND ($9 IS NULL OR idempotency_key = $9) \
-               AND ($10 IS NULL OR id IN (SELECT t.event_id FROM event_tags t \
-                                          WHERE t.merchant_id = $1 AND t.tag = $10)) \
-               AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5)) \
-               AND ($7 IS NULL OR live_mode = $7) \
-             ORDER BY created_at DESC, id DESC LIMIT $6"
-        );
-        let (before_at, before_id) = keyset(&filter.before);
-        let rows: Vec<EventRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(merchant.as_str())
-            .bind(&filter.event_type)
-            .bind(filter.since.map(to_millis))
-            .bind(before_at)
-            .bind(before_id)
-            .bind(i64::from(filter.limit))
-            .bind(filter.live_mode)
-            .bind(filter.until.map(to_millis))
-            .bind(&filter.idempotency_key)
-            .bind(&filter.tag)
+        let (sql, conditions) = event_list_query(merchant, filter);
+        let rows: Vec<EventRow> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Event::try_from).collect()
     }
+}
+
+/// The statement `Store::list_events` runs, with its values.
+pub(crate) fn event_list_query(
+    merchant: &MerchantId,
+    filter: &EventFilter,
+) -> (String, Conditions) {
+    let mut conditions = Conditions::new();
+    let merchant_is = conditions.value(merchant.as_str());
+    // With a tag, its few events are read first: SQLite keeps the order of
+    // a `CROSS JOIN`, and would otherwise walk the merchant's history newest
+    // first checking each event for the tag, to spare a sort.
+    let sources = match filter.tag.as_deref() {
+        Some(tag) => {
+            let tag = conditions.value(tag);
+            conditions.push(format!(
+                "t.merchant_id = {merchant_is} AND t.tag = {tag} AND e.id = t.event_id"
+            ));
+            "event_tags t CROSS JOIN events e"
+        }
+        None => "events e",
+    };
+    conditions.push(format!("e.merchant_id = {merchant_is}"));
+    match &filter.event_type {
+        Some(event_type) => {
+            conditions.when(Some(event_type.as_str()), |p| format!("e.event_type = {p}"))
+        }
+        None => conditions.push("e.event_type NOT LIKE 'herald.%'"),
+    }
+    conditions.when(filter.since, |p| format!("e.created_at >= {p}"));
+    conditions.when(filter.until, |p| format!("e.created_at < {p}"));
+    conditions.when(filter.idempotency_key.as_deref(), |p| {
+        format!("e.idempotency_key = {p}")
+    });
+    if let Some((at, id)) = &filter.before {
+        let at = conditions.value(*at);
+        let id = conditions.value(id.as_str());
+        conditions.push(format!(
+            "(e.created_at < {at} OR (e.created_at = {at} AND e.id < {id}))"
+        ));
+    }
+    conditions.when(filter.live_mode, |p| format!("e.live_mode = {p}"));
+    let limit = conditions.value(i64::from(filter.limit));
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM {sources}{} \
+         ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}",
+        conditions.sql()
+    );
+    (sql, conditions)
 }
 
 /// An event's tags as the `events.tags` column holds them.

@@ -1,6 +1,6 @@
 //! Merchant accounts.
 
-use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::id::MerchantId;
@@ -101,6 +101,31 @@ impl Store {
             .map(MerchantRecord::try_from)
             .transpose()?
             .map(|r| r.merchant))
+    }
+
+    /// Each of `ids` that is a merchant, with its name, in one read.
+    pub async fn merchant_names(
+        &self,
+        ids: &[&MerchantId],
+    ) -> StoreResult<Vec<(MerchantId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, name FROM merchants WHERE id IN ({})",
+            json_values(self, 1)
+        );
+        let rows: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(json_list(ids))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|(id, name)| {
+                MerchantId::parse(&id)
+                    .map(|id| (id, name))
+                    .map_err(|e| StoreError::Corrupt(format!("merchant: {e}")))
+            })
+            .collect()
     }
 
     /// Every merchant, newest first.

@@ -8,6 +8,7 @@
 mod alerts;
 mod api_keys;
 mod attempt_records;
+mod conditions;
 mod deliveries;
 mod delivery_views;
 mod endpoints;
@@ -16,6 +17,7 @@ mod events;
 mod ingest_plan;
 mod merchants;
 mod notifications;
+mod query_plans;
 mod recovery;
 mod retention;
 mod sessions;

@@ -3,7 +3,8 @@
 //! are stored in milliseconds), which both dialects compute the same way;
 //! percentiles are left to the service.
 
-use super::{on_pool, to_millis, Store, StoreResult};
+use super::conditions::{bind_values, Conditions};
+use super::{on_pool, Store, StoreResult};
 use chrono::{DateTime, Utc};
 use herald_app::model::id::{EndpointId, MerchantId};
 
@@ -37,19 +38,21 @@ impl Store {
         live_mode: Option<bool>,
         from: DateTime<Utc>,
     ) -> StoreResult<Vec<HourCount>> {
-        let rows: Vec<(String, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+        let conditions = window_of(merchant, endpoint, live_mode, from);
+        // The events are joined only to tell live from test mode.
+        let sql = format!(
             "SELECT d.endpoint_id, d.created_at / 3600000 AS hour, d.status, COUNT(*) AS n \
-             FROM deliveries d JOIN events e ON e.id = d.event_id \
-             WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL AND d.created_at >= $2 \
-               AND ($3 IS NULL OR d.endpoint_id = $3) AND ($4 IS NULL OR e.live_mode = $4) \
+             FROM deliveries d{}{} \
              GROUP BY d.endpoint_id, d.created_at / 3600000, d.status",
-        )
-        .bind(merchant.as_str())
-        .bind(to_millis(from))
-        .bind(endpoint.map(EndpointId::as_str))
-        .bind(live_mode)
-        .fetch_all(pool)
-        .await)?;
+            events_join(live_mode),
+            conditions.sql()
+        );
+        let rows: Vec<(String, i64, String, i64)> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
+            .fetch_all(pool)
+            .await)?;
         Ok(rows
             .into_iter()
             .map(|(endpoint_id, hour, status, n)| HourCount {
@@ -69,22 +72,22 @@ impl Store {
         live_mode: Option<bool>,
         from: DateTime<Utc>,
     ) -> StoreResult<Vec<AttemptDuration>> {
-        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+        let mut conditions = window_of(merchant, endpoint, live_mode, from);
+        let from = conditions.value(from);
+        conditions.push(format!("a.started_at >= {from}"));
+        let limit = conditions.value(MAX_DURATIONS);
+        let sql = format!(
             "SELECT d.endpoint_id, a.started_at / 3600000 AS hour, a.duration_ms \
-             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
-             JOIN events e ON e.id = d.event_id \
-             WHERE d.merchant_id = $1 AND d.endpoint_id IS NOT NULL AND d.created_at >= $2 \
-               AND a.started_at >= $2 AND ($3 IS NULL OR d.endpoint_id = $3) \
-               AND ($5 IS NULL OR e.live_mode = $5) \
-             LIMIT $4",
-        )
-        .bind(merchant.as_str())
-        .bind(to_millis(from))
-        .bind(endpoint.map(EndpointId::as_str))
-        .bind(MAX_DURATIONS)
-        .bind(live_mode)
-        .fetch_all(pool)
-        .await)?;
+             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id{}{} LIMIT {limit}",
+            events_join(live_mode),
+            conditions.sql()
+        );
+        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => bind_values!(
+                sqlx::query_as(&sql),
+                conditions.values()
+            )
+            .fetch_all(pool)
+            .await)?;
         Ok(rows
             .into_iter()
             .map(|(endpoint_id, hour, duration)| AttemptDuration {
@@ -93,5 +96,33 @@ impl Store {
                 duration_ms: u64::try_from(duration).unwrap_or(0),
             })
             .collect())
+    }
+}
+
+/// The deliveries of the merchant's endpoints (or one) made since `from`,
+/// of live or test-mode events when `live_mode` says which.
+fn window_of(
+    merchant: &MerchantId,
+    endpoint: Option<&EndpointId>,
+    live_mode: Option<bool>,
+    from: DateTime<Utc>,
+) -> Conditions {
+    let mut conditions = Conditions::new();
+    conditions.when(Some(merchant.as_str()), |p| format!("d.merchant_id = {p}"));
+    conditions.push("d.endpoint_id IS NOT NULL");
+    conditions.when(Some(from), |p| format!("d.created_at >= {p}"));
+    conditions.when(endpoint.map(EndpointId::as_str), |p| {
+        format!("d.endpoint_id = {p}")
+    });
+    conditions.when(live_mode, |p| format!("e.live_mode = {p}"));
+    conditions
+}
+
+/// The join `window_of`'s mode condition needs, if it has one.
+fn events_join(live_mode: Option<bool>) -> &'static str {
+    if live_mode.is_some() {
+        " JOIN events e ON e.id = d.event_id"
+    } else {
+        ""
     }
 }

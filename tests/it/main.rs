@@ -31,6 +31,7 @@ mod merchant_api;
 mod openapi;
 mod operational_events;
 mod processes;
+mod query_plans;
 mod reconciliation;
 mod recovery;
 mod sandbox;

@@ -210,7 +210,11 @@ async fn wait_for_all(receiver: &TestReceiver, ids: &[String], timeout: Duration
 async fn crash_and_restart_loses_nothing(database_url: &str) {
     let (merchant, key) = create_merchant(database_url);
     let receiver = TestReceiver::start().await;
-    receiver.always(Reply::status(200).after(Duration::from_millis(50)));
+    // Slow answers while the first process runs: at most 4 in flight, so
+    // however slowly a loaded machine ingests, the 150 take over half a
+    // minute to deliver and the crash lands in the middle, with requests in
+    // flight.
+    receiver.always(Reply::status(200).after(Duration::from_secs(1)));
     let first = HeraldProcess::start(database_url).await;
     create_endpoint(&first.base, &key, &receiver.url()).await;
     let mut ids = Vec::new();
@@ -225,6 +229,7 @@ async fn crash_and_restart_loses_nothing(database_url: &str) {
         "the crash should interrupt delivery ({delivered_before} already arrived)"
     );
 
+    receiver.always(Reply::status(200));
     let _second = HeraldProcess::start(database_url).await;
     wait_for_all(&receiver, &ids, Duration::from_secs(60)).await;
 }
