@@ -3,5 +3,7 @@
 //! sends with them; the services and the configuration seal secrets at rest.
 
 pub mod payload_encryption;
+pub mod profile_signing;
+pub mod rsa_key;
 pub mod secret_box;
 pub mod signing;

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STAN
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use herald_app::model::endpoint::SignatureScheme;
+use herald_app::model::profile::HmacKey;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -73,6 +74,26 @@ impl SigningSecret {
     /// The `whsec_…` text (padded), to store or to show to its merchant.
     pub fn expose(&self) -> String {
         format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key))
+    }
+
+    /// HMAC-SHA256 of `message`, keyed as a delivery profile says: with the
+    /// decoded bytes (Standard Webhooks) or with the `whsec_…` text as the
+    /// merchant copies it (receivers written as `createHmac('sha256', secret)`).
+    pub fn hmac_sha256(&self, key: HmacKey, message: &[u8]) -> Vec<u8> {
+        let text;
+        let key_bytes: &[u8] = match key {
+            HmacKey::Decoded => &self.key,
+            HmacKey::Text => {
+                text = self.expose();
+                text.as_bytes()
+            }
+        };
+        let mut mac = match HmacSha256::new_from_slice(key_bytes) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts keys of any length"),
+        };
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
     }
 
     fn mac(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {
@@ -180,6 +201,11 @@ impl Ed25519Key {
         )
     }
 
+    /// The raw 64-byte Ed25519 signature of `message` (delivery profiles).
+    pub fn sign_message(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
+
     fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
         let message = signed_content(msg_id, timestamp, body);
         format!("v1a,{}", STANDARD.encode(self.pair.sign(&message).as_ref()))
@@ -193,7 +219,7 @@ impl fmt::Debug for Ed25519Key {
 }
 
 /// `{msg_id}.{timestamp}.{body}`: what every scheme signs.
-fn signed_content(msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+pub fn signed_content(msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(msg_id.len() + 22 + body.len());
     message.extend_from_slice(msg_id.as_bytes());
     message.push(b'.');

@@ -334,6 +334,87 @@ mod tests {
             .collect()
     }
 
+    /// The `standard` delivery profile, rendered by the one renderer, is
+    /// byte for byte what this module sends today (for an endpoint without
+    /// custom headers, legacy signature or encryption), keys rotated or not.
+    #[test]
+    fn the_standard_profile_renders_exactly_what_is_sent_today() {
+        use crate::crypto::profile_signing::ProfileKey;
+        use crate::engine::rendering::{render, RenderAttempt, RenderEvent};
+        use crate::service::bundled_profiles::bundled_profiles;
+        use herald_app::model::endpoint::SignatureScheme;
+        use herald_app::model::id::{DeliveryId, EventId, MerchantId};
+
+        let standard = bundled_profiles()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .find(|p| p.name == herald_app::model::profile::STANDARD_PROFILE)
+            .unwrap_or_else(|| panic!("no standard profile"));
+        let hmac = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned();
+        let ed25519 = SigningKey::generate(SignatureScheme::Ed25519).expose();
+        let now = Utc::now();
+        for (current, previous) in [
+            (hmac.clone(), None),
+            (ed25519.clone(), None),
+            (hmac.clone(), Some(ed25519.clone())),
+            (ed25519.clone(), Some(hmac.clone())),
+        ] {
+            let delivery = ClaimedDelivery {
+                id: DeliveryId::generate(),
+                event_id: EventId::generate(),
+                merchant_id: MerchantId::generate(),
+                event_type: "payin.succeeded".to_owned(),
+                payload: r#"{"amount":"12.50", "note":"caf\u00e9 \"x\""}"#.to_owned(),
+                live_mode: false,
+                event_created_at: now - chrono::Duration::minutes(3),
+                attempts_made: 2,
+                manual: false,
+                ordered: false,
+                lease_until: now,
+                destination: Destination::Endpoint {
+                    id: EndpointId::generate(),
+                    url: "https://merchant.example/hook".to_owned(),
+                    secret: current.clone(),
+                    previous_secret: previous.clone(),
+                    headers: "{}".to_owned(),
+                    rate_limit_per_s: None,
+                    legacy_signature: false,
+                    retry_schedule: None,
+                    encryption_key: None,
+                },
+            };
+            let today = prepare_request(&delivery, &SecretBox::plain(), now, 3)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let keys: Vec<SigningKey> = std::iter::once(&current)
+                .chain(previous.as_ref())
+                .map(|k| SigningKey::parse(k).unwrap_or_else(|e| panic!("{e}")))
+                .collect();
+            let keys: Vec<ProfileKey<'_>> = keys.iter().map(ProfileKey::from).collect();
+            let rendered = render(
+                &standard,
+                &RenderEvent {
+                    event_id: delivery.event_id.as_str(),
+                    event_type: &delivery.event_type,
+                    created_at: delivery.event_created_at,
+                    live_mode: delivery.live_mode,
+                    data: &delivery.payload,
+                    previous_data: None,
+                },
+                &RenderAttempt {
+                    message_id: delivery.event_id.as_str(),
+                    delivery_id: delivery.id.as_str(),
+                    attempt: 3,
+                    now,
+                },
+                &keys,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(rendered.body, today.body);
+            assert_eq!(rendered.body, envelope(&delivery));
+            assert_eq!(rendered.headers, today.headers);
+        }
+    }
+
     #[test]
     fn only_the_custom_headers_values_are_masked() {
         let sent = pairs(&[

@@ -14,6 +14,7 @@ pub mod http;
 mod limits;
 mod proxy;
 mod recorder;
+pub mod rendering;
 pub mod retry;
 pub mod ssrf;
 

@@ -5,6 +5,7 @@ mod accounts;
 pub mod alerts;
 mod api_keys;
 mod auth;
+pub mod bundled_profiles;
 pub mod callback_secret;
 pub mod catalog;
 pub mod deliveries;

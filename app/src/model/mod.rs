@@ -13,5 +13,6 @@ pub mod event_type;
 pub mod id;
 pub mod merchant;
 pub mod named_id;
+pub mod profile;
 pub mod scope;
 pub mod stats;
