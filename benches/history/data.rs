@@ -320,10 +320,10 @@ impl Generator {
         let id = id_at(&mut self.rng, created_at, DeliveryId::from_u128).to_string();
         let attempts = if failed { self.rng.gen_range(2..=3) } else { 1 };
         // Herald's default schedule: at once, 5 s later, 5 min later.
-        let offsets = [0, 5_000, 300_000];
+        let offsets: [i64; 3] = [0, 5_000, 300_000];
         let mut last = (0, 0, 0);
-        for number in 0..attempts {
-            let started_at = created_at + offsets[number] + self.rng.gen_range(5..200);
+        for (number, offset) in offsets.iter().enumerate().take(attempts) {
+            let started_at = created_at + offset + self.rng.gen_range(5..200);
             let duration_ms = self.rng.gen_range(20..=800);
             let status_code = if failed {
                 [500, 502, 503][self.rng.gen_range(0..3)]
