@@ -83,6 +83,22 @@ impl Conditions {
         }
     }
 
+    /// Rows of `table` (an alias) strictly older than a page cursor, in the
+    /// lists' order (`created_at DESC, id DESC`), when there is one.
+    pub(crate) fn older_than<I: AsRef<str>>(
+        &mut self,
+        table: &str,
+        cursor: &Option<(DateTime<Utc>, I)>,
+    ) {
+        if let Some((at, id)) = cursor {
+            let at = self.value(*at);
+            let id = self.value(id.as_ref());
+            self.push(format!(
+                "({table}.created_at < {at} OR ({table}.created_at = {at} AND {table}.id < {id}))"
+            ));
+        }
+    }
+
     /// `WHERE …` with every condition, or nothing when there is none.
     pub(crate) fn sql(&self) -> String {
         if self.clauses.is_empty() {

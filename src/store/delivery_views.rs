@@ -193,12 +193,8 @@ fn filtered(filter: &DeliveryFilter, with_cursor: bool, read: Read) -> (String, 
     });
     conditions.when(filter.since, |p| format!("d.created_at >= {p}"));
     conditions.when(filter.until, |p| format!("d.created_at < {p}"));
-    if let (true, Some((at, id))) = (with_cursor, &filter.before) {
-        let at = conditions.value(*at);
-        let id = conditions.value(id.as_str());
-        conditions.push(format!(
-            "(d.created_at < {at} OR (d.created_at = {at} AND d.id < {id}))"
-        ));
+    if with_cursor {
+        conditions.older_than("d", &filter.before);
     }
     conditions.when(filter.live_mode, |p| format!("e.live_mode = {p}"));
     conditions.when(filter.idempotency_key.as_deref(), |p| {

@@ -591,13 +591,7 @@ pub(crate) fn event_list_query(
     conditions.when(filter.idempotency_key.as_deref(), |p| {
         format!("e.idempotency_key = {p}")
     });
-    if let Some((at, id)) = &filter.before {
-        let at = conditions.value(*at);
-        let id = conditions.value(id.as_str());
-        conditions.push(format!(
-            "(e.created_at < {at} OR (e.created_at = {at} AND e.id < {id}))"
-        ));
-    }
+    conditions.older_than("e", &filter.before);
     conditions.when(filter.live_mode, |p| format!("e.live_mode = {p}"));
     let limit = conditions.value(i64::from(filter.limit));
     let sql = format!(
