@@ -134,3 +134,60 @@ test("a merchant cannot undo an operator's disable and is told why", async ({ pa
   await page.goto(`/endpoints/${endpoint.id}`);
   await expect(page.getByTestId("endpoint-status")).toHaveText("Enabled");
 });
+
+test("an operator retries one delivery from its page, and is told when it cannot be", async ({
+  page,
+  request,
+  receiver,
+}) => {
+  const who = await createMerchant(request, "Retry one");
+  receiver.respond = () => 500;
+  const endpoint = await createEndpoint(request, who, { url: receiver.url() });
+  await ingest(request, who, "payout.failed", { payoutId: "po_11" });
+  const auth = { authorization: `Bearer ${who.apiKey}` };
+  let delivery = "";
+  await expect(async () => {
+    const body = await (await request.get("/api/v1/deliveries?status=failed", { headers: auth })).json();
+    expect(body.data.length).toBe(1);
+    delivery = body.data[0].id;
+  }).toPass({ timeout: 20_000 });
+
+  await logInAsAdmin(page);
+  await page.goto(`/admin/deliveries/${delivery}`);
+  await hydrated(page);
+  const attempts = page.getByTestId("attempt");
+  await expect(attempts.first()).toBeVisible();
+  const before = await attempts.count();
+  receiver.respond = () => 200;
+  await page.getByTestId("retry").click();
+  // The new attempt appears on the page on its own, and it succeeded.
+  await expect(attempts).toHaveCount(before + 1, { timeout: 15_000 });
+  await expect(page.getByTestId("attempt-outcome").first()).toHaveText("HTTP 200");
+  await expect(page.getByTestId("attempt").first()).toContainText("manual retry");
+  await snap(page, "admin-delivery-retried");
+
+  // With the endpoint disabled, the retry is refused with the reason, and the
+  // merchant's page says why "Send test event" cannot be used.
+  const operator = { authorization: `Bearer ${PLATFORM_TOKEN}` };
+  const disabled = await request.post(`/api/v1/admin/endpoints/${endpoint.id}/disable`, {
+    headers: operator,
+    data: { reason: "under investigation" },
+  });
+  expect(disabled.status(), await disabled.text()).toBe(200);
+  await page.reload();
+  await hydrated(page);
+  await page.getByTestId("retry").click();
+  await expect(page.getByTestId("retry-error")).toHaveText(
+    "The delivery is being attempted right now, or its endpoint is disabled.",
+  );
+  await expect(attempts).toHaveCount(before + 1);
+
+  await page.context().clearCookies();
+  await logIn(page, who);
+  await page.goto(`/endpoints/${endpoint.id}`);
+  await hydrated(page);
+  await expect(page.getByTestId("send-test")).toBeDisabled();
+  await expect(page.getByTestId("send-test-unavailable")).toHaveText(
+    "A disabled endpoint gets nothing, tests included: enable it to send a test event.",
+  );
+});

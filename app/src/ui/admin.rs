@@ -4,7 +4,7 @@
 //! that refusal.
 
 use super::bulk_retry::BulkRetry;
-use super::deliveries::DeliveryView;
+use super::deliveries::{DeliveryView, RetryAs};
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
 use super::display::time;
@@ -103,7 +103,7 @@ pub fn AdminDeliveriesPage() -> impl IntoView {
     }
 }
 
-/// `/admin/deliveries/:id`: any merchant's delivery, read-only.
+/// `/admin/deliveries/:id`: any merchant's delivery, with "Retry now".
 #[component]
 pub fn AdminDeliveryPage() -> impl IntoView {
     let params = use_params_map();
@@ -112,7 +112,7 @@ pub fn AdminDeliveryPage() -> impl IntoView {
     view! {
         <Title text="Delivery · Operations"/>
         <p class="muted small"><A href="/admin/deliveries">"Deliveries across merchants"</A> " / delivery"</p>
-        <DeliveryView detail retry=false events="/admin/events"/>
+        <DeliveryView detail retry=RetryAs::Operator events="/admin/events"/>
     }
 }
 

@@ -9,6 +9,7 @@ use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
 use crate::model::error::AppError;
 use crate::model::event::{Attempt, DeliveryDetail};
+use crate::server_fn::admin::AdminRetryDelivery;
 use crate::server_fn::deliveries::{
     count_deliveries, get_delivery, list_deliveries, RetryDelivery, RetryMatching, RetrySelected,
 };
@@ -96,19 +97,43 @@ pub fn DeliveryPage() -> impl IntoView {
     view! {
         <Title text="Delivery"/>
         <p class="muted small"><A href="/deliveries">"Deliveries"</A> " / delivery"</p>
-        <DeliveryView detail retry=true events="/events"/>
+        <DeliveryView detail retry=RetryAs::Merchant events="/events"/>
     }
 }
 
-/// A delivery's header, payload and attempts; `retry` adds the retry button.
+/// Who presses a delivery page's "Retry now": the merchant it belongs to, or
+/// an operator (any merchant's delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAs {
+    Merchant,
+    Operator,
+}
+
+/// A delivery's header, payload and attempts, with the retry button.
 #[component]
 pub fn DeliveryView(
     detail: Resource<Result<DeliveryDetail, AppError>>,
-    retry: bool,
+    retry: RetryAs,
     /// Where events' pages are: the event links to `{events}/{id}`.
     events: &'static str,
 ) -> impl IntoView {
-    let retry_action = ServerAction::<RetryDelivery>::new();
+    // One of the two is ever dispatched on a page; the button reads both.
+    let merchant_retry = ServerAction::<RetryDelivery>::new();
+    let operator_retry = ServerAction::<AdminRetryDelivery>::new();
+    let retry_pending =
+        Signal::derive(move || merchant_retry.pending().get() || operator_retry.pending().get());
+    let retry_outcome = Signal::derive(move || match retry {
+        RetryAs::Merchant => merchant_retry.value().get(),
+        RetryAs::Operator => operator_retry.value().get(),
+    });
+    let dispatch_retry = move |id: String| match retry {
+        RetryAs::Merchant => {
+            merchant_retry.dispatch(RetryDelivery { id });
+        }
+        RetryAs::Operator => {
+            operator_retry.dispatch(AdminRetryDelivery { id });
+        }
+    };
     // While a retry is on its way, look for the new attempt every second.
     let waiting = RwSignal::new(false);
     refresh_every(1, move || {
@@ -117,7 +142,7 @@ pub fn DeliveryView(
         }
     });
     Effect::new(move |_| {
-        if let Some(Ok(())) = retry_action.value().get() {
+        if let Some(Ok(())) = retry_outcome.get() {
             waiting.set(true);
             detail.refetch();
         }
@@ -139,18 +164,18 @@ pub fn DeliveryView(
                             <StatusBadge status=d.delivery.status/>
                             {(!d.delivery.live_mode).then(|| view! { <span class="badge test">"test mode"</span> })}
                         </div>
-                        {retry.then(|| {
+                        {
                             let id = id.clone();
                             view! {
                                 <button type="button" class="primary" data-testid="retry"
-                                    disabled=move || retry_action.pending().get()
-                                    on:click=move |_| { retry_action.dispatch(RetryDelivery { id: id.clone() }); }>
+                                    disabled=move || retry_pending.get()
+                                    on:click=move |_| dispatch_retry(id.clone())>
                                     "Retry now"
                                 </button>
                             }
-                        })}
+                        }
                     </div>
-                    {move || retry_action.value().get().and_then(Result::err).map(|e| view! {
+                    {move || retry_outcome.get().and_then(Result::err).map(|e| view! {
                         <p class="alert error" role="alert" data-testid="retry-error">{e.message}</p>
                     })}
                     <dl class="facts card">

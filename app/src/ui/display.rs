@@ -130,13 +130,23 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, testid: &'static str) -> i
     }
 }
 
-/// Calls `refetch` every `seconds` while the page is open (browser only),
-/// so lists show new rows without a reload.
+/// Calls `refetch` every `seconds` while the page is open and its tab is in
+/// view (browser only), so lists show new rows without a reload. A tab in
+/// the background asks for nothing: a forgotten tab would otherwise fetch a
+/// page of rows every few seconds for hours.
 pub fn refresh_every(seconds: u64, refetch: impl Fn() + 'static) {
     #[cfg(feature = "hydrate")]
     {
-        let handle =
-            set_interval_with_handle(refetch, std::time::Duration::from_secs(seconds)).ok();
+        let in_view = || document().visibility_state() == web_sys::VisibilityState::Visible;
+        let handle = set_interval_with_handle(
+            move || {
+                if in_view() {
+                    refetch();
+                }
+            },
+            std::time::Duration::from_secs(seconds),
+        )
+        .ok();
         on_cleanup(move || {
             if let Some(handle) = handle {
                 handle.clear();

@@ -566,6 +566,11 @@ fn TestEventPanel(
                             }>
                             {move || if send.pending().get() { "Sending…" } else { "Send test event" }}
                         </button>
+                        {(!enabled).then(|| view! {
+                            <p class="hint muted small" data-testid="send-test-unavailable">
+                                "A disabled endpoint gets nothing, tests included: enable it to send a test event."
+                            </p>
+                        })}
                     }
                 }
             </Loaded>

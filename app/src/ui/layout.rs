@@ -28,6 +28,16 @@ pub fn Dashboard() -> impl IntoView {
             String::new()
         }
     });
+    // Escape closes the phone menu, as it closes any menu.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+            if event.key() == "Escape" {
+                menu_open.set(false);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
     view! {
         <div class="app" class:menu-open=move || menu_open.get()>
             <header class="topbar">
