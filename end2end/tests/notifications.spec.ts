@@ -149,8 +149,7 @@ test("the notifications list tells that Herald disabled an endpoint that answere
   await expect(disabled.getByTestId("alert-told")).toContainText("mailed: no");
   await snap(page, "notifications");
 
-  // At a phone's width (the shell of every logged-in page is still wider
-  // than 390 px: issue #21), for a look, not an assertion.
+  // At a phone's width, for a look (every-page.spec.ts asserts the width).
   await page.setViewportSize({ width: 390, height: 844 });
   await snap(page, "notifications-mobile");
   await page.setViewportSize({ width: 1280, height: 800 });
