@@ -9,7 +9,9 @@
 -- Deleting deliveries is the one thing a trigger cannot count here (the
 -- event that says live or test is gone first when retention cascades from
 -- it): retention subtracts what it deletes itself (`Store::purge_events_before`),
--- and deleting an endpoint drops its rows by foreign key.
+-- and deleting an endpoint drops its rows (by trigger, not by a foreign
+-- key: checking one would lock the endpoint after its deliveries, the
+-- order that deadlocks with deleting it).
 --
 -- Several Herald processes write at once: every change is one atomic
 -- upsert (`n = n + excluded.n`), never a read and a write. The triggers
@@ -21,7 +23,7 @@
 CREATE TABLE delivery_counts_hourly (
     merchant_id TEXT NOT NULL,
     hour        BIGINT NOT NULL,
-    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL,
     live_mode   BOOLEAN NOT NULL,
     status      TEXT NOT NULL,
     n           BIGINT NOT NULL,
@@ -33,7 +35,7 @@ CREATE INDEX delivery_counts_hourly_endpoint_idx ON delivery_counts_hourly (endp
 CREATE TABLE attempt_latency_hourly (
     merchant_id TEXT NOT NULL,
     hour        BIGINT NOT NULL,
-    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL,
     live_mode   BOOLEAN NOT NULL,
     bucket_ms   BIGINT NOT NULL,
     n           BIGINT NOT NULL,
@@ -182,3 +184,12 @@ CREATE TRIGGER deliveries_stored_on_delete AFTER DELETE ON deliveries
 CREATE TRIGGER attempts_stored_on_delete AFTER DELETE ON attempts
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION herald_stored_rows_deleted();
+
+CREATE FUNCTION herald_endpoint_rollups_dropped() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM delivery_counts_hourly WHERE endpoint_id = OLD.id;
+    DELETE FROM attempt_latency_hourly WHERE endpoint_id = OLD.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER endpoints_rollups_dropped AFTER DELETE ON endpoints
+    FOR EACH ROW EXECUTE FUNCTION herald_endpoint_rollups_dropped();

@@ -9,7 +9,9 @@
 -- Deleting deliveries is the one thing a trigger cannot count here (the
 -- event that says live or test is gone first when retention cascades from
 -- it): retention subtracts what it deletes itself (`Store::purge_events_before`),
--- and deleting an endpoint drops its rows by foreign key.
+-- and deleting an endpoint drops its rows (by trigger, not by a foreign
+-- key: checking one would lock the endpoint after its deliveries, the
+-- order that deadlocks with deleting it).
 
 -- Deliveries to endpoints (callbacks are not in the stats) per merchant,
 -- hour of creation (`created_at / 3 600 000`), endpoint, live or test mode
@@ -17,7 +19,7 @@
 CREATE TABLE delivery_counts_hourly (
     merchant_id TEXT NOT NULL,
     hour        INTEGER NOT NULL,
-    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL,
     live_mode   BOOLEAN NOT NULL,
     status      TEXT NOT NULL,
     n           INTEGER NOT NULL,
@@ -33,7 +35,7 @@ CREATE INDEX delivery_counts_hourly_endpoint_idx ON delivery_counts_hourly (endp
 CREATE TABLE attempt_latency_hourly (
     merchant_id TEXT NOT NULL,
     hour        INTEGER NOT NULL,
-    endpoint_id TEXT NOT NULL REFERENCES endpoints (id) ON DELETE CASCADE,
+    endpoint_id TEXT NOT NULL,
     live_mode   BOOLEAN NOT NULL,
     bucket_ms   INTEGER NOT NULL,
     n           INTEGER NOT NULL,
@@ -171,4 +173,10 @@ CREATE TRIGGER attempts_stored_on_delete AFTER DELETE ON attempts
 BEGIN
     INSERT INTO stored_row_counts (table_name, slot, n) VALUES ('attempts', 0, -1)
     ON CONFLICT (table_name, slot) DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER endpoints_rollups_dropped AFTER DELETE ON endpoints
+BEGIN
+    DELETE FROM delivery_counts_hourly WHERE endpoint_id = OLD.id;
+    DELETE FROM attempt_latency_hourly WHERE endpoint_id = OLD.id;
 END;
