@@ -95,11 +95,18 @@ SELECT 'events', 0, COUNT(*) FROM events
 UNION ALL SELECT 'deliveries', 0, COUNT(*) FROM deliveries
 UNION ALL SELECT 'attempts', 0, COUNT(*) FROM attempts;
 
--- Adds `delta` rows to `TG_TABLE_NAME`'s count, in this backend's slot.
+-- Adds `delta` rows to `tbl`'s count, in this backend's slot (0–15), or in
+-- the one `herald.count_slot` names: retention's deletes count in a slot of
+-- their own (16), so they never wait on an ingest's slot row while holding
+-- rollup rows that ingest waits for.
 CREATE FUNCTION herald_count_stored_rows(delta BIGINT, tbl TEXT) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO stored_row_counts AS c (table_name, slot, n)
-    SELECT tbl, pg_backend_pid() % 16, delta WHERE delta <> 0
+    SELECT tbl,
+           COALESCE(NULLIF(current_setting('herald.count_slot', true), '')::integer,
+                    pg_backend_pid() % 16),
+           delta
+    WHERE delta <> 0
     ON CONFLICT (table_name, slot) DO UPDATE SET n = c.n + excluded.n;
 $$;
 

@@ -100,6 +100,12 @@ impl Store {
             }
             let list = json_list(&candidates.into_iter().map(|(id,)| id).collect::<Vec<_>>());
             if postgres {
+                // The stored-row counts of what this deletes go to a slot of
+                // retention's own (see migration 0009): holding rollup rows,
+                // it never waits for a slot an ingest holds.
+                sqlx::query("SET LOCAL herald.count_slot = '16'")
+                    .execute(&mut *tx)
+                    .await?;
                 // Events, then their deliveries (the order deleting takes).
                 for lock in [
                     format!("SELECT id FROM events WHERE id IN ({ids}) ORDER BY id FOR UPDATE"),
