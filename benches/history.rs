@@ -131,7 +131,7 @@ async fn prepare(target: &Target, knobs: &Knobs) -> (Db, String, String) {
     server::create_merchant(&target.url, "Operator", server::OPERATOR_EMAIL, true);
     let db = target.connect().await;
     let big_id = MerchantId::parse(&big).expect("a merchant id from the CLI");
-    let report = fill::fill(&db, big_id, knobs.merchants, knobs.events).await;
+    let report = fill::fill(&db, &target.url, big_id, knobs.merchants, knobs.events).await;
     let bytes = target.size_bytes(&db).await;
     println!(
         "- fill: {} events, {} rows in {:.1} s ({:.0} rows/s, {:.0} events/s); then {:.1} s of {}; database {:.0} MB",

@@ -2,8 +2,11 @@
 //!
 //! Counters are per process (what this process ingested and attempted), as
 //! Prometheus expects: with several Herald processes on one database, each is
-//! scraped and the sums are taken in the query. The queue depth is read from
-//! the database at scrape time, so every process reports the shared queue.
+//! scraped and the sums are taken in the query. The queue depth (from the
+//! index of pending deliveries) and what is stored (from the row counts the
+//! database keeps by trigger, migration 0009) are read from the database at
+//! scrape time, so every process reports the same database-wide figures,
+//! and a scrape costs a few index reads however long the history.
 //!
 //! Written by hand rather than with `prometheus-client`: that crate writes
 //! OpenMetrics, which would change the exposition (counter families typed

@@ -28,9 +28,13 @@ pub struct FillReport {
 
 /// Inserts the merchants other than the big one (made by the CLI), every
 /// endpoint, then `total` events with their tags, deliveries and attempts;
-/// then refreshes the planner's statistics.
+/// on PostgreSQL, whose fill runs with triggers off, counts the statistics
+/// rollups and stored-row counts (migration 0009) from the rows, as the
+/// triggers would have (SQLite's fired); then refreshes the planner's
+/// statistics. `url`: the database's, for Herald's own store.
 pub async fn fill(
     db: &Db,
+    url: &str,
     big: herald_app::model::id::MerchantId,
     merchants: usize,
     total: u64,
@@ -44,6 +48,13 @@ pub async fn fill(
     let started = Instant::now();
     insert_accounts(db, &merchants[1..], &endpoints, now_ms).await;
     let rows = insert_history(db, merchants, total, now_ms).await;
+    if let Db::Postgres(_) = db {
+        let store = herald::store::Store::connect(url)
+            .await
+            .expect("Herald's store on the bench database");
+        store.rebuild_rollups().await.expect("rebuild the rollups");
+        store.close().await;
+    }
     let seconds = started.elapsed().as_secs_f64();
     let analyzing = Instant::now();
     analyze(db).await;

@@ -35,7 +35,9 @@ async fn get_health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
 async fn get_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    // Counted at each scrape; a failure leaves the figures out, not the page.
+    // Read at each scrape from the counts the database keeps as rows come
+    // and go (a few rows, not a count of every table: see
+    // `Store::stored_counts`); a failure leaves the figures out, not the page.
     let stored = match state.retention.storage().await {
         Ok(stored) => Some(stored),
         Err(e) => {

@@ -1,8 +1,10 @@
 //! Delivery statistics: per endpoint and per hour over a window, counts by
-//! outcome and attempt latency percentiles.
+//! outcome and attempt latency percentiles, from the hourly rollups the
+//! store keeps (counts exact; percentiles from latency histograms, within
+//! 1/32 of the exact value, see `Histogram::percentile`).
 
 use super::ServiceError;
-use crate::store::{AttemptDuration, HourCount, Store};
+use crate::store::{latency_bucket_upper, HourCount, LatencyCount, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use herald_app::model::id::{EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
@@ -93,15 +95,14 @@ async fn delivery_stats(
     };
     let last_hour = now.timestamp_millis().div_euclid(HOUR_MS);
     let first_hour = last_hour - i64::from(hours) + 1;
-    let from = hour_start(first_hour);
     let counts = store
-        .delivery_counts_by_hour(merchant, endpoint, live_mode, from)
+        .delivery_counts_by_hour(merchant, endpoint, live_mode, first_hour)
         .await?;
-    let durations = store
-        .attempt_durations(merchant, endpoint, live_mode, from)
+    let latencies = store
+        .attempt_latency_by_hour(merchant, endpoint, live_mode, first_hour)
         .await?;
     Ok(summarise(
-        &endpoints, &counts, &durations, first_hour, last_hour, now,
+        &endpoints, &counts, &latencies, first_hour, last_hour, now,
     ))
 }
 
@@ -111,13 +112,40 @@ fn hour_start(hour: i64) -> DateTime<Utc> {
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
-/// The `q` quantile (0..=1) of sorted values, nearest rank.
-fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
+/// Attempt durations as counts per latency bucket (keyed by the bucket's
+/// lower bound, see `store::latency_bucket`).
+#[derive(Default, Clone)]
+struct Histogram(BTreeMap<u64, u64>);
+
+impl Histogram {
+    fn add(&mut self, bucket_ms: u64, count: u64) {
+        *self.0.entry(bucket_ms).or_default() += count;
     }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
+
+    fn merge(&mut self, other: &Histogram) {
+        for (bucket, count) in &other.0 {
+            self.add(*bucket, *count);
+        }
+    }
+
+    /// The `q` quantile (0..=1), nearest rank: the upper bound of the
+    /// bucket holding the sample of that rank. Exact below 64 ms; above,
+    /// at least the sample's duration and less than 1/32 (3.125 %) more.
+    fn percentile(&self, q: f64) -> Option<u64> {
+        let total: u64 = self.0.values().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (bucket, count) in &self.0 {
+            seen += count;
+            if seen >= rank {
+                return Some(latency_bucket_upper(*bucket));
+            }
+        }
+        None
+    }
 }
 
 #[derive(Default)]
@@ -125,7 +153,7 @@ struct Bucket {
     succeeded: u64,
     failed: u64,
     pending: u64,
-    durations: Vec<u64>,
+    latency: Histogram,
 }
 
 impl Bucket {
@@ -138,24 +166,23 @@ impl Bucket {
         }
     }
 
-    fn into_hour(mut self, hour: i64) -> HourStats {
-        self.durations.sort_unstable();
+    fn into_hour(self, hour: i64) -> HourStats {
         HourStats {
             hour: hour_start(hour),
             succeeded: self.succeeded,
             failed: self.failed,
             pending: self.pending,
-            p50_ms: percentile(&self.durations, 0.50),
-            p95_ms: percentile(&self.durations, 0.95),
+            p50_ms: self.latency.percentile(0.50),
+            p95_ms: self.latency.percentile(0.95),
         }
     }
 }
 
-/// Pure: turns the store's raw figures into per-hour and per-endpoint stats.
+/// Pure: turns the store's rollups into per-hour and per-endpoint stats.
 fn summarise(
     endpoints: &[EndpointId],
     counts: &[HourCount],
-    durations: &[AttemptDuration],
+    latencies: &[LatencyCount],
     first_hour: i64,
     last_hour: i64,
     now: DateTime<Utc>,
@@ -167,11 +194,11 @@ fn summarise(
             .or_default()
             .add_count(&c.status, c.count);
     }
-    for d in durations.iter().filter(|d| in_window(d.hour)) {
-        per.entry((d.endpoint_id.clone(), d.hour))
+    for l in latencies.iter().filter(|l| in_window(l.hour)) {
+        per.entry((l.endpoint_id.clone(), l.hour))
             .or_default()
-            .durations
-            .push(d.duration_ms);
+            .latency
+            .add(l.bucket_ms, l.count);
     }
     let hours_of = |endpoint: Option<&str>| -> Vec<HourStats> {
         (first_hour..=last_hour)
@@ -182,7 +209,7 @@ fn summarise(
                         bucket.succeeded += b.succeeded;
                         bucket.failed += b.failed;
                         bucket.pending += b.pending;
-                        bucket.durations.extend_from_slice(&b.durations);
+                        bucket.latency.merge(&b.latency);
                     }
                 }
                 bucket.into_hour(hour)
@@ -193,12 +220,10 @@ fn summarise(
         .iter()
         .map(|id| {
             let hours = hours_of(Some(id.as_str()));
-            let mut all: Vec<u64> = per
-                .iter()
-                .filter(|((e, _), _)| e == id.as_str())
-                .flat_map(|(_, b)| b.durations.iter().copied())
-                .collect();
-            all.sort_unstable();
+            let mut all = Histogram::default();
+            for (_, b) in per.iter().filter(|((e, _), _)| e == id.as_str()) {
+                all.merge(&b.latency);
+            }
             let succeeded: u64 = hours.iter().map(|h| h.succeeded).sum();
             let failed: u64 = hours.iter().map(|h| h.failed).sum();
             let pending: u64 = hours.iter().map(|h| h.pending).sum();
@@ -209,8 +234,8 @@ fn summarise(
                 failed,
                 pending,
                 success_rate: (finished > 0).then(|| succeeded as f64 / finished as f64),
-                p50_ms: percentile(&all, 0.50),
-                p95_ms: percentile(&all, 0.95),
+                p50_ms: all.percentile(0.50),
+                p95_ms: all.percentile(0.95),
                 hours,
             }
         })
@@ -227,6 +252,7 @@ fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::latency_bucket;
 
     #[test]
     fn windows_are_whole_hours_up_to_a_week() {
@@ -238,13 +264,33 @@ mod tests {
         }
     }
 
+    fn histogram_of(durations: impl IntoIterator<Item = u64>) -> Histogram {
+        let mut histogram = Histogram::default();
+        for ms in durations {
+            histogram.add(latency_bucket(ms), 1);
+        }
+        histogram
+    }
+
     #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let values: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&values, 0.5), Some(50));
-        assert_eq!(percentile(&values, 0.95), Some(95));
-        assert_eq!(percentile(&[7], 0.95), Some(7));
-        assert_eq!(percentile(&[], 0.5), None);
+    fn percentiles_use_the_nearest_rank_exactly_below_64_ms() {
+        let values = histogram_of(1..=60);
+        assert_eq!(values.percentile(0.5), Some(30));
+        assert_eq!(values.percentile(0.95), Some(57));
+        assert_eq!(histogram_of([7]).percentile(0.95), Some(7));
+        assert_eq!(Histogram::default().percentile(0.5), None);
+    }
+
+    #[test]
+    fn percentiles_are_within_a_32nd_above_the_exact_value() {
+        // 1..=1000 ms: the exact p50 is 500, p95 is 950.
+        let values = histogram_of(1..=1000);
+        let p50 = values.percentile(0.5).expect("p50");
+        let p95 = values.percentile(0.95).expect("p95");
+        assert!((500..=515).contains(&p50), "{p50}");
+        assert!((950..=979).contains(&p95), "{p95}");
+        // The bucket of 950 is 944..=959.
+        assert_eq!(p95, 959);
     }
 
     #[test]
@@ -264,12 +310,13 @@ mod tests {
             count(&other, 11, "succeeded", 5),
             count(&ep, 5, "succeeded", 100), // before the window
         ];
-        let durations: Vec<AttemptDuration> = [10, 20, 30, 40]
+        let durations: Vec<LatencyCount> = [10, 20, 30, 40]
             .into_iter()
-            .map(|ms| AttemptDuration {
+            .map(|ms| LatencyCount {
                 endpoint_id: ep.to_string(),
                 hour: 10,
-                duration_ms: ms,
+                bucket_ms: latency_bucket(ms),
+                count: 1,
             })
             .collect();
         let stats = summarise(

@@ -40,7 +40,7 @@ pub use notifications::WorkListener;
 pub use recovery::{MissedEvent, MissedQuery};
 pub use retention::StoredCounts;
 pub use sessions::{stored_id as stored_session_id, SessionStore};
-pub use stats::{AttemptDuration, HourCount};
+pub use stats::{latency_bucket, latency_bucket_upper, HourCount, LatencyCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};
 
 use chrono::{DateTime, TimeZone, Utc};

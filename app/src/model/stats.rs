@@ -14,7 +14,9 @@ pub struct HourStats {
     pub failed: u64,
     /// Not finished yet: waiting for an attempt or a retry.
     pub pending: u64,
-    /// Attempt duration percentiles of the hour, in milliseconds.
+    /// Attempt duration percentiles of the hour, in milliseconds: the upper
+    /// bound of the latency bucket holding the nearest-rank attempt, so
+    /// exact below 64 ms and never more than 1/32 above the exact value.
     pub p50_ms: Option<u64>,
     pub p95_ms: Option<u64>,
 }
@@ -29,6 +31,7 @@ pub struct EndpointStats {
     pub pending: u64,
     /// Succeeded out of finished (succeeded + failed); `None` when none finished.
     pub success_rate: Option<f64>,
+    /// Attempt duration percentiles over the window, as for `HourStats`.
     pub p50_ms: Option<u64>,
     pub p95_ms: Option<u64>,
     /// Oldest hour first; every hour of the window is present.
