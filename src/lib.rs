@@ -28,7 +28,8 @@ use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
     ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog,
-    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, Retention, ServiceError,
+    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
+    ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -147,11 +148,12 @@ impl Herald {
             ingestor.clone(),
             mailer,
             rate_limits.mails.clone(),
-            public_url,
+            public_url.clone(),
         );
         let metrics = Metrics::default();
         let state = AppState {
-            accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone()),
+            accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone())
+                .with_sign_up_mode(config.signup),
             alerts,
             auth: Auth::new(
                 store.clone(),
@@ -173,6 +175,7 @@ impl Herald {
             events: Events::new(store.clone()),
             health: Health::new(store.clone()),
             ingestor,
+            login_links: LoginLinks::new(store.clone(), public_url),
             stats: DeliveryStats::new(store.clone()),
             retention: Retention::new(store.clone(), config.retention, metrics.clone()),
             metrics,

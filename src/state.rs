@@ -6,7 +6,7 @@ use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
     Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
-    Endpoints, Events, Health, Ingestor, Retention,
+    Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -26,6 +26,7 @@ pub struct AppState {
     pub events: Events,
     pub health: Health,
     pub ingestor: Ingestor,
+    pub login_links: LoginLinks,
     pub retention: Retention,
     pub stats: DeliveryStats,
     /// This process's counters for `/metrics`.

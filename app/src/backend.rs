@@ -15,7 +15,7 @@ use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
-use crate::model::merchant::{Merchant, NewAccount};
+use crate::model::merchant::{Merchant, NewAccount, SignUpMode};
 use crate::model::scope::Scope;
 use crate::model::stats::Stats;
 use std::net::IpAddr;
@@ -24,6 +24,8 @@ use std::sync::Arc;
 /// What the dashboard asks of the server.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
+    /// Whether anyone may sign up (`HERALD_SIGNUP`).
+    fn sign_up_mode(&self) -> SignUpMode;
     /// Creates a merchant account from the sign-up form sent from `client`.
     async fn sign_up(
         &self,

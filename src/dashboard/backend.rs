@@ -24,7 +24,7 @@ use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, Stora
 use herald_app::model::event_type::EventType;
 use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::merchant::FieldError;
-use herald_app::model::merchant::{Merchant, NewAccount};
+use herald_app::model::merchant::{Merchant, NewAccount, SignUpMode};
 use herald_app::model::scope::Scope;
 use herald_app::model::stats::Stats;
 use std::net::IpAddr;
@@ -50,6 +50,10 @@ impl DashboardBackend {
 
 #[async_trait::async_trait]
 impl Backend for DashboardBackend {
+    fn sign_up_mode(&self) -> SignUpMode {
+        self.state.accounts.sign_up_mode()
+    }
+
     async fn sign_up(
         &self,
         account: NewAccount,

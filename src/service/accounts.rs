@@ -9,7 +9,7 @@ use chrono::Utc;
 use herald_app::model::api_key::IssuedKey;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{
-    normalize_email, validate_name, validate_password, Merchant, NewAccount, Role,
+    normalize_email, validate_name, validate_password, Merchant, NewAccount, Role, SignUpMode,
 };
 use std::net::IpAddr;
 
@@ -19,6 +19,7 @@ pub struct Accounts {
     store: Store,
     throttle: LoginThrottle,
     sign_ups: RateLimit<IpAddr>,
+    sign_up_mode: SignUpMode,
 }
 
 /// The message for any failed log-in: it never says whether the email exists.
@@ -37,7 +38,19 @@ impl Accounts {
             store,
             throttle: LoginThrottle::default(),
             sign_ups,
+            sign_up_mode: SignUpMode::Open,
         }
+    }
+
+    /// The same operations, with sign-up open or closed (`HERALD_SIGNUP`).
+    pub fn with_sign_up_mode(mut self, mode: SignUpMode) -> Self {
+        self.sign_up_mode = mode;
+        self
+    }
+
+    /// Whether anyone may sign up.
+    pub fn sign_up_mode(&self) -> SignUpMode {
+        self.sign_up_mode
     }
 
     /// Creates a merchant from the sign-up form sent from `client`.
@@ -46,6 +59,11 @@ impl Accounts {
         account: NewAccount,
         client: Option<IpAddr>,
     ) -> Result<Merchant, ServiceError> {
+        // Refused before anything is read or counted: a closed Herald says
+        // the same to every visitor.
+        if self.sign_up_mode == SignUpMode::Closed {
+            return Err(ServiceError::SignUpClosed);
+        }
         let account = account.normalized()?;
         if let Some(client) = client {
             self.sign_ups.check(&client_key(client))?;

@@ -15,6 +15,7 @@ mod endpoints;
 mod event_types;
 mod events;
 mod ingest_plan;
+mod login_links;
 mod merchants;
 mod notifications;
 mod query_plans;
@@ -35,6 +36,7 @@ pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
+pub use login_links::{LoginLinkState, NewLoginLink, UsedLoginLink};
 pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
 pub use recovery::{MissedEvent, MissedQuery};

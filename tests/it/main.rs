@@ -8,6 +8,7 @@ mod helpers;
 mod receiver;
 mod smtp;
 
+mod access;
 mod accounts;
 mod admin;
 mod admin_catalog;

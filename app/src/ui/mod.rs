@@ -91,8 +91,8 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · Herald")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=account::LogInPage/>
-                <Route path=path!("/signup") view=account::SignUpPage/>
+                <Route path=path!("/login") view=account::LogInPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=account::SignUpPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
                     <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/endpoints") view=endpoints::EndpointsPage ssr=SsrMode::Async/>
