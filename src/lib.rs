@@ -27,8 +27,8 @@ use crate::service::destination::UrlRules;
 use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
-    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog,
-    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
+    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets,
+    Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
     ServiceError,
 };
 use crate::state::AppState;
@@ -162,6 +162,7 @@ impl Herald {
                 rate_limits.platform_requests.clone(),
             ),
             api_keys: ApiKeys::new(store.clone()),
+            audit: Audit::new(store.clone()),
             callback_secrets: CallbackSecrets::new(store.clone(), secrets.clone()),
             catalog: Catalog::new(store.clone()),
             deliveries: Deliveries::new(
@@ -228,6 +229,9 @@ impl Herald {
         Router::new()
             .merge(api::router())
             .merge(dashboard::router(&self.state))
+            .layer(axum::middleware::from_fn(
+                http::request_context::with_request_context,
+            ))
             .layer(sessions)
             .layer(axum::middleware::from_fn(
                 http::same_origin::refuse_cross_origin,

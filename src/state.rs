@@ -5,7 +5,7 @@
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
-    Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
+    Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
     Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
 };
 use axum::extract::FromRef;
@@ -19,6 +19,7 @@ pub struct AppState {
     pub alerts: Alerts,
     pub auth: Auth,
     pub api_keys: ApiKeys,
+    pub audit: Audit,
     pub callback_secrets: CallbackSecrets,
     pub catalog: Catalog,
     pub deliveries: Deliveries,

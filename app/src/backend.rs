@@ -6,6 +6,7 @@
 
 use crate::model::alert::{MailPreferences, Notifications};
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
+use crate::model::audit::AuditPage;
 use crate::model::dashboard::{
     DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
 };
@@ -40,6 +41,14 @@ pub trait Backend: Send + Sync + 'static {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Merchant, AppError>;
+    /// A page of the audit log `scope` may see (an operator's, narrowed to
+    /// `merchant` when given), newest first.
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        merchant: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, AppError>;
     /// The merchant behind a session, if it still exists.
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError>;
 

@@ -14,6 +14,7 @@ use chrono::Utc;
 use herald_app::backend::Backend;
 use herald_app::model::alert::{MailPreferences, Notifications};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
+use herald_app::model::audit::AuditPage;
 use herald_app::model::dashboard::{
     parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
     EventPage, EventQuery, LastDelivery, RecoverInput,
@@ -69,6 +70,23 @@ impl Backend for DashboardBackend {
         client: Option<IpAddr>,
     ) -> Result<Merchant, AppError> {
         Ok(self.state.accounts.log_in(email, password, client).await?)
+    }
+
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        merchant: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, AppError> {
+        let page = self
+            .state
+            .audit
+            .list(scope, merchant, cursor, DEFAULT_LIMIT)
+            .await?;
+        Ok(AuditPage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {

@@ -1,12 +1,14 @@
 //! Merchant accounts: sign-up, log-in, operator-created merchants.
 
 use super::api_keys::ApiKeys;
+use super::audit::{Actor, Audit, Change};
 use super::login_throttle::{LoginThrottle, Throttled};
 use super::rate_limits::{client_key, RateLimit, RateLimits};
 use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
 use herald_app::model::api_key::IssuedKey;
+use herald_app::model::audit::AuditAction;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{
     normalize_email, validate_name, validate_password, Merchant, NewAccount, Role, SignUpMode,
@@ -20,6 +22,7 @@ pub struct Accounts {
     throttle: LoginThrottle,
     sign_ups: RateLimit<IpAddr>,
     sign_up_mode: SignUpMode,
+    audit: Audit,
 }
 
 /// The message for any failed log-in: it never says whether the email exists.
@@ -35,6 +38,7 @@ impl Accounts {
     /// limited by `sign_ups`.
     pub fn with_sign_up_limit(store: Store, sign_ups: RateLimit<IpAddr>) -> Self {
         Accounts {
+            audit: Audit::new(store.clone()),
             store,
             throttle: LoginThrottle::default(),
             sign_ups,
@@ -127,12 +131,27 @@ impl Accounts {
         };
         // Always run argon2, even for unknown emails, so timing reveals nothing.
         let ok = password::verify(password.to_owned(), hash).await?;
+        // The log names whoever tried: the address as typed (bounded), so
+        // attempts on unknown emails show up to operators too.
+        let who = Actor::Member(normalized.unwrap_or_else(|_| email.chars().take(254).collect()));
         match merchant {
             Some(merchant) if ok => {
                 self.throttle.succeeded(reservation);
+                self.audit
+                    .record_as(&who, Change::about(&merchant.id, AuditAction::LogIn))
+                    .await?;
                 Ok(merchant)
             }
-            _ => Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into())),
+            merchant => {
+                let change = Change {
+                    merchant: merchant.as_ref().map(|m| &m.id),
+                    action: AuditAction::LogInFailed,
+                    object_id: None,
+                    detail: None,
+                };
+                self.audit.record_as(&who, change).await?;
+                Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
+            }
         }
     }
 

@@ -7,12 +7,14 @@
 //! key's: a fast hash is enough for a secret nobody can guess.
 
 use super::api_keys::hash_api_key;
+use super::audit::{Actor, Audit, Change};
 use super::clock::Clock;
 use super::ServiceError;
 use crate::store::{NewLoginLink, Store};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, SubsecRound, Utc};
+use herald_app::model::audit::AuditAction;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{normalize_email, Merchant};
 use rand::RngCore;
@@ -59,12 +61,14 @@ pub struct LoginLinks {
     /// The dashboard's address as merchants reach it (`HERALD_PUBLIC_URL`).
     public_url: String,
     clock: Clock,
+    audit: Audit,
 }
 
 impl LoginLinks {
     /// Links over `store`, pointing at the dashboard at `public_url`.
     pub fn new(store: Store, public_url: String) -> Self {
         LoginLinks {
+            audit: Audit::new(store.clone()),
             store,
             public_url: public_url.trim_end_matches('/').to_owned(),
             clock: Clock::system(),
@@ -118,11 +122,17 @@ impl LoginLinks {
         let hash = hash_api_key(token);
         let now = self.clock.now();
         if let Some(used) = self.store.use_login_link(&hash, now).await? {
-            return Ok(self
-                .store
-                .merchant_by_id(&used.merchant_id)
-                .await?
-                .ok_or(LinkRefused::Unknown));
+            let Some(merchant) = self.store.merchant_by_id(&used.merchant_id).await? else {
+                return Ok(Err(LinkRefused::Unknown));
+            };
+            let who = Actor::Member(used.member_email.unwrap_or_else(|| merchant.email.clone()));
+            self.audit
+                .record_as(
+                    &who,
+                    Change::about(&merchant.id, AuditAction::LoginLinkUsed),
+                )
+                .await?;
+            return Ok(Ok(merchant));
         }
         Ok(Err(match self.store.login_link_state(&hash).await? {
             None => LinkRefused::Unknown,

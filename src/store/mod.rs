@@ -8,6 +8,7 @@
 mod alerts;
 mod api_keys;
 mod attempt_records;
+mod audit_log;
 mod conditions;
 mod deliveries;
 mod delivery_views;
@@ -29,6 +30,7 @@ mod stored_secrets;
 pub use alerts::UntoldAlert;
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
 pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, RecordedBatch};
+pub use audit_log::NewAuditEntry;
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
 pub use endpoints::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};

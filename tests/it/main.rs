@@ -13,6 +13,7 @@ mod accounts;
 mod admin;
 mod admin_catalog;
 mod api_keys;
+mod audit_log;
 mod browser_safety;
 mod callbacks;
 mod cli;
