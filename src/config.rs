@@ -8,6 +8,7 @@ use crate::service::rate_limits::RateLimitSettings;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use herald_app::model::duration::parse_duration;
+pub use herald_app::model::merchant::SignUpMode;
 use ipnet::IpNet;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -149,6 +150,13 @@ pub struct ServeConfig {
     #[arg(long, env = "HERALD_SESSION_MAX_AGE", default_value = "24h",
           value_parser = named("HERALD_SESSION_MAX_AGE", parse_session_max_age))]
     pub session_max_age: Duration,
+
+    /// Who may create an account: `open` (anyone, at /signup) or `closed`
+    /// (accounts come from the platform only: the admin API, the CLI and
+    /// login links). Close it in production.
+    #[arg(long, env = "HERALD_SIGNUP", default_value = "open",
+          value_parser = named("HERALD_SIGNUP", parse_sign_up_mode))]
+    pub signup: SignUpMode,
 
     /// Mark session cookies `Secure`; set it when Herald is served over TLS.
     #[arg(long, env = "HERALD_SECURE_COOKIES", default_value = "false",
@@ -348,6 +356,7 @@ impl Default for ServeConfig {
             merchant_share: 25,
             session_max_age: DEFAULT_SESSION_MAX_AGE,
             secure_cookies: false,
+            signup: SignUpMode::Open,
             secret_keys: SecretKeys::default(),
             limits: Limits::default(),
             mail: MailSettings::default(),
@@ -390,6 +399,10 @@ fn named<T: 'static>(
     parse: fn(&str) -> Result<T, String>,
 ) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
     move |s| parse(s).map_err(|e| format!("{var}: {e}"))
+}
+
+fn parse_sign_up_mode(s: &str) -> Result<SignUpMode, String> {
+    SignUpMode::parse(s.trim()).ok_or_else(|| format!("`{s}` is neither `open` nor `closed`"))
 }
 
 fn parse_addr(s: &str) -> Result<SocketAddr, String> {

@@ -27,8 +27,9 @@ use crate::service::destination::UrlRules;
 use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
-    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog,
-    Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, Retention, ServiceError,
+    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets,
+    Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
+    ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -147,11 +148,12 @@ impl Herald {
             ingestor.clone(),
             mailer,
             rate_limits.mails.clone(),
-            public_url,
+            public_url.clone(),
         );
         let metrics = Metrics::default();
         let state = AppState {
-            accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone()),
+            accounts: Accounts::with_sign_up_limit(store.clone(), rate_limits.sign_ups.clone())
+                .with_sign_up_mode(config.signup),
             alerts,
             auth: Auth::new(
                 store.clone(),
@@ -160,6 +162,7 @@ impl Herald {
                 rate_limits.platform_requests.clone(),
             ),
             api_keys: ApiKeys::new(store.clone()),
+            audit: Audit::new(store.clone()),
             callback_secrets: CallbackSecrets::new(store.clone(), secrets.clone()),
             catalog: Catalog::new(store.clone()),
             deliveries: Deliveries::new(
@@ -173,6 +176,7 @@ impl Herald {
             events: Events::new(store.clone()),
             health: Health::new(store.clone()),
             ingestor,
+            login_links: LoginLinks::new(store.clone(), public_url),
             stats: DeliveryStats::new(store.clone()),
             retention: Retention::new(store.clone(), config.retention, metrics.clone()),
             metrics,
@@ -225,6 +229,9 @@ impl Herald {
         Router::new()
             .merge(api::router())
             .merge(dashboard::router(&self.state))
+            .layer(axum::middleware::from_fn(
+                http::request_context::with_request_context,
+            ))
             .layer(sessions)
             .layer(axum::middleware::from_fn(
                 http::same_origin::refuse_cross_origin,

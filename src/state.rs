@@ -5,8 +5,8 @@
 use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
-    Accounts, Alerts, ApiKeys, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
-    Endpoints, Events, Health, Ingestor, Retention,
+    Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
+    Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -19,6 +19,7 @@ pub struct AppState {
     pub alerts: Alerts,
     pub auth: Auth,
     pub api_keys: ApiKeys,
+    pub audit: Audit,
     pub callback_secrets: CallbackSecrets,
     pub catalog: Catalog,
     pub deliveries: Deliveries,
@@ -26,6 +27,7 @@ pub struct AppState {
     pub events: Events,
     pub health: Health,
     pub ingestor: Ingestor,
+    pub login_links: LoginLinks,
     pub retention: Retention,
     pub stats: DeliveryStats,
     /// This process's counters for `/metrics`.

@@ -6,6 +6,7 @@
 
 use crate::model::alert::{MailPreferences, Notifications};
 use crate::model::api_key::{ApiKeySummary, IssuedKey};
+use crate::model::audit::AuditPage;
 use crate::model::dashboard::{
     DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
 };
@@ -15,7 +16,7 @@ use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
-use crate::model::merchant::{Merchant, NewAccount};
+use crate::model::merchant::{Merchant, NewAccount, SignUpMode};
 use crate::model::scope::Scope;
 use crate::model::stats::Stats;
 use std::net::IpAddr;
@@ -24,6 +25,8 @@ use std::sync::Arc;
 /// What the dashboard asks of the server.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
+    /// Whether anyone may sign up (`HERALD_SIGNUP`).
+    fn sign_up_mode(&self) -> SignUpMode;
     /// Creates a merchant account from the sign-up form sent from `client`.
     async fn sign_up(
         &self,
@@ -38,6 +41,14 @@ pub trait Backend: Send + Sync + 'static {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<Merchant, AppError>;
+    /// A page of the audit log `scope` may see (an operator's, narrowed to
+    /// `merchant` when given), newest first.
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        merchant: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, AppError>;
     /// The merchant behind a session, if it still exists.
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError>;
 

@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_merchants, create_merchant))
+        .routes(routes!(create_login_link))
         .routes(routes!(list_deliveries))
         .routes(routes!(retry_deliveries))
         .routes(routes!(list_endpoints))
@@ -89,6 +90,57 @@ async fn create_merchant(
             name: merchant.name,
             email: merchant.email,
             api_key: key.key,
+        }),
+    ))
+}
+
+/// `POST /api/v1/admin/merchants/{id}/login-links` body (optional: no body
+/// is a link for the merchant's owner).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLoginLink {
+    /// Log in as this member of the merchant; absent: as its owner.
+    member_email: Option<String>,
+}
+
+/// A single-use link into a merchant's dashboard.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginLink {
+    /// Opens the dashboard logged in, once.
+    url: String,
+    /// After this the link opens nothing (10 minutes after it was made).
+    expires_at: chrono::DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/admin/merchants/{id}/login-links", tag = "admin", security(("platform_token" = [])),
+    params(("id" = String, Path, description = "The merchant id")), request_body(content = NewLoginLink, description = "Optional"),
+    responses((status = 201, description = "A single-use link, valid 10 minutes, that opens the dashboard logged in as that merchant", body = LoginLink), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 404, description = "No such merchant", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
+async fn create_login_link(
+    _: Admin,
+    State(state): State<AppState>,
+    IdPath(id): IdPath<MerchantId>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, ApiJson<LoginLink>), ApiError> {
+    // The body is optional: a platform asking for the owner's link sends none.
+    let body: NewLoginLink = if body.iter().all(u8::is_ascii_whitespace) {
+        NewLoginLink::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                herald_app::model::error::ErrorCode::BadRequest,
+                format!("malformed JSON: {e}"),
+            )
+        })?
+    };
+    let link = state
+        .login_links
+        .issue(&id, body.member_email.as_deref())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(LoginLink {
+            url: link.url,
+            expires_at: link.expires_at,
         }),
     ))
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod admin_catalog;
 mod api_keys;
+mod audit_log;
 pub mod auth;
 mod callback_secret;
 mod catalog;
@@ -37,6 +38,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(admin::router())
                 .merge(admin_catalog::router())
                 .merge(api_keys::router())
+                .merge(audit_log::router())
                 .merge(callback_secret::router())
                 .merge(catalog::router())
                 .merge(events::router())

@@ -10,8 +10,10 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::Validation { field, message } => AppError::field(&field, message),
             ServiceError::NotFound(what) => AppError::not_found(what),
+            ServiceError::SignUpClosed => AppError::new(code, crate::service::SIGN_UP_CLOSED),
             ServiceError::Conflict(message)
             | ServiceError::Unauthenticated(message)
+            | ServiceError::Forbidden(message)
             | ServiceError::TooLarge(message)
             | ServiceError::LimitReached(message) => AppError::new(code, message),
             ServiceError::RateLimited {

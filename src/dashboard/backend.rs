@@ -14,6 +14,7 @@ use chrono::Utc;
 use herald_app::backend::Backend;
 use herald_app::model::alert::{MailPreferences, Notifications};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
+use herald_app::model::audit::AuditPage;
 use herald_app::model::dashboard::{
     parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
     EventPage, EventQuery, LastDelivery, RecoverInput,
@@ -24,7 +25,7 @@ use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, Stora
 use herald_app::model::event_type::EventType;
 use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::merchant::FieldError;
-use herald_app::model::merchant::{Merchant, NewAccount};
+use herald_app::model::merchant::{Merchant, NewAccount, SignUpMode};
 use herald_app::model::scope::Scope;
 use herald_app::model::stats::Stats;
 use std::net::IpAddr;
@@ -50,6 +51,10 @@ impl DashboardBackend {
 
 #[async_trait::async_trait]
 impl Backend for DashboardBackend {
+    fn sign_up_mode(&self) -> SignUpMode {
+        self.state.accounts.sign_up_mode()
+    }
+
     async fn sign_up(
         &self,
         account: NewAccount,
@@ -65,6 +70,23 @@ impl Backend for DashboardBackend {
         client: Option<IpAddr>,
     ) -> Result<Merchant, AppError> {
         Ok(self.state.accounts.log_in(email, password, client).await?)
+    }
+
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        merchant: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, AppError> {
+        let page = self
+            .state
+            .audit
+            .list(scope, merchant, cursor, DEFAULT_LIMIT)
+            .await?;
+        Ok(AuditPage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {

@@ -4,6 +4,7 @@
 
 mod app_error;
 mod backend;
+mod login_link;
 
 use crate::state::AppState;
 use axum::extract::Request;
@@ -27,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
+        .route(&login_link::route(), axum::routing::get(login_link::open))
         .leptos_routes_with_context(
             state,
             routes,
@@ -46,6 +48,7 @@ async fn require_login(session: Session, request: Request, next: Next) -> Respon
     let path = request.uri().path();
     let is_page = request.method() == Method::GET
         && !PUBLIC_PAGES.contains(&path)
+        && !path.starts_with(crate::service::login_links::LINK_PATH)
         && !path.starts_with(herald_app::server_fn::PREFIX)
         && !path.starts_with("/pkg/")
         // Static files have an extension; pages never do.

@@ -102,8 +102,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(code, format!("{field}: {message}"))
             }
             ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::SignUpClosed => ApiError::new(code, crate::service::SIGN_UP_CLOSED),
             ServiceError::Conflict(message)
             | ServiceError::Unauthenticated(message)
+            | ServiceError::Forbidden(message)
             | ServiceError::TooLarge(message)
             | ServiceError::LimitReached(message) => ApiError::new(code, message),
             ServiceError::RateLimited {

@@ -5,5 +5,6 @@
 
 pub mod connections;
 pub mod error;
+pub mod request_context;
 pub mod same_origin;
 pub mod security_headers;

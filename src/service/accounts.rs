@@ -1,15 +1,17 @@
 //! Merchant accounts: sign-up, log-in, operator-created merchants.
 
 use super::api_keys::ApiKeys;
+use super::audit::{Actor, Audit, Change};
 use super::login_throttle::{LoginThrottle, Throttled};
 use super::rate_limits::{client_key, RateLimit, RateLimits};
 use super::{password, ServiceError};
 use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
 use herald_app::model::api_key::IssuedKey;
+use herald_app::model::audit::AuditAction;
 use herald_app::model::id::MerchantId;
 use herald_app::model::merchant::{
-    normalize_email, validate_name, validate_password, Merchant, NewAccount, Role,
+    normalize_email, validate_name, validate_password, Merchant, NewAccount, Role, SignUpMode,
 };
 use std::net::IpAddr;
 
@@ -19,6 +21,8 @@ pub struct Accounts {
     store: Store,
     throttle: LoginThrottle,
     sign_ups: RateLimit<IpAddr>,
+    sign_up_mode: SignUpMode,
+    audit: Audit,
 }
 
 /// The message for any failed log-in: it never says whether the email exists.
@@ -34,10 +38,23 @@ impl Accounts {
     /// limited by `sign_ups`.
     pub fn with_sign_up_limit(store: Store, sign_ups: RateLimit<IpAddr>) -> Self {
         Accounts {
+            audit: Audit::new(store.clone()),
             store,
             throttle: LoginThrottle::default(),
             sign_ups,
+            sign_up_mode: SignUpMode::Open,
         }
+    }
+
+    /// The same operations, with sign-up open or closed (`HERALD_SIGNUP`).
+    pub fn with_sign_up_mode(mut self, mode: SignUpMode) -> Self {
+        self.sign_up_mode = mode;
+        self
+    }
+
+    /// Whether anyone may sign up.
+    pub fn sign_up_mode(&self) -> SignUpMode {
+        self.sign_up_mode
     }
 
     /// Creates a merchant from the sign-up form sent from `client`.
@@ -46,6 +63,11 @@ impl Accounts {
         account: NewAccount,
         client: Option<IpAddr>,
     ) -> Result<Merchant, ServiceError> {
+        // Refused before anything is read or counted: a closed Herald says
+        // the same to every visitor.
+        if self.sign_up_mode == SignUpMode::Closed {
+            return Err(ServiceError::SignUpClosed);
+        }
         let account = account.normalized()?;
         if let Some(client) = client {
             self.sign_ups.check(&client_key(client))?;
@@ -109,12 +131,27 @@ impl Accounts {
         };
         // Always run argon2, even for unknown emails, so timing reveals nothing.
         let ok = password::verify(password.to_owned(), hash).await?;
+        // The log names whoever tried: the address as typed (bounded), so
+        // attempts on unknown emails show up to operators too.
+        let who = Actor::Member(normalized.unwrap_or_else(|_| email.chars().take(254).collect()));
         match merchant {
             Some(merchant) if ok => {
                 self.throttle.succeeded(reservation);
+                self.audit
+                    .record_as(&who, Change::about(&merchant.id, AuditAction::LogIn))
+                    .await?;
                 Ok(merchant)
             }
-            _ => Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into())),
+            merchant => {
+                let change = Change {
+                    merchant: merchant.as_ref().map(|m| &m.id),
+                    action: AuditAction::LogInFailed,
+                    object_id: None,
+                    detail: None,
+                };
+                self.audit.record_as(&who, change).await?;
+                Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
+            }
         }
     }
 

@@ -3,12 +3,14 @@
 //! A fast hash is enough here: the key has 256 bits of entropy, so unlike a
 //! password it cannot be guessed from its hash.
 
+use super::audit::{Audit, Change};
 use super::ServiceError;
 use crate::store::{NewApiKey, Store};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{SubsecRound, Utc};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
+use herald_app::model::audit::AuditAction;
 use herald_app::model::id::{ApiKeyId, MerchantId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -26,12 +28,16 @@ const MAX_NAME_LEN: usize = 100;
 #[derive(Clone, Debug)]
 pub struct ApiKeys {
     store: Store,
+    audit: Audit,
 }
 
 impl ApiKeys {
     /// API key operations over `store`.
     pub fn new(store: Store) -> Self {
-        ApiKeys { store }
+        ApiKeys {
+            audit: Audit::new(store.clone()),
+            store,
+        }
     }
 
     /// The merchant's keys that still work (never the keys themselves).
@@ -78,13 +84,26 @@ impl ApiKeys {
                 created_at: summary.created_at,
             })
             .await?;
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::ApiKeyCreated,
+                summary.id.as_str(),
+            ))
+            .await?;
         Ok(IssuedKey { summary, key })
     }
 
     /// Revokes one of the merchant's keys: it stops working at once.
     pub async fn revoke(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), ServiceError> {
         if self.store.revoke_api_key(merchant, id, Utc::now()).await? {
-            Ok(())
+            self.audit
+                .record(Change::new(
+                    merchant,
+                    AuditAction::ApiKeyRevoked,
+                    id.as_str(),
+                ))
+                .await
         } else {
             Err(ServiceError::NotFound("API key"))
         }

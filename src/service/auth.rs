@@ -3,6 +3,7 @@
 //! the decisions about them are here.
 
 use super::api_keys::hash_api_key;
+use super::audit::{self, Actor};
 use super::rate_limits::RateLimit;
 use super::{PlatformToken, ServiceError};
 use crate::store::Store;
@@ -43,7 +44,9 @@ impl Auth {
 
     /// Counts a request made with the platform token against its limit.
     pub fn admit_platform_request(&self) -> Result<(), ServiceError> {
-        self.platform_requests.check(&())
+        self.platform_requests.check(&())?;
+        audit::authenticated_as(Actor::Operator(None));
+        Ok(())
     }
 
     /// Whether `token` is the platform token (constant-time).
@@ -58,6 +61,7 @@ impl Auth {
             return Ok(None);
         };
         self.api_requests.check(&owner.merchant_id)?;
+        audit::authenticated_as(Actor::ApiKey(owner.key_id.clone()));
         let now = Utc::now();
         if owner
             .last_used_at

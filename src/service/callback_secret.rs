@@ -3,15 +3,20 @@
 //! callbacks), shown so the merchant can verify them, and rotated like an
 //! endpoint's secret with a grace period.
 
+use super::audit::{Audit, Change};
 use super::endpoints::grace_end;
 use super::ServiceError;
 use crate::crypto::secret_box::{merchant_row, SecretBox};
 use crate::crypto::signing::SigningSecret;
 use crate::store::{self, Store};
 use chrono::Utc;
+use herald_app::model::audit::AuditAction;
 use herald_app::model::endpoint::CallbackSecret;
 use herald_app::model::id::MerchantId;
 use std::time::Duration;
+
+/// How the audit log names the callback secret (it has no id of its own).
+const CALLBACK_SECRET: &str = "callback_secret";
 
 /// The callback secret operations.
 #[derive(Clone, Debug)]
@@ -19,18 +24,36 @@ pub struct CallbackSecrets {
     store: Store,
     /// Seals the secret before it is stored, opens it to reveal.
     secrets: SecretBox,
+    audit: Audit,
 }
 
 impl CallbackSecrets {
     /// Callback secrets in `store`, sealed with `secrets`.
     pub fn new(store: Store, secrets: SecretBox) -> Self {
-        CallbackSecrets { store, secrets }
+        CallbackSecrets {
+            audit: Audit::new(store.clone()),
+            store,
+            secrets,
+        }
     }
 
     /// The merchant's callback secret, made now if it has none yet (a
     /// merchant may verify before its first callback is sent). Reading it
     /// writes only that first time.
     pub async fn reveal(&self, merchant: &MerchantId) -> Result<CallbackSecret, ServiceError> {
+        let secret = self.current(merchant).await?;
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::SecretRevealed,
+                CALLBACK_SECRET,
+            ))
+            .await?;
+        Ok(secret)
+    }
+
+    /// The merchant's callback secret (made now if it has none yet).
+    async fn current(&self, merchant: &MerchantId) -> Result<CallbackSecret, ServiceError> {
         let row = merchant_row(merchant.as_str());
         let mut stored = self.stored(merchant).await?;
         if stored.current.is_none() {
@@ -83,6 +106,13 @@ impl CallbackSecrets {
         {
             return Err(ServiceError::NotFound("merchant"));
         }
-        self.reveal(merchant).await
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::SecretRotated,
+                CALLBACK_SECRET,
+            ))
+            .await?;
+        self.current(merchant).await
     }
 }

@@ -1,6 +1,7 @@
 //! Endpoints: the rules for creating, changing and removing them, and for
 //! their signing secrets.
 
+use super::audit::{Audit, Change};
 use super::destination::UrlRules;
 use super::endpoint_settings::{
     check_description, check_headers, check_rate_limit, check_retry_schedule,
@@ -14,6 +15,7 @@ use crate::crypto::signing::SigningKey;
 use crate::engine::Wakeup;
 use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
+use herald_app::model::audit::AuditAction;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
 use herald_app::model::endpoint::{
     DisableReason, Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
@@ -132,6 +134,7 @@ pub struct Endpoints {
     max_endpoints: u32,
     /// Failing this long disables an endpoint (`Endpoint::disables_at`).
     auto_disable_after: std::time::Duration,
+    audit: Audit,
 }
 
 impl Endpoints {
@@ -139,6 +142,7 @@ impl Endpoints {
     /// and secret key.
     pub fn new(store: Store, rules: UrlRules, secrets: SecretBox, wakeup: Wakeup) -> Self {
         Endpoints {
+            audit: Audit::new(store.clone()),
             store,
             rules,
             secrets,
@@ -243,6 +247,13 @@ impl Endpoints {
                 now,
             )
             .await?;
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::EndpointCreated,
+                id.as_str(),
+            ))
+            .await?;
         let endpoint = self.get(merchant, &id).await?;
         Ok((
             endpoint,
@@ -306,6 +317,17 @@ impl Endpoints {
                 "{reason}. Only an operator can enable this endpoint again."
             )));
         }
+        // What the log says changed: the URL and the event filter by name,
+        // anything else as "settings".
+        let (url_before, types_before) = (current.url.clone(), current.event_types.clone());
+        let other_settings = patch.description.is_some()
+            || patch.rate_limit_per_s.is_some()
+            || patch.headers.is_some()
+            || patch.legacy_signature.is_some()
+            || patch.retry_schedule.is_some()
+            || patch.signature_scheme.is_some()
+            || patch.encryption.is_some()
+            || patch.mode.is_some();
         let settings = EndpointSettings {
             url: match patch.url {
                 Some(url) => self.rules.check("url", &url)?,
@@ -338,6 +360,14 @@ impl Endpoints {
             mode: patch.mode.unwrap_or(current.mode),
         };
         check_signature_options(&settings)?;
+        let changed: Vec<&str> = [
+            (settings.url != url_before, "url"),
+            (settings.event_types != types_before, "event_types"),
+            (other_settings, "settings"),
+        ]
+        .into_iter()
+        .filter_map(|(changed, name)| changed.then_some(name))
+        .collect();
         let settings = self.seal_headers(id, settings);
         let now = Utc::now();
         let row = endpoint_row(id.as_str());
@@ -364,6 +394,14 @@ impl Endpoints {
         {
             return Err(ServiceError::NotFound("endpoint"));
         }
+        if !changed.is_empty() {
+            self.audit
+                .record(
+                    Change::new(merchant, AuditAction::EndpointUpdated, id.as_str())
+                        .detail(changed.join(", ")),
+                )
+                .await?;
+        }
         if let Some(enabled) = patch.enabled {
             if enabled != current.enabled {
                 let reason = (!enabled).then_some(DisableReason::ByMerchant);
@@ -374,6 +412,14 @@ impl Endpoints {
                         reason.as_ref(),
                         now,
                     )
+                    .await?;
+                let action = if enabled {
+                    AuditAction::EndpointEnabled
+                } else {
+                    AuditAction::EndpointDisabled
+                };
+                self.audit
+                    .record(Change::new(merchant, action, id.as_str()))
                     .await?;
             }
         }
@@ -389,7 +435,13 @@ impl Endpoints {
     /// Deletes an endpoint with its delivery history.
     pub async fn delete(&self, merchant: &MerchantId, id: &EndpointId) -> Result<(), ServiceError> {
         if self.store.delete_endpoint(merchant, id).await? {
-            Ok(())
+            self.audit
+                .record(Change::new(
+                    merchant,
+                    AuditAction::EndpointDeleted,
+                    id.as_str(),
+                ))
+                .await
         } else {
             Err(ServiceError::NotFound("endpoint"))
         }
@@ -424,6 +476,20 @@ impl Endpoints {
             .endpoint(&Scope::Operator, id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
+        let change = match disable_reason {
+            Some(reason) => Change::new(
+                &endpoint.merchant_id,
+                AuditAction::EndpointDisabled,
+                id.as_str(),
+            )
+            .detail(reason.trim()),
+            None => Change::new(
+                &endpoint.merchant_id,
+                AuditAction::EndpointEnabled,
+                id.as_str(),
+            ),
+        };
+        self.audit.record(change).await?;
         if endpoint.enabled {
             self.wakeup.wake();
         }
@@ -484,6 +550,23 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<EndpointKeys, ServiceError> {
+        let keys = self.keys(merchant, id).await?;
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::SecretRevealed,
+                id.as_str(),
+            ))
+            .await?;
+        Ok(keys)
+    }
+
+    /// The endpoint's keys as `secret` shows them.
+    async fn keys(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<EndpointKeys, ServiceError> {
         let stored = self
             .store
             .endpoint_secrets(merchant, id)
@@ -517,7 +600,14 @@ impl Endpoints {
         {
             return Err(ServiceError::NotFound("endpoint"));
         }
-        self.secret(merchant, id).await
+        self.audit
+            .record(Change::new(
+                merchant,
+                AuditAction::SecretRotated,
+                id.as_str(),
+            ))
+            .await?;
+        self.keys(merchant, id).await
     }
 
     fn open_keys(

@@ -4,10 +4,12 @@
 mod accounts;
 pub mod alerts;
 mod api_keys;
+pub mod audit;
 mod auth;
 pub mod bundled_profiles;
 pub mod callback_secret;
 pub mod catalog;
+pub mod clock;
 pub mod deliveries;
 pub mod destination;
 pub mod endpoint_settings;
@@ -15,6 +17,7 @@ pub mod endpoints;
 pub mod events;
 mod health;
 pub mod ingest;
+pub mod login_links;
 pub mod login_throttle;
 pub mod mail;
 pub mod pagination;
@@ -29,6 +32,7 @@ pub mod stats;
 pub use accounts::Accounts;
 pub use alerts::Alerts;
 pub use api_keys::{hash_api_key, ApiKeys};
+pub use audit::Audit;
 pub use auth::Auth;
 pub use callback_secret::CallbackSecrets;
 pub use catalog::{seed_catalog, Catalog};
@@ -37,12 +41,17 @@ pub use endpoints::Endpoints;
 pub use events::Events;
 pub use health::Health;
 pub use ingest::Ingestor;
+pub use login_links::LoginLinks;
 pub use platform_token::{ensure_platform_token, PlatformToken};
 pub use retention::Retention;
 pub use stats::DeliveryStats;
 
 use crate::store::StoreError;
 use herald_app::model::error::ErrorCode;
+
+/// What a refused sign-up says.
+pub const SIGN_UP_CLOSED: &str =
+    "Sign-up is closed on this Herald: accounts come from your platform. Log in, or ask it for a login link.";
 
 /// Why a business operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +68,13 @@ pub enum ServiceError {
     /// Credentials missing or wrong.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The caller is known but may not do this (a viewer changing
+    /// something, say); the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Sign-up is closed (`HERALD_SIGNUP=closed`).
+    #[error("{}", SIGN_UP_CLOSED)]
+    SignUpClosed,
     /// Refused for now: over a rate limit; the message names it, and the
     /// caller may try again after the wait.
     #[error("{message}")]
@@ -92,6 +108,8 @@ impl ServiceError {
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::NotFound(_) => ErrorCode::NotFound,
             ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
+            ServiceError::SignUpClosed => ErrorCode::SignUpClosed,
             ServiceError::RateLimited { .. } => ErrorCode::RateLimited,
             ServiceError::TooLarge(_) => ErrorCode::PayloadTooLarge,
             ServiceError::LimitReached(_) => ErrorCode::LimitReached,

@@ -8,6 +8,7 @@
 mod alerts;
 mod api_keys;
 mod attempt_records;
+mod audit_log;
 mod conditions;
 mod deliveries;
 mod delivery_views;
@@ -15,6 +16,7 @@ mod endpoints;
 mod event_types;
 mod events;
 mod ingest_plan;
+mod login_links;
 mod merchants;
 mod notifications;
 mod query_plans;
@@ -28,6 +30,7 @@ mod stored_secrets;
 pub use alerts::UntoldAlert;
 pub use api_keys::{ApiKeyOwner, ApiKeySummary, NewApiKey};
 pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, RecordedBatch};
+pub use audit_log::NewAuditEntry;
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
 pub use endpoints::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};
@@ -35,6 +38,7 @@ pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
+pub use login_links::{LoginLinkState, NewLoginLink, UsedLoginLink};
 pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
 pub use recovery::{MissedEvent, MissedQuery};

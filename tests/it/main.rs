@@ -8,10 +8,12 @@ mod helpers;
 mod receiver;
 mod smtp;
 
+mod access;
 mod accounts;
 mod admin;
 mod admin_catalog;
 mod api_keys;
+mod audit_log;
 mod browser_safety;
 mod callbacks;
 mod cli;

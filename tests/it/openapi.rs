@@ -47,6 +47,9 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/event-types"),
     ("post", "/api/v1/admin/event-types"),
     ("patch", "/api/v1/admin/event-types/{name}"),
+    ("post", "/api/v1/admin/merchants/{id}/login-links"),
+    ("get", "/api/v1/audit-log"),
+    ("get", "/api/v1/admin/audit-log"),
 ];
 
 /// Routes anyone may call; every other one needs a credential.

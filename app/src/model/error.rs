@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Unauthenticated,
     /// Authenticated, but not allowed.
     Forbidden,
+    /// Sign-up is closed on this Herald (`HERALD_SIGNUP=closed`).
+    SignUpClosed,
     /// Absent, or someone else's (never told apart).
     NotFound,
     /// The route exists but does not take this method.
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::SignUpClosed => "sign_up_closed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",
@@ -71,7 +74,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::Request => 400,
             ErrorCode::Unauthenticated => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::SignUpClosed => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

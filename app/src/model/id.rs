@@ -127,6 +127,9 @@ prefixed_id!(
     /// A merchant API key (the id, not the secret key).
     ApiKeyId, "key_", "API key");
 prefixed_id!(
+    /// One entry of the audit log.
+    AuditEntryId, "aud_", "audit entry");
+prefixed_id!(
     /// A change told to a merchant: an operational event and its mail.
     AlertId, "alr_", "alert");
 

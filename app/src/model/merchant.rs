@@ -59,6 +59,29 @@ impl Merchant {
     }
 }
 
+/// Who may create an account (`HERALD_SIGNUP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUpMode {
+    /// Anyone may sign up at `/signup` (the default, so a first run on a
+    /// laptop needs nothing else).
+    #[default]
+    Open,
+    /// Accounts come from the platform only (admin API, CLI, login links).
+    Closed,
+}
+
+impl SignUpMode {
+    /// `open` or `closed`.
+    pub fn parse(s: &str) -> Option<SignUpMode> {
+        match s {
+            "open" => Some(SignUpMode::Open),
+            "closed" => Some(SignUpMode::Closed),
+            _ => None,
+        }
+    }
+}
+
 /// Passwords shorter than this are refused: long enough to resist guessing
 /// even with the login throttle, short enough not to push people to reuse.
 pub const MIN_PASSWORD_LEN: usize = 10;

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod api_key;
+pub mod audit;
 pub mod dashboard;
 pub mod delivery;
 pub mod duration;

@@ -1,7 +1,7 @@
 //! Sign-up, log-in, log-out and "who am I".
 
 use crate::model::error::AppError;
-use crate::model::merchant::Merchant;
+use crate::model::merchant::{Merchant, SignUpMode};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -11,6 +11,12 @@ use super::session;
 #[server(prefix = "/_fn", endpoint = "me")]
 pub async fn me() -> Result<Option<Merchant>, AppError> {
     session::respond(async move { session::current_merchant().await }.await)
+}
+
+/// Whether anyone may sign up here (the sign-up and log-in pages ask).
+#[server(prefix = "/_fn", endpoint = "sign_up_mode")]
+pub async fn get_sign_up_mode() -> Result<SignUpMode, AppError> {
+    session::respond(async move { Ok(session::backend()?.sign_up_mode()) }.await)
 }
 
 /// Creates an account and logs it in.

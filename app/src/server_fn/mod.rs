@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod api_keys;
+pub mod audit_log;
 pub mod catalog;
 pub mod deliveries;
 pub mod endpoints;

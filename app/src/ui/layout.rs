@@ -77,6 +77,7 @@ pub fn Dashboard() -> impl IntoView {
                 <A href="/event-types">"Event types"</A>
                 <A href="/api-keys">"API keys"</A>
                 <A href="/notifications">"Notifications"</A>
+                <A href="/audit-log">"Audit log"</A>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = matches!(merchant.await, Ok(Some(ref m)) if m.is_admin());
@@ -88,6 +89,7 @@ pub fn Dashboard() -> impl IntoView {
                             <A href="/admin/merchants">"Merchants"</A>
                             <A href="/admin/event-types">"Event-type catalog"</A>
                             <A href="/admin/storage">"Storage"</A>
+                            <A href="/admin/audit-log">"Audit log"</A>
                         })
                     })}
                 </Suspense>

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod api_keys;
+mod audit_log;
 mod bulk_retry;
 mod callbacks;
 mod catalog;
@@ -91,8 +92,8 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| format!("{title} · Herald")/>
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=account::LogInPage/>
-                <Route path=path!("/signup") view=account::SignUpPage/>
+                <Route path=path!("/login") view=account::LogInPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=account::SignUpPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
                     <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/endpoints") view=endpoints::EndpointsPage ssr=SsrMode::Async/>
@@ -107,6 +108,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/event-types") view=catalog::EventTypesPage ssr=SsrMode::Async/>
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit-log") view=audit_log::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit-log") view=audit_log::AdminAuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>
