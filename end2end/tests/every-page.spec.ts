@@ -88,6 +88,7 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     ["/event-types", "event-types"],
     ["/api-keys", "api-keys"],
     ["/notifications", "notifications"],
+    ["/audit-log", "audit-log"],
     ["/no-such-page", "not-found"],
   ];
   const operatorPages: [string, string][] = [
@@ -100,6 +101,7 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     [`/admin/events/${event}`, "admin-event"],
     [`/admin/search?q=${tag}`, "admin-search"],
     ["/admin/storage", "admin-storage"],
+    ["/admin/audit-log", "admin-audit-log"],
   ];
   const publicPages: [string, string][] = [
     ["/login", "login"],
