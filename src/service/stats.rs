@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use herald_app::model::id::{EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
 use herald_app::model::stats::{EndpointStats, HourStats, Stats};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -122,12 +122,6 @@ impl Histogram {
         *self.0.entry(bucket_ms).or_default() += count;
     }
 
-    fn merge(&mut self, other: &Histogram) {
-        for (bucket, count) in &other.0 {
-            self.add(*bucket, *count);
-        }
-    }
-
     /// The `q` quantile (0..=1), nearest rank: the upper bound of the
     /// bucket holding the sample of that rank. Exact below 64 ms; above,
     /// at least the sample's duration and less than 1/32 (3.125 %) more.
@@ -179,6 +173,10 @@ impl Bucket {
 }
 
 /// Pure: turns the store's rollups into per-hour and per-endpoint stats.
+/// One pass over the rows: a week of a busy merchant's histograms is tens
+/// of thousands of rows, so each row is added once to the three places it
+/// counts in (its endpoint's hour, the merchant's hour, its endpoint's
+/// whole window), never looked for again per hour.
 fn summarise(
     endpoints: &[EndpointId],
     counts: &[HourCount],
@@ -187,43 +185,53 @@ fn summarise(
     last_hour: i64,
     now: DateTime<Utc>,
 ) -> Stats {
-    let in_window = |hour: i64| (first_hour..=last_hour).contains(&hour);
-    let mut per: BTreeMap<(String, i64), Bucket> = BTreeMap::new();
-    for c in counts.iter().filter(|c| in_window(c.hour)) {
-        per.entry((c.endpoint_id.clone(), c.hour))
-            .or_default()
-            .add_count(&c.status, c.count);
-    }
-    for l in latencies.iter().filter(|l| in_window(l.hour)) {
-        per.entry((l.endpoint_id.clone(), l.hour))
-            .or_default()
-            .latency
-            .add(l.bucket_ms, l.count);
-    }
-    let hours_of = |endpoint: Option<&str>| -> Vec<HourStats> {
+    let hours = usize::try_from(last_hour - first_hour + 1).unwrap_or(0);
+    let slot = |hour: i64| -> Option<usize> {
         (first_hour..=last_hour)
-            .map(|hour| {
-                let mut bucket = Bucket::default();
-                for ((id, h), b) in &per {
-                    if *h == hour && endpoint.is_none_or(|e| e == id) {
-                        bucket.succeeded += b.succeeded;
-                        bucket.failed += b.failed;
-                        bucket.pending += b.pending;
-                        bucket.latency.merge(&b.latency);
-                    }
-                }
-                bucket.into_hour(hour)
-            })
+            .contains(&hour)
+            .then(|| usize::try_from(hour - first_hour).ok())
+            .flatten()
+    };
+    let new_hours = || -> Vec<Bucket> { (0..hours).map(|_| Bucket::default()).collect() };
+    let index: HashMap<&str, usize> = endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    // The merchant's hours, then each endpoint's hours and whole window.
+    let mut overall = new_hours();
+    let mut per_endpoint: Vec<(Vec<Bucket>, Histogram)> = endpoints
+        .iter()
+        .map(|_| (new_hours(), Histogram::default()))
+        .collect();
+    for c in counts {
+        let Some(h) = slot(c.hour) else { continue };
+        overall[h].add_count(&c.status, c.count);
+        if let Some(&e) = index.get(c.endpoint_id.as_str()) {
+            per_endpoint[e].0[h].add_count(&c.status, c.count);
+        }
+    }
+    for l in latencies {
+        let Some(h) = slot(l.hour) else { continue };
+        overall[h].latency.add(l.bucket_ms, l.count);
+        if let Some(&e) = index.get(l.endpoint_id.as_str()) {
+            let (hours, all) = &mut per_endpoint[e];
+            hours[h].latency.add(l.bucket_ms, l.count);
+            all.add(l.bucket_ms, l.count);
+        }
+    }
+    let into_hours = |buckets: Vec<Bucket>| -> Vec<HourStats> {
+        buckets
+            .into_iter()
+            .zip(first_hour..)
+            .map(|(bucket, hour)| bucket.into_hour(hour))
             .collect()
     };
     let endpoint_stats = endpoints
         .iter()
-        .map(|id| {
-            let hours = hours_of(Some(id.as_str()));
-            let mut all = Histogram::default();
-            for (_, b) in per.iter().filter(|((e, _), _)| e == id.as_str()) {
-                all.merge(&b.latency);
-            }
+        .zip(per_endpoint)
+        .map(|(id, (buckets, all))| {
+            let hours = into_hours(buckets);
             let succeeded: u64 = hours.iter().map(|h| h.succeeded).sum();
             let failed: u64 = hours.iter().map(|h| h.failed).sum();
             let pending: u64 = hours.iter().map(|h| h.pending).sum();
@@ -241,10 +249,10 @@ fn summarise(
         })
         .collect();
     Stats {
-        window_hours: u32::try_from(last_hour - first_hour + 1).unwrap_or(0),
+        window_hours: u32::try_from(hours).unwrap_or(0),
         from: hour_start(first_hour),
         to: now,
-        hours: hours_of(None),
+        hours: into_hours(overall),
         endpoints: endpoint_stats,
     }
 }
@@ -338,5 +346,34 @@ mod tests {
         assert_eq!(first.hours[0].p50_ms, Some(20));
         assert_eq!(stats.endpoints[1].success_rate, Some(1.0));
         assert_eq!(stats.endpoints[1].p95_ms, None);
+    }
+
+    #[test]
+    fn an_hours_live_and_test_rows_add_up() {
+        // The store returns an hour's live and test-mode rows apart.
+        let ep = EndpointId::from_u128(1);
+        let counts: Vec<HourCount> = [("succeeded", 3), ("succeeded", 2), ("failed", 1)]
+            .into_iter()
+            .map(|(status, count)| HourCount {
+                endpoint_id: ep.to_string(),
+                hour: 7,
+                status: status.into(),
+                count,
+            })
+            .collect();
+        let latency = |ms: u64, count| LatencyCount {
+            endpoint_id: ep.to_string(),
+            hour: 7,
+            bucket_ms: latency_bucket(ms),
+            count,
+        };
+        // 10 ms twice (live and test), 90 ms once.
+        let latencies = vec![latency(10, 1), latency(10, 1), latency(90, 1)];
+        let stats = summarise(std::slice::from_ref(&ep), &counts, &latencies, 7, 7, Utc::now());
+        assert_eq!((stats.hours[0].succeeded, stats.hours[0].failed), (5, 1));
+        let only = &stats.endpoints[0];
+        assert_eq!(only.success_rate, Some(5.0 / 6.0));
+        assert_eq!(only.p50_ms, Some(10), "two of three attempts took 10 ms");
+        assert_eq!(only.hours[0].p95_ms, Some(latency_bucket_upper(latency_bucket(90))));
     }
 }

@@ -87,7 +87,8 @@ pub(crate) fn latency_bucket_sql(ms: &str) -> String {
 impl Store {
     /// Delivery counts of the merchant's endpoints (or one) created in the
     /// hours from `from_hour` on, of live or test-mode events when
-    /// `live_mode` says which.
+    /// `live_mode` says which. Without `live_mode` an hour may come twice
+    /// (its live and its test rows): callers add them up.
     pub async fn delivery_counts_by_hour(
         &self,
         merchant: &MerchantId,
@@ -96,9 +97,11 @@ impl Store {
         from_hour: i64,
     ) -> StoreResult<Vec<HourCount>> {
         let conditions = window_of(merchant, endpoint, live_mode, from_hour);
+        // The rows as stored, in key order: the live and test rows of an
+        // hour are added up by the caller. A GROUP BY here made the
+        // database sort a week's rows first.
         let sql = format!(
-            "SELECT endpoint_id, hour, status, CAST(SUM(n) AS BIGINT) FROM delivery_counts_hourly{} \
-             GROUP BY endpoint_id, hour, status HAVING SUM(n) <> 0",
+            "SELECT endpoint_id, hour, status, n FROM delivery_counts_hourly{} AND n <> 0",
             conditions.sql()
         );
         let rows: Vec<(String, i64, String, i64)> = on_pool!(self, pool => bind_values!(
@@ -119,7 +122,8 @@ impl Store {
     }
 
     /// The attempt latency histograms of the merchant's endpoints (or one)
-    /// for the hours from `from_hour` on (of the attempts' start).
+    /// for the hours from `from_hour` on (of the attempts' start); a bucket
+    /// may come twice, as for `delivery_counts_by_hour`.
     pub async fn attempt_latency_by_hour(
         &self,
         merchant: &MerchantId,
@@ -129,8 +133,7 @@ impl Store {
     ) -> StoreResult<Vec<LatencyCount>> {
         let conditions = window_of(merchant, endpoint, live_mode, from_hour);
         let sql = format!(
-            "SELECT endpoint_id, hour, bucket_ms, CAST(SUM(n) AS BIGINT) FROM attempt_latency_hourly{} \
-             GROUP BY endpoint_id, hour, bucket_ms HAVING SUM(n) > 0",
+            "SELECT endpoint_id, hour, bucket_ms, n FROM attempt_latency_hourly{} AND n > 0",
             conditions.sql()
         );
         let rows: Vec<(String, i64, i64, i64)> = on_pool!(self, pool => bind_values!(

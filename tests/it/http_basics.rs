@@ -71,8 +71,10 @@ async fn metrics_count_what_this_process_did(store: Store) {
     assert_eq!(status, 200, "an idempotent repeat is not a new event");
     receiver.wait_for(2, Duration::from_secs(10)).await;
 
-    // The attempt counters move once the records are committed.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The attempt counters move once the records are committed. Generous:
+    // on a loaded 2-core CI machine running the whole suite, this once took
+    // longer than 10 s (stop 29; not reproduced since, cause not found).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let text = loop {
         let response = client().get(app.url("/metrics")).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200);
