@@ -19,6 +19,7 @@ mod ingest_plan;
 mod login_links;
 mod merchants;
 mod notifications;
+mod profiles;
 mod query_plans;
 mod recovery;
 mod retention;

@@ -38,6 +38,7 @@ mod reconciliation;
 mod recovery;
 mod sandbox;
 mod secrets_at_rest;
+mod seed_verification;
 mod sessions;
 mod signature_schemes;
 mod soak;
