@@ -17,6 +17,9 @@ ALTER TABLE endpoints ADD COLUMN timeout_ms BIGINT;
 -- an endpoint shows it without opening the sealed private key.
 ALTER TABLE endpoints ADD COLUMN rsa_public_key TEXT;
 ALTER TABLE endpoints ADD COLUMN rsa_previous_public_key TEXT;
+-- Encryption turned off keeps its key until then (unix ms), so that turning
+-- it on again within that grace period gives the receiver the same key.
+ALTER TABLE endpoints ADD COLUMN encryption_key_kept_until BIGINT;
 
 -- The object's state before the change, JSON as the platform sent it.
 ALTER TABLE events ADD COLUMN previous_data TEXT;

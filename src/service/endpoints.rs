@@ -15,7 +15,9 @@ use crate::crypto::rsa_key::RsaSigningKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
 use crate::crypto::signing::{SigningKey, SigningSecret};
 use crate::engine::Wakeup;
-use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store};
+use crate::store::{
+    EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store,
+};
 use chrono::Utc;
 use herald_app::model::audit::AuditAction;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
@@ -379,13 +381,18 @@ impl Endpoints {
     /// its profile signs with RSA, else its scheme, which the profile must
     /// sign with (a 422 on `signature_scheme` otherwise).
     async fn key_kind(&self, settings: &EndpointSettings) -> Result<KeyKind, ServiceError> {
-        let profile = self
+        let profile = self.profile_named(&settings.profile).await?;
+        key_kind(&profile, settings.signature_scheme)
+    }
+
+    /// A profile checked to exist already (`check_profile`).
+    async fn profile_named(&self, name: &str) -> Result<DeliveryProfile, ServiceError> {
+        Ok(self
             .store
-            .profile(&settings.profile)
+            .profile(name)
             .await?
             .ok_or(ServiceError::NotFound("profile"))?
-            .profile;
-        key_kind(&profile, settings.signature_scheme)
+            .profile)
     }
 
     /// The kind of key an endpoint holds now (its profile's, or what its
@@ -443,7 +450,9 @@ impl Endpoints {
             || patch.retry_schedule.is_some()
             || patch.signature_scheme.is_some()
             || patch.encryption.is_some()
-            || patch.mode.is_some();
+            || patch.mode.is_some()
+            || patch.profile.is_some()
+            || patch.timeout.is_some();
         // Read before `current` is taken apart into the new settings.
         let current_kind = self.key_kind_of(&current).await?;
         let settings = EndpointSettings {
@@ -495,22 +504,37 @@ impl Endpoints {
         .into_iter()
         .filter_map(|(changed, name)| changed.then_some(name))
         .collect();
-        let settings = self.seal_headers(id, settings);
-        let kind = self.key_kind(&settings).await?;
+        let new_profile = self.profile_named(&settings.profile).await?;
+        let kind = key_kind(&new_profile, settings.signature_scheme)?;
+        if kind == KeyKind::Rsa && settings.legacy_signature {
+            return Err(ServiceError::invalid(
+                "legacy_signature",
+                "needs an HMAC secret; this profile signs with RSA",
+            ));
+        }
         let now = Utc::now();
         // A key the merchant brings, or one of another kind (a new scheme,
         // or a profile signing with another algorithm), replaces the key.
-        // A brought key is the receiver's already and a key of another kind
-        // cannot sign the new format: both sign at once (no grace); a new
-        // scheme of the same profile keeps the old key for the default grace.
+        // A brought key is the receiver's already: it signs at once. A key
+        // of another kind keeps the old one signing beside it for the
+        // default grace period when the new format still has a signature
+        // the old key makes (Standard Webhooks: HMAC and Ed25519 side by
+        // side); when it has none, the old key could not sign: at once.
         let brought = patch.secret.is_some() || patch.private_key.is_some();
-        let new_key = if brought || kind != current_kind {
+        let new_key = if brought {
             Some((new_key(kind, patch.secret, patch.private_key).await?, now))
-        } else if settings.signature_scheme != current.signature_scheme {
-            Some((new_key(kind, None, None).await?, now + grace(DEFAULT_GRACE)))
+        } else if kind != current_kind {
+            let old_key_still_signs = new_profile.algorithms().contains(&current_kind.algorithm());
+            let until = if old_key_still_signs {
+                now + grace(DEFAULT_GRACE)
+            } else {
+                now
+            };
+            Some((new_key(kind, None, None).await?, until))
         } else {
             None
         };
+        let key_replaced = new_key.is_some();
         let settings = self.seal_headers(id, settings);
         let row = endpoint_row(id.as_str());
         let keys = KeyChange {
@@ -521,11 +545,16 @@ impl Endpoints {
                     rsa_public_pem(&key),
                 )
             }),
+            // Turned off, the key is kept for the default grace period: on
+            // again within it, the receiver's key still decrypts.
             encryption_key: match (current.encryption, settings.encryption) {
-                (None, Some(_)) => Some(Some(
-                    self.secrets.seal(&EncryptionKey::generate().expose(), &row),
-                )),
-                (Some(_), None) => Some(None),
+                (None, Some(_)) => Some(EncryptionChange::On {
+                    new_key: self.secrets.seal(&EncryptionKey::generate().expose(), &row),
+                    now,
+                }),
+                (Some(_), None) => Some(EncryptionChange::Off {
+                    kept_until: now + grace(DEFAULT_GRACE),
+                }),
                 _ => None,
             },
         };
@@ -542,6 +571,16 @@ impl Endpoints {
                     Change::new(merchant, AuditAction::EndpointUpdated, id.as_str())
                         .detail(changed.join(", ")),
                 )
+                .await?;
+        }
+        if key_replaced {
+            // A brought key, or one of the kind a new profile or scheme needs.
+            self.audit
+                .record(Change::new(
+                    merchant,
+                    AuditAction::SecretRotated,
+                    id.as_str(),
+                ))
                 .await?;
         }
         if let Some(enabled) = patch.enabled {
@@ -869,7 +908,7 @@ fn keys_view(signing_key: &EndpointKey, encryption_key: Option<&EncryptionKey>) 
         ),
     };
     EndpointKeys {
-        secret: signing_key.as_hmac().map(|_| signing_key.expose()),
+        secret: signing_key.as_hmac().map(SigningSecret::expose),
         public_key,
         public_key_base64,
         previous_secret_expires_at: None,
@@ -887,6 +926,15 @@ enum KeyKind {
 }
 
 impl KeyKind {
+    /// The algorithm a key of this kind signs with.
+    fn algorithm(self) -> SignatureAlgorithm {
+        match self {
+            KeyKind::Hmac => SignatureAlgorithm::HmacSha256,
+            KeyKind::Ed25519 => SignatureAlgorithm::Ed25519,
+            KeyKind::Rsa => SignatureAlgorithm::RsaSha256,
+        }
+    }
+
     fn of_scheme(scheme: SignatureScheme) -> Self {
         match scheme {
             SignatureScheme::Hmac => KeyKind::Hmac,
@@ -961,20 +1009,10 @@ async fn new_key(
     }
 }
 
-/// A secret the receiver already holds: a `whsec_` secret exactly as
-/// Herald writes them (profiles that key the HMAC with the secret's text
-/// must sign with the very text the receiver has).
+/// A secret the receiver already holds, whatever its form (a `whsec_`
+/// secret or any other printable text): kept exactly as given.
 fn imported_secret(text: &str) -> Result<SigningSecret, ServiceError> {
-    let text = text.trim();
-    let secret =
-        SigningSecret::parse(text).map_err(|e| ServiceError::invalid("secret", e.to_string()))?;
-    if secret.expose() != text {
-        return Err(ServiceError::invalid(
-            "secret",
-            "write it as Herald shows secrets: `whsec_` and padded standard base64",
-        ));
-    }
-    Ok(secret)
+    SigningSecret::held(text).map_err(|e| ServiceError::invalid("secret", e.to_string()))
 }
 
 /// The PEM public key of an RSA key, stored beside it for reading.

@@ -126,6 +126,20 @@ impl Profiles {
         }
         let profile = parse(merged)?;
         profile.validate()?;
+        // An endpoint holds a key of the kind its profile signs with: a
+        // profile in use keeps its algorithms, or those keys could not sign.
+        let (before, after) = (current.profile.algorithms(), profile.algorithms());
+        let same = before.iter().all(|a| after.contains(a)) && after.iter().all(|a| before.contains(a));
+        if !same {
+            let using = self.store.endpoints_using_profile(name).await?;
+            if using > 0 {
+                return Err(ServiceError::Conflict(format!(
+                    "{using} endpoint(s) use `{name}` with keys for {}; a profile in use keeps \
+                     what it signs with: create a new profile and move the endpoints to it",
+                    algorithm_names(&current.profile)
+                )));
+            }
+        }
         if !self.store.update_profile(&profile, Utc::now()).await? {
             return Err(ServiceError::NotFound("profile"));
         }
@@ -143,4 +157,14 @@ impl Profiles {
 /// A profile from an operator's JSON; what serde refuses is a 422 too.
 fn parse(json: serde_json::Value) -> Result<DeliveryProfile, ServiceError> {
     serde_json::from_value(json).map_err(|e| ServiceError::invalid("profile", e.to_string()))
+}
+
+/// What a profile signs with, for messages: `hmac-sha256 and ed25519`.
+fn algorithm_names(profile: &DeliveryProfile) -> String {
+    let names: Vec<&str> = profile.algorithms().iter().map(|a| a.as_str()).collect();
+    if names.is_empty() {
+        "no signature".to_owned()
+    } else {
+        names.join(" and ")
+    }
 }

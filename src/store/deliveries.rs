@@ -111,7 +111,8 @@ const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d
        d.attempt_count, d.manual, d.ordering_key, \
        e.event_type, e.payload, e.previous_data, e.live_mode, e.created_at AS event_created_at, \
        ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
-       ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
+       ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, \
+       CASE WHEN ep.encryption IS NULL THEN NULL ELSE ep.encryption_key END AS encryption_key, \
        ep.timeout_ms, pr.profile AS profile_json, \
        m.callback_secret, m.callback_previous_secret, m.callback_previous_secret_expires_at \
      FROM d \
@@ -177,7 +178,7 @@ pub(crate) struct EndpointSending {
 /// itself, not an alias of it).
 pub(crate) const ENDPOINT_SENDING_COLUMNS: &str = "id, url, secret, previous_secret, \
      previous_secret_expires_at, headers, rate_limit_per_s, legacy_signature, retry_schedule, \
-     encryption_key, timeout_ms, \
+     CASE WHEN encryption IS NULL THEN NULL ELSE encryption_key END AS encryption_key, timeout_ms, \
      (SELECT p.profile FROM delivery_profiles p WHERE p.name = endpoints.profile) AS profile_json";
 
 impl EndpointSending {

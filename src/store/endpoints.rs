@@ -7,7 +7,8 @@ use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::alert::Actor;
 use herald_app::model::endpoint::{
-    DisableReason, Endpoint, EndpointMode, PayloadEncryption, RsaPublicKey, SignatureScheme,
+    DisableReason, Endpoint, EndpointMode, NextRsaPublicKey, PayloadEncryption, RsaPublicKey,
+    SignatureScheme,
 };
 use herald_app::model::id::{AlertId, EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
@@ -34,6 +35,8 @@ struct EndpointRow {
     profile: String,
     timeout_ms: Option<i64>,
     rsa_public_key: Option<String>,
+    rsa_previous_public_key: Option<String>,
+    previous_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -45,6 +48,30 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 impl TryFrom<EndpointRow> for Endpoint {
     type Error = StoreError;
     fn try_from(row: EndpointRow) -> StoreResult<Self> {
+        // During a rotation's grace period the rotated-out RSA key signs
+        // (profiles with one signature value; the engine's
+        // `previous_signs_first`): it is the one receivers verify with now,
+        // and the new one is shown as next.
+        let grace_until = row
+            .previous_secret_expires_at
+            .map(from_millis)
+            .transpose()?
+            .filter(|until| *until > Utc::now());
+        let (rsa_in_force, rsa_next_public_key) =
+            match (row.rsa_previous_public_key, grace_until, row.rsa_public_key) {
+                (Some(previous), Some(until), Some(current)) => {
+                    let next = RsaPublicKey::from_pem(&current);
+                    (
+                        Some(previous),
+                        Some(NextRsaPublicKey {
+                            pem: next.pem,
+                            base64: next.base64,
+                            signs_from: until,
+                        }),
+                    )
+                }
+                (_, _, current) => (current, None),
+            };
         Ok(Endpoint {
             id: EndpointId::parse(&row.id).map_err(|e| corrupt("endpoint id", e))?,
             merchant_id: MerchantId::parse(&row.merchant_id)
@@ -88,7 +115,8 @@ impl TryFrom<EndpointRow> for Endpoint {
                 }
                 None => Duration::ZERO,
             },
-            rsa_public_key: row.rsa_public_key.as_deref().map(RsaPublicKey::from_pem),
+            rsa_public_key: rsa_in_force.as_deref().map(RsaPublicKey::from_pem),
+            rsa_next_public_key,
             created_at: from_millis(row.created_at)?,
             updated_at: from_millis(row.updated_at)?,
         })
@@ -98,7 +126,8 @@ impl TryFrom<EndpointRow> for Endpoint {
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
      disabled_by_operator, failing_since, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
-     signature_scheme, encryption, mode, profile, timeout_ms, rsa_public_key, created_at, updated_at";
+     signature_scheme, encryption, mode, profile, timeout_ms, rsa_public_key, rsa_previous_public_key, \
+     previous_secret_expires_at, created_at, updated_at";
 
 /// Which endpoints an operator lists: every merchant's unless one is named,
 /// enabled or disabled or both, a page before `before` (newest first).
@@ -138,8 +167,21 @@ pub struct KeyChange {
     /// until the time given.
     /// With the new key's RSA public key (PEM), if it is one.
     pub rotate_to: Option<(String, DateTime<Utc>, Option<String>)>,
-    /// `Some(Some(key))` sets the encryption key, `Some(None)` removes it.
-    pub encryption_key: Option<Option<String>>,
+    /// Encryption turned on or off.
+    pub encryption_key: Option<EncryptionChange>,
+}
+
+/// What turning payload encryption on or off does to its key.
+#[derive(Debug, Clone)]
+pub enum EncryptionChange {
+    /// On: the key kept when it was turned off, if that was within its
+    /// grace period as of `now`; else `new_key` (sealed).
+    On {
+        new_key: String,
+        now: DateTime<Utc>,
+    },
+    /// Off: the key is kept (unused) until then, for turning it on again.
+    Off { kept_until: DateTime<Utc> },
 }
 
 /// An endpoint's signing secrets as stored.
@@ -301,12 +343,29 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            if let Some(encryption_key) = &keys.encryption_key {
-                sqlx::query("UPDATE endpoints SET encryption_key = $2 WHERE id = $1")
+            match &keys.encryption_key {
+                Some(EncryptionChange::On { new_key, now }) => {
+                    sqlx::query(
+                        "UPDATE endpoints SET encryption_key = CASE \
+                             WHEN encryption_key IS NOT NULL AND encryption_key_kept_until > $3 \
+                             THEN encryption_key ELSE $2 END, \
+                             encryption_key_kept_until = NULL \
+                         WHERE id = $1",
+                    )
                     .bind(id.as_str())
-                    .bind(encryption_key.as_deref())
+                    .bind(new_key)
+                    .bind(to_millis(*now))
                     .execute(&mut *tx)
                     .await?;
+                }
+                Some(EncryptionChange::Off { kept_until }) => {
+                    sqlx::query("UPDATE endpoints SET encryption_key_kept_until = $2 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(to_millis(*kept_until))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {}
             }
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(changed == 1)
@@ -432,8 +491,9 @@ impl Store {
         id: &EndpointId,
     ) -> StoreResult<Option<EndpointSecrets>> {
         let row: Option<(String, Option<String>, Option<i64>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT secret, previous_secret, previous_secret_expires_at, encryption_key FROM endpoints \
-             WHERE id = $1 AND merchant_id = $2",
+            "SELECT secret, previous_secret, previous_secret_expires_at, \
+                 CASE WHEN encryption IS NULL THEN NULL ELSE encryption_key END \
+             FROM endpoints WHERE id = $1 AND merchant_id = $2",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())

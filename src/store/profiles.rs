@@ -132,4 +132,14 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(updated == 1)
     }
+
+    /// How many endpoints send in this profile.
+    pub async fn endpoints_using_profile(&self, name: &str) -> StoreResult<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM endpoints WHERE profile = $1",
+        )
+        .bind(name)
+        .fetch_one(pool)
+        .await)?)
+    }
 }

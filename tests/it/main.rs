@@ -20,6 +20,7 @@ mod cli;
 mod dashboard_isolation;
 mod database_faults;
 mod delivery;
+mod delivery_profiles;
 mod edge_limits;
 mod egress;
 mod endpoint_mode;

@@ -70,9 +70,14 @@ pub struct Endpoint {
     )]
     #[cfg_attr(feature = "ssr", schema(value_type = String, example = "30s"))]
     pub timeout: Duration,
-    /// Profiles signing with RSA: the public key receivers verify with.
+    /// Profiles signing with RSA: the public key receivers verify with now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsa_public_key: Option<RsaPublicKey>,
+    /// During a rotation's grace period (the rotated-out key still signs,
+    /// alone, for receivers that compare one signature): the key that
+    /// takes over at `signs_from`, to install on the receiver before then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa_next_public_key: Option<NextRsaPublicKey>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -86,6 +91,15 @@ pub struct RsaPublicKey {
     /// Base64 of the SubjectPublicKeyInfo DER: what Java's
     /// `X509EncodedKeySpec` takes (the PEM's body on one line).
     pub base64: String,
+}
+
+/// The RSA public key that signs from `signs_from` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NextRsaPublicKey {
+    pub pem: String,
+    pub base64: String,
+    pub signs_from: DateTime<Utc>,
 }
 
 impl RsaPublicKey {

@@ -7,7 +7,9 @@ use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
 use crate::model::delivery_profiles::Egress;
 use crate::model::duration::format_duration;
-use crate::model::endpoint::{Endpoint, Missed, PayloadEncryption, RsaPublicKey, SignatureScheme};
+use crate::model::endpoint::{
+    Endpoint, Missed, NextRsaPublicKey, PayloadEncryption, RsaPublicKey, SignatureScheme,
+};
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
@@ -194,7 +196,10 @@ fn EndpointDetail(
             </section>
             <SecretPanel id=id.clone() scheme=endpoint.signature_scheme rsa=endpoint.rsa_public_key.is_some()/>
         </div>
-        {endpoint.rsa_public_key.clone().map(|key| view! { <RsaKeyPanel key/> })}
+        {endpoint.rsa_public_key.clone().map(|key| {
+            let next = endpoint.rsa_next_public_key.clone();
+            view! { <RsaKeyPanel key next/> }
+        })}
         {(!senders.addresses.is_empty()).then(|| view! { <EgressPanel senders/> })}
         <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
         <RecoveryPanel id=id.clone()/>
@@ -653,10 +658,26 @@ fn RecentDeliveries(deliveries: Resource<Result<DeliveryPage, AppError>>) -> imp
 
 /// An RSA profile's public key, as PEM and as the base64 X.509 (DER) that
 /// Java's `X509EncodedKeySpec` takes, each with a copy button.
+/// During a rotation's grace period, the key that takes over comes below,
+/// with when: the receiver must have it by then.
 #[component]
-fn RsaKeyPanel(key: RsaPublicKey) -> impl IntoView {
+fn RsaKeyPanel(key: RsaPublicKey, next: Option<NextRsaPublicKey>) -> impl IntoView {
     let pem = Signal::stored(key.pem.clone());
     let base64 = Signal::stored(key.base64.clone());
+    let next = next.map(|next| {
+        let next_base64 = Signal::stored(next.base64.clone());
+        view! {
+            <div class="next-key" data-testid="rsa-next-key">
+                <h3>"Next key: signs from " {time(&next.signs_from)}</h3>
+                <p class="muted small">
+                    "A rotation is under way: the key above keeps signing until then, and this one alone after. "
+                    "Install it on your receiver before that moment."
+                </p>
+                <pre class="plain key" data-testid="rsa-next-public-key-base64">{next.base64}</pre>
+                <div class="actions"><CopyButton text=next_base64 testid="copy-rsa-next-base64"/></div>
+            </div>
+        }
+    });
     view! {
         <section class="card" data-testid="rsa-key-panel">
             <h2>"RSA public key"</h2>
@@ -670,6 +691,7 @@ fn RsaKeyPanel(key: RsaPublicKey) -> impl IntoView {
             <h3>"Base64 X.509, for Java's " <code>"X509EncodedKeySpec"</code></h3>
             <pre class="plain key" data-testid="rsa-public-key-base64">{key.base64}</pre>
             <div class="actions"><CopyButton text=base64 testid="copy-rsa-base64"/></div>
+            {next}
         </section>
     }
 }

@@ -101,6 +101,7 @@ fn EndpointForm(
         profile: crate::model::profile::STANDARD_PROFILE.to_owned(),
         timeout: crate::model::endpoint::default_timeout(),
         rsa_public_key: None,
+        rsa_next_public_key: None,
         created_at: chrono::DateTime::UNIX_EPOCH,
         updated_at: chrono::DateTime::UNIX_EPOCH,
     });
@@ -315,7 +316,7 @@ fn EndpointForm(
                         "Leave both empty to keep the current key (or have Herald make one)."
                     </p>
                     <TextField name="secret" label="HMAC secret" value=secret testid="secret-input" error
-                        autocomplete="off" hint="The secret your receiver already checks signatures with."/>
+                        autocomplete="off" hint="The secret your receiver already checks signatures with, exactly as it holds it: a whsec_… secret or another provider's string (up to 256 printable characters)."/>
                     <Field name="private_key" label="RSA private key (PEM, 2048 bits or more)" error>
                         <textarea id="private_key" class="mono" rows="4" spellcheck="false"
                             aria-describedby="private_key-error" data-testid="private-key-input"
