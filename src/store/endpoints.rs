@@ -184,6 +184,9 @@ pub enum EncryptionChange {
     Off { kept_until: DateTime<Utc> },
 }
 
+/// `endpoint_secrets`' columns: current, previous, its expiry (ms), encryption key.
+type SecretsRow = (String, Option<String>, Option<i64>, Option<String>);
+
 /// An endpoint's signing secrets as stored.
 #[derive(Debug, Clone)]
 pub struct EndpointSecrets {
@@ -248,6 +251,9 @@ impl Store {
     }
 
     /// Stores a new endpoint.
+    // Each argument is one stored column group of a new endpoint; a struct
+    // for them would only repeat `EndpointSettings` plus the sealed keys.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_endpoint(
         &self,
         id: &EndpointId,
@@ -490,7 +496,7 @@ impl Store {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> StoreResult<Option<EndpointSecrets>> {
-        let row: Option<(String, Option<String>, Option<i64>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+        let row: Option<SecretsRow> = on_pool!(self, pool => sqlx::query_as(
             "SELECT secret, previous_secret, previous_secret_expires_at, \
                  CASE WHEN encryption IS NULL THEN NULL ELSE encryption_key END \
              FROM endpoints WHERE id = $1 AND merchant_id = $2",

@@ -208,12 +208,12 @@ impl DeliveryQuery {
     }
 }
 
+/// A window's (since, until), either end open.
+pub type TimeWindow = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 impl EventQuery {
     /// (since, until) as times: RFC 3339, or lookbacks (`24h`) from `now`.
-    pub fn window(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), FieldError> {
+    pub fn window(&self, now: DateTime<Utc>) -> Result<TimeWindow, FieldError> {
         Ok((
             time_or_lookback("since", self.since.as_deref().unwrap_or(""), now)?,
             time_or_lookback("until", self.until.as_deref().unwrap_or(""), now)?,
