@@ -40,6 +40,15 @@ ensure_postgres() {
   fi
 }
 
+# The seeds' own verification code runs in their languages against real
+# deliveries (tests/it/seed_verification.rs): Node, Python, PHP and Java.
+ensure_seed_verifiers() {
+  command -v node >/dev/null || apt_install nodejs
+  command -v python3 >/dev/null || apt_install python3
+  command -v php >/dev/null || apt_install php-cli
+  command -v java >/dev/null || apt_install default-jdk-headless
+}
+
 ensure_chromium() {
   export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
   [ -x "$CHROMIUM_PATH" ] || apt_install chromium
@@ -57,6 +66,7 @@ count_cargo() {
 
 ensure_build_tools
 ensure_postgres
+ensure_seed_verifiers
 
 say "cargo tests: unit, store suite and HTTP tests on SQLite and PostgreSQL"
 cd "$ROOT"

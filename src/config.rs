@@ -184,6 +184,31 @@ pub struct ServeConfig {
     #[arg(long, env = "HERALD_OUTBOUND_PROXY", hide_env_values = true,
           value_parser = named("HERALD_OUTBOUND_PROXY", parse_proxy))]
     pub outbound_proxy: Option<ProxyUrl>,
+
+    /// The addresses receivers see deliveries come from when they leave
+    /// through a proxy or NAT (comma-separated IPs); shown to merchants to
+    /// allow-list, with HERALD_OUTBOUND_ADDRESS.
+    #[arg(long, env = "HERALD_EGRESS_ADDRESSES",
+          value_parser = named("HERALD_EGRESS_ADDRESSES", parse_ip_list))]
+    pub egress_addresses: Option<IpList>,
+}
+
+/// A list of IP addresses (`203.0.113.7,2001:db8::7`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IpList(pub Vec<IpAddr>);
+
+impl ServeConfig {
+    /// Where deliveries come from, as merchants allow-list them: the bound
+    /// source address and the declared egress addresses, each once.
+    pub fn egress(&self) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = self.outbound_address.into_iter().collect();
+        for ip in self.egress_addresses.iter().flat_map(|list| &list.0) {
+            if !out.contains(ip) {
+                out.push(*ip);
+            }
+        }
+        out
+    }
 }
 
 /// How long history is kept: `None` is forever. An alias, not `Option`
@@ -362,6 +387,7 @@ impl Default for ServeConfig {
             mail: MailSettings::default(),
             outbound_address: None,
             outbound_proxy: None,
+            egress_addresses: None,
         }
     }
 }
@@ -425,6 +451,15 @@ fn parse_token(s: &str) -> Result<SecretString, String> {
 fn parse_secret_key(s: &str) -> Result<SecretString, String> {
     SecretBox::new(Some(s), &[]).map_err(|e| e.to_string())?;
     Ok(SecretString(s.trim().to_owned()))
+}
+
+fn parse_ip_list(s: &str) -> Result<IpList, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(parse_ip)
+        .collect::<Result<Vec<_>, _>>()
+        .map(IpList)
 }
 
 fn parse_ip(s: &str) -> Result<IpAddr, String> {

@@ -27,9 +27,9 @@ use crate::service::destination::UrlRules;
 use crate::service::mail::{MailError, Mailer};
 use crate::service::rate_limits::RateLimits;
 use crate::service::{
-    ensure_platform_token, seed_catalog, Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets,
-    Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health, Ingestor, LoginLinks, Retention,
-    ServiceError,
+    ensure_platform_token, refresh_bundled_profiles, seed_catalog, Accounts, Alerts, ApiKeys,
+    Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health,
+    Ingestor, LoginLinks, Profiles, Retention, ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -109,6 +109,10 @@ impl Herald {
         if added > 0 {
             tracing::info!(added, "seeded the event-type catalog");
         }
+        let refreshed = refresh_bundled_profiles(&store).await?;
+        if refreshed > 0 {
+            tracing::info!(refreshed, "added or updated the bundled delivery profiles");
+        }
         let (platform_token, generated_token) =
             ensure_platform_token(&store, config.platform_token.as_ref()).await?;
         let sessions = store.session_store(config.session_max_age).await?;
@@ -128,7 +132,8 @@ impl Herald {
             wakeup.clone(),
         )
         .with_max_endpoints(config.limits.max_endpoints)
-        .with_auto_disable_after(config.auto_disable_after);
+        .with_auto_disable_after(config.auto_disable_after)
+        .with_request_timeout(config.request_timeout);
         let ingestor = Ingestor::start(
             store.clone(),
             url_rules.clone(),
@@ -177,6 +182,7 @@ impl Herald {
             health: Health::new(store.clone()),
             ingestor,
             login_links: LoginLinks::new(store.clone(), public_url),
+            profiles: Profiles::new(store.clone(), config.egress()),
             stats: DeliveryStats::new(store.clone()),
             retention: Retention::new(store.clone(), config.retention, metrics.clone()),
             metrics,

@@ -11,6 +11,7 @@ use crate::model::dashboard::{
     DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput,
 };
 use crate::model::dashboard::{EventPage, EventQuery};
+use crate::model::delivery_profiles::{Egress, ProfileSummary, StoredProfile};
 use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
@@ -160,6 +161,15 @@ pub trait Backend: Send + Sync + 'static {
     /// The event-type catalog, archived types last.
     async fn list_event_types(&self) -> Result<Vec<EventType>, AppError>;
 
+    // ----- Delivery profiles and egress -----
+
+    /// The delivery profiles an endpoint may use, by name.
+    async fn list_profiles(&self) -> Result<Vec<ProfileSummary>, AppError>;
+    /// One profile in full (`not_found` when there is none of that name).
+    async fn profile(&self, name: &str) -> Result<StoredProfile, AppError>;
+    /// Where deliveries come from (empty when the operator has not fixed it).
+    async fn egress(&self) -> Result<Egress, AppError>;
+
     // ----- Events, deliveries, attempts, stats -----
 
     /// One page of the deliveries `scope` may see.
@@ -213,6 +223,12 @@ pub trait Backend: Send + Sync + 'static {
         description: &str,
         example: &str,
     ) -> Result<EventType, AppError>;
+    /// Adds a delivery profile from its JSON (operators); a broken rule is
+    /// a validation error naming the field.
+    async fn create_profile(&self, json: &str) -> Result<StoredProfile, AppError>;
+    /// Changes an operator's profile: the JSON's top-level members replace
+    /// the profile's (bundled profiles cannot be changed: copy them).
+    async fn update_profile(&self, name: &str, json: &str) -> Result<StoredProfile, AppError>;
     /// Archives or restores a type.
     async fn set_event_type_archived(
         &self,

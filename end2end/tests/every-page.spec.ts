@@ -51,6 +51,12 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     url: receiver.url("/a-rather-long-path/for-webhooks/that-goes-on-and-on/payments"),
     description: "Production payments receiver with a long description that must wrap on a phone",
   });
+  // An RSA profile's endpoint: its page shows the public key in two forms.
+  const rsaEndpoint = await createEndpoint(request, who, {
+    url: receiver.url("/paysecure"),
+    profile: "paysecure",
+    event_types: ["purchase.*"],
+  });
   const tag = `pay_${Date.now().toString(36)}-reference-that-is-quite-long`;
   const ingested = await request.post("/api/v1/events", {
     headers: { authorization: `Bearer ${PLATFORM_TOKEN}` },
@@ -80,6 +86,7 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     ["/endpoints/new", "endpoint-new"],
     [`/endpoints/${endpoint.id}`, "endpoint"],
     [`/endpoints/${endpoint.id}/edit`, "endpoint-edit"],
+    [`/endpoints/${rsaEndpoint.id}`, "endpoint-rsa"],
     ["/events", "events"],
     [`/events/${event}`, "event"],
     ["/deliveries", "deliveries"],
@@ -102,6 +109,7 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     [`/admin/search?q=${tag}`, "admin-search"],
     ["/admin/storage", "admin-storage"],
     ["/admin/audit-log", "admin-audit-log"],
+    ["/admin/profiles", "admin-profiles"],
   ];
   const publicPages: [string, string][] = [
     ["/login", "login"],

@@ -75,7 +75,7 @@ export async function logIn(page: Page, who: { email: string; password: string; 
 export async function createEndpoint(
   request: APIRequestContext,
   who: ApiMerchant,
-  fields: { url: string; event_types?: string[]; description?: string },
+  fields: { url: string; event_types?: string[]; description?: string; profile?: string },
 ) {
   const answer = await request.post("/api/v1/endpoints", {
     headers: { authorization: `Bearer ${who.apiKey}` },

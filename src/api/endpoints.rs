@@ -10,12 +10,13 @@ use crate::service::deliveries::ReplayStatus;
 use crate::service::endpoints::{EndpointPatch, NewEndpoint};
 use crate::service::pagination::Page;
 use crate::service::recovery::RecoverMode;
+use crate::service::ServiceError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::{
-    Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
+    check_timeout, Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
 };
 use herald_app::model::error::ErrorCode;
 use herald_app::model::id::{EndpointId, EventId};
@@ -62,6 +63,22 @@ pub struct CreateEndpoint {
     /// `live` (default): the platform's live events; `test`: its test
     /// events (`live_mode: false`) only.
     mode: Option<EndpointMode>,
+    /// The wire format (`GET /api/v1/profiles`); `standard` by default.
+    profile: Option<String>,
+    /// One attempt's limit, `1s` to `60s`; the server's by default.
+    #[schema(example = "30s")]
+    timeout: Option<String>,
+    /// An existing signing secret to keep (HMAC profiles), instead of a
+    /// generated one.
+    secret: Option<String>,
+    /// An existing RSA private key to keep (PEM, 2048 bits or more; RSA
+    /// profiles), instead of a generated one.
+    private_key: Option<String>,
+}
+
+/// A `timeout` of the API: `1s` to `60s`.
+fn timeout(text: &str) -> Result<Duration, ServiceError> {
+    check_timeout(text).map_err(|message| ServiceError::invalid("timeout", message))
 }
 
 /// An endpoint with its keys, as answered at creation (the only time they are shown unasked).
@@ -107,6 +124,10 @@ async fn create_endpoint(
                 signature_scheme: body.signature_scheme,
                 encryption: body.encryption,
                 mode: body.mode,
+                profile: body.profile,
+                timeout: body.timeout.as_deref().map(timeout).transpose()?,
+                secret: body.secret,
+                private_key: body.private_key,
             },
         )
         .await?;
@@ -158,6 +179,16 @@ pub struct UpdateEndpoint {
     encryption: Option<Option<PayloadEncryption>>,
     /// `live` or `test`: which of the platform's events it gets from now on.
     mode: Option<EndpointMode>,
+    /// Another wire format (`GET /api/v1/profiles`).
+    profile: Option<String>,
+    /// One attempt's limit, `1s` to `60s`; `null` goes back to the server's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "30s")]
+    timeout: Option<Option<String>>,
+    /// An existing signing secret to sign with from now on.
+    secret: Option<String>,
+    /// An existing RSA private key (PEM) to sign with from now on.
+    private_key: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/endpoints/{id}", tag = "endpoints", security(("api_key" = [])), params(("id" = String, Path, description = "The endpoint id")),
@@ -186,6 +217,14 @@ async fn update_endpoint(
                 signature_scheme: body.signature_scheme,
                 encryption: body.encryption,
                 mode: body.mode,
+                profile: body.profile,
+                timeout: match body.timeout {
+                    Some(Some(text)) => Some(Some(timeout(&text)?)),
+                    Some(None) => Some(None),
+                    None => None,
+                },
+                secret: body.secret,
+                private_key: body.private_key,
             },
         )
         .await?;

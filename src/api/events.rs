@@ -45,6 +45,10 @@ pub struct CreateEvent {
     /// 1–128 letters, digits and `_.:@/-` each.
     #[serde(default)]
     tags: Vec<String>,
+    /// The object's state before the change (a JSON object), for receivers
+    /// that diff; carried into envelopes with a previous-data field.
+    #[schema(value_type = Option<Object>)]
+    previous_data: Option<serde_json::Value>,
 }
 
 fn live() -> bool {
@@ -83,6 +87,7 @@ async fn create_event(
             only_endpoint: None,
             about_endpoint: None,
             tags: body.tags,
+            previous_data: body.previous_data,
         })
         .await?;
     Ok(match result {

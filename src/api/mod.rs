@@ -16,6 +16,7 @@ mod events;
 mod health;
 mod id_path;
 mod openapi;
+mod profiles;
 mod search;
 mod stats;
 
@@ -44,6 +45,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(events::router())
                 .merge(deliveries::router())
                 .merge(endpoints::router())
+                .merge(profiles::router())
                 .merge(search::router())
                 .merge(stats::router())
                 .routes(routes!(openapi::get_openapi)),

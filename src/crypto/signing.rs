@@ -47,11 +47,34 @@ pub enum SecretError {
     BadLength(usize),
 }
 
+/// How a secret a merchant brought is stored when it is not a `whsec_`
+/// secret as Herald writes them: this prefix and the text as given, so that
+/// the stored form never reads as another kind of key.
+pub const HELD_SECRET_PREFIX: &str = "whtxt_";
+/// Longest secret a merchant may bring.
+pub const MAX_HELD_SECRET_CHARS: usize = 256;
+
+/// Why a secret a merchant brings is refused (never echoes it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeldSecretError {
+    #[error("is empty; give the secret your receiver already holds, or leave `secret` out for a generated one")]
+    Empty,
+    #[error("is {0} characters long; at most {MAX_HELD_SECRET_CHARS} are accepted")]
+    TooLong(usize),
+    #[error("holds a line break, tab or other control character; only printable characters are accepted")]
+    NotPrintable,
+}
+
 /// An endpoint's HMAC key. `Debug` never prints it, and there is no
 /// `PartialEq`, so secrets are never compared in variable time.
 #[derive(Clone)]
 pub struct SigningSecret {
+    /// The Standard Webhooks key: the bytes after `whsec_` decoded, or, for
+    /// a brought secret that is not a `whsec_` one, the text's UTF-8 bytes.
     key: Vec<u8>,
+    /// A secret the merchant brought, exactly as its receiver holds it,
+    /// when that differs from Herald's own `whsec_` text of `key`.
+    held: Option<String>,
 }
 
 impl SigningSecret {
@@ -59,7 +82,39 @@ impl SigningSecret {
     pub fn generate() -> Self {
         let mut key = vec![0u8; NEW_KEY_LEN];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        SigningSecret { key }
+        SigningSecret { key, held: None }
+    }
+
+    /// A secret the merchant's receiver already holds, kept exactly (only
+    /// surrounding whitespace, from pasting, is dropped): any printable
+    /// text of 1 to `MAX_HELD_SECRET_CHARS` characters. A `whsec_` secret
+    /// (base64 of 24 to 64 bytes) keys Standard Webhooks signatures with
+    /// its decoded bytes, as the specification says; any other text with
+    /// its UTF-8 bytes. Profiles keyed with the text itself
+    /// (`hmac_key: text`) and the legacy header use the text as given.
+    pub fn held(text: &str) -> Result<Self, HeldSecretError> {
+        let text = text.trim();
+        let chars = text.chars().count();
+        if chars == 0 {
+            return Err(HeldSecretError::Empty);
+        }
+        if chars > MAX_HELD_SECRET_CHARS {
+            return Err(HeldSecretError::TooLong(chars));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(HeldSecretError::NotPrintable);
+        }
+        Ok(match SigningSecret::parse(text) {
+            Ok(secret) if secret.expose() == text => secret,
+            Ok(secret) => SigningSecret {
+                key: secret.key,
+                held: Some(text.to_owned()),
+            },
+            Err(_) => SigningSecret {
+                key: text.as_bytes().to_vec(),
+                held: Some(text.to_owned()),
+            },
+        })
     }
 
     /// Parses `whsec_<standard base64>` of a 24- to 64-byte key.
@@ -68,12 +123,25 @@ impl SigningSecret {
         if !(MIN_KEY_LEN..=MAX_KEY_LEN).contains(&key.len()) {
             return Err(SecretError::BadLength(key.len()));
         }
-        Ok(SigningSecret { key })
+        Ok(SigningSecret { key, held: None })
     }
 
-    /// The `whsec_…` text (padded), to store or to show to its merchant.
+    /// The secret as its merchant holds it, to show: the `whsec_…` text
+    /// (padded), or a brought secret exactly as it was given.
     pub fn expose(&self) -> String {
-        format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key))
+        match &self.held {
+            Some(text) => text.clone(),
+            None => format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key)),
+        }
+    }
+
+    /// The text to store: `expose()`, with `HELD_SECRET_PREFIX` before a
+    /// brought secret (which may look like any other kind of key).
+    pub fn to_stored(&self) -> String {
+        match &self.held {
+            Some(text) => format!("{HELD_SECRET_PREFIX}{text}"),
+            None => self.expose(),
+        }
     }
 
     /// HMAC-SHA256 of `message`, keyed as a delivery profile says: with the
@@ -246,9 +314,15 @@ impl SigningKey {
         }
     }
 
-    /// Parses a stored key of either scheme.
+    /// Parses a stored key of either scheme (`to_stored`'s text).
     pub fn parse(s: &str) -> Result<Self, SecretError> {
-        if s.trim_start().starts_with(ED25519_SECRET_PREFIX) {
+        if let Some(text) = s.strip_prefix(HELD_SECRET_PREFIX) {
+            // Checked when it was brought; a stored one that no longer
+            // passes is corrupt, reported without the text.
+            SigningSecret::held(text)
+                .map(SigningKey::Hmac)
+                .map_err(|_| SecretError::MissingPrefix)
+        } else if s.trim_start().starts_with(ED25519_SECRET_PREFIX) {
             Ed25519Key::parse(s).map(SigningKey::Ed25519)
         } else {
             SigningSecret::parse(s).map(SigningKey::Hmac)
@@ -258,7 +332,7 @@ impl SigningKey {
     /// The text to store.
     pub fn expose(&self) -> String {
         match self {
-            SigningKey::Hmac(secret) => secret.expose(),
+            SigningKey::Hmac(secret) => secret.to_stored(),
             SigningKey::Ed25519(key) => key.expose(),
         }
     }

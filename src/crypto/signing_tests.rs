@@ -305,7 +305,7 @@ mod properties {
             flip in any::<proptest::sample::Index>(),
         ) {
             let body = text.into_bytes();
-            let secret = SigningSecret { key };
+            let secret = SigningSecret { key, held: None };
             // The verifier refuses timestamps more than 5 minutes away from now.
             let timestamp = chrono::Utc::now().timestamp() + skew;
             let header = signature_header(&[&SigningKey::Hmac(secret.clone())], &id, timestamp, &body);
@@ -330,7 +330,10 @@ mod properties {
             text in any::<String>(),
         ) {
             let body = text.into_bytes();
-            let (old, new) = (SigningSecret { key: old }, SigningSecret { key: new });
+            let (old, new) = (
+                SigningSecret { key: old, held: None },
+                SigningSecret { key: new, held: None },
+            );
             let timestamp = chrono::Utc::now().timestamp();
             let keys = [SigningKey::Hmac(new.clone()), SigningKey::Hmac(old.clone())];
             let header = signature_header(&[&keys[0], &keys[1]], "evt_1", timestamp, &body);
@@ -350,4 +353,44 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn a_held_secret_is_kept_as_given_and_stored_unambiguously() {
+    // Any printable text: kept exactly, keyed with its bytes.
+    let text = "sk_live_4eC39Hq/legacy key ünï";
+    let held = SigningSecret::held(&format!("  {text}\n")).expect("held");
+    assert_eq!(held.expose(), text);
+    assert_eq!(held.key, text.as_bytes());
+    assert_eq!(held.to_stored(), format!("{HELD_SECRET_PREFIX}{text}"));
+    // Stored text that looks like another kind of key reads back as HMAC.
+    for looks_like in ["whsk_AAAA", "-----BEGIN PRIVATE KEY-----", "whsec_not base64"] {
+        let held = SigningSecret::held(looks_like).expect("held");
+        let again = SigningKey::parse(&SigningKey::Hmac(held).expose()).expect("parse");
+        assert_eq!(again.as_hmac().map(SigningSecret::expose).as_deref(), Some(looks_like));
+    }
+    // A whsec_ secret as Herald writes it is Herald's own; unpadded, it is
+    // kept as given but keyed with its decoded bytes.
+    let herald = SigningSecret::generate().expose();
+    let same = SigningSecret::held(&herald).expect("held");
+    assert_eq!(same.to_stored(), herald);
+    let unpadded = SigningSecret::held(BYTES_SECRET.trim_end_matches('=')).expect("held");
+    assert_eq!(unpadded.expose(), BYTES_SECRET.trim_end_matches('='));
+    assert_eq!(unpadded.key, secret(BYTES_SECRET).key);
+    let again = SigningKey::parse(&SigningKey::Hmac(unpadded).expose()).expect("parse");
+    assert_eq!(
+        again.as_hmac().map(SigningSecret::expose).as_deref(),
+        Some(BYTES_SECRET.trim_end_matches('='))
+    );
+    // Refused, never echoed.
+    assert_eq!(SigningSecret::held(" \t ").err(), Some(HeldSecretError::Empty));
+    assert_eq!(
+        SigningSecret::held("a\u{7}b").err(),
+        Some(HeldSecretError::NotPrintable)
+    );
+    assert_eq!(
+        SigningSecret::held(&"é".repeat(MAX_HELD_SECRET_CHARS + 1)).err(),
+        Some(HeldSecretError::TooLong(MAX_HELD_SECRET_CHARS + 1))
+    );
+    assert!(SigningSecret::held(&"é".repeat(MAX_HELD_SECRET_CHARS)).is_ok());
 }

@@ -19,6 +19,7 @@ use herald_app::model::dashboard::{
     parse_json_box, time_or_lookback, DeliveryPage, DeliveryQuery, EnabledEndpoint, EndpointInput,
     EventPage, EventQuery, LastDelivery, RecoverInput,
 };
+use herald_app::model::delivery_profiles::{Egress, ProfileSummary, StoredProfile};
 use herald_app::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use herald_app::model::error::AppError;
 use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
@@ -277,6 +278,20 @@ impl Backend for DashboardBackend {
         Ok(self.state.catalog.list().await?)
     }
 
+    // ----- Delivery profiles and egress -----
+
+    async fn list_profiles(&self) -> Result<Vec<ProfileSummary>, AppError> {
+        Ok(self.state.profiles.summaries().await?)
+    }
+
+    async fn profile(&self, name: &str) -> Result<StoredProfile, AppError> {
+        Ok(self.state.profiles.get(name).await?)
+    }
+
+    async fn egress(&self) -> Result<Egress, AppError> {
+        Ok(self.state.profiles.egress())
+    }
+
     // ----- Events, deliveries, attempts, stats -----
 
     async fn list_deliveries(
@@ -396,6 +411,18 @@ impl Backend for DashboardBackend {
         Ok(self.state.catalog.create(entry).await?)
     }
 
+    async fn create_profile(&self, json: &str) -> Result<StoredProfile, AppError> {
+        Ok(self.state.profiles.create(profile_json(json)?).await?)
+    }
+
+    async fn update_profile(&self, name: &str, json: &str) -> Result<StoredProfile, AppError> {
+        Ok(self
+            .state
+            .profiles
+            .update(name, profile_json(json)?)
+            .await?)
+    }
+
     async fn set_event_type_archived(
         &self,
         name: &str,
@@ -407,4 +434,9 @@ impl Backend for DashboardBackend {
         };
         Ok(self.state.catalog.update(name, change).await?)
     }
+}
+
+/// The profile box's JSON text.
+fn profile_json(json: &str) -> Result<serde_json::Value, FieldError> {
+    serde_json::from_str(json).map_err(|e| FieldError::new("profile", e.to_string()))
 }

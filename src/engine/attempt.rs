@@ -3,14 +3,18 @@
 
 use super::http::{Response, Sender};
 use super::retry::{parse_retry_after, AttemptOutcome, NextStep, RetrySchedule};
+use crate::crypto::endpoint_key::EndpointKey;
 use crate::crypto::payload_encryption::EncryptionKey;
+use crate::crypto::profile_signing::ProfileKey;
 use crate::crypto::secret_box::{endpoint_row, merchant_row, SecretBox};
-use crate::crypto::signing::{legacy_signature, signature_header, SigningKey};
+use crate::crypto::signing::legacy_signature;
+use crate::engine::rendering::{render_body, render_headers, RenderAttempt, RenderEvent};
 use crate::store::{AttemptRecord, ClaimedDelivery, DeliveryUpdate, Destination, EndpointHealth};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use herald_app::model::delivery::ErrorKind;
 use herald_app::model::endpoint::{DisableReason, MASKED_VALUE};
 use herald_app::model::id::{AttemptId, EndpointId};
+use herald_app::model::profile::DeliveryProfile;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,25 +33,6 @@ pub const RESERVED_HEADERS: &[&str] = &[
     "x-herald-signature",
     "x-herald-timestamp",
 ];
-
-/// The body every destination receives: the envelope around the event's data.
-/// The payload is spliced in as stored, so the merchant gets the exact JSON
-/// the platform sent.
-pub fn envelope(delivery: &ClaimedDelivery) -> String {
-    let quote = |s: &str| serde_json::Value::from(s).to_string();
-    format!(
-        r#"{{"id":{},"type":{},"timestamp":{},"live_mode":{},"data":{}}}"#,
-        quote(delivery.event_id.as_str()),
-        quote(&delivery.event_type),
-        quote(
-            &delivery
-                .event_created_at
-                .to_rfc3339_opts(SecondsFormat::Secs, true)
-        ),
-        delivery.live_mode,
-        delivery.payload
-    )
-}
 
 /// What the attempt needs besides the delivery.
 pub struct AttemptContext<'a> {
@@ -86,7 +71,12 @@ pub async fn attempt(delivery: &ClaimedDelivery, ctx: &AttemptContext<'_>) -> At
     };
     let response = ctx
         .sender
-        .post(&prepared.url, &prepared.headers, prepared.body.into_bytes())
+        .post(
+            &prepared.url,
+            &prepared.headers,
+            prepared.body.into_bytes(),
+            prepared.timeout,
+        )
         .await;
     // The record keeps the custom headers' names, never their values: they
     // are the merchant's receiver's credentials.
@@ -102,6 +92,8 @@ struct PreparedRequest {
     body: String,
     /// The names of the endpoint's custom headers among `headers`.
     custom_names: Vec<String>,
+    /// The endpoint's own limit for the attempt; `None`: the server's.
+    timeout: Option<Duration>,
 }
 
 /// The same headers with the values of those named in `names` masked
@@ -122,8 +114,10 @@ fn mask_values(headers: Vec<(String, String)>, names: &[String]) -> Vec<(String,
         .collect()
 }
 
-/// The URL, headers and body of one attempt: the envelope, encrypted if the
-/// endpoint asks for it, then signed as sent.
+/// The URL, headers and body of one attempt: the body as the delivery's
+/// profile renders it, encrypted if the endpoint asks for it, then signed
+/// as sent by the profile's signatures (the `standard` profile: exactly
+/// Herald's Standard Webhooks format), the endpoint's custom headers first.
 fn prepare_request(
     delivery: &ClaimedDelivery,
     sealed: &SecretBox,
@@ -131,8 +125,10 @@ fn prepare_request(
     attempt_number: u32,
 ) -> Result<PreparedRequest, String> {
     let mut legacy = false;
-    let mut body = envelope(delivery);
-    let (url, secrets, custom) = match &delivery.destination {
+    let mut encryption: Option<EncryptionKey> = None;
+    let mut timeout = None;
+    let mut previous_first = false;
+    let (url, mut keys, custom, profile) = match &delivery.destination {
         Destination::Endpoint {
             id,
             url,
@@ -141,73 +137,101 @@ fn prepare_request(
             headers,
             legacy_signature,
             encryption_key,
+            profile,
+            timeout: own_timeout,
+            previous_signs_first,
             ..
         } => {
             legacy = *legacy_signature;
+            timeout = *own_timeout;
+            previous_first = *previous_signs_first;
             let row = endpoint_row(id.as_str());
-            let mut secrets = vec![open_secret(sealed, secret, &row)?];
+            let mut keys = vec![open_key(sealed, secret, &row)?];
             if let Some(previous) = previous_secret {
-                secrets.push(open_secret(sealed, previous, &row)?);
+                keys.push(open_key(sealed, previous, &row)?);
             }
             if let Some(stored) = encryption_key {
                 let key = sealed
                     .open(stored, &row)
                     .map_err(|e| format!("stored encryption key: {e}"))?;
-                let key = EncryptionKey::parse(&key)
-                    .map_err(|e| format!("stored encryption key: {e}"))?;
-                body = key.encrypt_body(body.as_bytes());
+                encryption = Some(
+                    EncryptionKey::parse(&key)
+                        .map_err(|e| format!("stored encryption key: {e}"))?,
+                );
             }
             let stored: BTreeMap<String, String> =
                 serde_json::from_str(headers).map_err(|e| format!("stored headers: {e}"))?;
             let custom = sealed
                 .open_headers(id.as_str(), &stored)
                 .map_err(|e| format!("stored header value: {e}"))?;
-            (url.clone(), secrets, custom)
+            (url.clone(), keys, custom, profile.as_deref())
         }
         Destination::Callback {
             url,
             secret,
             previous_secret,
+            profile,
         } => {
             let secret = secret.as_deref().ok_or("merchant has no callback secret")?;
             let row = merchant_row(delivery.merchant_id.as_str());
-            let mut secrets = vec![open_secret(sealed, secret, &row)?];
+            let mut keys = vec![open_key(sealed, secret, &row)?];
             if let Some(previous) = previous_secret {
-                secrets.push(open_secret(sealed, previous, &row)?);
+                keys.push(open_key(sealed, previous, &row)?);
             }
-            (url.clone(), secrets, BTreeMap::new())
+            (url.clone(), keys, BTreeMap::new(), profile.as_deref())
         }
     };
-    let timestamp = now.timestamp();
-    let msg_id = delivery.event_id.as_str();
-    let refs: Vec<&SigningKey> = secrets.iter().collect();
+    if previous_first {
+        // A receiver comparing one signature keeps the old key until the
+        // grace period ends: the rotated-out key signs first (alone).
+        keys.reverse();
+    }
+    let profile: DeliveryProfile =
+        serde_json::from_str(profile.ok_or("the endpoint's delivery profile no longer exists")?)
+            .map_err(|e| format!("stored delivery profile: {e}"))?;
+    let event = RenderEvent {
+        event_id: delivery.event_id.as_str(),
+        event_type: &delivery.event_type,
+        created_at: delivery.event_created_at,
+        live_mode: delivery.live_mode,
+        data: &delivery.payload,
+        previous_data: delivery.previous_data.as_deref(),
+    };
+    let this_attempt = RenderAttempt {
+        message_id: delivery.event_id.as_str(),
+        delivery_id: delivery.id.as_str(),
+        attempt: attempt_number,
+        now,
+    };
+    let mut body = render_body(&profile, &event).map_err(|e| e.to_string())?;
+    if let Some(key) = &encryption {
+        body = key.encrypt_body(body.as_bytes());
+    }
+    let profile_keys: Vec<ProfileKey<'_>> = keys.iter().map(EndpointKey::as_profile_key).collect();
+    let rendered = render_headers(
+        &profile,
+        &event,
+        &this_attempt,
+        body.as_bytes(),
+        &profile_keys,
+    )
+    .map_err(|e| e.to_string())?;
+    // Custom headers never replace Herald's or the profile's own.
     let mut headers: Vec<(String, String)> = custom
         .into_iter()
-        .filter(|(name, _)| !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .filter(|(name, _)| {
+            !RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+                && !rendered
+                    .iter()
+                    .any(|(set, _)| set.eq_ignore_ascii_case(name))
+        })
         .collect();
     let custom_names: Vec<String> = headers.iter().map(|(name, _)| name.clone()).collect();
-    headers.extend([
-        ("content-type".to_owned(), "application/json".to_owned()),
-        (
-            "user-agent".to_owned(),
-            concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION")).to_owned(),
-        ),
-        ("webhook-id".to_owned(), msg_id.to_owned()),
-        ("webhook-timestamp".to_owned(), timestamp.to_string()),
-        (
-            "webhook-signature".to_owned(),
-            signature_header(&refs, msg_id, timestamp, body.as_bytes()),
-        ),
-        ("herald-event-type".to_owned(), delivery.event_type.clone()),
-        (
-            "herald-delivery-id".to_owned(),
-            delivery.id.as_str().to_owned(),
-        ),
-        ("herald-attempt".to_owned(), attempt_number.to_string()),
-    ]);
-    // The current secret only: the legacy header has room for one signature.
-    // (HMAC endpoints only; the service refuses it beside Ed25519.)
-    if let (true, Some(current)) = (legacy, secrets.first().and_then(SigningKey::as_hmac)) {
+    headers.extend(rendered);
+    // The signing key only: the legacy header has room for one signature.
+    // (HMAC endpoints only; the service refuses it beside other keys.)
+    if let (true, Some(current)) = (legacy, keys.first().and_then(EndpointKey::as_hmac)) {
+        let timestamp = now.timestamp();
         headers.extend([
             (
                 "x-herald-signature".to_owned(),
@@ -221,15 +245,16 @@ fn prepare_request(
         headers,
         body,
         custom_names,
+        timeout,
     })
 }
 
 /// The signing key behind a stored value of `row`.
-fn open_secret(sealed: &SecretBox, stored: &str, row: &str) -> Result<SigningKey, String> {
+fn open_key(sealed: &SecretBox, stored: &str, row: &str) -> Result<EndpointKey, String> {
     let secret = sealed
         .open(stored, row)
         .map_err(|e| format!("stored signing secret: {e}"))?;
-    SigningKey::parse(&secret).map_err(|e| format!("stored signing secret: {e}"))
+    EndpointKey::parse(&secret).map_err(|e| format!("stored signing secret: {e}"))
 }
 
 fn record(
@@ -334,22 +359,39 @@ mod tests {
             .collect()
     }
 
-    /// The `standard` delivery profile, rendered by the one renderer, is
-    /// byte for byte what this module sends today (for an endpoint without
-    /// custom headers, legacy signature or encryption), keys rotated or not.
+    /// The envelope every endpoint received before delivery profiles, as
+    /// it was written then: the `standard` profile must keep it.
+    fn envelope_before_profiles(delivery: &ClaimedDelivery) -> String {
+        let quote = |s: &str| serde_json::Value::from(s).to_string();
+        format!(
+            r#"{{"id":{},"type":{},"timestamp":{},"live_mode":{},"data":{}}}"#,
+            quote(delivery.event_id.as_str()),
+            quote(&delivery.event_type),
+            quote(
+                &delivery
+                    .event_created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            delivery.live_mode,
+            delivery.payload
+        )
+    }
+
+    /// An endpoint of the `standard` profile gets byte for byte what it got
+    /// before profiles (the envelope and headers as they were written then,
+    /// signed by the Standard Webhooks signer), keys rotated or not.
     #[test]
-    fn the_standard_profile_renders_exactly_what_is_sent_today() {
-        use crate::crypto::profile_signing::ProfileKey;
-        use crate::engine::rendering::{render, RenderAttempt, RenderEvent};
-        use crate::service::bundled_profiles::bundled_profiles;
+    fn the_standard_profile_sends_what_was_sent_before_profiles() {
+        use crate::crypto::signing::{signature_header, SigningKey};
         use herald_app::model::endpoint::SignatureScheme;
         use herald_app::model::id::{DeliveryId, EventId, MerchantId};
 
-        let standard = bundled_profiles()
+        let standard = crate::service::bundled_profiles::bundled_profiles()
             .unwrap_or_else(|e| panic!("{e}"))
             .into_iter()
             .find(|p| p.name == herald_app::model::profile::STANDARD_PROFILE)
             .unwrap_or_else(|| panic!("no standard profile"));
+        let standard = serde_json::to_string(&standard).unwrap_or_else(|e| panic!("{e}"));
         let hmac = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned();
         let ed25519 = SigningKey::generate(SignatureScheme::Ed25519).expose();
         let now = Utc::now();
@@ -365,6 +407,7 @@ mod tests {
                 merchant_id: MerchantId::generate(),
                 event_type: "payin.succeeded".to_owned(),
                 payload: r#"{"amount":"12.50", "note":"caf\u00e9 \"x\""}"#.to_owned(),
+                previous_data: Some(r#"{"status":"pending"}"#.to_owned()),
                 live_mode: false,
                 event_created_at: now - chrono::Duration::minutes(3),
                 attempts_made: 2,
@@ -381,37 +424,41 @@ mod tests {
                     legacy_signature: false,
                     retry_schedule: None,
                     encryption_key: None,
+                    profile: Some(standard.clone()),
+                    timeout: None,
+                    previous_signs_first: false,
                 },
             };
-            let today = prepare_request(&delivery, &SecretBox::plain(), now, 3)
+            let sent = prepare_request(&delivery, &SecretBox::plain(), now, 3)
                 .unwrap_or_else(|e| panic!("{e}"));
             let keys: Vec<SigningKey> = std::iter::once(&current)
                 .chain(previous.as_ref())
                 .map(|k| SigningKey::parse(k).unwrap_or_else(|e| panic!("{e}")))
                 .collect();
-            let keys: Vec<ProfileKey<'_>> = keys.iter().map(ProfileKey::from).collect();
-            let rendered = render(
-                &standard,
-                &RenderEvent {
-                    event_id: delivery.event_id.as_str(),
-                    event_type: &delivery.event_type,
-                    created_at: delivery.event_created_at,
-                    live_mode: delivery.live_mode,
-                    data: &delivery.payload,
-                    previous_data: None,
-                },
-                &RenderAttempt {
-                    message_id: delivery.event_id.as_str(),
-                    delivery_id: delivery.id.as_str(),
-                    attempt: 3,
-                    now,
-                },
-                &keys,
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(rendered.body, today.body);
-            assert_eq!(rendered.body, envelope(&delivery));
-            assert_eq!(rendered.headers, today.headers);
+            let refs: Vec<&SigningKey> = keys.iter().collect();
+            let id = delivery.event_id.as_str();
+            let timestamp = now.timestamp();
+            let body = envelope_before_profiles(&delivery);
+            assert_eq!(sent.body, body);
+            assert_eq!(
+                sent.headers,
+                pairs(&[
+                    ("content-type", "application/json"),
+                    (
+                        "user-agent",
+                        concat!("Herald-Webhooks/", env!("CARGO_PKG_VERSION"))
+                    ),
+                    ("webhook-id", id),
+                    ("webhook-timestamp", &timestamp.to_string()),
+                    (
+                        "webhook-signature",
+                        &signature_header(&refs, id, timestamp, body.as_bytes())
+                    ),
+                    ("herald-event-type", "payin.succeeded"),
+                    ("herald-delivery-id", delivery.id.as_str()),
+                    ("herald-attempt", "3"),
+                ])
+            );
         }
     }
 

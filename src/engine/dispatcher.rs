@@ -360,12 +360,22 @@ impl Engine {
     async fn hold_lease_for_send(&self, delivery: &mut ClaimedDelivery) -> bool {
         let inner = &self.inner;
         let now = Utc::now();
-        let needed = chrono::Duration::from_std(inner.config.request_timeout + LEASE_MARGIN)
+        // The endpoint's own timeout (up to a minute) may outlast the lease
+        // a claim gives (twice the server's): renewed for it first.
+        let timeout = match &delivery.destination {
+            Destination::Endpoint {
+                timeout: Some(own), ..
+            } => *own,
+            _ => inner.config.request_timeout,
+        };
+        let needed = chrono::Duration::from_std(timeout + LEASE_MARGIN)
             .unwrap_or(chrono::Duration::minutes(5));
         if delivery.lease_until - now > needed {
             return true;
         }
-        let until = self.lease_until(now);
+        let until = self
+            .lease_until(now)
+            .max(now + needed + chrono::Duration::from_std(timeout).unwrap_or_default());
         match inner
             .store
             .renew_lease(&inner.owner, &delivery.id, delivery.lease_until, until)

@@ -221,8 +221,15 @@ impl Sender {
             .map_err(|blocked| blocked.to_string())
     }
 
-    /// POSTs `body` to `url` with `headers` and reports what happened; never fails.
-    pub async fn post(&self, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Response {
+    /// POSTs `body` to `url` with `headers` and reports what happened;
+    /// never fails. `timeout` replaces the client's for this request.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Response {
         let started = Instant::now();
         let blocked = |message: String| Response {
             status: None,
@@ -249,7 +256,9 @@ impl Sender {
             let Some(address) = addresses.first() else {
                 return blocked(format!("{host} resolves to no address"));
             };
-            return proxy.post(&parsed, *address, headers, body, started).await;
+            return proxy
+                .post(&parsed, *address, headers, body, started, timeout)
+                .await;
         }
         let is_name = matches!(host, url::Host::Domain(_));
         if !is_name {
@@ -265,6 +274,9 @@ impl Sender {
             Reach::ListedOnly => &self.listed_client,
         };
         let mut request = client.post(parsed.clone()).body(body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }

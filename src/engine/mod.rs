@@ -18,7 +18,7 @@ pub mod rendering;
 pub mod retry;
 pub mod ssrf;
 
-pub use attempt::{envelope, RESERVED_HEADERS};
+pub use attempt::RESERVED_HEADERS;
 pub use config::EngineConfig;
 pub use dispatcher::{ClaimRound, Engine};
 pub use handoff::{Handoff, HandoffBatch};

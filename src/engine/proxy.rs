@@ -100,14 +100,16 @@ impl PinnedProxy {
         headers: &[(String, String)],
         body: Vec<u8>,
         started: Instant,
+        timeout: Option<Duration>,
     ) -> Response {
-        let sent = tokio::time::timeout(self.timeout, self.send(url, address, headers, body));
+        let timeout = timeout.unwrap_or(self.timeout);
+        let sent = tokio::time::timeout(timeout, self.send(url, address, headers, body));
         let (kind, message) = match sent.await {
             Ok(Ok(response)) => return super::http::read_response(response, started).await,
             Ok(Err(failure)) => failure,
             Err(_) => (
                 ErrorKind::Timeout,
-                format!("no answer within {} ms", self.timeout.as_millis()),
+                format!("no answer within {} ms", timeout.as_millis()),
             ),
         };
         Response {

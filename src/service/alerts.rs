@@ -117,6 +117,7 @@ impl Alerts {
             about_endpoint: Some(alert.endpoint_id.clone()),
             // Searching for the endpoint finds what Herald told about it.
             tags: vec![alert.endpoint_id.to_string()],
+            previous_data: None,
         };
         let event = match self.ingestor.ingest(request).await {
             Ok(Ingested::Created { id, .. } | Ingested::Duplicate { id, .. }) => Some(id),

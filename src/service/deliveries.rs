@@ -357,6 +357,7 @@ impl Deliveries {
                 only_endpoint: Some(endpoint.id),
                 about_endpoint: None,
                 tags: Vec::new(),
+                previous_data: None,
             })
             .await?;
         let (Ingested::Created { id, deliveries } | Ingested::Duplicate { id, deliveries }) =

@@ -9,20 +9,28 @@ use super::endpoint_settings::{
 };
 use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
+use crate::crypto::endpoint_key::EndpointKey;
 use crate::crypto::payload_encryption::EncryptionKey;
+use crate::crypto::rsa_key::RsaSigningKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
-use crate::crypto::signing::SigningKey;
+use crate::crypto::signing::{SigningKey, SigningSecret};
 use crate::engine::Wakeup;
-use crate::store::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store};
+use crate::store::{
+    EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store,
+};
 use chrono::Utc;
 use herald_app::model::audit::AuditAction;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
+use herald_app::model::duration::format_duration;
+use herald_app::model::endpoint::NextKey;
 use herald_app::model::endpoint::{
     DisableReason, Endpoint, EndpointKeys, EndpointMode, PayloadEncryption, SignatureScheme,
+    MAX_TIMEOUT, MIN_TIMEOUT,
 };
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
 use herald_app::model::merchant::FieldError;
+use herald_app::model::profile::{DeliveryProfile, SignatureAlgorithm, STANDARD_PROFILE};
 use herald_app::model::scope::Scope;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -50,6 +58,14 @@ pub struct NewEndpoint {
     pub signature_scheme: Option<SignatureScheme>,
     pub encryption: Option<PayloadEncryption>,
     pub mode: Option<EndpointMode>,
+    /// A delivery profile's name; absent: `standard`.
+    pub profile: Option<String>,
+    /// One attempt's limit (1s to 60s); absent: the server's.
+    pub timeout: Option<Duration>,
+    /// An existing HMAC secret to sign with, instead of a generated one.
+    pub secret: Option<String>,
+    /// An existing RSA private key (PEM), for profiles signing with RSA.
+    pub private_key: Option<String>,
 }
 
 /// A partial update: `None` leaves a field as it is; for the nullable rate
@@ -71,12 +87,24 @@ pub struct EndpointPatch {
     /// `Some(Some(_))` turns encryption on (a new key), `Some(None)` off.
     pub encryption: Option<Option<PayloadEncryption>>,
     pub mode: Option<EndpointMode>,
+    /// Another delivery profile.
+    pub profile: Option<String>,
+    /// `Some(None)` goes back to the server's timeout.
+    pub timeout: Option<Option<Duration>>,
+    /// An existing HMAC secret to sign with from now on.
+    pub secret: Option<String>,
+    /// An existing RSA private key (PEM) to sign with from now on.
+    pub private_key: Option<String>,
 }
 
 impl NewEndpoint {
     /// The dashboard's endpoint form as a new endpoint.
     pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
         Ok(NewEndpoint {
+            profile: form.profile_name(),
+            timeout: form.timeout_value()?,
+            secret: EndpointInput::imported(&form.secret),
+            private_key: EndpointInput::imported(&form.private_key),
             mode: Some(form.endpoint_mode()?),
             rate_limit_per_s: form.rate_limit()?,
             headers: Some(form.header_map()?),
@@ -96,6 +124,11 @@ impl EndpointPatch {
     /// The dashboard's endpoint form as a change of every field.
     pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
         Ok(EndpointPatch {
+            profile: form.profile_name(),
+            // An empty box leaves the timeout as it is.
+            timeout: form.timeout_value()?.map(Some),
+            secret: EndpointInput::imported(&form.secret),
+            private_key: EndpointInput::imported(&form.private_key),
             mode: Some(form.endpoint_mode()?),
             rate_limit_per_s: Some(form.rate_limit()?),
             headers: Some(form.header_map()?),
@@ -135,6 +168,8 @@ pub struct Endpoints {
     /// Failing this long disables an endpoint (`Endpoint::disables_at`).
     auto_disable_after: std::time::Duration,
     audit: Audit,
+    /// One attempt's limit for endpoints that chose none (HERALD_REQUEST_TIMEOUT).
+    request_timeout: Duration,
 }
 
 impl Endpoints {
@@ -149,6 +184,15 @@ impl Endpoints {
             wakeup,
             max_endpoints: DEFAULT_MAX_ENDPOINTS,
             auto_disable_after: std::time::Duration::from_secs(5 * 24 * 3600),
+            request_timeout: herald_app::model::endpoint::default_timeout(),
+        }
+    }
+
+    /// The same operations, saying endpoints that chose no timeout use `timeout`.
+    pub fn with_request_timeout(self, timeout: Duration) -> Self {
+        Endpoints {
+            request_timeout: timeout,
+            ..self
         }
     }
 
@@ -216,8 +260,20 @@ impl Endpoints {
             signature_scheme: input.signature_scheme.unwrap_or_default(),
             encryption: input.encryption,
             mode: input.mode.unwrap_or_default(),
+            profile: self
+                .check_profile(input.profile.as_deref().unwrap_or(STANDARD_PROFILE))
+                .await?,
+            timeout: input.timeout.map(check_timeout).transpose()?,
         };
         check_signature_options(&settings)?;
+        let kind = self.key_kind(&settings).await?;
+        if kind == KeyKind::Rsa && settings.legacy_signature {
+            return Err(ServiceError::invalid(
+                "legacy_signature",
+                "needs an HMAC secret; this profile signs with RSA",
+            ));
+        }
+        let signing_key = new_key(kind, input.secret, input.private_key).await?;
         // Two creates racing past this check can each add one; the quota
         // is about scale, not an exact count, so no lock is taken for it.
         let existing = self.store.list_endpoints(merchant).await?.len();
@@ -230,7 +286,6 @@ impl Endpoints {
         let id = EndpointId::generate();
         let row = endpoint_row(id.as_str());
         let settings = self.seal_headers(&id, settings);
-        let signing_key = SigningKey::generate(settings.signature_scheme);
         let encryption_key = settings.encryption.map(|_| EncryptionKey::generate());
         let now = Utc::now();
         self.store
@@ -240,6 +295,7 @@ impl Endpoints {
                 &settings,
                 input.enabled.unwrap_or(true),
                 &self.secrets.seal(&signing_key.expose(), &row),
+                rsa_public_pem(&signing_key).as_deref(),
                 encryption_key
                     .as_ref()
                     .map(|key| self.secrets.seal(&key.expose(), &row))
@@ -255,10 +311,7 @@ impl Endpoints {
             ))
             .await?;
         let endpoint = self.get(merchant, &id).await?;
-        Ok((
-            endpoint,
-            keys_view(&signing_key, None, encryption_key.as_ref()),
-        ))
+        Ok((endpoint, keys_view(&signing_key, encryption_key.as_ref())))
     }
 
     /// One of the merchant's endpoints.
@@ -267,18 +320,21 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<Endpoint, ServiceError> {
-        let endpoint = self
+        Ok(self.shown(self.stored(merchant, id).await?))
+    }
+
+    /// One of the merchant's endpoints as stored, its header values opened
+    /// (a zero timeout: the server's).
+    async fn stored(
+        &self,
+        merchant: &MerchantId,
+        id: &EndpointId,
+    ) -> Result<Endpoint, ServiceError> {
+        let mut endpoint = self
             .store
             .endpoint(&Scope::Merchant(merchant.clone()), id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
-        self.open_headers(endpoint)
-    }
-
-    /// The endpoint as the merchant sees it: the custom header values
-    /// behind their sealed, stored form, and when failing will disable it.
-    fn open_headers(&self, endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
-        let mut endpoint = endpoint.with_disable_time(self.auto_disable_after);
         endpoint.headers = self
             .secrets
             .open_headers(endpoint.id.as_str(), &endpoint.headers)
@@ -286,6 +342,73 @@ impl Endpoints {
                 ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id))
             })?;
         Ok(endpoint)
+    }
+
+    /// The endpoint as the merchant sees it: the custom header values
+    /// behind their sealed, stored form, and when failing will disable it.
+    fn open_headers(&self, endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
+        let mut endpoint = self.shown(endpoint);
+        endpoint.headers = self
+            .secrets
+            .open_headers(endpoint.id.as_str(), &endpoint.headers)
+            .map_err(|e| {
+                ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id))
+            })?;
+        Ok(endpoint)
+    }
+
+    /// The endpoint with what the service knows filled in: when failing
+    /// will disable it, and the server's timeout if it chose none.
+    fn shown(&self, endpoint: Endpoint) -> Endpoint {
+        endpoint
+            .with_disable_time(self.auto_disable_after)
+            .with_default_timeout(self.request_timeout)
+    }
+
+    /// The profile an endpoint names, which must exist.
+    async fn check_profile(&self, name: &str) -> Result<String, ServiceError> {
+        let name = name.trim();
+        match self.store.profile(name).await? {
+            Some(stored) => Ok(stored.profile.name),
+            None => Err(ServiceError::invalid(
+                "profile",
+                format!("there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"),
+            )),
+        }
+    }
+
+    /// The kind of key an endpoint with these settings signs with: RSA when
+    /// its profile signs with RSA, else its scheme, which the profile must
+    /// sign with (a 422 on `signature_scheme` otherwise).
+    async fn key_kind(&self, settings: &EndpointSettings) -> Result<KeyKind, ServiceError> {
+        let profile = self.profile_named(&settings.profile).await?;
+        key_kind(&profile, settings.signature_scheme)
+    }
+
+    /// A profile checked to exist already (`check_profile`).
+    async fn profile_named(&self, name: &str) -> Result<DeliveryProfile, ServiceError> {
+        Ok(self
+            .store
+            .profile(name)
+            .await?
+            .ok_or(ServiceError::NotFound("profile"))?
+            .profile)
+    }
+
+    /// The kind of key an endpoint holds now (its profile's, or what its
+    /// scheme says when the profile is gone).
+    async fn key_kind_of(&self, endpoint: &Endpoint) -> Result<KeyKind, ServiceError> {
+        Ok(match self.store.profile(&endpoint.profile).await? {
+            Some(stored)
+                if stored
+                    .profile
+                    .algorithms()
+                    .contains(&SignatureAlgorithm::RsaSha256) =>
+            {
+                KeyKind::Rsa
+            }
+            _ => KeyKind::of_scheme(endpoint.signature_scheme),
+        })
     }
 
     /// Settings with their custom header values sealed for storing: the
@@ -304,7 +427,7 @@ impl Endpoints {
         id: &EndpointId,
         patch: EndpointPatch,
     ) -> Result<Endpoint, ServiceError> {
-        let current = self.get(merchant, id).await?;
+        let current = self.stored(merchant, id).await?;
         if patch.enabled == Some(true) && !current.enabled && current.disabled_by_operator {
             // Checked before anything changes: a refused update changes nothing.
             // The reason is the operator's own words, with or without a full stop.
@@ -327,7 +450,11 @@ impl Endpoints {
             || patch.retry_schedule.is_some()
             || patch.signature_scheme.is_some()
             || patch.encryption.is_some()
-            || patch.mode.is_some();
+            || patch.mode.is_some()
+            || patch.profile.is_some()
+            || patch.timeout.is_some();
+        // Read before `current` is taken apart into the new settings.
+        let current_kind = self.key_kind_of(&current).await?;
         let settings = EndpointSettings {
             url: match patch.url {
                 Some(url) => self.rules.check("url", &url)?,
@@ -358,6 +485,15 @@ impl Endpoints {
             signature_scheme: patch.signature_scheme.unwrap_or(current.signature_scheme),
             encryption: patch.encryption.unwrap_or(current.encryption),
             mode: patch.mode.unwrap_or(current.mode),
+            profile: match patch.profile {
+                Some(name) => self.check_profile(&name).await?,
+                None => current.profile,
+            },
+            timeout: match patch.timeout {
+                Some(Some(timeout)) => Some(check_timeout(timeout)?),
+                Some(None) => None,
+                None => (!current.timeout.is_zero()).then_some(current.timeout),
+            },
         };
         check_signature_options(&settings)?;
         let changed: Vec<&str> = [
@@ -368,22 +504,57 @@ impl Endpoints {
         .into_iter()
         .filter_map(|(changed, name)| changed.then_some(name))
         .collect();
-        let settings = self.seal_headers(id, settings);
+        let new_profile = self.profile_named(&settings.profile).await?;
+        let kind = key_kind(&new_profile, settings.signature_scheme)?;
+        if kind == KeyKind::Rsa && settings.legacy_signature {
+            return Err(ServiceError::invalid(
+                "legacy_signature",
+                "needs an HMAC secret; this profile signs with RSA",
+            ));
+        }
         let now = Utc::now();
+        // A key the merchant brings, or one of another kind (a new scheme,
+        // or a profile signing with another algorithm), replaces the key.
+        // A brought key is the receiver's already: it signs at once. A key
+        // of another kind keeps the old one signing beside it for the
+        // default grace period when the new format still has a signature
+        // the old key makes (Standard Webhooks: HMAC and Ed25519 side by
+        // side); when it has none, the old key could not sign: at once.
+        let brought = patch.secret.is_some() || patch.private_key.is_some();
+        let new_key = if brought {
+            Some((new_key(kind, patch.secret, patch.private_key).await?, now))
+        } else if kind != current_kind {
+            let old_key_still_signs = new_profile.algorithms().contains(&current_kind.algorithm());
+            let until = if old_key_still_signs {
+                now + grace(DEFAULT_GRACE)
+            } else {
+                now
+            };
+            Some((new_key(kind, None, None).await?, until))
+        } else {
+            None
+        };
+        let key_replaced = new_key.is_some();
+        let settings = self.seal_headers(id, settings);
         let row = endpoint_row(id.as_str());
         let keys = KeyChange {
-            rotate_to: (settings.signature_scheme != current.signature_scheme).then(|| {
-                let key = SigningKey::generate(settings.signature_scheme);
+            rotate_to: new_key.map(|(key, previous_until)| {
                 (
                     self.secrets.seal(&key.expose(), &row),
-                    now + grace(DEFAULT_GRACE),
+                    previous_until,
+                    rsa_public_pem(&key),
                 )
             }),
+            // Turned off, the key is kept for the default grace period: on
+            // again within it, the receiver's key still decrypts.
             encryption_key: match (current.encryption, settings.encryption) {
-                (None, Some(_)) => Some(Some(
-                    self.secrets.seal(&EncryptionKey::generate().expose(), &row),
-                )),
-                (Some(_), None) => Some(None),
+                (None, Some(_)) => Some(EncryptionChange::On {
+                    new_key: self.secrets.seal(&EncryptionKey::generate().expose(), &row),
+                    now,
+                }),
+                (Some(_), None) => Some(EncryptionChange::Off {
+                    kept_until: now + grace(DEFAULT_GRACE),
+                }),
                 _ => None,
             },
         };
@@ -400,6 +571,16 @@ impl Endpoints {
                     Change::new(merchant, AuditAction::EndpointUpdated, id.as_str())
                         .detail(changed.join(", ")),
                 )
+                .await?;
+        }
+        if key_replaced {
+            // A brought key, or one of the kind a new profile or scheme needs.
+            self.audit
+                .record(Change::new(
+                    merchant,
+                    AuditAction::SecretRotated,
+                    id.as_str(),
+                ))
                 .await?;
         }
         if let Some(enabled) = patch.enabled {
@@ -493,9 +674,7 @@ impl Endpoints {
         if endpoint.enabled {
             self.wakeup.wake();
         }
-        Ok(endpoint
-            .with_masked_headers()
-            .with_disable_time(self.auto_disable_after))
+        Ok(self.shown(endpoint.with_masked_headers()))
     }
 
     /// Endpoints across merchants (operators), newest first, at most
@@ -533,11 +712,7 @@ impl Endpoints {
             .all_endpoints(&filter)
             .await?
             .into_iter()
-            .map(|endpoint| {
-                endpoint
-                    .with_masked_headers()
-                    .with_disable_time(self.auto_disable_after)
-            })
+            .map(|endpoint| self.shown(endpoint.with_masked_headers()))
             .collect();
         Ok(page(endpoints, limit, |e| (e.created_at, e.id.to_string())))
     }
@@ -572,7 +747,13 @@ impl Endpoints {
             .endpoint_secrets(merchant, id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
-        self.open_keys(id, &stored)
+        let endpoint = self.stored(merchant, id).await?;
+        let one_at_a_time = self
+            .store
+            .profile(&endpoint.profile)
+            .await?
+            .is_some_and(|stored| stored.profile.signs_one_key_at_a_time());
+        self.open_keys(id, &stored, one_at_a_time)
     }
 
     /// Replaces the signing key with a new one of the same scheme; the old
@@ -585,14 +766,15 @@ impl Endpoints {
     ) -> Result<EndpointKeys, ServiceError> {
         let now = Utc::now();
         let previous_until = grace_end(now, grace_period)?;
-        let scheme = self.get(merchant, id).await?.signature_scheme;
-        let key = SigningKey::generate(scheme);
+        let endpoint = self.stored(merchant, id).await?;
+        let key = new_key(self.key_kind_of(&endpoint).await?, None, None).await?;
         if !self
             .store
             .rotate_endpoint_secret(
                 merchant,
                 id,
                 &self.secrets.seal(&key.expose(), &endpoint_row(id.as_str())),
+                rsa_public_pem(&key).as_deref(),
                 previous_until,
                 now,
             )
@@ -610,10 +792,14 @@ impl Endpoints {
         self.keys(merchant, id).await
     }
 
+    /// The keys as the merchant sees them. During a rotation, a profile
+    /// whose receivers compare one signature is still signed by the old
+    /// key: that one is shown, with the new one as `next`.
     fn open_keys(
         &self,
         id: &EndpointId,
         stored: &EndpointSecrets,
+        one_at_a_time: bool,
     ) -> Result<EndpointKeys, ServiceError> {
         let row = endpoint_row(id.as_str());
         let open = |value: &str| {
@@ -621,7 +807,7 @@ impl Endpoints {
                 .open(value, &row)
                 .map_err(|e| ServiceError::Internal(e.to_string()))
         };
-        let signing_key = SigningKey::parse(&open(&stored.current)?)
+        let signing_key = EndpointKey::parse(&open(&stored.current)?)
             .map_err(|e| ServiceError::Internal(format!("stored signing secret: {e}")))?;
         let encryption_key = stored
             .encryption_key
@@ -634,11 +820,27 @@ impl Endpoints {
         let grace_until = stored
             .previous_expires_at
             .filter(|until| stored.previous.is_some() && *until > Utc::now());
-        Ok(keys_view(
-            &signing_key,
-            grace_until,
-            encryption_key.as_ref(),
-        ))
+        let (Some(until), Some(previous), true) =
+            (grace_until, stored.previous.as_deref(), one_at_a_time)
+        else {
+            return Ok(EndpointKeys {
+                previous_secret_expires_at: grace_until,
+                ..keys_view(&signing_key, encryption_key.as_ref())
+            });
+        };
+        let previous = EndpointKey::parse(&open(previous)?)
+            .map_err(|e| ServiceError::Internal(format!("stored signing secret: {e}")))?;
+        let next = keys_view(&signing_key, None);
+        Ok(EndpointKeys {
+            previous_secret_expires_at: Some(until),
+            next: Some(NextKey {
+                secret: next.secret,
+                public_key: next.public_key,
+                public_key_base64: next.public_key_base64,
+                signs_from: until,
+            }),
+            ..keys_view(&previous, encryption_key.as_ref())
+        })
     }
 
     /// Checks an event-type filter against the catalog: each entry is a
@@ -684,17 +886,140 @@ impl Endpoints {
     }
 }
 
+/// A per-endpoint timeout within 1s to 60s.
+fn check_timeout(timeout: Duration) -> Result<Duration, ServiceError> {
+    if (MIN_TIMEOUT..=MAX_TIMEOUT).contains(&timeout) {
+        Ok(timeout)
+    } else {
+        Err(ServiceError::invalid(
+            "timeout",
+            format!("{} is outside 1s to 60s", format_duration(timeout)),
+        ))
+    }
+}
+
 /// What the merchant sees of an endpoint's keys.
-fn keys_view(
-    signing_key: &SigningKey,
-    grace_until: Option<chrono::DateTime<Utc>>,
-    encryption_key: Option<&EncryptionKey>,
-) -> EndpointKeys {
+fn keys_view(signing_key: &EndpointKey, encryption_key: Option<&EncryptionKey>) -> EndpointKeys {
+    let (public_key, public_key_base64) = match signing_key {
+        EndpointKey::Standard(key) => (key.public_key(), None),
+        EndpointKey::Rsa(key) => (
+            Some(key.public_key_pem().to_owned()),
+            Some(key.public_key_base64()),
+        ),
+    };
     EndpointKeys {
-        secret: signing_key.as_hmac().map(|_| signing_key.expose()),
-        public_key: signing_key.public_key(),
-        previous_secret_expires_at: grace_until,
+        secret: signing_key.as_hmac().map(SigningSecret::expose),
+        public_key,
+        public_key_base64,
+        previous_secret_expires_at: None,
         encryption_key: encryption_key.map(EncryptionKey::expose),
+        next: None,
+    }
+}
+
+/// The kind of signing key an endpoint holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Hmac,
+    Ed25519,
+    Rsa,
+}
+
+impl KeyKind {
+    /// The algorithm a key of this kind signs with.
+    fn algorithm(self) -> SignatureAlgorithm {
+        match self {
+            KeyKind::Hmac => SignatureAlgorithm::HmacSha256,
+            KeyKind::Ed25519 => SignatureAlgorithm::Ed25519,
+            KeyKind::Rsa => SignatureAlgorithm::RsaSha256,
+        }
+    }
+
+    fn of_scheme(scheme: SignatureScheme) -> Self {
+        match scheme {
+            SignatureScheme::Hmac => KeyKind::Hmac,
+            SignatureScheme::Ed25519 => KeyKind::Ed25519,
+        }
+    }
+}
+
+/// The key an endpoint of `profile` holds with `scheme`; the profile must
+/// sign with the scheme's algorithm unless it signs with RSA.
+fn key_kind(profile: &DeliveryProfile, scheme: SignatureScheme) -> Result<KeyKind, ServiceError> {
+    let algorithms = profile.algorithms();
+    if algorithms.contains(&SignatureAlgorithm::RsaSha256) {
+        return Ok(KeyKind::Rsa);
+    }
+    let wanted = match scheme {
+        SignatureScheme::Hmac => SignatureAlgorithm::HmacSha256,
+        SignatureScheme::Ed25519 => SignatureAlgorithm::Ed25519,
+    };
+    if !algorithms.is_empty() && !algorithms.contains(&wanted) {
+        let names: Vec<&str> = algorithms.iter().map(|a| a.as_str()).collect();
+        return Err(ServiceError::invalid(
+            "signature_scheme",
+            format!(
+                "the profile `{}` signs with {}, not {}",
+                profile.name,
+                names.join(" or "),
+                wanted.as_str()
+            ),
+        ));
+    }
+    Ok(KeyKind::of_scheme(scheme))
+}
+
+/// A new signing key of `kind`: the merchant's own (`secret` for HMAC,
+/// `private_key` for RSA), checked, or a generated one.
+async fn new_key(
+    kind: KeyKind,
+    secret: Option<String>,
+    private_key: Option<String>,
+) -> Result<EndpointKey, ServiceError> {
+    match (kind, secret, private_key) {
+        (KeyKind::Rsa, Some(_), _) => Err(ServiceError::invalid(
+            "secret",
+            "this profile signs with RSA: bring a `private_key` (PEM) instead",
+        )),
+        (KeyKind::Rsa, None, Some(pem)) => RsaSigningKey::parse_pem(&pem)
+            .map(EndpointKey::Rsa)
+            .map_err(|e| ServiceError::invalid("private_key", e.to_string())),
+        (KeyKind::Rsa, None, None) => tokio::task::spawn_blocking(RsaSigningKey::generate)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("RSA key generation: {e}")))?
+            .map(EndpointKey::Rsa)
+            .map_err(|e| ServiceError::Internal(e.to_string())),
+        (_, _, Some(_)) => Err(ServiceError::invalid(
+            "private_key",
+            "only profiles signing with rsa-sha256 take a private key",
+        )),
+        (KeyKind::Ed25519, Some(_), None) => Err(ServiceError::invalid(
+            "secret",
+            "an Ed25519 endpoint's key is Herald's own; bring a secret to an HMAC endpoint",
+        )),
+        (KeyKind::Hmac, Some(text), None) => {
+            imported_secret(&text).map(|secret| EndpointKey::Standard(SigningKey::Hmac(secret)))
+        }
+        (KeyKind::Hmac, None, None) => Ok(EndpointKey::Standard(SigningKey::generate(
+            SignatureScheme::Hmac,
+        ))),
+        (KeyKind::Ed25519, None, None) => Ok(EndpointKey::Standard(SigningKey::generate(
+            SignatureScheme::Ed25519,
+        ))),
+    }
+}
+
+/// A secret the receiver already holds, whatever its form (a `whsec_`
+/// secret or any other printable text): kept exactly as given.
+fn imported_secret(text: &str) -> Result<SigningSecret, ServiceError> {
+    SigningSecret::held(text).map_err(|e| ServiceError::invalid("secret", e.to_string()))
+}
+
+/// The PEM public key of an RSA key, stored beside it for reading.
+fn rsa_public_pem(key: &EndpointKey) -> Option<String> {
+    match key {
+        EndpointKey::Rsa(key) => Some(key.public_key_pem().to_owned()),
+        EndpointKey::Standard(_) => None,
     }
 }
 

@@ -43,6 +43,8 @@ pub struct IngestRequest {
     pub about_endpoint: Option<herald_app::model::id::EndpointId>,
     /// References to search by; checked here.
     pub tags: Vec<String>,
+    /// The object before the change; a JSON object when given.
+    pub previous_data: Option<serde_json::Value>,
 }
 
 type Reply = oneshot::Sender<Result<Ingested, ServiceError>>;
@@ -116,6 +118,23 @@ impl Ingestor {
                 payload.len()
             )));
         }
+        let previous_data = match &request.previous_data {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) if !value.is_object() => {
+                return Err(ServiceError::invalid(
+                    "previous_data",
+                    "must be a JSON object (the state before the change)",
+                ))
+            }
+            Some(value) => Some(value.to_string()),
+        };
+        // One limit for what the platform sends about one event.
+        let sent = payload.len() + previous_data.as_ref().map_or(0, String::len);
+        if sent > MAX_PAYLOAD_BYTES {
+            return Err(ServiceError::TooLarge(format!(
+                "data and previous_data are {sent} bytes together; the limit is {MAX_PAYLOAD_BYTES}"
+            )));
+        }
         for (field, value) in [
             ("idempotency_key", &request.idempotency_key),
             ("ordering_key", &request.ordering_key),
@@ -161,6 +180,7 @@ impl Ingestor {
             only_endpoint: request.only_endpoint,
             about_endpoint: request.about_endpoint,
             tags,
+            previous_data,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod mail;
 pub mod pagination;
 mod password;
 mod platform_token;
+pub mod profiles;
 pub mod rate_limits;
 pub mod recovery;
 pub mod retention;
@@ -43,6 +44,7 @@ pub use health::Health;
 pub use ingest::Ingestor;
 pub use login_links::LoginLinks;
 pub use platform_token::{ensure_platform_token, PlatformToken};
+pub use profiles::{refresh_bundled_profiles, Profiles};
 pub use retention::Retention;
 pub use stats::DeliveryStats;
 

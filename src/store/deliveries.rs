@@ -54,6 +54,15 @@ pub enum Destination {
         retry_schedule: Option<String>,
         /// The body is encrypted with this key (as stored: maybe sealed).
         encryption_key: Option<String>,
+        /// The delivery profile's JSON (`None`: the endpoint names a
+        /// profile that is gone, which the attempt reports).
+        profile: Option<String>,
+        /// One attempt's limit; `None`: the server's.
+        timeout: Option<std::time::Duration>,
+        /// The endpoint's current key signs first even during a rotation
+        /// (`false` while a rotated-out key keeps signing alone: profiles
+        /// whose receivers compare one signature).
+        previous_signs_first: bool,
     },
     /// A one-off callback URL, signed with the merchant's callback secret
     /// (and the one it replaced, until that one's grace period ends).
@@ -61,6 +70,8 @@ pub enum Destination {
         url: String,
         secret: Option<String>,
         previous_secret: Option<String>,
+        /// The `standard` profile's JSON.
+        profile: Option<String>,
     },
 }
 
@@ -72,6 +83,8 @@ pub struct ClaimedDelivery {
     pub merchant_id: MerchantId,
     pub event_type: String,
     pub payload: String,
+    /// The object before the change, JSON as the platform sent it.
+    pub previous_data: Option<String>,
     pub live_mode: bool,
     pub event_created_at: DateTime<Utc>,
     /// Attempts made before this one.
@@ -96,14 +109,17 @@ const CLAIMED_DELIVERY_COLUMNS: &str =
 /// `CLAIMED_DELIVERY_COLUMNS`) with their events, merchants and endpoints.
 const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d.callback_url, \
        d.attempt_count, d.manual, d.ordering_key, \
-       e.event_type, e.payload, e.live_mode, e.created_at AS event_created_at, \
+       e.event_type, e.payload, e.previous_data, e.live_mode, e.created_at AS event_created_at, \
        ep.url, ep.secret, ep.previous_secret, ep.previous_secret_expires_at, ep.headers, \
-       ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, ep.encryption_key, \
+       ep.rate_limit_per_s, ep.legacy_signature, ep.retry_schedule, \
+       CASE WHEN ep.encryption IS NULL THEN NULL ELSE ep.encryption_key END AS encryption_key, \
+       ep.timeout_ms, pr.profile AS profile_json, \
        m.callback_secret, m.callback_previous_secret, m.callback_previous_secret_expires_at \
      FROM d \
      JOIN events e ON e.id = d.event_id \
      JOIN merchants m ON m.id = d.merchant_id \
-     LEFT JOIN endpoints ep ON ep.id = d.endpoint_id";
+     LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
+     LEFT JOIN delivery_profiles pr ON pr.name = COALESCE(ep.profile, 'standard')";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("delivery: {e}"))
@@ -121,6 +137,7 @@ struct ClaimedRow {
     ordering_key: Option<String>,
     event_type: String,
     payload: String,
+    previous_data: Option<String>,
     live_mode: bool,
     event_created_at: i64,
     url: Option<String>,
@@ -132,6 +149,8 @@ struct ClaimedRow {
     legacy_signature: Option<bool>,
     retry_schedule: Option<String>,
     encryption_key: Option<String>,
+    timeout_ms: Option<i64>,
+    profile_json: Option<String>,
     callback_secret: Option<String>,
     callback_previous_secret: Option<String>,
     callback_previous_secret_expires_at: Option<i64>,
@@ -151,12 +170,16 @@ pub(crate) struct EndpointSending {
     pub legacy_signature: bool,
     pub retry_schedule: Option<String>,
     pub encryption_key: Option<String>,
+    pub timeout_ms: Option<i64>,
+    pub profile_json: Option<String>,
 }
 
-/// The `endpoints` columns `EndpointSending` reads.
+/// The `endpoints` columns `EndpointSending` reads (from `endpoints`
+/// itself, not an alias of it).
 pub(crate) const ENDPOINT_SENDING_COLUMNS: &str = "id, url, secret, previous_secret, \
      previous_secret_expires_at, headers, rate_limit_per_s, legacy_signature, retry_schedule, \
-     encryption_key";
+     CASE WHEN encryption IS NULL THEN NULL ELSE encryption_key END AS encryption_key, timeout_ms, \
+     (SELECT p.profile FROM delivery_profiles p WHERE p.name = endpoints.profile) AS profile_json";
 
 impl EndpointSending {
     /// Where a delivery to this endpoint goes, as of `now` (a rotated-out
@@ -175,8 +198,26 @@ impl EndpointSending {
             legacy_signature: self.legacy_signature,
             retry_schedule: self.retry_schedule,
             encryption_key: self.encryption_key,
+            previous_signs_first: previous_signs_first(self.profile_json.as_deref()),
+            profile: self.profile_json,
+            timeout: self
+                .timeout_ms
+                .and_then(|ms| u64::try_from(ms).ok())
+                .map(std::time::Duration::from_millis),
         })
     }
+}
+
+/// Whether a rotated-out key signs in place of the current one during its
+/// grace period: profiles that send a single value per signature header
+/// (no `every_key`), whose receivers compare one signature and so cannot
+/// take the new key before they are told to switch.
+fn previous_signs_first(profile_json: Option<&str>) -> bool {
+    profile_json
+        .and_then(|json| {
+            serde_json::from_str::<herald_app::model::profile::DeliveryProfile>(json).ok()
+        })
+        .is_some_and(|profile| profile.signs_one_key_at_a_time())
 }
 
 impl ClaimedRow {
@@ -199,6 +240,8 @@ impl ClaimedRow {
                 legacy_signature: self.legacy_signature.unwrap_or(false),
                 retry_schedule: self.retry_schedule,
                 encryption_key: self.encryption_key,
+                timeout_ms: self.timeout_ms,
+                profile_json: self.profile_json,
             }
             .destination(now)?,
             (None, Some(url)) => Destination::Callback {
@@ -208,6 +251,7 @@ impl ClaimedRow {
                     Some(until) if until > to_millis(now) => self.callback_previous_secret,
                     _ => None,
                 },
+                profile: self.profile_json,
             },
             (None, None) => return Err(corrupt("delivery without destination")),
         };
@@ -217,6 +261,7 @@ impl ClaimedRow {
             merchant_id: MerchantId::parse(&self.merchant_id).map_err(corrupt)?,
             event_type: self.event_type,
             payload: self.payload,
+            previous_data: self.previous_data,
             live_mode: self.live_mode,
             event_created_at: from_millis(self.event_created_at)?,
             attempts_made: u32::try_from(self.attempt_count).map_err(corrupt)?,

@@ -7,10 +7,12 @@ use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::alert::Actor;
 use herald_app::model::endpoint::{
-    DisableReason, Endpoint, EndpointMode, PayloadEncryption, SignatureScheme,
+    DisableReason, Endpoint, EndpointMode, NextRsaPublicKey, PayloadEncryption, RsaPublicKey,
+    SignatureScheme,
 };
 use herald_app::model::id::{AlertId, EndpointId, MerchantId};
 use herald_app::model::scope::Scope;
+use std::time::Duration;
 
 #[derive(sqlx::FromRow)]
 struct EndpointRow {
@@ -30,6 +32,11 @@ struct EndpointRow {
     signature_scheme: String,
     encryption: Option<String>,
     mode: String,
+    profile: String,
+    timeout_ms: Option<i64>,
+    rsa_public_key: Option<String>,
+    rsa_previous_public_key: Option<String>,
+    previous_secret_expires_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -41,6 +48,30 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 impl TryFrom<EndpointRow> for Endpoint {
     type Error = StoreError;
     fn try_from(row: EndpointRow) -> StoreResult<Self> {
+        // During a rotation's grace period the rotated-out RSA key signs
+        // (profiles with one signature value; the engine's
+        // `previous_signs_first`): it is the one receivers verify with now,
+        // and the new one is shown as next.
+        let grace_until = row
+            .previous_secret_expires_at
+            .map(from_millis)
+            .transpose()?
+            .filter(|until| *until > Utc::now());
+        let (rsa_in_force, rsa_next_public_key) =
+            match (row.rsa_previous_public_key, grace_until, row.rsa_public_key) {
+                (Some(previous), Some(until), Some(current)) => {
+                    let next = RsaPublicKey::from_pem(&current);
+                    (
+                        Some(previous),
+                        Some(NextRsaPublicKey {
+                            pem: next.pem,
+                            base64: next.base64,
+                            signs_from: until,
+                        }),
+                    )
+                }
+                (_, _, current) => (current, None),
+            };
         Ok(Endpoint {
             id: EndpointId::parse(&row.id).map_err(|e| corrupt("endpoint id", e))?,
             merchant_id: MerchantId::parse(&row.merchant_id)
@@ -75,6 +106,17 @@ impl TryFrom<EndpointRow> for Endpoint {
                     PayloadEncryption::parse(&mode).ok_or_else(|| corrupt("encryption", mode))
                 })
                 .transpose()?,
+            profile: row.profile,
+            // NULL is the server's timeout, which the service knows: zero
+            // here says "not chosen" until it fills it in.
+            timeout: match row.timeout_ms {
+                Some(ms) => {
+                    Duration::from_millis(u64::try_from(ms).map_err(|e| corrupt("timeout_ms", e))?)
+                }
+                None => Duration::ZERO,
+            },
+            rsa_public_key: rsa_in_force.as_deref().map(RsaPublicKey::from_pem),
+            rsa_next_public_key,
             created_at: from_millis(row.created_at)?,
             updated_at: from_millis(row.updated_at)?,
         })
@@ -84,7 +126,8 @@ impl TryFrom<EndpointRow> for Endpoint {
 const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
      disabled_by_operator, failing_since, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
-     signature_scheme, encryption, mode, created_at, updated_at";
+     signature_scheme, encryption, mode, profile, timeout_ms, rsa_public_key, rsa_previous_public_key, \
+     previous_secret_expires_at, created_at, updated_at";
 
 /// Which endpoints an operator lists: every merchant's unless one is named,
 /// enabled or disabled or both, a page before `before` (newest first).
@@ -111,6 +154,10 @@ pub struct EndpointSettings {
     pub signature_scheme: SignatureScheme,
     pub encryption: Option<PayloadEncryption>,
     pub mode: EndpointMode,
+    /// The delivery profile's name (checked to exist already).
+    pub profile: String,
+    /// `None`: the server's timeout.
+    pub timeout: Option<Duration>,
 }
 
 /// What an update does to an endpoint's keys (values sealed already).
@@ -118,10 +165,27 @@ pub struct EndpointSettings {
 pub struct KeyChange {
     /// A new signing key (the scheme changed); the old one keeps signing
     /// until the time given.
-    pub rotate_to: Option<(String, DateTime<Utc>)>,
-    /// `Some(Some(key))` sets the encryption key, `Some(None)` removes it.
-    pub encryption_key: Option<Option<String>>,
+    /// With the new key's RSA public key (PEM), if it is one.
+    pub rotate_to: Option<(String, DateTime<Utc>, Option<String>)>,
+    /// Encryption turned on or off.
+    pub encryption_key: Option<EncryptionChange>,
 }
+
+/// What turning payload encryption on or off does to its key.
+#[derive(Debug, Clone)]
+pub enum EncryptionChange {
+    /// On: the key kept when it was turned off, if that was within its
+    /// grace period as of `now`; else `new_key` (sealed).
+    On {
+        new_key: String,
+        now: DateTime<Utc>,
+    },
+    /// Off: the key is kept (unused) until then, for turning it on again.
+    Off { kept_until: DateTime<Utc> },
+}
+
+/// `endpoint_secrets`' columns: current, previous, its expiry (ms), encryption key.
+type SecretsRow = (String, Option<String>, Option<i64>, Option<String>);
 
 /// An endpoint's signing secrets as stored.
 #[derive(Debug, Clone)]
@@ -130,6 +194,10 @@ pub struct EndpointSecrets {
     pub previous: Option<String>,
     pub previous_expires_at: Option<DateTime<Utc>>,
     pub encryption_key: Option<String>,
+}
+
+fn timeout_ms(timeout: Duration) -> i64 {
+    i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -183,6 +251,9 @@ impl Store {
     }
 
     /// Stores a new endpoint.
+    // Each argument is one stored column group of a new endpoint; a struct
+    // for them would only repeat `EndpointSettings` plus the sealed keys.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_endpoint(
         &self,
         id: &EndpointId,
@@ -190,14 +261,17 @@ impl Store {
         settings: &EndpointSettings,
         enabled: bool,
         secret: &str,
+        rsa_public_key: Option<&str>,
         encryption_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO endpoints (id, merchant_id, url, description, event_types, disabled_at, \
                  disabled_reason, secret, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
-                 signature_scheme, encryption, encryption_key, mode, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $17, $11, $11)",
+                 signature_scheme, encryption, encryption_key, mode, profile, timeout_ms, \
+                 rsa_public_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $11, $11)",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
@@ -216,6 +290,9 @@ impl Store {
         .bind(settings.encryption.map(PayloadEncryption::as_str))
         .bind(encryption_key)
         .bind(settings.mode.as_str())
+        .bind(&settings.profile)
+        .bind(settings.timeout.map(timeout_ms))
+        .bind(rsa_public_key)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
@@ -237,7 +314,8 @@ impl Store {
             let changed = sqlx::query(
                 "UPDATE endpoints SET url = $3, description = $4, event_types = $5, \
                      rate_limit_per_s = $6, headers = $7, updated_at = $8, legacy_signature = $9, \
-                     retry_schedule = $10, signature_scheme = $11, encryption = $12, mode = $13 \
+                     retry_schedule = $10, signature_scheme = $11, encryption = $12, mode = $13, \
+                     profile = $14, timeout_ms = $15 \
                  WHERE id = $1 AND merchant_id = $2",
             )
             .bind(id.as_str())
@@ -253,27 +331,47 @@ impl Store {
             .bind(settings.signature_scheme.as_str())
             .bind(settings.encryption.map(PayloadEncryption::as_str))
             .bind(settings.mode.as_str())
+            .bind(&settings.profile)
+            .bind(settings.timeout.map(timeout_ms))
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if let Some((secret, previous_until)) = &keys.rotate_to {
+            if let Some((secret, previous_until, rsa_public_key)) = &keys.rotate_to {
                 sqlx::query(
                     "UPDATE endpoints SET previous_secret = secret, previous_secret_expires_at = $2, \
-                         secret = $3 \
+                         secret = $3, rsa_previous_public_key = rsa_public_key, rsa_public_key = $4 \
                      WHERE id = $1",
                 )
                 .bind(id.as_str())
                 .bind(to_millis(*previous_until))
                 .bind(secret)
+                .bind(rsa_public_key.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }
-            if let Some(encryption_key) = &keys.encryption_key {
-                sqlx::query("UPDATE endpoints SET encryption_key = $2 WHERE id = $1")
+            match &keys.encryption_key {
+                Some(EncryptionChange::On { new_key, now }) => {
+                    sqlx::query(
+                        "UPDATE endpoints SET encryption_key = CASE \
+                             WHEN encryption_key IS NOT NULL AND encryption_key_kept_until > $3 \
+                             THEN encryption_key ELSE $2 END, \
+                             encryption_key_kept_until = NULL \
+                         WHERE id = $1",
+                    )
                     .bind(id.as_str())
-                    .bind(encryption_key.as_deref())
+                    .bind(new_key)
+                    .bind(to_millis(*now))
                     .execute(&mut *tx)
                     .await?;
+                }
+                Some(EncryptionChange::Off { kept_until }) => {
+                    sqlx::query("UPDATE endpoints SET encryption_key_kept_until = $2 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(to_millis(*kept_until))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {}
             }
             tx.commit().await?;
             Ok::<bool, sqlx::Error>(changed == 1)
@@ -398,9 +496,10 @@ impl Store {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> StoreResult<Option<EndpointSecrets>> {
-        let row: Option<(String, Option<String>, Option<i64>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT secret, previous_secret, previous_secret_expires_at, encryption_key FROM endpoints \
-             WHERE id = $1 AND merchant_id = $2",
+        let row: Option<SecretsRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT secret, previous_secret, previous_secret_expires_at, \
+                 CASE WHEN encryption IS NULL THEN NULL ELSE encryption_key END \
+             FROM endpoints WHERE id = $1 AND merchant_id = $2",
         )
         .bind(id.as_str())
         .bind(merchant.as_str())
@@ -423,12 +522,14 @@ impl Store {
         merchant: &MerchantId,
         id: &EndpointId,
         new_secret: &str,
+        rsa_public_key: Option<&str>,
         previous_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let changed = on_pool!(self, pool => sqlx::query(
             "UPDATE endpoints SET previous_secret = secret, previous_secret_expires_at = $4, \
-                 secret = $3, updated_at = $5 \
+                 secret = $3, updated_at = $5, rsa_previous_public_key = rsa_public_key, \
+                 rsa_public_key = $6 \
              WHERE id = $1 AND merchant_id = $2",
         )
         .bind(id.as_str())
@@ -436,6 +537,7 @@ impl Store {
         .bind(new_secret)
         .bind(to_millis(previous_until))
         .bind(to_millis(now))
+        .bind(rsa_public_key)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;

@@ -37,6 +37,8 @@ pub struct NewEvent {
     pub about_endpoint: Option<EndpointId>,
     /// Checked already, without duplicates.
     pub tags: Vec<String>,
+    /// The object before the change (a JSON object as text), if sent.
+    pub previous_data: Option<String>,
 }
 
 impl NewEvent {
@@ -56,6 +58,7 @@ impl NewEvent {
             only_endpoint: None,
             about_endpoint: None,
             tags: Vec::new(),
+            previous_data: None,
         }
     }
 }
@@ -368,7 +371,8 @@ impl Store {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO events (id, merchant_id, event_type, payload, idempotency_key, \
                                          callback_url, ordering_key, live_mode, created_at, \
-                                         only_endpoint_id, about_endpoint_id, tags) ",
+                                         only_endpoint_id, about_endpoint_id, tags, \
+                                         previous_data) ",
                 );
                 insert.push_values(chunk, |mut row, event| {
                     row.push_bind(event.id.as_str())
@@ -382,7 +386,8 @@ impl Store {
                         .push_bind(to_millis(event.created_at))
                         .push_bind(event.only_endpoint.as_ref().map(EndpointId::as_str))
                         .push_bind(event.about_endpoint.as_ref().map(EndpointId::as_str))
-                        .push_bind(tags_json(&event.tags));
+                        .push_bind(tags_json(&event.tags))
+                        .push_bind(event.previous_data.as_deref());
                 });
                 insert.push(
                     " ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL \
@@ -640,6 +645,7 @@ fn handed_over(
         merchant_id: event.merchant_id.clone(),
         event_type: event.event_type.clone(),
         payload: event.payload.clone(),
+        previous_data: event.previous_data.clone(),
         live_mode: event.live_mode,
         event_created_at: event.created_at,
         attempts_made: 0,

@@ -233,6 +233,9 @@ mod tests {
                 legacy_signature: false,
                 retry_schedule: None,
                 encryption_key: None,
+                profile: None,
+                timeout: None,
+                previous_signs_first: false,
             },
             id,
         }

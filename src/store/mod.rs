@@ -19,6 +19,7 @@ mod ingest_plan;
 mod login_links;
 mod merchants;
 mod notifications;
+mod profiles;
 mod query_plans;
 mod recovery;
 mod retention;
@@ -33,7 +34,7 @@ pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, Recorde
 pub use audit_log::NewAuditEntry;
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
-pub use endpoints::{EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};
+pub use endpoints::{EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,

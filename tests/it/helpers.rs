@@ -493,6 +493,8 @@ pub async fn insert_unchecked_endpoint(
         signature_scheme: Default::default(),
         encryption: None,
         mode: Default::default(),
+        profile: "standard".to_owned(),
+        timeout: None,
     };
     store
         .insert_endpoint(
@@ -501,6 +503,7 @@ pub async fn insert_unchecked_endpoint(
             &settings,
             true,
             &herald::crypto::signing::SigningSecret::generate().expose(),
+            None,
             None,
             chrono::Utc::now(),
         )

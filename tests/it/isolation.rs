@@ -368,6 +368,7 @@ async fn a_lapsed_lease_is_not_sent_to_a_disabled_endpoint(store: Store) {
         only_endpoint: Some(EndpointId::parse(&endpoint_id).expect("endpoint id")),
         about_endpoint: None,
         tags: Vec::new(),
+        previous_data: None,
     };
     // Written as a process's that dies at once: leased, for 1.5 s more.
     let mut take = |_: &MerchantId, _: &EndpointId| true;

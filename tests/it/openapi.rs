@@ -50,6 +50,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/merchants/{id}/login-links"),
     ("get", "/api/v1/audit-log"),
     ("get", "/api/v1/admin/audit-log"),
+    ("get", "/api/v1/admin/profiles"),
+    ("post", "/api/v1/admin/profiles"),
+    ("patch", "/api/v1/admin/profiles/{name}"),
+    ("get", "/api/v1/profiles"),
+    ("get", "/api/v1/egress"),
 ];
 
 /// Routes anyone may call; every other one needs a credential.

@@ -362,7 +362,8 @@ async fn encrypted_deliveries_decrypt_with_the_endpoint_key(store: Store) {
     let sent: Value = serde_json::from_slice(&got[1].body).expect("JSON body");
     assert_eq!(sent["data"]["payout_id"], "po_10");
 
-    // On again: a new key, different from the first.
+    // On again within the grace period (a day): the same key, so the
+    // receiver that kept it still decrypts (#19).
     let (status, _) = app
         .api(
             Method::PATCH,
@@ -373,8 +374,18 @@ async fn encrypted_deliveries_decrypt_with_the_endpoint_key(store: Store) {
         .await;
     assert_eq!(status, 200);
     let again = endpoint_keys(&app, &key, &endpoint).await;
-    let new_key = again["encryption_key"].as_str().expect("a new key");
-    assert_ne!(new_key, encryption_key);
+    assert_eq!(again["encryption_key"].as_str(), Some(encryption_key.as_str()));
+    app.ingest(json!({"merchant_id": merchant, "type": "payout.succeeded", "data": {"payout_id": "po_11"}}))
+        .await;
+    let got = receiver.wait_for(3, WAIT).await;
+    let sent: Value = serde_json::from_slice(&got[2].body).expect("JSON body");
+    let plain = openssl_decrypts(
+        &encryption_key,
+        sent["iv"].as_str().expect("iv"),
+        sent["data"].as_str().expect("data"),
+    );
+    let envelope: Value = serde_json::from_slice(&plain).expect("decrypted with the kept key");
+    assert_eq!(envelope["data"]["payout_id"], "po_11");
     app.stop().await;
 }
 

@@ -33,6 +33,20 @@ pub struct EndpointInput {
     /// `live` or `test` (empty: live).
     #[serde(default)]
     pub mode: String,
+    /// The delivery profile's name (empty: `standard` for a new endpoint,
+    /// unchanged for an existing one).
+    #[serde(default)]
+    pub profile: String,
+    /// One attempt's limit, like `30s` (1s to 60s; empty: the server's for
+    /// a new endpoint, unchanged for an existing one).
+    #[serde(default)]
+    pub timeout: String,
+    /// An existing HMAC secret to sign with (empty: keep or generate one).
+    #[serde(default)]
+    pub secret: String,
+    /// An existing RSA private key, PEM (empty: keep or generate one).
+    #[serde(default)]
+    pub private_key: String,
 }
 
 impl EndpointInput {
@@ -78,6 +92,27 @@ impl EndpointInput {
                 EndpointMode::parse(mode).ok_or_else(|| FieldError::new("mode", "`live` or `test`"))
             }
         }
+    }
+
+    /// The profile select: `None` when empty.
+    pub fn profile_name(&self) -> Option<String> {
+        Self::imported(&self.profile)
+    }
+
+    /// The timeout box: `None` when empty, else 1s to 60s.
+    pub fn timeout_value(&self) -> Result<Option<std::time::Duration>, FieldError> {
+        match self.timeout.trim() {
+            "" => Ok(None),
+            text => super::endpoint::check_timeout(text)
+                .map(Some)
+                .map_err(|message| FieldError::new("timeout", message)),
+        }
+    }
+
+    /// A text box that brings a key along: `None` when left empty.
+    pub fn imported(text: &str) -> Option<String> {
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
     }
 
     /// The retry-schedule box: `None` (empty) for the server's schedule,
@@ -173,12 +208,12 @@ impl DeliveryQuery {
     }
 }
 
+/// A window's (since, until), either end open.
+pub type TimeWindow = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 impl EventQuery {
     /// (since, until) as times: RFC 3339, or lookbacks (`24h`) from `now`.
-    pub fn window(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), FieldError> {
+    pub fn window(&self, now: DateTime<Utc>) -> Result<TimeWindow, FieldError> {
         Ok((
             time_or_lookback("since", self.since.as_deref().unwrap_or(""), now)?,
             time_or_lookback("until", self.until.as_deref().unwrap_or(""), now)?,

@@ -1,9 +1,17 @@
 //! A merchant's webhook endpoint as the dashboard and the API show it.
 
+use super::duration::{format_duration, parse_duration};
 use super::id::{EndpointId, MerchantId};
+use super::profile::STANDARD_PROFILE;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Shortest per-endpoint attempt timeout.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest per-endpoint attempt timeout.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An endpoint: where a merchant wants events of the types it chose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,8 +58,90 @@ pub struct Endpoint {
     /// Whether the body is encrypted, and how (`null`: sent in the clear).
     #[serde(default)]
     pub encryption: Option<PayloadEncryption>,
+    /// The wire format deliveries are sent in (a delivery profile's name).
+    #[serde(default = "standard_profile")]
+    pub profile: String,
+    /// The limit of one attempt, written like `30s` (1s to 60s); the
+    /// server's `HERALD_REQUEST_TIMEOUT` unless the merchant chose one.
+    #[serde(
+        default = "default_timeout",
+        serialize_with = "serialize_timeout",
+        deserialize_with = "deserialize_timeout"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "30s"))]
+    pub timeout: Duration,
+    /// Profiles signing with RSA: the public key receivers verify with now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa_public_key: Option<RsaPublicKey>,
+    /// During a rotation's grace period (the rotated-out key still signs,
+    /// alone, for receivers that compare one signature): the key that
+    /// takes over at `signs_from`, to install on the receiver before then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa_next_public_key: Option<NextRsaPublicKey>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// An RSA public key in the two forms receivers' code takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RsaPublicKey {
+    /// `-----BEGIN PUBLIC KEY-----` PEM (SubjectPublicKeyInfo).
+    pub pem: String,
+    /// Base64 of the SubjectPublicKeyInfo DER: what Java's
+    /// `X509EncodedKeySpec` takes (the PEM's body on one line).
+    pub base64: String,
+}
+
+/// The RSA public key that signs from `signs_from` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NextRsaPublicKey {
+    pub pem: String,
+    pub base64: String,
+    pub signs_from: DateTime<Utc>,
+}
+
+impl RsaPublicKey {
+    /// Both forms from the PEM: the base64 is the PEM's body on one line.
+    pub fn from_pem(pem: &str) -> Self {
+        let base64 = pem
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("-----"))
+            .collect();
+        RsaPublicKey {
+            pem: pem.to_owned(),
+            base64,
+        }
+    }
+}
+
+fn standard_profile() -> String {
+    STANDARD_PROFILE.to_owned()
+}
+
+/// Herald's built-in attempt timeout (`HERALD_REQUEST_TIMEOUT`'s default).
+pub fn default_timeout() -> Duration {
+    Duration::from_secs(15)
+}
+
+fn serialize_timeout<S: Serializer>(timeout: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_duration(*timeout))
+}
+
+fn deserialize_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// Checks a per-endpoint timeout: `timeout` as the API and the form write it.
+pub fn check_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = parse_duration(text).map_err(|e| e.to_string())?;
+    if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&timeout) {
+        return Err(format!("`{}` is outside 1s to 60s", text.trim()));
+    }
+    Ok(timeout)
 }
 
 /// What is shown in place of a custom header's value where the value is not
@@ -68,6 +158,14 @@ impl Endpoint {
                 .and_then(|after| since.checked_add_signed(after)),
             _ => None,
         };
+        self
+    }
+
+    /// The endpoint with the server's timeout where the merchant chose none.
+    pub fn with_default_timeout(mut self, server_timeout: Duration) -> Self {
+        if self.timeout.is_zero() {
+            self.timeout = server_timeout;
+        }
         self
     }
 
@@ -195,15 +293,43 @@ pub struct EndpointKeys {
         schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     )]
     pub secret: Option<String>,
-    /// Ed25519 endpoints: the public key, `whpk_` and base64 of 32 bytes.
+    /// Ed25519 endpoints: the public key, `whpk_` and base64 of 32 bytes;
+    /// RSA profiles: the `BEGIN PUBLIC KEY` PEM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// RSA profiles: the public key as base64 SubjectPublicKeyInfo DER
+    /// (Java's `X509EncodedKeySpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_base64: Option<String>,
     /// After a rotation: until when the previous key also signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    /// Profiles that send one signature value: after a rotation the old key
+    /// keeps signing through the grace period, and this new key signs from
+    /// `signs_from` on (receivers switch to it before then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<NextKey>,
     /// Encrypted endpoints: the AES-256 key, base64 of 32 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption_key: Option<String>,
+}
+
+/// The key that takes over at the end of a rotation's grace period, for
+/// profiles whose receivers compare a single signature.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NextKey {
+    /// HMAC: the new secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Ed25519 (`whpk_…`) or RSA (PEM): the new public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// RSA: the new public key as base64 SubjectPublicKeyInfo DER.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_base64: Option<String>,
+    /// When it starts signing (the old key stops).
+    pub signs_from: DateTime<Utc>,
 }
 
 /// The secret that signs deliveries to an event's `callback_url` (one per

@@ -316,6 +316,13 @@ impl DeliveryProfile {
         }
     }
 
+    /// Whether each signature header carries one value (no `every_key`):
+    /// its receivers compare one signature, so a rotated-out key keeps
+    /// signing alone until the grace period ends.
+    pub fn signs_one_key_at_a_time(&self) -> bool {
+        !self.signatures.is_empty() && self.signatures.iter().all(|spec| !spec.every_key)
+    }
+
     /// The algorithms this profile signs with (an endpoint needs a key of one
     /// of them; `standard` takes either HMAC or Ed25519).
     pub fn algorithms(&self) -> Vec<SignatureAlgorithm> {

@@ -263,3 +263,25 @@ fn the_standard_envelope_is_herald_s_names() {
     assert_eq!(p.envelope_fields(), Some(EnvelopeFields::standard()));
     assert_eq!(p.validate(), Ok(()));
 }
+
+#[test]
+fn every_broken_rule_is_reported_at_once_the_first_naming_the_field() {
+    let mut json = base();
+    json["name"] = "Acme Corp".into();
+    json["headers"]["user_agent"] = "Acme\n1.0".into();
+    json["signatures"][0]["prefix"] = "sha 256=".into();
+    let p = profile(json);
+    let fields: Vec<String> = p.problems().into_iter().map(|e| e.field).collect();
+    assert_eq!(
+        fields,
+        ["name", "headers.user_agent", "signatures[0].prefix"]
+    );
+    let Err(e) = p.validate() else {
+        panic!("a broken profile validated")
+    };
+    assert_eq!(e.field, "name");
+    let text = e.to_string();
+    assert!(text.starts_with("name: "), "{text}");
+    assert!(text.contains("; headers.user_agent: "), "{text}");
+    assert!(text.contains("; signatures[0].prefix: "), "{text}");
+}

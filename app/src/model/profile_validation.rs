@@ -55,28 +55,48 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> ProfileError {
 }
 
 impl DeliveryProfile {
-    /// Checks every rule; the first broken one is the error.
+    /// Checks every rule. The error names the first broken rule's field and
+    /// lists every broken rule, so one 422 says all there is to fix.
     pub fn validate(&self) -> Result<(), ProfileError> {
-        check_name(&self.name)?;
+        let mut problems = self.problems().into_iter();
+        let Some(first) = problems.next() else {
+            return Ok(());
+        };
+        let mut message = first.message;
+        for more in problems {
+            message.push_str(&format!("; {more}"));
+        }
+        Err(ProfileError {
+            field: first.field,
+            message,
+        })
+    }
+
+    /// Every broken rule, in the order of the profile's fields.
+    pub fn problems(&self) -> Vec<ProfileError> {
+        let mut found = Vec::new();
+        keep(&mut found, check_name(&self.name));
         if self.description.chars().count() > MAX_DESCRIPTION_LEN {
-            return Err(err(
+            found.push(err(
                 "description",
                 format!("at most {MAX_DESCRIPTION_LEN} characters"),
             ));
         }
-        self.check_envelope()?;
-        self.check_type_spelling()?;
-        let role_headers = self.check_headers()?;
-        self.check_signatures(&role_headers)
+        self.check_envelope(&mut found);
+        self.check_type_spelling(&mut found);
+        let role_headers = self.check_headers(&mut found);
+        self.check_signatures(&role_headers, &mut found);
+        found
     }
 
-    fn check_envelope(&self) -> Result<(), ProfileError> {
+    fn check_envelope(&self, found: &mut Vec<ProfileError>) {
         match &self.envelope {
-            Envelope::Standard => Ok(()),
-            Envelope::DataOnly { type_field } => match type_field {
-                Some(name) => check_json_name("envelope.type_field", name),
-                None => Ok(()),
-            },
+            Envelope::Standard => {}
+            Envelope::DataOnly { type_field } => {
+                if let Some(name) = type_field {
+                    keep(found, check_json_name("envelope.type_field", name));
+                }
+            }
             Envelope::Renamed { fields } => {
                 let named = [
                     ("envelope.fields.id", fields.id.as_deref()),
@@ -92,43 +112,46 @@ impl DeliveryProfile {
                 let mut seen: Vec<&str> = Vec::new();
                 for (field, name) in named {
                     let Some(name) = name else { continue };
-                    check_json_name(field, name)?;
+                    if let Err(e) = check_json_name(field, name) {
+                        found.push(e);
+                        continue;
+                    }
                     if seen.contains(&name) {
-                        return Err(err(
+                        found.push(err(
                             field,
                             format!("`{name}` is already used by another field"),
                         ));
                     }
                     seen.push(name);
                 }
-                Ok(())
             }
         }
     }
 
-    fn check_type_spelling(&self) -> Result<(), ProfileError> {
+    fn check_type_spelling(&self, found: &mut Vec<ProfileError>) {
         let renames = &self.type_spelling.renames;
         if renames.len() > MAX_ITEMS {
-            return Err(err(
+            found.push(err(
                 "type_spelling.renames",
                 format!("at most {MAX_ITEMS} renames"),
             ));
+            return;
         }
         for (from, to) in renames {
             let field = format!("type_spelling.renames.{from}");
             if !is_valid_pattern(from) {
-                return Err(err(
+                found.push(err(
                     field,
                     "a rename is keyed by a type name (`payin.succeeded`) or a pattern (`payin.*`)",
                 ));
+                continue;
             }
-            check_header_value(&field, to, false)?;
+            keep(found, check_header_value(&field, to, false));
         }
-        Ok(())
     }
 
     /// Checks the role headers and returns their names, lowercased.
-    fn check_headers(&self) -> Result<Vec<String>, ProfileError> {
+    fn check_headers(&self, found: &mut Vec<ProfileError>) -> Vec<String> {
         let headers = &self.headers;
         let mut names: Vec<(&str, &str)> = Vec::new();
         if let Some(id) = &headers.id {
@@ -142,55 +165,64 @@ impl DeliveryProfile {
         }
         let mut seen: Vec<String> = Vec::new();
         for (field, name) in names {
-            check_header_name(field, name)?;
+            if let Err(e) = check_header_name(field, name) {
+                found.push(e);
+                continue;
+            }
             let lower = name.to_ascii_lowercase();
             if seen.contains(&lower) {
-                return Err(err(
+                found.push(err(
                     field,
                     format!("`{name}` is already used by another header"),
                 ));
+                continue;
             }
             seen.push(lower);
         }
         if let Some(agent) = &headers.user_agent {
-            check_header_value("headers.user_agent", agent, true)?;
+            keep(found, check_header_value("headers.user_agent", agent, true));
         }
-        Ok(seen)
+        seen
     }
 
-    fn check_signatures(&self, role_headers: &[String]) -> Result<(), ProfileError> {
+    fn check_signatures(&self, role_headers: &[String], found: &mut Vec<ProfileError>) {
         match (self.signatures.is_empty(), self.unsigned) {
             (true, false) => {
-                return Err(err(
+                found.push(err(
                     "signatures",
                     "at least one signature, or `unsigned: true` to send deliveries unsigned",
-                ))
+                ));
+                return;
             }
             (false, true) => {
-                return Err(err("unsigned", "an unsigned profile has no signatures"));
+                found.push(err("unsigned", "an unsigned profile has no signatures"));
             }
             _ => {}
         }
         if self.signatures.len() > MAX_ITEMS {
-            return Err(err("signatures", format!("at most {MAX_ITEMS} signatures")));
+            found.push(err("signatures", format!("at most {MAX_ITEMS} signatures")));
+            return;
         }
         for (i, spec) in self.signatures.iter().enumerate() {
             let at = |field: &str| format!("signatures[{i}].{field}");
-            check_header_name(&at("header"), &spec.header)?;
-            if role_headers.contains(&spec.header.to_ascii_lowercase()) {
-                return Err(err(
-                    at("header"),
-                    format!(
-                        "`{}` already carries the id, type or timestamp",
-                        spec.header
-                    ),
-                ));
+            match check_header_name(&at("header"), &spec.header) {
+                Err(e) => found.push(e),
+                Ok(()) if role_headers.contains(&spec.header.to_ascii_lowercase()) => {
+                    found.push(err(
+                        at("header"),
+                        format!(
+                            "`{}` already carries the id, type or timestamp",
+                            spec.header
+                        ),
+                    ));
+                }
+                Ok(()) => {}
             }
             if !spec.prefix.is_empty() {
-                check_header_value(&at("prefix"), &spec.prefix, false)?;
+                keep(found, check_header_value(&at("prefix"), &spec.prefix, false));
             }
             if spec.hmac_key == HmacKey::Text && spec.algorithm != SignatureAlgorithm::HmacSha256 {
-                return Err(err(
+                found.push(err(
                     at("hmac_key"),
                     format!(
                         "only an hmac-sha256 signature has an HMAC key, not {}",
@@ -200,13 +232,12 @@ impl DeliveryProfile {
             }
             match &spec.signed {
                 Signed::Body => {}
-                Signed::Standard => self.check_standard_signed(&at("signed"))?,
+                Signed::Standard => keep(found, self.check_standard_signed(&at("signed"))),
                 Signed::DataFields { rules, separator } => {
-                    check_rules(&at("signed"), rules, separator)?;
+                    keep(found, check_rules(&at("signed"), rules, separator));
                 }
             }
         }
-        Ok(())
     }
 
     /// The Standard Webhooks string needs the id and the unix timestamp,
@@ -229,6 +260,13 @@ impl DeliveryProfile {
                 "a signature of `{id}.{timestamp}.{body}` needs `headers.timestamp`",
             )),
         }
+    }
+}
+
+/// Adds a broken rule to `found`.
+fn keep(found: &mut Vec<ProfileError>, checked: Result<(), ProfileError>) {
+    if let Err(e) = checked {
+        found.push(e);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod endpoints;
 pub mod events;
 pub mod notifications;
+pub mod profiles;
 
 /// Where the server functions are mounted; kept apart from the REST API's `/api/v1`.
 pub const PREFIX: &str = "/_fn";

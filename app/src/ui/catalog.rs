@@ -1,9 +1,15 @@
 //! The event-type catalog page.
 
-use super::loaded::Loaded;
+use super::display::CopyButton;
+use super::loaded::{both, Loaded};
 use crate::model::alert::is_herald_type;
+use crate::model::delivery_profiles::{ProfileSummary, StoredProfile};
+use crate::model::error::AppError;
 use crate::model::event_type::EventType;
+use crate::model::profile::{DeliveryProfile, Envelope, STANDARD_PROFILE};
+use crate::model::profile_snippet::{verification_snippet, SnippetLanguage};
 use crate::server_fn::catalog::list_event_types;
+use crate::server_fn::profiles::{get_profile, list_profiles};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -13,6 +19,11 @@ use std::collections::BTreeMap;
 #[component]
 pub fn EventTypesPage() -> impl IntoView {
     let types = Resource::new(|| (), |_| list_event_types());
+    // Every resource of the page is made here, outside the `Loaded`s that
+    // show them (resources made while another resolves race hydration).
+    let profiles = Resource::new(|| (), |_| list_profiles());
+    let chosen = RwSignal::new(STANDARD_PROFILE.to_owned());
+    let profile = Resource::new(move || chosen.get(), get_profile);
     view! {
         <Title text="Event types"/>
         <div class="page-header">
@@ -25,6 +36,7 @@ pub fn EventTypesPage() -> impl IntoView {
             </div>
         </div>
         <Verify/>
+        <ProfileSnippets profiles profile types chosen/>
         <Loaded data=move || types loading="Loading event types…" let:types>
             <Catalog types/>
         </Loaded>
@@ -286,3 +298,125 @@ const expected = "sha256=" + crypto.createHmac("sha256", secret).update(rawBody)
 const given = req.headers["x-herald-signature"] ?? "";
 const ok = given.length === expected.length &&
   crypto.timingSafeEqual(Buffer.from(given), Buffer.from(expected));"#;
+
+/// Verification code for each delivery profile: pick a profile and a
+/// language, copy the code; and the type names the profile spells its own way.
+#[component]
+fn ProfileSnippets(
+    profiles: Resource<Result<Vec<ProfileSummary>, AppError>>,
+    profile: Resource<Result<StoredProfile, AppError>>,
+    types: Resource<Result<Vec<EventType>, AppError>>,
+    chosen: RwSignal<String>,
+) -> impl IntoView {
+    // Outside the profile's view, so that picking another profile keeps the language.
+    let language = RwSignal::new(SnippetLanguage::Node);
+    view! {
+        <section class="card" data-testid="profile-snippets">
+            <h2>"Verifying a delivery profile's signature"</h2>
+            <p class="small">
+                "An endpoint can use a delivery profile: another provider's format, for a receiver already written against "
+                "that provider's docs. Pick the endpoint's profile to see what it sends and code that verifies it."
+            </p>
+            <Loaded data=move || profiles loading="Loading profiles…" let:list>
+                <div class="field">
+                    <label for="snippet-profile">"Profile"</label>
+                    <select id="snippet-profile" data-testid="snippet-profile"
+                        on:change=move |ev| chosen.set(event_target_value(&ev))>
+                        {list.into_iter().map(|p| {
+                            let selected = p.name == chosen.get_untracked();
+                            view! { <option value=p.name.clone() selected=selected>{p.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Loaded>
+            <Loaded data=move || both(profile, types) let((stored, types))>
+                <ProfileSnippet profile=stored.profile types language/>
+            </Loaded>
+        </section>
+    }
+}
+
+/// One profile: its description, the code in the language picked, and its
+/// own type names.
+#[component]
+fn ProfileSnippet(
+    profile: DeliveryProfile,
+    types: Vec<EventType>,
+    language: RwSignal<SnippetLanguage>,
+) -> impl IntoView {
+    let profile = StoredValue::new(profile);
+    let code =
+        Signal::derive(move || profile.with_value(|p| verification_snippet(p, language.get())));
+    let description = profile.with_value(|p| p.description.clone());
+    let renamed = profile.with_value(|p| renamed_types(p, &types));
+    let type_note = profile.with_value(type_location);
+    view! {
+        <p class="muted small" data-testid="snippet-profile-description">{description}</p>
+        <div class="tabs">
+            {SnippetLanguage::ALL.into_iter().map(|l| view! {
+                <button type="button" class="tab" class:active=move || language.get() == l
+                    aria-pressed=move || (language.get() == l).to_string()
+                    data-testid=format!("snippet-lang-{}", l.as_str())
+                    on:click=move |_| language.set(l)>
+                    {l.label()}
+                </button>
+            }).collect_view()}
+        </div>
+        <pre class="json" data-testid="snippet-code">{code}</pre>
+        <div class="actions">
+            <CopyButton text=code testid="copy-snippet"/>
+        </div>
+        <h3>"Event type names"</h3>
+        <p class="small" data-testid="snippet-type-note">{type_note}</p>
+        {if renamed.is_empty() {
+            view! { <p class="muted small" data-testid="no-renamed-types">"Every type keeps Herald's name."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="renamed-types" data-testid="renamed-types">
+                    {renamed.into_iter().map(|(herald, theirs)| view! {
+                        <li data-testid=format!("renamed-{herald}")>
+                            <code>{herald.clone()}</code> " → " <code>{theirs}</code>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+/// The catalog's types (not archived) that `profile` spells differently.
+fn renamed_types(profile: &DeliveryProfile, types: &[EventType]) -> Vec<(String, String)> {
+    types
+        .iter()
+        .filter(|t| !t.archived)
+        .filter_map(|t| {
+            let spelled = profile.type_spelling.spell(&t.name);
+            (spelled != t.name).then(|| (t.name.clone(), spelled))
+        })
+        .collect()
+}
+
+/// Where a receiver finds the event type in this profile's deliveries.
+fn type_location(profile: &DeliveryProfile) -> String {
+    let in_body = match &profile.envelope {
+        Envelope::DataOnly {
+            type_field: Some(field),
+        } => Some(format!("the body's \"{field}\"")),
+        Envelope::DataOnly { type_field: None } => None,
+        Envelope::Standard | Envelope::Renamed { .. } => profile
+            .envelope_fields()
+            .and_then(|f| f.event_type)
+            .map(|field| format!("the body's \"{field}\"")),
+    };
+    let in_header = profile
+        .headers
+        .event_type
+        .as_ref()
+        .map(|h| format!("the {h} header"));
+    match (in_body, in_header) {
+        (Some(body), Some(header)) => format!("The type is in {body} and {header}."),
+        (Some(body), None) => format!("The type is in {body}."),
+        (None, Some(header)) => format!("The type is in {header}."),
+        (None, None) => "This profile does not send the type: tell events apart by their payload (or give each kind its own endpoint).".to_owned(),
+    }
+}

@@ -5,7 +5,11 @@ use super::display::{refresh_every, time, CopyButton, FailingWarning, StatusBadg
 use super::form::{ActionError, FormError, TextField};
 use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
-use crate::model::endpoint::{Endpoint, Missed, PayloadEncryption, SignatureScheme};
+use crate::model::delivery_profiles::Egress;
+use crate::model::duration::format_duration;
+use crate::model::endpoint::{
+    Endpoint, Missed, NextRsaPublicKey, PayloadEncryption, RsaPublicKey, SignatureScheme,
+};
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::server_fn::catalog::list_event_types;
@@ -14,6 +18,7 @@ use crate::server_fn::endpoints::{
     get_endpoint, DeleteEndpoint, RecoverMissed, ReplayFailed, RevealSecret, RotateSecret,
     SendTestEvent, SetEndpointEnabled,
 };
+use crate::server_fn::profiles::delivery_egress;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -36,6 +41,7 @@ pub fn EndpointDetailPage() -> impl IntoView {
         |(id, _)| get_endpoint(id),
     );
     let types = Resource::new(|| (), |_| list_event_types());
+    let senders = Resource::new(|| (), |_| delivery_egress());
     let deliveries = Resource::new(
         move || DeliveryQuery {
             endpoint_id: Some(id()),
@@ -46,8 +52,12 @@ pub fn EndpointDetailPage() -> impl IntoView {
     refresh_every(2, move || deliveries.refetch());
     view! {
         <Title text="Endpoint"/>
-        <Loaded data=move || endpoint loading="Loading the endpoint…" let:endpoint>
-            <EndpointDetail endpoint types deliveries set_enabled/>
+        // Not knowing the senders hides their panel; it does not fail the page.
+        <Loaded data=move || async move {
+            let (endpoint, senders) = (endpoint.await, senders.await);
+            Ok((endpoint?, senders.unwrap_or_default()))
+        } loading="Loading the endpoint…" let((endpoint, senders))>
+            <EndpointDetail endpoint senders types deliveries set_enabled/>
         </Loaded>
     }
 }
@@ -55,6 +65,8 @@ pub fn EndpointDetailPage() -> impl IntoView {
 #[component]
 fn EndpointDetail(
     endpoint: Endpoint,
+    /// Where deliveries come from, for receivers that allow-list senders.
+    senders: Egress,
     types: Resource<Result<Vec<EventType>, AppError>>,
     deliveries: Resource<Result<DeliveryPage, AppError>>,
     set_enabled: ServerAction<SetEndpointEnabled>,
@@ -135,6 +147,13 @@ fn EndpointDetail(
             <section class="card">
                 <h2>"Settings"</h2>
                 <dl class="facts">
+                    <dt>"Profile"</dt>
+                    <dd data-testid="endpoint-profile">
+                        <code>{endpoint.profile.clone()}</code>
+                        " · " <A href="/event-types">"how to verify it"</A>
+                    </dd>
+                    <dt>"Timeout"</dt>
+                    <dd data-testid="endpoint-timeout">{format!("{} per attempt", format_duration(endpoint.timeout))}</dd>
                     <dt>"Mode"</dt>
                     <dd data-testid="endpoint-mode-fact">{endpoint.mode.label()}</dd>
                     <dt>"Events"</dt>
@@ -175,8 +194,13 @@ fn EndpointDetail(
                     <dd>{time(&endpoint.created_at)}</dd>
                 </dl>
             </section>
-            <SecretPanel id=id.clone() scheme=endpoint.signature_scheme/>
+            <SecretPanel id=id.clone() scheme=endpoint.signature_scheme rsa=endpoint.rsa_public_key.is_some()/>
         </div>
+        {endpoint.rsa_public_key.clone().map(|key| {
+            let next = endpoint.rsa_next_public_key.clone();
+            view! { <RsaKeyPanel key next/> }
+        })}
+        {(!senders.addresses.is_empty()).then(|| view! { <EgressPanel senders/> })}
         <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
         <RecoveryPanel id=id.clone()/>
         <RecentDeliveries deliveries/>
@@ -365,7 +389,12 @@ fn DeleteButton(id: String, url: String) -> impl IntoView {
 /// The signing key (HMAC secret or Ed25519 public key) and the encryption
 /// key: hidden until revealed, copy, rotate with a grace period.
 #[component]
-fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
+fn SecretPanel(
+    id: String,
+    scheme: SignatureScheme,
+    /// The endpoint's profile signs with RSA: the key shown is its public key.
+    rsa: bool,
+) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let rotate = ServerAction::<RotateSecret>::new();
     // The newest answer of either action wins: a rotation replaces what was revealed.
@@ -390,6 +419,11 @@ fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
             .map(|e| e.message)
     };
     let (title, hidden, how) = match scheme {
+        _ if rsa => (
+            "Signing key (RSA)",
+            "-----BEGIN PUBLIC KEY----- ••••",
+            "with this public key (the RSA key panel below has it in both forms). Herald keeps the private key.",
+        ),
         SignatureScheme::Hmac => (
             "Signing secret",
             "whsec_••••••••••••••••••••••••",
@@ -407,7 +441,7 @@ fn SecretPanel(id: String, scheme: SignatureScheme) -> impl IntoView {
         <section class="card" data-testid="secret-panel">
             <h2>{title}</h2>
             <p class="muted small">
-                "Verify each delivery's " <code>"webhook-signature"</code> " " {how}
+                "Verify each delivery's signature " {how}
             </p>
             <div class="secret-row">
                 <code class="secret" data-testid="secret">
@@ -618,6 +652,60 @@ fn RecentDeliveries(deliveries: Resource<Result<DeliveryPage, AppError>>) -> imp
                         .into_any()
                 }}
             </Loaded>
+        </section>
+    }
+}
+
+/// An RSA profile's public key, as PEM and as the base64 X.509 (DER) that
+/// Java's `X509EncodedKeySpec` takes, each with a copy button.
+/// During a rotation's grace period, the key that takes over comes below,
+/// with when: the receiver must have it by then.
+#[component]
+fn RsaKeyPanel(key: RsaPublicKey, next: Option<NextRsaPublicKey>) -> impl IntoView {
+    let pem = Signal::stored(key.pem.clone());
+    let base64 = Signal::stored(key.base64.clone());
+    let next = next.map(|next| {
+        let next_base64 = Signal::stored(next.base64.clone());
+        view! {
+            <div class="next-key" data-testid="rsa-next-key">
+                <h3>"Next key: signs from " {time(&next.signs_from)}</h3>
+                <p class="muted small">
+                    "A rotation is under way: the key above keeps signing until then, and this one alone after. "
+                    "Install it on your receiver before that moment."
+                </p>
+                <pre class="plain key" data-testid="rsa-next-public-key-base64">{next.base64}</pre>
+                <div class="actions"><CopyButton text=next_base64 testid="copy-rsa-next-base64"/></div>
+            </div>
+        }
+    });
+    view! {
+        <section class="card" data-testid="rsa-key-panel">
+            <h2>"RSA public key"</h2>
+            <p class="muted small">
+                "This endpoint's profile signs with RSA-SHA256 (Java's " <code>"SHA256withRSA"</code>
+                "). Verify with this public key; Herald keeps the private key."
+            </p>
+            <h3>"PEM (Node, Python, PHP)"</h3>
+            <pre class="plain key" data-testid="rsa-public-key-pem">{key.pem}</pre>
+            <div class="actions"><CopyButton text=pem testid="copy-rsa-pem"/></div>
+            <h3>"Base64 X.509, for Java's " <code>"X509EncodedKeySpec"</code></h3>
+            <pre class="plain key" data-testid="rsa-public-key-base64">{key.base64}</pre>
+            <div class="actions"><CopyButton text=base64 testid="copy-rsa-base64"/></div>
+            {next}
+        </section>
+    }
+}
+
+/// The addresses deliveries come from, for receivers that allow-list senders.
+#[component]
+fn EgressPanel(senders: Egress) -> impl IntoView {
+    let list = Signal::stored(senders.addresses.join("\n"));
+    view! {
+        <section class="card" data-testid="egress-panel">
+            <h2>"Where deliveries come from"</h2>
+            <p class="muted small">"If your receiver accepts only known senders, allow these addresses:"</p>
+            <pre class="plain key" data-testid="egress-addresses">{senders.addresses.join("\n")}</pre>
+            <div class="actions"><CopyButton text=list testid="copy-egress"/></div>
         </section>
     }
 }

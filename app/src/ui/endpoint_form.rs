@@ -3,12 +3,16 @@
 //! and how deliveries are signed, encrypted and retried.
 
 use super::form::{ActionError, Field, FormError, TextField};
-use super::loaded::{both, Loaded};
+use super::loaded::Loaded;
 use crate::model::dashboard::EndpointInput;
+use crate::model::delivery_profiles::{Egress, ProfileSummary};
+use crate::model::duration::format_duration;
 use crate::model::endpoint::{Endpoint, EndpointMode, SignatureScheme};
 use crate::model::event_type::EventType;
+use crate::model::profile::SignatureAlgorithm;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::endpoints::{get_endpoint, CreateEndpoint, UpdateEndpoint};
+use crate::server_fn::profiles::{delivery_egress, list_profiles};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -19,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[component]
 pub fn NewEndpointPage() -> impl IntoView {
     let types = Resource::new(|| (), |_| list_event_types());
+    let profiles = Resource::new(|| (), |_| list_profiles());
+    let senders = Resource::new(|| (), |_| delivery_egress());
     view! {
         <Title text="New endpoint"/>
         <div class="page-header">
@@ -27,8 +33,11 @@ pub fn NewEndpointPage() -> impl IntoView {
                 <p class="muted">"Where Herald should POST the events you choose."</p>
             </div>
         </div>
-        <Loaded data=move || types loading="Loading the catalog…" let:types>
-            <EndpointForm types existing=None/>
+        <Loaded data=move || async move {
+            let (types, profiles, senders) = (types.await, profiles.await, senders.await);
+            Ok((types?, profiles?, senders.unwrap_or_default()))
+        } loading="Loading the catalog…" let((types, profiles, senders))>
+            <EndpointForm types profiles senders existing=None/>
         </Loaded>
     }
 }
@@ -40,6 +49,8 @@ pub fn EditEndpointPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let types = Resource::new(|| (), |_| list_event_types());
     let endpoint = Resource::new(id, get_endpoint);
+    let profiles = Resource::new(|| (), |_| list_profiles());
+    let senders = Resource::new(|| (), |_| delivery_egress());
     view! {
         <Title text="Edit endpoint"/>
         <div class="page-header">
@@ -47,15 +58,26 @@ pub fn EditEndpointPage() -> impl IntoView {
                 <h1>"Edit endpoint"</h1>
             </div>
         </div>
-        <Loaded data=move || both(types, endpoint) loading="Loading…" let((types, endpoint))>
-            <EndpointForm types existing=Some(endpoint)/>
+        <Loaded data=move || async move {
+            let (types, endpoint, profiles, senders) =
+                (types.await, endpoint.await, profiles.await, senders.await);
+            Ok((types?, endpoint?, profiles?, senders.unwrap_or_default()))
+        } loading="Loading…" let((types, endpoint, profiles, senders))>
+            <EndpointForm types profiles senders existing=Some(endpoint)/>
         </Loaded>
     }
 }
 
 /// The form itself; `existing` is the endpoint being edited.
 #[component]
-fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoView {
+fn EndpointForm(
+    types: Vec<EventType>,
+    /// The profiles an endpoint may use.
+    profiles: Vec<ProfileSummary>,
+    /// Where deliveries come from (shown when the operator fixed it).
+    senders: Egress,
+    existing: Option<Endpoint>,
+) -> impl IntoView {
     let editing = existing.clone();
     let initial = existing.clone().unwrap_or(Endpoint {
         id: crate::model::id::EndpointId::from_u128(0),
@@ -76,6 +98,10 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
         retry_schedule: None,
         signature_scheme: SignatureScheme::Hmac,
         encryption: None,
+        profile: crate::model::profile::STANDARD_PROFILE.to_owned(),
+        timeout: crate::model::endpoint::default_timeout(),
+        rsa_public_key: None,
+        rsa_next_public_key: None,
         created_at: chrono::DateTime::UNIX_EPOCH,
         updated_at: chrono::DateTime::UNIX_EPOCH,
     });
@@ -107,6 +133,16 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             .map(|steps| steps.join(", "))
             .unwrap_or_default(),
     );
+    let profile = RwSignal::new(initial.profile.clone());
+    // A new endpoint leaves it empty for the server's timeout.
+    let timeout = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|e| format_duration(e.timeout))
+            .unwrap_or_default(),
+    );
+    let secret = RwSignal::new(String::new());
+    let private_key = RwSignal::new(String::new());
     let chosen: RwSignal<BTreeSet<String>> =
         RwSignal::new(initial.event_types.iter().cloned().collect());
 
@@ -146,6 +182,10 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             legacy_signature: legacy_signature.get_untracked(),
             retry_schedule: retry_schedule.get_untracked(),
             mode: mode.get_untracked(),
+            profile: profile.get_untracked(),
+            timeout: timeout.get_untracked(),
+            secret: secret.get_untracked(),
+            private_key: private_key.get_untracked(),
         };
         match editing_id.clone() {
             Some(id) => {
@@ -165,6 +205,17 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
             .or_default()
             .push(event_type);
     }
+    let profiles = StoredValue::new(profiles);
+    // The chosen profile's description and algorithms, for the hints.
+    let chosen_profile =
+        move || profiles.with_value(|list| list.iter().find(|p| p.name == profile.get()).cloned());
+    let signs_with = move |algorithm: SignatureAlgorithm| {
+        chosen_profile().is_some_and(|p| p.algorithms.contains(&algorithm))
+    };
+    let offers_a_choice = move || {
+        signs_with(SignatureAlgorithm::HmacSha256) && signs_with(SignatureAlgorithm::Ed25519)
+    };
+    let senders = senders.addresses.join(", ");
     let cancel_href = existing
         .map(|e| format!("/endpoints/{}", e.id))
         .unwrap_or_else(|| "/endpoints".to_owned());
@@ -185,6 +236,20 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                     <option value=EndpointMode::Test.as_str()>{EndpointMode::Test.label()}</option>
                 </select>
             </Field>
+            <Field name="profile" label="Delivery profile" error
+                hint=Some("The wire format: standard is Herald's own (Standard Webhooks). The others send what receivers written for another provider expect; the Event types page shows how to verify each.")>
+                <select id="profile" aria-describedby="profile-error" data-testid="endpoint-profile-select"
+                    prop:value=move || profile.get()
+                    on:change=move |ev| profile.set(event_target_value(&ev))>
+                    {profiles.get_value().into_iter().map(|p| {
+                        let label = if p.bundled { p.name.clone() } else { format!("{} (operators')", p.name) };
+                        view! { <option value=p.name.clone()>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </Field>
+            <p class="muted small profile-description" data-testid="endpoint-profile-description">
+                {move || chosen_profile().map(|p| p.description).unwrap_or_default()}
+            </p>
             <fieldset class="field event-picker">
                 <legend>"Events"</legend>
                 <p class="hint">
@@ -218,6 +283,18 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                 placeholder="No limit"/>
             <fieldset class="field delivery-options">
                 <legend>"Signing, encryption and retries"</legend>
+                <Show when=offers_a_choice
+                    fallback=move || view! {
+                        <p class="small" data-testid="profile-key-note">
+                            {move || match chosen_profile() {
+                                Some(p) if p.algorithms.contains(&SignatureAlgorithm::RsaSha256) =>
+                                    "This profile signs with RSA-SHA256: Herald makes a 2048-bit key pair (or takes your private key below) and shows the public key on the endpoint's page.".to_owned(),
+                                Some(p) if p.algorithms.is_empty() => "This profile sends deliveries unsigned.".to_owned(),
+                                Some(p) => format!("This profile signs with {}.", p.algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")),
+                                None => String::new(),
+                            }}
+                        </p>
+                    }>
                 <Field name="signature_scheme" label="Signature" error
                     hint=Some("Changing it makes a new key; the old one keeps signing for 24 hours.")>
                     <select id="signature_scheme" aria-describedby="signature_scheme-error"
@@ -228,6 +305,26 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                         <option value="ed25519">"Ed25519 with a public key (v1a)"</option>
                     </select>
                 </Field>
+                </Show>
+                <TextField name="timeout" label="Timeout per attempt" value=timeout
+                    testid="timeout-input" error placeholder="The server's (15s unless changed)"
+                    hint="How long Herald waits for your answer before it counts the attempt as failed and retries: 1s to 60s, e.g. 30s."/>
+                <details class="bring-keys" data-testid="bring-keys">
+                    <summary>"Bring your own secret or private key"</summary>
+                    <p class="small">
+                        "Moving a receiver that already holds a key? Paste it here and Herald signs with it, so the receiver's configuration stays as it is. "
+                        "Leave both empty to keep the current key (or have Herald make one)."
+                    </p>
+                    <TextField name="secret" label="HMAC secret" value=secret testid="secret-input" error
+                        autocomplete="off" hint="The secret your receiver already checks signatures with, exactly as it holds it: a whsec_… secret or another provider's string (up to 256 printable characters)."/>
+                    <Field name="private_key" label="RSA private key (PEM, 2048 bits or more)" error>
+                        <textarea id="private_key" class="mono" rows="4" spellcheck="false"
+                            aria-describedby="private_key-error" data-testid="private-key-input"
+                            placeholder="-----BEGIN PRIVATE KEY-----"
+                            prop:value=move || private_key.get()
+                            on:input=move |ev| private_key.set(event_target_value(&ev))></textarea>
+                    </Field>
+                </details>
                 <label class="check">
                     <input type="checkbox" data-testid="encrypted-input"
                         prop:checked=move || encrypted.get()
@@ -252,6 +349,12 @@ fn EndpointForm(types: Vec<EventType>, existing: Option<Endpoint>) -> impl IntoV
                     testid="retry-schedule-input" error placeholder="The server's schedule"
                     hint="Waits before each attempt, starting with 0s for the first, e.g. 0s, 30s, 5m, 1h (each at most 24h, 3 days in all). Empty: the server's schedule."/>
             </fieldset>
+            {(!senders.is_empty()).then(|| view! {
+                <p class="small" data-testid="form-egress">
+                    "Deliveries come from " <code>{senders.clone()}</code>
+                    ": allow these addresses if your receiver accepts only known senders."
+                </p>
+            })}
             <label class="check">
                 <input
                     type="checkbox"

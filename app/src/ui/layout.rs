@@ -88,6 +88,7 @@ pub fn Dashboard() -> impl IntoView {
                             <A href="/admin/endpoints">"All endpoints"</A>
                             <A href="/admin/merchants">"Merchants"</A>
                             <A href="/admin/event-types">"Event-type catalog"</A>
+                            <A href="/admin/profiles">"Delivery profiles"</A>
                             <A href="/admin/storage">"Storage"</A>
                             <A href="/admin/audit-log">"Audit log"</A>
                         })

@@ -23,6 +23,7 @@ mod layout;
 mod loaded;
 mod notifications;
 mod overview;
+mod profiles;
 mod search;
 mod storage;
 mod url_query;
@@ -115,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/profiles") view=profiles::AdminProfilesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/events/:id") view=admin::AdminEventPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/search") view=search::AdminSearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/storage") view=storage::StoragePage ssr=SsrMode::Async/>
