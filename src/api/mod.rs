@@ -15,6 +15,7 @@ mod endpoints;
 mod events;
 mod health;
 mod id_path;
+mod members;
 mod openapi;
 mod search;
 mod stats;
@@ -44,6 +45,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(events::router())
                 .merge(deliveries::router())
                 .merge(endpoints::router())
+                .merge(members::router())
                 .merge(search::router())
                 .merge(stats::router())
                 .routes(routes!(openapi::get_openapi)),

@@ -22,6 +22,7 @@ use herald_app::model::endpoint::{
 };
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::member::Permission;
 use herald_app::model::merchant::FieldError;
 use herald_app::model::scope::Scope;
 use std::collections::BTreeMap;
@@ -200,6 +201,7 @@ impl Endpoints {
         merchant: &MerchantId,
         input: NewEndpoint,
     ) -> Result<(Endpoint, EndpointKeys), ServiceError> {
+        super::access::require(Permission::Change)?;
         let settings = EndpointSettings {
             url: self.rules.check("url", &input.url)?,
             description: check_description(input.description.unwrap_or_default())?,
@@ -304,6 +306,7 @@ impl Endpoints {
         id: &EndpointId,
         patch: EndpointPatch,
     ) -> Result<Endpoint, ServiceError> {
+        super::access::require(Permission::Change)?;
         let current = self.get(merchant, id).await?;
         if patch.enabled == Some(true) && !current.enabled && current.disabled_by_operator {
             // Checked before anything changes: a refused update changes nothing.
@@ -434,6 +437,7 @@ impl Endpoints {
 
     /// Deletes an endpoint with its delivery history.
     pub async fn delete(&self, merchant: &MerchantId, id: &EndpointId) -> Result<(), ServiceError> {
+        super::access::require(Permission::Change)?;
         if self.store.delete_endpoint(merchant, id).await? {
             self.audit
                 .record(Change::new(
@@ -454,6 +458,7 @@ impl Endpoints {
         id: &EndpointId,
         disable_reason: Option<&str>,
     ) -> Result<Endpoint, ServiceError> {
+        super::access::require(Permission::Change)?;
         let reason = match disable_reason.map(str::trim) {
             Some(reason) if reason.is_empty() || reason.chars().count() > 500 => {
                 return Err(ServiceError::invalid(
@@ -550,6 +555,7 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<EndpointKeys, ServiceError> {
+        super::access::require(Permission::Reveal)?;
         let keys = self.keys(merchant, id).await?;
         self.audit
             .record(Change::new(
@@ -583,6 +589,7 @@ impl Endpoints {
         id: &EndpointId,
         grace_period: Option<Duration>,
     ) -> Result<EndpointKeys, ServiceError> {
+        super::access::require(Permission::Change)?;
         let now = Utc::now();
         let previous_until = grace_end(now, grace_period)?;
         let scheme = self.get(merchant, id).await?.signature_scheme;

@@ -50,6 +50,12 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/merchants/{id}/login-links"),
     ("get", "/api/v1/audit-log"),
     ("get", "/api/v1/admin/audit-log"),
+    ("get", "/api/v1/members"),
+    ("patch", "/api/v1/members/{id}"),
+    ("delete", "/api/v1/members/{id}"),
+    ("get", "/api/v1/invitations"),
+    ("post", "/api/v1/invitations"),
+    ("delete", "/api/v1/invitations/{id}"),
 ];
 
 /// Routes anyone may call; every other one needs a credential.

@@ -3,11 +3,13 @@
 
 use super::display::{refresh_every, time, CopyButton, FailingWarning, StatusBadge};
 use super::form::{ActionError, FormError, TextField};
-use super::loaded::Loaded;
+use super::loaded::{both, Loaded};
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
 use crate::model::endpoint::{Endpoint, Missed, PayloadEncryption, SignatureScheme};
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::deliveries::list_deliveries;
 use crate::server_fn::endpoints::{
@@ -36,6 +38,7 @@ pub fn EndpointDetailPage() -> impl IntoView {
         |(id, _)| get_endpoint(id),
     );
     let types = Resource::new(|| (), |_| list_event_types());
+    let me = Resource::new(|| (), |_| whoami());
     let deliveries = Resource::new(
         move || DeliveryQuery {
             endpoint_id: Some(id()),
@@ -46,8 +49,13 @@ pub fn EndpointDetailPage() -> impl IntoView {
     refresh_every(2, move || deliveries.refetch());
     view! {
         <Title text="Endpoint"/>
-        <Loaded data=move || endpoint loading="Loading the endpoint…" let:endpoint>
-            <EndpointDetail endpoint types deliveries set_enabled/>
+        <Loaded data=move || both(endpoint, me) loading="Loading the endpoint…" let:loaded>
+            {
+                let (endpoint, me) = loaded;
+                // A viewer sees the endpoint, never its keys or a button that changes it.
+                let can_change = me.as_ref().is_some_and(Account::can_change);
+                view! { <EndpointDetail endpoint types deliveries set_enabled can_change/> }
+            }
         </Loaded>
     }
 }
@@ -58,6 +66,7 @@ fn EndpointDetail(
     types: Resource<Result<Vec<EventType>, AppError>>,
     deliveries: Resource<Result<DeliveryPage, AppError>>,
     set_enabled: ServerAction<SetEndpointEnabled>,
+    can_change: bool,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let events = if endpoint.event_types.is_empty() {
@@ -121,13 +130,15 @@ fn EndpointDetail(
                 {status}
                 <FailingWarning endpoint=endpoint.clone()/>
             </div>
-            <div class="header-actions">
-                {toggle}
-                <A href=format!("/endpoints/{id}/edit") attr:class="button" attr:data-testid="edit-endpoint">
-                    "Edit"
-                </A>
-                <DeleteButton id=id.clone() url=endpoint.url.clone()/>
-            </div>
+            {can_change.then(|| view! {
+                <div class="header-actions">
+                    {toggle}
+                    <A href=format!("/endpoints/{id}/edit") attr:class="button" attr:data-testid="edit-endpoint">
+                        "Edit"
+                    </A>
+                    <DeleteButton id=id.clone() url=endpoint.url.clone()/>
+                </div>
+            })}
         </div>
         {toggle_error}
         {move || missed.get().map(|missed| view! { <MissedOffer id=offer_id.clone() missed/> })}
@@ -175,10 +186,24 @@ fn EndpointDetail(
                     <dd>{time(&endpoint.created_at)}</dd>
                 </dl>
             </section>
-            <SecretPanel id=id.clone() scheme=endpoint.signature_scheme/>
+            {if can_change {
+                view! { <SecretPanel id=id.clone() scheme=endpoint.signature_scheme/> }.into_any()
+            } else {
+                view! {
+                    <section class="card" data-testid="secret-panel">
+                        <h2>"Signing key"</h2>
+                        <p class="muted" data-testid="secret-hidden-for-role">
+                            "Viewers cannot see signing secrets or keys. Ask a developer or an owner of this account."
+                        </p>
+                    </section>
+                }
+                    .into_any()
+            }}
         </div>
-        <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
-        <RecoveryPanel id=id.clone()/>
+        {can_change.then(|| view! {
+            <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
+            <RecoveryPanel id=id.clone()/>
+        })}
         <RecentDeliveries deliveries/>
     }
 }
