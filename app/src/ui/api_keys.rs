@@ -126,7 +126,7 @@ fn KeyRow(
                         }
                     }
                 </Show>
-                })}
+                }.into_any())}
             </td>
         </tr>
     }
