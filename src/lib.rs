@@ -29,7 +29,7 @@ use crate::service::rate_limits::RateLimits;
 use crate::service::{
     ensure_platform_token, refresh_bundled_profiles, seed_catalog, Accounts, Alerts, ApiKeys,
     Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health,
-    Ingestor, LoginLinks, Profiles, Retention, ServiceError,
+    Ingestor, LoginLinks, Members, Passwords, Profiles, Retention, ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -148,6 +148,8 @@ impl Herald {
         let public_url = config.mail.public_url.clone().unwrap_or_else(|| {
             format!("http://{}", config.addr.unwrap_or(leptos_options.site_addr))
         });
+        let passwords = Passwords::new(store.clone(), mailer.clone(), public_url.clone());
+        let members = Members::new(store.clone(), mailer.clone(), public_url.clone());
         let alerts = Alerts::new(
             store.clone(),
             ingestor.clone(),
@@ -183,6 +185,8 @@ impl Herald {
             ingestor,
             login_links: LoginLinks::new(store.clone(), public_url),
             profiles: Profiles::new(store.clone(), config.egress()),
+            members,
+            passwords,
             stats: DeliveryStats::new(store.clone()),
             retention: Retention::new(store.clone(), config.retention, metrics.clone()),
             metrics,
@@ -235,7 +239,8 @@ impl Herald {
         Router::new()
             .merge(api::router())
             .merge(dashboard::router(&self.state))
-            .layer(axum::middleware::from_fn(
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
                 http::request_context::with_request_context,
             ))
             .layer(sessions)

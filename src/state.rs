@@ -6,7 +6,7 @@ use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
     Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
-    Endpoints, Events, Health, Ingestor, LoginLinks, Profiles, Retention,
+    Endpoints, Events, Health, Ingestor, LoginLinks, Members, Passwords, Profiles, Retention,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub ingestor: Ingestor,
     pub login_links: LoginLinks,
     pub profiles: Profiles,
+    pub members: Members,
+    pub passwords: Passwords,
     pub retention: Retention,
     pub stats: DeliveryStats,
     /// This process's counters for `/metrics`.

@@ -16,7 +16,10 @@ use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
-use crate::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
+use crate::model::id::{
+    ApiKeyId, DeliveryId, EndpointId, EventId, InvitationId, MemberId, MerchantId,
+};
+use crate::model::member::{Account, Invitation, IssuedInvitation, Member, MemberRole, Team};
 use crate::model::merchant::{Merchant, NewAccount, SignUpMode};
 use crate::model::scope::Scope;
 use crate::model::stats::Stats;
@@ -33,7 +36,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         account: NewAccount,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, AppError>;
+    ) -> Result<Account, AppError>;
     /// Checks an email and password; the error never says which was wrong.
     /// `client` is the browser's address, for the log-in throttle.
     async fn log_in(
@@ -41,7 +44,7 @@ pub trait Backend: Send + Sync + 'static {
         email: &str,
         password: &str,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, AppError>;
+    ) -> Result<Account, AppError>;
     /// A page of the audit log `scope` may see (an operator's, narrowed to
     /// `merchant` when given), newest first.
     async fn audit_log(
@@ -50,8 +53,68 @@ pub trait Backend: Send + Sync + 'static {
         merchant: Option<&str>,
         cursor: Option<&str>,
     ) -> Result<AuditPage, AppError>;
-    /// The merchant behind a session, if it still exists.
-    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError>;
+    /// The merchant and member behind a session, if both still exist.
+    async fn account(
+        &self,
+        merchant: &MerchantId,
+        member: &MemberId,
+    ) -> Result<Option<Account>, AppError>;
+
+    // ----- Passwords -----
+
+    /// Whether a forgotten password can be reset by mail (SMTP configured).
+    fn password_reset_by_mail(&self) -> bool;
+    /// Changes the account's password (`current` must be right); every
+    /// other session of the account ends. `client` is for the throttle.
+    async fn change_password(
+        &self,
+        member: &MemberId,
+        current: &str,
+        new: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError>;
+    /// Mails a reset link to the account with `email`, if there is one;
+    /// the answer is the same either way.
+    async fn request_password_reset(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError>;
+    /// Sets a new password with a mailed link's token (once, in time);
+    /// every session of the account ends.
+    async fn reset_password(&self, token: &str, new: &str) -> Result<(), AppError>;
+
+    // ----- The team -----
+
+    /// The merchant's members and open invitations, as `you` sees them.
+    async fn team(&self, merchant: &MerchantId, you: &MemberId) -> Result<Team, AppError>;
+    /// Invites `email` with `role` (owners only): the link, shown once.
+    async fn invite_member(
+        &self,
+        merchant: &MerchantId,
+        email: &str,
+        role: MemberRole,
+    ) -> Result<IssuedInvitation, AppError>;
+    /// Withdraws an open invitation (owners only).
+    async fn revoke_invitation(
+        &self,
+        merchant: &MerchantId,
+        id: &InvitationId,
+    ) -> Result<(), AppError>;
+    /// Gives a member another role (owners only; never the last owner's).
+    async fn set_member_role(
+        &self,
+        merchant: &MerchantId,
+        id: &MemberId,
+        role: MemberRole,
+    ) -> Result<Member, AppError>;
+    /// Removes a member (owners only; never the last owner); their
+    /// sessions end at once.
+    async fn remove_member(&self, merchant: &MerchantId, id: &MemberId) -> Result<(), AppError>;
+    /// The team and role an invitation's link offers, if it is open.
+    async fn invitation(&self, token: &str) -> Result<(String, Invitation), AppError>;
+    /// Accepts an invitation with a new password: the new member, to log in.
+    async fn accept_invitation(&self, token: &str, password: &str) -> Result<Account, AppError>;
 
     // ----- Endpoints, secrets, test events, API keys -----
 

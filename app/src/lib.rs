@@ -1,6 +1,10 @@
 //! `herald-app`: the shared models and the Leptos dashboard. No SQL here:
 //! the server crate implements [`backend::Backend`] and provides it in context.
 
+// The hydrate build's view types nest deeply (tables of rows of optional
+// buttons): deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod model;
 pub mod server_fn;
 pub mod ui;

@@ -80,6 +80,12 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     expect(body.data[0].status).toBe("succeeded");
     delivery = body.data[0].id;
   }).toPass();
+  const invited = await request.post("/api/v1/invitations", {
+    headers: { authorization: `Bearer ${who.apiKey}` },
+    data: { email: `invited-${Date.now().toString(36)}@example.test`, role: "developer" },
+  });
+  expect(invited.status()).toBe(201);
+  const invitation = new URL((await invited.json()).url).pathname;
   const merchantPages: [string, string][] = [
     ["/", "overview"],
     ["/endpoints", "endpoints"],
@@ -96,6 +102,8 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
     ["/api-keys", "api-keys"],
     ["/notifications", "notifications"],
     ["/audit-log", "audit-log"],
+    ["/members", "members"],
+    ["/account", "account"],
     ["/no-such-page", "not-found"],
   ];
   const operatorPages: [string, string][] = [
@@ -114,6 +122,9 @@ async function arrange(request: APIRequestContext, receiver: Receiver) {
   const publicPages: [string, string][] = [
     ["/login", "login"],
     ["/signup", "signup"],
+    ["/forgot-password", "forgot-password"],
+    ["/reset-password/hpr_not-a-real-token", "reset-password"],
+    [invitation, "invitation"],
   ];
   return { who, merchantPages, operatorPages, publicPages };
 }

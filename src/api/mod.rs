@@ -15,6 +15,7 @@ mod endpoints;
 mod events;
 mod health;
 mod id_path;
+mod members;
 mod openapi;
 mod profiles;
 mod search;
@@ -46,6 +47,7 @@ fn documented() -> OpenApiRouter<AppState> {
                 .merge(deliveries::router())
                 .merge(endpoints::router())
                 .merge(profiles::router())
+                .merge(members::router())
                 .merge(search::router())
                 .merge(stats::router())
                 .routes(routes!(openapi::get_openapi)),

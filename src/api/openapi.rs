@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "endpoints", description = "A merchant's webhook endpoints and their secrets"),
         (name = "deliveries", description = "Deliveries and their attempts"),
         (name = "api-keys", description = "A merchant's API keys"),
+        (name = "members", description = "A merchant's team: members, roles, invitations"),
         (name = "catalog", description = "The event-type catalog"),
         (name = "stats", description = "Deliveries per hour by outcome, and latency"),
         (name = "admin", description = "Operators: every merchant"),

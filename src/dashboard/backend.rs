@@ -24,7 +24,10 @@ use herald_app::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
 use herald_app::model::error::AppError;
 use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use herald_app::model::event_type::EventType;
-use herald_app::model::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::id::{
+    ApiKeyId, DeliveryId, EndpointId, EventId, InvitationId, MemberId, MerchantId,
+};
+use herald_app::model::member::{Account, Invitation, IssuedInvitation, Member, MemberRole, Team};
 use herald_app::model::merchant::FieldError;
 use herald_app::model::merchant::{Merchant, NewAccount, SignUpMode};
 use herald_app::model::scope::Scope;
@@ -60,7 +63,7 @@ impl Backend for DashboardBackend {
         &self,
         account: NewAccount,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, AppError> {
+    ) -> Result<Account, AppError> {
         Ok(self.state.accounts.sign_up(account, client).await?)
     }
 
@@ -69,7 +72,7 @@ impl Backend for DashboardBackend {
         email: &str,
         password: &str,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, AppError> {
+    ) -> Result<Account, AppError> {
         Ok(self.state.accounts.log_in(email, password, client).await?)
     }
 
@@ -90,8 +93,95 @@ impl Backend for DashboardBackend {
         })
     }
 
-    async fn merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, AppError> {
-        Ok(self.state.accounts.merchant(id).await?)
+    async fn account(
+        &self,
+        merchant: &MerchantId,
+        member: &MemberId,
+    ) -> Result<Option<Account>, AppError> {
+        Ok(self.state.accounts.account(merchant, member).await?)
+    }
+
+    fn password_reset_by_mail(&self) -> bool {
+        self.state.passwords.reset_by_mail()
+    }
+
+    async fn change_password(
+        &self,
+        member: &MemberId,
+        current: &str,
+        new: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
+        Ok(self
+            .state
+            .passwords
+            .change(member, current, new, client)
+            .await?)
+    }
+
+    async fn request_password_reset(
+        &self,
+        email: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), AppError> {
+        Ok(self.state.passwords.request_reset(email, client).await?)
+    }
+
+    async fn reset_password(&self, token: &str, new: &str) -> Result<(), AppError> {
+        use crate::service::passwords::ResetRefused;
+        use herald_app::model::error::ErrorCode;
+        match self.state.passwords.reset(token, new).await? {
+            Ok(_) => Ok(()),
+            Err(refused) => {
+                let code = match refused {
+                    ResetRefused::Unknown => ErrorCode::NotFound,
+                    ResetRefused::Used | ResetRefused::Expired => ErrorCode::Conflict,
+                };
+                Err(AppError::new(code, refused.message()))
+            }
+        }
+    }
+
+    async fn team(&self, merchant: &MerchantId, you: &MemberId) -> Result<Team, AppError> {
+        Ok(self.state.members.team(merchant, you).await?)
+    }
+
+    async fn invite_member(
+        &self,
+        merchant: &MerchantId,
+        email: &str,
+        role: MemberRole,
+    ) -> Result<IssuedInvitation, AppError> {
+        Ok(self.state.members.invite(merchant, email, role).await?)
+    }
+
+    async fn revoke_invitation(
+        &self,
+        merchant: &MerchantId,
+        id: &InvitationId,
+    ) -> Result<(), AppError> {
+        Ok(self.state.members.revoke_invitation(merchant, id).await?)
+    }
+
+    async fn set_member_role(
+        &self,
+        merchant: &MerchantId,
+        id: &MemberId,
+        role: MemberRole,
+    ) -> Result<Member, AppError> {
+        Ok(self.state.members.set_role(merchant, id, role).await?)
+    }
+
+    async fn remove_member(&self, merchant: &MerchantId, id: &MemberId) -> Result<(), AppError> {
+        Ok(self.state.members.remove(merchant, id).await?)
+    }
+
+    async fn invitation(&self, token: &str) -> Result<(String, Invitation), AppError> {
+        Ok(self.state.members.invitation(token).await?)
+    }
+
+    async fn accept_invitation(&self, token: &str, password: &str) -> Result<Account, AppError> {
+        Ok(self.state.members.accept(token, password).await?)
     }
 
     // ----- Endpoints, secrets, test events, API keys -----

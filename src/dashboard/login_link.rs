@@ -8,7 +8,7 @@ use crate::service::login_links::LINK_PATH;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use herald_app::server_fn::SESSION_MERCHANT_KEY;
+use herald_app::server_fn::{SESSION_MEMBER_KEY, SESSION_MERCHANT_KEY};
 use tower_sessions::Session;
 
 /// The route, under the dashboard.
@@ -22,8 +22,8 @@ pub async fn open(
     session: Session,
     Path(token): Path<String>,
 ) -> Response {
-    let merchant = match state.login_links.redeem(&token).await {
-        Ok(Ok(merchant)) => merchant,
+    let account = match state.login_links.redeem(&token).await {
+        Ok(Ok(account)) => account,
         Ok(Err(refused)) => {
             return Redirect::to(&format!("/login?link={}", refused.as_str())).into_response()
         }
@@ -33,7 +33,13 @@ pub async fn open(
     if let Err(e) = session.cycle_id().await {
         return ApiError::internal(&e).into_response();
     }
-    if let Err(e) = session.insert(SESSION_MERCHANT_KEY, &merchant.id).await {
+    if let Err(e) = session
+        .insert(SESSION_MERCHANT_KEY, &account.merchant.id)
+        .await
+    {
+        return ApiError::internal(&e).into_response();
+    }
+    if let Err(e) = session.insert(SESSION_MEMBER_KEY, &account.member.id).await {
         return ApiError::internal(&e).into_response();
     }
     Redirect::to("/").into_response()

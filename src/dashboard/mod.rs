@@ -40,7 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// Pages anyone may open.
-const PUBLIC_PAGES: &[&str] = &["/login", "/signup"];
+const PUBLIC_PAGES: &[&str] = &["/login", "/signup", "/forgot-password"];
 
 /// Sends a page request without a session to `/login` before anything
 /// renders, so a logged-out visitor never sees a flash of the dashboard.
@@ -49,6 +49,8 @@ async fn require_login(session: Session, request: Request, next: Next) -> Respon
     let is_page = request.method() == Method::GET
         && !PUBLIC_PAGES.contains(&path)
         && !path.starts_with(crate::service::login_links::LINK_PATH)
+        && !path.starts_with(crate::service::passwords::RESET_PATH)
+        && !path.starts_with(crate::service::members::INVITATION_PATH)
         && !path.starts_with(herald_app::server_fn::PREFIX)
         && !path.starts_with("/pkg/")
         // Static files have an extension; pages never do.

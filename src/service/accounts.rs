@@ -1,7 +1,8 @@
-//! Merchant accounts: sign-up, log-in, operator-created merchants.
+//! Merchant accounts: sign-up, log-in (as one of a merchant's members),
+//! sessions, operator-created merchants.
 
 use super::api_keys::ApiKeys;
-use super::audit::{Actor, Audit, Change};
+use super::audit::{Actor, Audit, Change, SessionMember};
 use super::login_throttle::{LoginThrottle, Throttled};
 use super::rate_limits::{client_key, RateLimit, RateLimits};
 use super::{password, ServiceError};
@@ -9,7 +10,8 @@ use crate::store::{NewMerchant, Store, StoreError};
 use chrono::Utc;
 use herald_app::model::api_key::IssuedKey;
 use herald_app::model::audit::AuditAction;
-use herald_app::model::id::MerchantId;
+use herald_app::model::id::{MemberId, MerchantId};
+use herald_app::model::member::{Account, Permission};
 use herald_app::model::merchant::{
     normalize_email, validate_name, validate_password, Merchant, NewAccount, Role, SignUpMode,
 };
@@ -57,12 +59,13 @@ impl Accounts {
         self.sign_up_mode
     }
 
-    /// Creates a merchant from the sign-up form sent from `client`.
+    /// Creates a merchant from the sign-up form sent from `client`; the
+    /// person signing up is its first owner.
     pub async fn sign_up(
         &self,
         account: NewAccount,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, ServiceError> {
+    ) -> Result<Account, ServiceError> {
         // Refused before anything is read or counted: a closed Herald says
         // the same to every visitor.
         if self.sign_up_mode == SignUpMode::Closed {
@@ -72,13 +75,29 @@ impl Accounts {
         if let Some(client) = client {
             self.sign_ups.check(&client_key(client))?;
         }
-        self.insert(
-            account.name,
-            account.email,
-            Some(account.password),
-            Role::Merchant,
-        )
-        .await
+        let merchant = self
+            .insert(
+                account.name,
+                account.email,
+                Some(account.password),
+                Role::Merchant,
+            )
+            .await?;
+        self.owner_account(merchant).await
+    }
+
+    /// The merchant with its first owner.
+    async fn owner_account(&self, merchant: Merchant) -> Result<Account, ServiceError> {
+        match self.store.first_owner(&merchant.id).await? {
+            Some(owner) => Ok(Account {
+                merchant,
+                member: owner.member,
+            }),
+            None => Err(ServiceError::Internal(format!(
+                "merchant {} has no owner",
+                merchant.id
+            ))),
+        }
     }
 
     /// Creates a merchant as an operator (CLI or admin API), with a first API
@@ -90,6 +109,8 @@ impl Accounts {
         password: Option<String>,
         role: Role,
     ) -> Result<(Merchant, IssuedKey), ServiceError> {
+        // An operator account's viewer may look at the admin pages, not act.
+        super::access::require(Permission::Change)?;
         let name = validate_name(name)?;
         let email = normalize_email(email)?;
         if let Some(password) = &password {
@@ -109,7 +130,7 @@ impl Accounts {
         email: &str,
         password: &str,
         client: Option<IpAddr>,
-    ) -> Result<Merchant, ServiceError> {
+    ) -> Result<Account, ServiceError> {
         let reservation =
             self.throttle
                 .reserve(email, client)
@@ -122,11 +143,14 @@ impl Accounts {
                 })?;
         let normalized = normalize_email(email);
         let record = match &normalized {
-            Ok(email) => self.store.merchant_by_email(email).await?,
+            Ok(email) => self.store.member_by_email(email).await?,
             Err(_) => None,
         };
-        let (merchant, hash) = match record {
-            Some(record) => (Some(record.merchant), record.password_hash),
+        let (member, hash) = match record {
+            Some(record) => (
+                Some((record.member, record.merchant_id)),
+                record.password_hash,
+            ),
             None => (None, None),
         };
         // Always run argon2, even for unknown emails, so timing reveals nothing.
@@ -134,15 +158,19 @@ impl Accounts {
         // The log names whoever tried: the address as typed (bounded), so
         // attempts on unknown emails show up to operators too.
         let who = Actor::Member(normalized.unwrap_or_else(|_| email.chars().take(254).collect()));
-        match merchant {
-            Some(merchant) if ok => {
+        let merchant = match &member {
+            Some((_, merchant)) => self.store.merchant_by_id(merchant).await?,
+            None => None,
+        };
+        match (member, merchant) {
+            (Some((member, _)), Some(merchant)) if ok => {
                 self.throttle.succeeded(reservation);
                 self.audit
                     .record_as(&who, Change::about(&merchant.id, AuditAction::LogIn))
                     .await?;
-                Ok(merchant)
+                Ok(Account { merchant, member })
             }
-            merchant => {
+            (_, merchant) => {
                 let change = Change {
                     merchant: merchant.as_ref().map(|m| &m.id),
                     action: AuditAction::LogInFailed,
@@ -153,6 +181,56 @@ impl Accounts {
                 Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()))
             }
         }
+    }
+
+    /// The session's member, if the session still stands: the member
+    /// exists, still belongs to `merchant`, and has not ended their
+    /// sessions (a password change or reset) since this one began at
+    /// `started_at` (Unix ms).
+    pub async fn session_member(
+        &self,
+        merchant: &MerchantId,
+        member: &MemberId,
+        started_at: Option<i64>,
+    ) -> Result<Option<SessionMember>, ServiceError> {
+        let Some(record) = self.store.member_by_id(member).await? else {
+            return Ok(None);
+        };
+        if &record.merchant_id != merchant {
+            return Ok(None);
+        }
+        if let Some(from) = record.sessions_valid_from {
+            if started_at.is_none_or(|started| started < from.timestamp_millis()) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(SessionMember {
+            merchant: record.merchant_id,
+            email: record.member.email,
+            role: record.member.role,
+        }))
+    }
+
+    /// The merchant and member of a session, if both still exist.
+    pub async fn account(
+        &self,
+        merchant: &MerchantId,
+        member: &MemberId,
+    ) -> Result<Option<Account>, ServiceError> {
+        let Some(record) = self.store.member_by_id(member).await? else {
+            return Ok(None);
+        };
+        if &record.merchant_id != merchant {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .merchant_by_id(merchant)
+            .await?
+            .map(|merchant| Account {
+                merchant,
+                member: record.member,
+            }))
     }
 
     /// Every merchant account (operators).
@@ -189,7 +267,7 @@ impl Accounts {
             Ok(merchant) => Ok(merchant),
             Err(StoreError::Conflict(_)) => Err(ServiceError::invalid(
                 "email",
-                "An account with this email already exists. Log in instead.",
+                "An account with this email already exists (or a member of one uses it). Log in instead.",
             )),
             Err(e) => Err(e.into()),
         }

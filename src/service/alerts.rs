@@ -17,6 +17,7 @@ use crate::store::{Store, UntoldAlert};
 use chrono::{DateTime, Utc};
 use herald_app::model::alert::{Actor, Alert, AlertKind, MailPreferences, Notifications};
 use herald_app::model::id::MerchantId;
+use herald_app::model::member::Permission;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -255,6 +256,7 @@ impl Alerts {
         merchant: &MerchantId,
         preferences: MailPreferences,
     ) -> Result<MailPreferences, ServiceError> {
+        super::access::require(Permission::Change)?;
         if !self
             .store
             .set_mail_preferences(merchant, &preferences)

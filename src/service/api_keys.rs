@@ -12,6 +12,7 @@ use chrono::{SubsecRound, Utc};
 use herald_app::model::api_key::{ApiKeySummary, IssuedKey};
 use herald_app::model::audit::AuditAction;
 use herald_app::model::id::{ApiKeyId, MerchantId};
+use herald_app::model::member::Permission;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -52,6 +53,7 @@ impl ApiKeys {
         merchant: &MerchantId,
         name: &str,
     ) -> Result<IssuedKey, ServiceError> {
+        super::access::require(Permission::Change)?;
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_NAME_LEN
@@ -96,6 +98,7 @@ impl ApiKeys {
 
     /// Revokes one of the merchant's keys: it stops working at once.
     pub async fn revoke(&self, merchant: &MerchantId, id: &ApiKeyId) -> Result<(), ServiceError> {
+        super::access::require(Permission::Change)?;
         if self.store.revoke_api_key(merchant, id, Utc::now()).await? {
             self.audit
                 .record(Change::new(

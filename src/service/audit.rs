@@ -19,6 +19,7 @@ use crate::store::{NewAuditEntry, Store};
 use chrono::{SubsecRound, Utc};
 use herald_app::model::audit::{ActorKind, AuditAction, AuditEntry};
 use herald_app::model::id::{ApiKeyId, AuditEntryId, MerchantId};
+use herald_app::model::member::MemberRole;
 use herald_app::model::scope::Scope;
 use std::future::Future;
 use std::net::IpAddr;
@@ -48,23 +49,31 @@ impl Actor {
     }
 }
 
+/// A dashboard session's member, as checked at the start of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionMember {
+    pub merchant: MerchantId,
+    pub email: String,
+    pub role: MemberRole,
+}
+
 /// What the edge knows about the request being served.
 #[derive(Debug, Default)]
 pub struct RequestContext {
     client: Option<IpAddr>,
-    /// The dashboard account of the session, when the request has no bearer
+    /// The dashboard member of the session, when the request has no bearer
     /// token (with one, the session is not what authenticates it).
-    account: Option<MerchantId>,
+    member: Option<SessionMember>,
     /// The credential that authenticated the request, once checked.
     credential: Mutex<Option<Actor>>,
 }
 
 impl RequestContext {
-    /// A request from `client`, logged in to the dashboard as `account`.
-    pub fn new(client: Option<IpAddr>, account: Option<MerchantId>) -> Self {
+    /// A request from `client`, logged in to the dashboard as `member`.
+    pub fn new(client: Option<IpAddr>, member: Option<SessionMember>) -> Self {
         RequestContext {
             client,
-            account,
+            member,
             credential: Mutex::new(None),
         }
     }
@@ -90,14 +99,36 @@ pub fn authenticated_as(actor: Actor) {
     });
 }
 
-/// The request's credential, its dashboard account and its client address.
-fn current() -> (Option<Actor>, Option<MerchantId>, Option<IpAddr>) {
+/// The request's credential, its dashboard member and its client address.
+fn current() -> (Option<Actor>, Option<SessionMember>, Option<IpAddr>) {
     REQUEST
         .try_with(|request| {
             let credential = request.credential.lock().ok().and_then(|c| c.clone());
-            (credential, request.account.clone(), request.client)
+            (credential, request.member.clone(), request.client)
         })
         .unwrap_or((Some(Actor::Herald), None, None))
+}
+
+/// The role this request acts with: its session member's, when a session
+/// (not an API key or the platform token) authenticates it. `None` means
+/// no role limits it: a credential, or no request at all (the engine, the
+/// CLI).
+pub(super) fn acting_role() -> Option<MemberRole> {
+    REQUEST
+        .try_with(|request| {
+            let has_credential = request
+                .credential
+                .lock()
+                .map(|c| c.is_some())
+                .unwrap_or(true);
+            if has_credential {
+                None
+            } else {
+                request.member.as_ref().map(|m| m.role)
+            }
+        })
+        .ok()
+        .flatten()
 }
 
 /// One change to record.
@@ -151,10 +182,10 @@ impl Audit {
 
     /// Appends `change`, by whoever this request is.
     pub async fn record(&self, change: Change<'_>) -> Result<(), ServiceError> {
-        let (credential, account, _) = current();
-        let actor = match (credential, account) {
+        let (credential, member, _) = current();
+        let actor = match (credential, member) {
             (Some(actor), _) => actor,
-            (None, Some(account)) => self.account_actor(&account).await?,
+            (None, Some(member)) => self.member_actor(&member).await?,
             // A request nothing authenticated changes nothing audited;
             // should one, it is not blamed on anyone.
             (None, None) => Actor::Herald,
@@ -183,13 +214,12 @@ impl Audit {
         Ok(())
     }
 
-    /// A dashboard account as an actor: an operator's is the platform's
-    /// person, anyone else's a member by email.
-    async fn account_actor(&self, account: &MerchantId) -> Result<Actor, ServiceError> {
-        Ok(match self.store.merchant_by_id(account).await? {
-            Some(merchant) if merchant.is_admin() => Actor::Operator(Some(merchant.email)),
-            Some(merchant) => Actor::Member(merchant.email),
-            None => Actor::Herald,
+    /// A session's member as an actor: an operator account's member is the
+    /// platform's person, anyone else a member, by email.
+    async fn member_actor(&self, member: &SessionMember) -> Result<Actor, ServiceError> {
+        Ok(match self.store.merchant_by_id(&member.merchant).await? {
+            Some(merchant) if merchant.is_admin() => Actor::Operator(Some(member.email.clone())),
+            _ => Actor::Member(member.email.clone()),
         })
     }
 

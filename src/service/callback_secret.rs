@@ -13,6 +13,7 @@ use chrono::Utc;
 use herald_app::model::audit::AuditAction;
 use herald_app::model::endpoint::CallbackSecret;
 use herald_app::model::id::MerchantId;
+use herald_app::model::member::Permission;
 use std::time::Duration;
 
 /// How the audit log names the callback secret (it has no id of its own).
@@ -41,6 +42,7 @@ impl CallbackSecrets {
     /// merchant may verify before its first callback is sent). Reading it
     /// writes only that first time.
     pub async fn reveal(&self, merchant: &MerchantId) -> Result<CallbackSecret, ServiceError> {
+        super::access::require(Permission::Reveal)?;
         let secret = self.current(merchant).await?;
         self.audit
             .record(Change::new(
@@ -96,6 +98,7 @@ impl CallbackSecrets {
         merchant: &MerchantId,
         grace_period: Option<Duration>,
     ) -> Result<CallbackSecret, ServiceError> {
+        super::access::require(Permission::Change)?;
         let previous_until = grace_end(Utc::now(), grace_period)?;
         let row = merchant_row(merchant.as_str());
         let sealed = self.secrets.seal(&SigningSecret::generate().expose(), &row);

@@ -6,6 +6,7 @@ use crate::store::{EventTypeSeed, Store};
 use chrono::Utc;
 use herald_app::model::alert::is_herald_type;
 use herald_app::model::event_type::{category_of, is_valid_event_type_name, EventType};
+use herald_app::model::member::Permission;
 
 const SEED: &str = include_str!("event_catalog.json");
 
@@ -39,6 +40,7 @@ impl Catalog {
 
     /// Adds a type (operators).
     pub async fn create(&self, entry: NewEventType) -> Result<EventType, ServiceError> {
+        super::access::require(Permission::Change)?;
         create_event_type(&self.store, entry).await
     }
 
@@ -48,6 +50,7 @@ impl Catalog {
         name: &str,
         change: EventTypeChange,
     ) -> Result<EventType, ServiceError> {
+        super::access::require(Permission::Change)?;
         update_event_type(&self.store, name, change).await
     }
 }

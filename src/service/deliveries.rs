@@ -15,6 +15,7 @@ use herald_app::model::dashboard::{DeliveryQuery as DashboardQuery, CALLBACKS};
 use herald_app::model::delivery::DeliveryStatus;
 use herald_app::model::event::{is_valid_tag, Delivery, DeliveryDetail, MAX_TAG_LEN};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
+use herald_app::model::member::Permission;
 use herald_app::model::merchant::FieldError;
 use herald_app::model::scope::Scope;
 
@@ -230,6 +231,7 @@ impl Deliveries {
     /// Returns how many were queued: those being attempted right now, or
     /// whose endpoint is disabled, are not.
     pub async fn retry(&self, scope: &Scope, ids: &[DeliveryId]) -> Result<u64, ServiceError> {
+        super::access::require(Permission::Change)?;
         if ids.len() > MAX_RETRY_BATCH as usize {
             return Err(ServiceError::invalid(
                 "ids",
@@ -251,6 +253,7 @@ impl Deliveries {
 
     /// Retries one delivery; `Conflict` when it cannot be queued now.
     pub async fn retry_one(&self, scope: &Scope, id: &DeliveryId) -> Result<(), ServiceError> {
+        super::access::require(Permission::Change)?;
         match self.retry(scope, std::slice::from_ref(id)).await? {
             0 => Err(ServiceError::Conflict(
                 "The delivery is being attempted right now, or its endpoint is disabled.".into(),
@@ -267,6 +270,7 @@ impl Deliveries {
         scope: &Scope,
         search: &DeliverySearch,
     ) -> Result<u64, ServiceError> {
+        super::access::require(Permission::Change)?;
         let filter = search.to_filter(scope, MAX_RETRY_BATCH)?;
         if let Scope::Merchant(merchant) = scope {
             self.replays.check(merchant)?;
@@ -295,6 +299,7 @@ impl Deliveries {
         since: DateTime<Utc>,
         which: ReplayStatus,
     ) -> Result<u64, ServiceError> {
+        super::access::require(Permission::Change)?;
         let endpoint = self.endpoints.get(merchant, endpoint).await?;
         self.replays.check(merchant)?;
         let ids = self
@@ -321,6 +326,7 @@ impl Deliveries {
         event_type: &str,
         data: Option<serde_json::Value>,
     ) -> Result<(EventId, u64), ServiceError> {
+        super::access::require(Permission::Change)?;
         let endpoint = self.endpoints.get(merchant, endpoint).await?;
         if !endpoint.enabled {
             return Err(ServiceError::Conflict(

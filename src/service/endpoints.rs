@@ -29,6 +29,7 @@ use herald_app::model::endpoint::{
 };
 use herald_app::model::event_filter::{is_valid_pattern, pattern_matches};
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::member::Permission;
 use herald_app::model::merchant::FieldError;
 use herald_app::model::profile::{DeliveryProfile, SignatureAlgorithm, STANDARD_PROFILE};
 use herald_app::model::scope::Scope;
@@ -244,6 +245,7 @@ impl Endpoints {
         merchant: &MerchantId,
         input: NewEndpoint,
     ) -> Result<(Endpoint, EndpointKeys), ServiceError> {
+        super::access::require(Permission::Change)?;
         let settings = EndpointSettings {
             url: self.rules.check("url", &input.url)?,
             description: check_description(input.description.unwrap_or_default())?,
@@ -427,6 +429,7 @@ impl Endpoints {
         id: &EndpointId,
         patch: EndpointPatch,
     ) -> Result<Endpoint, ServiceError> {
+        super::access::require(Permission::Change)?;
         let current = self.stored(merchant, id).await?;
         if patch.enabled == Some(true) && !current.enabled && current.disabled_by_operator {
             // Checked before anything changes: a refused update changes nothing.
@@ -615,6 +618,7 @@ impl Endpoints {
 
     /// Deletes an endpoint with its delivery history.
     pub async fn delete(&self, merchant: &MerchantId, id: &EndpointId) -> Result<(), ServiceError> {
+        super::access::require(Permission::Change)?;
         if self.store.delete_endpoint(merchant, id).await? {
             self.audit
                 .record(Change::new(
@@ -635,6 +639,7 @@ impl Endpoints {
         id: &EndpointId,
         disable_reason: Option<&str>,
     ) -> Result<Endpoint, ServiceError> {
+        super::access::require(Permission::Change)?;
         let reason = match disable_reason.map(str::trim) {
             Some(reason) if reason.is_empty() || reason.chars().count() > 500 => {
                 return Err(ServiceError::invalid(
@@ -725,6 +730,7 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<EndpointKeys, ServiceError> {
+        super::access::require(Permission::Reveal)?;
         let keys = self.keys(merchant, id).await?;
         self.audit
             .record(Change::new(
@@ -764,6 +770,7 @@ impl Endpoints {
         id: &EndpointId,
         grace_period: Option<Duration>,
     ) -> Result<EndpointKeys, ServiceError> {
+        super::access::require(Permission::Change)?;
         let now = Utc::now();
         let previous_until = grace_end(now, grace_period)?;
         let endpoint = self.stored(merchant, id).await?;

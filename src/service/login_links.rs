@@ -1,7 +1,8 @@
 //! Login links: how a platform sends its merchants into the dashboard
 //! without a second password. The platform asks for a link (admin API),
 //! hands it to the merchant, and the first request that opens it within
-//! ten minutes starts a dashboard session; nothing opens it again.
+//! ten minutes starts a dashboard session, as the member the link names or
+//! the merchant's first owner; nothing opens it again.
 //!
 //! The token is 256 random bits and only its SHA-256 is stored, like an API
 //! key's: a fast hash is enough for a secret nobody can guess.
@@ -16,7 +17,8 @@ use base64::Engine;
 use chrono::{DateTime, SubsecRound, Utc};
 use herald_app::model::audit::AuditAction;
 use herald_app::model::id::MerchantId;
-use herald_app::model::merchant::{normalize_email, Merchant};
+use herald_app::model::member::{Account, Permission};
+use herald_app::model::merchant::normalize_email;
 use rand::RngCore;
 
 /// How long a link may wait to be opened.
@@ -88,11 +90,12 @@ impl LoginLinks {
         merchant: &MerchantId,
         member_email: Option<&str>,
     ) -> Result<IssuedLink, ServiceError> {
-        let Some(account) = self.store.merchant_by_id(merchant).await? else {
+        super::access::require(Permission::Change)?;
+        if self.store.merchant_by_id(merchant).await?.is_none() {
             return Err(ServiceError::NotFound("merchant"));
-        };
+        }
         let member_email = match member_email {
-            Some(email) => Some(member_of(&account, email)?),
+            Some(email) => Some(self.member_of(merchant, email).await?),
             None => None,
         };
         let mut bytes = [0u8; 32];
@@ -116,23 +119,34 @@ impl LoginLinks {
         })
     }
 
-    /// Uses the link with `token`: the account it logs in, once, within its
-    /// lifetime; afterwards (or for anything else) why not.
-    pub async fn redeem(&self, token: &str) -> Result<Result<Merchant, LinkRefused>, ServiceError> {
+    /// Uses the link with `token`: the account it logs in (the member it
+    /// names, or the merchant's first owner), once, within its lifetime;
+    /// afterwards (or for anything else) why not.
+    pub async fn redeem(&self, token: &str) -> Result<Result<Account, LinkRefused>, ServiceError> {
         let hash = hash_api_key(token);
         let now = self.clock.now();
         if let Some(used) = self.store.use_login_link(&hash, now).await? {
             let Some(merchant) = self.store.merchant_by_id(&used.merchant_id).await? else {
                 return Ok(Err(LinkRefused::Unknown));
             };
-            let who = Actor::Member(used.member_email.unwrap_or_else(|| merchant.email.clone()));
+            let member = match &used.member_email {
+                Some(email) => self.store.member_by_email(email).await?,
+                None => self.store.first_owner(&merchant.id).await?,
+            };
+            // A member removed since the link was made is logged in by nothing.
+            let Some(member) = member.filter(|m| m.merchant_id == merchant.id) else {
+                return Ok(Err(LinkRefused::Unknown));
+            };
             self.audit
                 .record_as(
-                    &who,
+                    &Actor::Member(member.member.email.clone()),
                     Change::about(&merchant.id, AuditAction::LoginLinkUsed),
                 )
                 .await?;
-            return Ok(Ok(merchant));
+            return Ok(Ok(Account {
+                merchant,
+                member: member.member,
+            }));
         }
         Ok(Err(match self.store.login_link_state(&hash).await? {
             None => LinkRefused::Unknown,
@@ -142,16 +156,17 @@ impl LoginLinks {
     }
 }
 
-/// `email`, normalised, if it names someone who may log in to `account`.
-fn member_of(account: &Merchant, email: &str) -> Result<String, ServiceError> {
-    let email =
-        normalize_email(email).map_err(|e| ServiceError::invalid("member_email", e.message))?;
-    if email == account.email {
-        Ok(email)
-    } else {
-        Err(ServiceError::invalid(
-            "member_email",
-            "not a member of this merchant",
-        ))
+impl LoginLinks {
+    /// `email`, normalised, if it names a member of `merchant`.
+    async fn member_of(&self, merchant: &MerchantId, email: &str) -> Result<String, ServiceError> {
+        let email =
+            normalize_email(email).map_err(|e| ServiceError::invalid("member_email", e.message))?;
+        match self.store.member_by_email(&email).await? {
+            Some(member) if &member.merchant_id == merchant => Ok(email),
+            _ => Err(ServiceError::invalid(
+                "member_email",
+                "not a member of this merchant",
+            )),
+        }
     }
 }

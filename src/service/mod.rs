@@ -1,6 +1,7 @@
 //! Business operations. The REST API, the dashboard's backend and the CLI
 //! all call these, so each rule lives in exactly one place.
 
+pub mod access;
 mod accounts;
 pub mod alerts;
 mod api_keys;
@@ -20,8 +21,10 @@ pub mod ingest;
 pub mod login_links;
 pub mod login_throttle;
 pub mod mail;
+pub mod members;
 pub mod pagination;
 mod password;
+pub mod passwords;
 mod platform_token;
 pub mod profiles;
 pub mod rate_limits;
@@ -43,6 +46,8 @@ pub use events::Events;
 pub use health::Health;
 pub use ingest::Ingestor;
 pub use login_links::LoginLinks;
+pub use members::Members;
+pub use passwords::Passwords;
 pub use platform_token::{ensure_platform_token, PlatformToken};
 pub use profiles::{refresh_bundled_profiles, Profiles};
 pub use retention::Retention;

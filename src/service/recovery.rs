@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use herald_app::model::endpoint::{Endpoint, Missed};
 use herald_app::model::event_filter::filter_matches;
 use herald_app::model::id::{EndpointId, MerchantId};
+use herald_app::model::member::Permission;
 
 /// Events read per round trip while looking for what an endpoint missed.
 const MISSED_PAGE: u32 = 1000;
@@ -60,6 +61,8 @@ impl Deliveries {
         if mode == RecoverMode::DryRun {
             return Ok(self.missed(&endpoint, since, until).await?.len() as u64);
         }
+        // Counting is a read; sending is a change.
+        super::access::require(Permission::Change)?;
         if !endpoint.enabled {
             return Err(ServiceError::Conflict(
                 "The endpoint is disabled; enable it before recovering what it missed.".into(),
@@ -85,6 +88,7 @@ impl Deliveries {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<(Endpoint, Option<Missed>), ServiceError> {
+        super::access::require(Permission::Change)?;
         let before = self.endpoints.get(merchant, id).await?;
         let endpoint = self
             .endpoints

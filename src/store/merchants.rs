@@ -3,7 +3,8 @@
 use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::id::MerchantId;
+use herald_app::model::id::{MemberId, MerchantId};
+use herald_app::model::member::MemberRole;
 use herald_app::model::merchant::{Merchant, Role};
 
 /// A merchant to insert; the password hash is computed by the service.
@@ -17,7 +18,15 @@ pub struct NewMerchant {
     pub created_at: DateTime<Utc>,
 }
 
-/// A merchant with its password hash, for log-in only.
+/// The id of a merchant's first owner: the merchant's id under the
+/// member prefix (migration 0012 gave existing merchants' owners the same).
+pub fn first_owner_id(merchant: &MerchantId) -> MemberId {
+    let body = &merchant.as_str()[MerchantId::PREFIX.len()..];
+    MemberId::parse(&format!("{}{body}", MemberId::PREFIX)).unwrap_or_else(|_| MemberId::generate())
+}
+
+/// A merchant with its legacy password hash (members hold passwords since
+/// migration 0012; this is `None` for every merchant).
 #[derive(Debug)]
 pub struct MerchantRecord {
     pub merchant: Merchant,
@@ -56,21 +65,36 @@ impl TryFrom<MerchantRow> for MerchantRecord {
 const COLUMNS: &str = "id, name, email, password_hash, role, created_at";
 
 impl Store {
-    /// Inserts a merchant; `Conflict` if the email is taken.
+    /// Inserts a merchant and its first owner (the same email, with the
+    /// password hash), in one transaction; `Conflict` if the email is taken
+    /// by a merchant or a member.
     pub async fn insert_merchant(&self, new: &NewMerchant) -> StoreResult<Merchant> {
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO merchants (id, name, email, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(new.id.as_str())
-        .bind(&new.name)
-        .bind(&new.email)
-        .bind(&new.password_hash)
-        .bind(new.role.as_str())
-        .bind(to_millis(new.created_at))
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let owner = first_owner_id(&new.id);
+        let created_at = to_millis(new.created_at);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO merchants (id, name, email, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new.id.as_str())
+            .bind(&new.name)
+            .bind(&new.email)
+            .bind(new.role.as_str())
+            .bind(created_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(super::members::INSERT_MEMBER)
+                .bind(owner.as_str())
+                .bind(new.id.as_str())
+                .bind(&new.email)
+                .bind(&new.password_hash)
+                .bind(MemberRole::Owner.as_str())
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         Ok(Merchant {
             id: new.id.clone(),
             name: new.name.clone(),

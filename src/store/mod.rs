@@ -16,10 +16,13 @@ mod endpoints;
 mod event_types;
 mod events;
 mod ingest_plan;
+mod invitations;
 mod login_links;
+mod members;
 mod merchants;
 mod notifications;
 mod profiles;
+mod passwords;
 mod query_plans;
 mod recovery;
 mod retention;
@@ -39,12 +42,17 @@ pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
 };
+pub use invitations::{NewInvitation, OpenInvitation};
 pub use login_links::{LoginLinkState, NewLoginLink, UsedLoginLink};
+pub use members::{MemberRecord, NewMember};
 pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
+pub use passwords::{NewPasswordReset, PasswordResetState};
 pub use recovery::{MissedEvent, MissedQuery};
 pub use retention::StoredCounts;
-pub use sessions::{stored_id as stored_session_id, SessionStore};
+pub use sessions::{
+    stored_id as stored_session_id, SessionStore, STARTED_AT as SESSION_STARTED_AT,
+};
 pub use stats::{latency_bucket, latency_bucket_upper, HourCount, LatencyCount};
 pub use stored_secrets::{SecretColumn, StoredSecret};
 

@@ -24,7 +24,7 @@ const TABLE: &str = "herald_sessions";
 /// The session data key holding when the session began (Unix milliseconds):
 /// stamped when the store is first asked to keep it, i.e. at log-in, where
 /// the id is cycled.
-const STARTED_AT: &str = "herald.started_at";
+pub const STARTED_AT: &str = "herald.started_at";
 
 /// The key a session is stored under: the first 128 bits of SHA-256 of its id.
 pub fn stored_id(id: &Id) -> Id {

@@ -274,7 +274,7 @@ async fn a_login_link_is_refused_after_ten_minutes(store: Store) {
     set(chrono::Duration::minutes(9) + chrono::Duration::seconds(59));
     let opened = links.redeem(&token(&in_time.url)).await.unwrap();
     assert_eq!(
-        opened.map(|m| m.id),
+        opened.map(|account| account.merchant.id),
         Ok(merchant.id.clone()),
         "in time it opens"
     );

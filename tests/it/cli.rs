@@ -180,7 +180,7 @@ async fn create_merchant_reads_the_password_from_standard_input_never_the_comman
         .log_in("ops@acme.test", password, None)
         .await
         .expect("the password from standard input logs in");
-    assert_eq!(merchant.email, "ops@acme.test");
+    assert_eq!(merchant.merchant.email, "ops@acme.test");
 
     // Nothing on standard input is an error, not an account without one.
     let (empty, _) = herald_with_stdin(

@@ -590,6 +590,32 @@ impl Browser {
         (status, body)
     }
 
+    /// A JSON request to the REST API with the session cookie (and the
+    /// origin a browser sends with a state-changing request); (status, body).
+    pub async fn api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("origin", self.base.clone());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("API request");
+        self.remember(&response);
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
     fn remember(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all("set-cookie") {
             let Ok(value) = value.to_str() else { continue };

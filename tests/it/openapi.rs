@@ -55,6 +55,12 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/admin/profiles/{name}"),
     ("get", "/api/v1/profiles"),
     ("get", "/api/v1/egress"),
+    ("get", "/api/v1/members"),
+    ("patch", "/api/v1/members/{id}"),
+    ("delete", "/api/v1/members/{id}"),
+    ("get", "/api/v1/invitations"),
+    ("post", "/api/v1/invitations"),
+    ("delete", "/api/v1/invitations/{id}"),
 ];
 
 /// Routes anyone may call; every other one needs a credential.

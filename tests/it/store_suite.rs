@@ -53,7 +53,19 @@ async fn merchants_round_trip_and_emails_are_unique(store: Store) {
         .unwrap()
         .unwrap();
     assert_eq!(found.merchant, first);
-    assert_eq!(found.password_hash.as_deref(), Some("$argon2id$fake"));
+    // The password is its first owner's, a member since migration 0012.
+    assert_eq!(found.password_hash, None);
+    let owner = store
+        .member_by_email("a@example.com")
+        .await
+        .unwrap()
+        .expect("the merchant's first owner");
+    assert_eq!(owner.merchant_id, first.id);
+    assert_eq!(owner.password_hash.as_deref(), Some("$argon2id$fake"));
+    assert_eq!(
+        owner.member.role,
+        herald_app::model::member::MemberRole::Owner
+    );
     assert_eq!(
         store.merchant_by_id(&first.id).await.unwrap(),
         Some(first.clone())

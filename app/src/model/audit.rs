@@ -74,11 +74,34 @@ pub enum AuditAction {
     ApiKeyCreated,
     #[serde(rename = "api_key.revoked")]
     ApiKeyRevoked,
+    /// By the account itself, with its current password.
+    #[serde(rename = "password.changed")]
+    PasswordChanged,
+    /// A reset link was mailed to the account's address.
+    #[serde(rename = "password.reset_requested")]
+    PasswordResetRequested,
+    /// With a mailed reset link.
+    #[serde(rename = "password.reset")]
+    PasswordReset,
+    /// `object_id` is the invited email; `detail` the role.
+    #[serde(rename = "member.invited")]
+    MemberInvited,
+    /// By the new member, accepting an invitation; `detail` the role.
+    #[serde(rename = "member.joined")]
+    MemberJoined,
+    /// `object_id` is the member's email; `detail` the old and new role.
+    #[serde(rename = "member.role_changed")]
+    MemberRoleChanged,
+    /// `object_id` is the member's email.
+    #[serde(rename = "member.removed")]
+    MemberRemoved,
+    #[serde(rename = "invitation.revoked")]
+    InvitationRevoked,
 }
 
 impl AuditAction {
     /// Every action, in the order the docs list them.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::LogIn,
         AuditAction::LogInFailed,
         AuditAction::LoginLinkUsed,
@@ -91,6 +114,14 @@ impl AuditAction {
         AuditAction::EndpointDeleted,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyRevoked,
+        AuditAction::PasswordChanged,
+        AuditAction::PasswordResetRequested,
+        AuditAction::PasswordReset,
+        AuditAction::MemberInvited,
+        AuditAction::MemberJoined,
+        AuditAction::MemberRoleChanged,
+        AuditAction::MemberRemoved,
+        AuditAction::InvitationRevoked,
     ];
 
     /// The stored and wire name (`endpoint.updated`).
@@ -108,6 +139,14 @@ impl AuditAction {
             AuditAction::EndpointDeleted => "endpoint.deleted",
             AuditAction::ApiKeyCreated => "api_key.created",
             AuditAction::ApiKeyRevoked => "api_key.revoked",
+            AuditAction::PasswordChanged => "password.changed",
+            AuditAction::PasswordResetRequested => "password.reset_requested",
+            AuditAction::PasswordReset => "password.reset",
+            AuditAction::MemberInvited => "member.invited",
+            AuditAction::MemberJoined => "member.joined",
+            AuditAction::MemberRoleChanged => "member.role_changed",
+            AuditAction::MemberRemoved => "member.removed",
+            AuditAction::InvitationRevoked => "invitation.revoked",
         }
     }
 
@@ -131,6 +170,14 @@ impl AuditAction {
             AuditAction::EndpointDeleted => "Deleted an endpoint",
             AuditAction::ApiKeyCreated => "Created an API key",
             AuditAction::ApiKeyRevoked => "Revoked an API key",
+            AuditAction::PasswordChanged => "Changed the password",
+            AuditAction::PasswordResetRequested => "Asked for a password reset link",
+            AuditAction::PasswordReset => "Reset the password with a link",
+            AuditAction::MemberInvited => "Invited a member",
+            AuditAction::MemberJoined => "Joined the team",
+            AuditAction::MemberRoleChanged => "Changed a member's role",
+            AuditAction::MemberRemoved => "Removed a member",
+            AuditAction::InvitationRevoked => "Withdrew an invitation",
         }
     }
 }

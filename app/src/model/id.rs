@@ -132,6 +132,12 @@ prefixed_id!(
 prefixed_id!(
     /// A change told to a merchant: an operational event and its mail.
     AlertId, "alr_", "alert");
+prefixed_id!(
+    /// A member of a merchant's team (a person who logs in).
+    MemberId, "mem_", "member");
+prefixed_id!(
+    /// An invitation to join a merchant's team.
+    InvitationId, "inv_", "invitation");
 
 #[cfg(feature = "ssr")]
 mod generator {

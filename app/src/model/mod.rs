@@ -13,6 +13,7 @@ pub mod event;
 pub mod event_filter;
 pub mod event_type;
 pub mod id;
+pub mod member;
 pub mod merchant;
 pub mod named_id;
 pub mod profile;

@@ -2,7 +2,7 @@
 //! malformed id answers exactly like an absent one ("endpoint not found"),
 //! so probing ids tells nothing; `NOUN` is the word both use.
 
-use super::id::{ApiKeyId, DeliveryId, EndpointId, EventId, MerchantId};
+use super::id::{ApiKeyId, DeliveryId, EndpointId, EventId, InvitationId, MemberId, MerchantId};
 
 /// An id kind with the noun its "not found" names.
 pub trait NamedId: Sized {
@@ -30,5 +30,7 @@ named_id!(
     DeliveryId => "delivery",
     EndpointId => "endpoint",
     EventId => "event",
+    InvitationId => "invitation",
+    MemberId => "member",
     MerchantId => "merchant",
 );

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod deliveries;
 pub mod endpoints;
 pub mod events;
+pub mod members;
 pub mod notifications;
 pub mod profiles;
 
@@ -18,19 +19,25 @@ pub const PREFIX: &str = "/_fn";
 /// API's extractors and the server's log-in gate too).
 pub const SESSION_MERCHANT_KEY: &str = "merchant_id";
 
+/// The session key holding the logged-in member's id (which of the
+/// merchant's people it is; their role is read from it on each request).
+pub const SESSION_MEMBER_KEY: &str = "member_id";
+
 #[cfg(feature = "ssr")]
 pub(crate) mod session {
     //! The session plumbing every server function shares.
 
     use crate::backend::SharedBackend;
     use crate::model::error::AppError;
-    use crate::model::id::MerchantId;
+    use crate::model::id::{MemberId, MerchantId};
+    use crate::model::member::Account;
     use crate::model::merchant::Merchant;
     use crate::model::named_id::NamedId;
     use leptos::prelude::use_context;
     use std::future::Future;
     use tower_sessions::Session;
 
+    use super::SESSION_MEMBER_KEY as MEMBER_KEY;
     use super::SESSION_MERCHANT_KEY as MERCHANT_KEY;
 
     /// Sets the HTTP status of a failed server function from its error code,
@@ -106,17 +113,26 @@ pub(crate) mod session {
             .map_err(|_| AppError::internal())
     }
 
-    /// The merchant logged in on this request, if any.
-    pub async fn current_merchant() -> Result<Option<Merchant>, AppError> {
+    /// The merchant and member logged in on this request, if any.
+    pub async fn current_account() -> Result<Option<Account>, AppError> {
         let session = session().await?;
-        let id: Option<MerchantId> = session
+        let merchant: Option<MerchantId> = session
             .get(MERCHANT_KEY)
             .await
             .map_err(|_| AppError::internal())?;
-        match id {
-            Some(id) => backend()?.merchant(&id).await,
-            None => Ok(None),
+        let member: Option<MemberId> = session
+            .get(MEMBER_KEY)
+            .await
+            .map_err(|_| AppError::internal())?;
+        match (merchant, member) {
+            (Some(merchant), Some(member)) => backend()?.account(&merchant, &member).await,
+            _ => Ok(None),
         }
+    }
+
+    /// The merchant logged in on this request, if any.
+    pub async fn current_merchant() -> Result<Option<Merchant>, AppError> {
+        Ok(current_account().await?.map(|account| account.merchant))
     }
 
     /// The merchant logged in on this request, or `unauthenticated`.
@@ -137,13 +153,17 @@ pub(crate) mod session {
         }
     }
 
-    /// Starts a fresh session for `merchant`. The id is cycled so that a
+    /// Starts a fresh session for `account`. The id is cycled so that a
     /// session id fixed before log-in is worthless after it.
-    pub async fn start(merchant: &MerchantId) -> Result<(), AppError> {
+    pub async fn start(account: &Account) -> Result<(), AppError> {
         let session = session().await?;
         session.cycle_id().await.map_err(|_| AppError::internal())?;
         session
-            .insert(MERCHANT_KEY, merchant)
+            .insert(MERCHANT_KEY, &account.merchant.id)
+            .await
+            .map_err(|_| AppError::internal())?;
+        session
+            .insert(MEMBER_KEY, &account.member.id)
             .await
             .map_err(|_| AppError::internal())
     }

@@ -18,6 +18,9 @@ pub fn LogInPage() -> impl IntoView {
     let refused_link = use_query_map()
         .with_untracked(|query| query.get("link"))
         .map(|reason| refused_link_message(&reason));
+    let reset_done = use_query_map()
+        .with_untracked(|query| query.get("reset"))
+        .is_some();
     view! {
         <Title text="Log in"/>
         <AuthFrame>
@@ -25,6 +28,11 @@ pub fn LogInPage() -> impl IntoView {
             <p class="muted">"Webhooks for your payments, delivered and accounted for."</p>
             {refused_link.map(|text| view! {
                 <p class="alert error" role="alert" data-testid="login-link-refused">{text}</p>
+            })}
+            {reset_done.then(|| view! {
+                <p class="alert ok" role="status" data-testid="password-reset-done">
+                    "Your password is set. Log in with it."
+                </p>
             })}
             <ActionForm action=action attr:data-testid="login-form">
                 <FormError error/>
@@ -39,6 +47,7 @@ pub fn LogInPage() -> impl IntoView {
                     {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
                 </button>
             </ActionForm>
+            <p class="switch"><A href="/forgot-password">"Forgot your password?"</A></p>
             <Loaded data=move || sign_up_open let:mode>
                 {(mode == SignUpMode::Open).then(|| view! {
                     <p class="switch">"New to Herald? " <A href="/signup">"Create an account"</A></p>
@@ -121,8 +130,9 @@ fn SignUpForm() -> impl IntoView {
     }
 }
 
+/// The frame of the public account pages.
 #[component]
-fn AuthFrame(children: Children) -> impl IntoView {
+pub(super) fn AuthFrame(children: Children) -> impl IntoView {
     view! {
         <main class="auth">
             <div class="brand">

@@ -1,8 +1,10 @@
 //! `/api-keys`: create (shown once), list with prefix and last use, revoke.
 
 use super::display::{time, CopyButton};
-use super::loaded::Loaded;
+use super::loaded::{both, Loaded};
 use crate::model::api_key::ApiKeySummary;
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +18,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );
+    let me = Resource::new(|| (), |_| whoami());
     let issued = Signal::derive(move || create.value().get().and_then(Result::ok));
     let issued_key = Signal::derive(move || issued.get().map(|k| k.key).unwrap_or_default());
     let name_error = move || {
@@ -36,6 +39,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                 </p>
             </div>
         </div>
+        <Loaded data=move || me let:me>
+        {me.as_ref().is_some_and(Account::can_change).then(|| view! {
         <section class="card">
             <h2>"Create a key"</h2>
             <ActionForm action=create attr:class="inline-form" attr:data-testid="create-key-form">
@@ -54,8 +59,13 @@ pub fn ApiKeysPage() -> impl IntoView {
                 </div>
             </Show>
         </section>
-        <Loaded data=move || keys loading="Loading keys…" let:list>
-            {if list.is_empty() {
+        })}
+        </Loaded>
+        <Loaded data=move || both(keys, me) loading="Loading keys…" let:loaded>
+            {
+            let (list, me) = loaded;
+            let can_change = me.as_ref().is_some_and(Account::can_change);
+            if list.is_empty() {
                 view! {
                     <div class="empty" data-testid="keys-empty">
                         <h2>"No API keys yet"</h2>
@@ -68,18 +78,23 @@ pub fn ApiKeysPage() -> impl IntoView {
                     <table class="table" data-testid="keys-table">
                         <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
                         <tbody>
-                            {list.into_iter().map(|key| view! { <KeyRow key revoke/> }).collect_view()}
+                            {list.into_iter().map(|key| view! { <KeyRow key revoke can_change/> }).collect_view()}
                         </tbody>
                     </table>
                 }
                     .into_any()
-            }}
+            }
+            }
         </Loaded>
     }
 }
 
 #[component]
-fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn KeyRow(
+    key: ApiKeySummary,
+    revoke: ServerAction<RevokeApiKey>,
+    can_change: bool,
+) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let id = key.id.to_string();
     view! {
@@ -89,6 +104,7 @@ fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
             <td class="small">{time(&key.created_at)}</td>
             <td class="small">{key.last_used_at.as_ref().map(time).unwrap_or_else(|| "Never".into())}</td>
             <td>
+                {can_change.then(move || view! {
                 <Show
                     when=move || confirming.get()
                     fallback=move || view! {
@@ -110,6 +126,7 @@ fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
                         }
                     }
                 </Show>
+                }.into_any())}
             </td>
         </tr>
     }

@@ -12,6 +12,8 @@ use crate::model::endpoint::{
 };
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::deliveries::list_deliveries;
 use crate::server_fn::endpoints::{
@@ -42,6 +44,7 @@ pub fn EndpointDetailPage() -> impl IntoView {
     );
     let types = Resource::new(|| (), |_| list_event_types());
     let senders = Resource::new(|| (), |_| delivery_egress());
+    let me = Resource::new(|| (), |_| whoami());
     let deliveries = Resource::new(
         move || DeliveryQuery {
             endpoint_id: Some(id()),
@@ -54,10 +57,14 @@ pub fn EndpointDetailPage() -> impl IntoView {
         <Title text="Endpoint"/>
         // Not knowing the senders hides their panel; it does not fail the page.
         <Loaded data=move || async move {
-            let (endpoint, senders) = (endpoint.await, senders.await);
-            Ok((endpoint?, senders.unwrap_or_default()))
-        } loading="Loading the endpoint…" let((endpoint, senders))>
-            <EndpointDetail endpoint senders types deliveries set_enabled/>
+            let (endpoint, senders, me) = (endpoint.await, senders.await, me.await);
+            Ok((endpoint?, senders.unwrap_or_default(), me?))
+        } loading="Loading the endpoint…" let((endpoint, senders, me))>
+            {
+                // A viewer sees the endpoint, never its keys or a button that changes it.
+                let can_change = me.as_ref().is_some_and(Account::can_change);
+                view! { <EndpointDetail endpoint senders types deliveries set_enabled can_change/> }
+            }
         </Loaded>
     }
 }
@@ -70,6 +77,7 @@ fn EndpointDetail(
     types: Resource<Result<Vec<EventType>, AppError>>,
     deliveries: Resource<Result<DeliveryPage, AppError>>,
     set_enabled: ServerAction<SetEndpointEnabled>,
+    can_change: bool,
 ) -> impl IntoView {
     let id = endpoint.id.to_string();
     let events = if endpoint.event_types.is_empty() {
@@ -133,13 +141,15 @@ fn EndpointDetail(
                 {status}
                 <FailingWarning endpoint=endpoint.clone()/>
             </div>
-            <div class="header-actions">
-                {toggle}
-                <A href=format!("/endpoints/{id}/edit") attr:class="button" attr:data-testid="edit-endpoint">
-                    "Edit"
-                </A>
-                <DeleteButton id=id.clone() url=endpoint.url.clone()/>
-            </div>
+            {can_change.then(|| view! {
+                <div class="header-actions">
+                    {toggle}
+                    <A href=format!("/endpoints/{id}/edit") attr:class="button" attr:data-testid="edit-endpoint">
+                        "Edit"
+                    </A>
+                    <DeleteButton id=id.clone() url=endpoint.url.clone()/>
+                </div>
+            })}
         </div>
         {toggle_error}
         {move || missed.get().map(|missed| view! { <MissedOffer id=offer_id.clone() missed/> })}
@@ -194,15 +204,29 @@ fn EndpointDetail(
                     <dd>{time(&endpoint.created_at)}</dd>
                 </dl>
             </section>
-            <SecretPanel id=id.clone() scheme=endpoint.signature_scheme rsa=endpoint.rsa_public_key.is_some()/>
+            {if can_change {
+                view! { <SecretPanel id=id.clone() scheme=endpoint.signature_scheme rsa=endpoint.rsa_public_key.is_some()/> }.into_any()
+            } else {
+                view! {
+                    <section class="card" data-testid="secret-panel">
+                        <h2>"Signing key"</h2>
+                        <p class="muted" data-testid="secret-hidden-for-role">
+                            "Viewers cannot see signing secrets or keys. Ask a developer or an owner of this account."
+                        </p>
+                    </section>
+                }
+                    .into_any()
+            }}
         </div>
         {endpoint.rsa_public_key.clone().map(|key| {
             let next = endpoint.rsa_next_public_key.clone();
             view! { <RsaKeyPanel key next/> }
         })}
         {(!senders.addresses.is_empty()).then(|| view! { <EgressPanel senders/> })}
-        <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
-        <RecoveryPanel id=id.clone()/>
+        {can_change.then(|| view! {
+            <TestEventPanel id=id.clone() enabled=endpoint.enabled types/>
+            <RecoveryPanel id=id.clone()/>
+        })}
         <RecentDeliveries deliveries/>
     }
 }

@@ -6,6 +6,8 @@ use super::loaded::Loaded;
 use crate::model::dashboard::LastDelivery;
 use crate::model::endpoint::{Endpoint, EndpointMode};
 use crate::model::error::AppError;
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::endpoints::{last_deliveries, list_endpoints};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +18,13 @@ use leptos_router::components::A;
 pub fn EndpointsPage() -> impl IntoView {
     let endpoints = Resource::new(|| (), |_| list_endpoints());
     let last = Resource::new(|| (), |_| last_deliveries());
+    let me = Resource::new(|| (), |_| whoami());
+    // A viewer changes nothing and sees no secret: no button to add an
+    // endpoint, no callback secret.
+    let can_change = move || async move {
+        me.await
+            .map(|me| me.as_ref().is_some_and(Account::can_change))
+    };
     view! {
         <Title text="Endpoints"/>
         <div class="page-header">
@@ -25,9 +34,13 @@ pub fn EndpointsPage() -> impl IntoView {
                     "The URLs on your servers that receive signed POSTs when events happen."
                 </p>
             </div>
-            <A href="/endpoints/new" attr:class="button primary" attr:data-testid="new-endpoint">
-                "New endpoint"
-            </A>
+            <Loaded data=can_change let:can_change>
+                {can_change.then(|| view! {
+                    <A href="/endpoints/new" attr:class="button primary" attr:data-testid="new-endpoint">
+                        "New endpoint"
+                    </A>
+                })}
+            </Loaded>
         </div>
         <Loaded data=move || endpoints_with_last(endpoints, last) loading="Loading endpoints…" let:loaded>
             {match loaded {
@@ -35,7 +48,9 @@ pub fn EndpointsPage() -> impl IntoView {
                 Some((endpoints, last)) => view! { <EndpointTable endpoints last/> }.into_any(),
             }}
         </Loaded>
-        <CallbackSecretPanel/>
+        <Loaded data=can_change let:can_change>
+            {can_change.then(|| view! { <CallbackSecretPanel/> })}
+        </Loaded>
     }
 }
 

@@ -78,6 +78,8 @@ pub fn Dashboard() -> impl IntoView {
                 <A href="/api-keys">"API keys"</A>
                 <A href="/notifications">"Notifications"</A>
                 <A href="/audit-log">"Audit log"</A>
+                <A href="/members">"Members"</A>
+                <A href="/account">"Account"</A>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = matches!(merchant.await, Ok(Some(ref m)) if m.is_admin());

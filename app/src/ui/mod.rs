@@ -21,9 +21,11 @@ mod filter_fields;
 mod form;
 mod layout;
 mod loaded;
+mod members;
 mod notifications;
 mod overview;
 mod profiles;
+mod passwords;
 mod search;
 mod storage;
 mod url_query;
@@ -95,6 +97,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=account::LogInPage ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=account::SignUpPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=passwords::ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/:token") view=passwords::ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/:token") view=members::AcceptInvitationPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
                     <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/endpoints") view=endpoints::EndpointsPage ssr=SsrMode::Async/>
@@ -110,6 +115,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit-log") view=audit_log::AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=passwords::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/members") view=members::MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit-log") view=audit_log::AdminAuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage ssr=SsrMode::Async/>
