@@ -46,7 +46,8 @@ ensure_seed_verifiers() {
   command -v node >/dev/null || apt_install nodejs
   command -v python3 >/dev/null || apt_install python3
   command -v php >/dev/null || apt_install php-cli
-  command -v java >/dev/null || apt_install default-jdk-headless
+  # `java File.java` compiles the seed's source first: a JDK, not only a JRE.
+  command -v javac >/dev/null || apt_install default-jdk-headless
 }
 
 ensure_chromium() {

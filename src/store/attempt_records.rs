@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use herald_app::model::alert::Actor;
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
 use herald_app::model::endpoint::DisableReason;
-use herald_app::model::id::{AlertId, AttemptId, DeliveryId, EndpointId};
+use herald_app::model::audit::{ActorKind, AuditAction};
+use herald_app::model::id::{AlertId, AttemptId, AuditEntryId, DeliveryId, EndpointId};
 use std::collections::HashMap;
 
 /// Rows per multi-row statement: the attempts insert binds 12 values a
@@ -257,6 +258,25 @@ impl Store {
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
+                        // The audit log says Herald did it, in the same
+                        // transaction: a disable is never without its entry.
+                        let reason = match change {
+                            HealthChange::Disable { reason } => reason.text(),
+                            _ => DisableReason::FailingTooLong.text(),
+                        };
+                        sqlx::query(
+                            "INSERT INTO audit_log \
+                             (id, at, merchant_id, actor_kind, actor, action, object_id, detail, client_address) \
+                             SELECT $1, $2, merchant_id, $3, NULL, $4, id, $5, NULL FROM endpoints WHERE id = $6",
+                        )
+                        .bind(AuditEntryId::generate().as_str())
+                        .bind(to_millis(now))
+                        .bind(ActorKind::Herald.as_str())
+                        .bind(AuditAction::EndpointDisabled.as_str())
+                        .bind(reason)
+                        .bind(endpoint.as_str())
+                        .execute(&mut *tx)
+                        .await?;
                     }
                 }
             }

@@ -192,7 +192,11 @@ async fn a_timeout_waits_at_least_a_minute(store: Store) {
     let delivery = delivery_id(&app, &key, accepted["id"].as_str().unwrap()).await;
     let detail = app
         .wait_for_delivery(&key, &delivery, WAIT, |d| {
+            // Both: the delivery and its attempts are read by two statements,
+            // so on PostgreSQL one read can see the attempt committed and the
+            // delivery row from just before.
             d["attempts"].as_array().is_some_and(|a| !a.is_empty())
+                && d["last_attempt_at"].is_string()
         })
         .await;
     assert_eq!(detail["attempts"][0]["error_kind"], "timeout");

@@ -357,6 +357,20 @@ async fn failing_too_long_disables_and_enabling_again_recovers(store: Store) {
         "the reason says it kept failing: {disabled}"
     );
     assert_eq!(told(&watcher, FAILING).len(), 1);
+    // The audit log names Herald as the one that disabled it, with why.
+    let audit = app.get_ok(&key, "/api/v1/audit-log?limit=250").await;
+    let by_herald: Vec<&serde_json::Value> = audit["data"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["action"] == "endpoint.disabled" && e["object_id"] == dead_id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(by_herald.len(), 1, "{audit}");
+    assert_eq!(by_herald[0]["actor_kind"], "herald", "{audit}");
+    assert_eq!(by_herald[0]["detail"], seen["disabled_reason"], "{audit}");
 
     // The merchant fixes its receiver and enables the endpoint: recovered.
     dead.always(Reply::status(200));
