@@ -67,6 +67,13 @@ pub(super) const INSERT_MEMBER: &str =
     "INSERT INTO members (id, merchant_id, email, password_hash, role, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// Takes the merchant's row lock (PostgreSQL) before a change that could
+/// demote or remove an owner: under READ COMMITTED two owners demoting each
+/// other at once would each count the other as still an owner, and the
+/// merchant would be left with none. SQLite has one writer, and the count
+/// and the change are one statement, so it needs no lock.
+const LOCK_TEAM: &str = "SELECT id FROM merchants WHERE id = $1 FOR UPDATE";
+
 /// The members of a merchant that may go while one owner stays: `$1` the
 /// member, `$2` the merchant. Used by removals and demotions, so the last
 /// owner is never removed or demoted, checked in the same statement.
@@ -154,13 +161,22 @@ impl Store {
             "UPDATE members SET role = $3 WHERE id = $1 AND merchant_id = $2 \
              AND ($3 = 'owner' OR {NOT_THE_LAST_OWNER})"
         );
-        let changed = on_pool!(self, pool => sqlx::query(&sql)
-            .bind(member.as_str())
-            .bind(merchant.as_str())
-            .bind(role.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let postgres = matches!(self, Store::Postgres(_));
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query(LOCK_TEAM).bind(merchant.as_str()).execute(&mut *tx).await?;
+            }
+            let changed = sqlx::query(&sql)
+                .bind(member.as_str())
+                .bind(merchant.as_str())
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(changed)
+        })?;
         Ok(changed == 1)
     }
 
@@ -174,12 +190,21 @@ impl Store {
         let sql = format!(
             "DELETE FROM members WHERE id = $1 AND merchant_id = $2 AND {NOT_THE_LAST_OWNER}"
         );
-        let removed = on_pool!(self, pool => sqlx::query(&sql)
-            .bind(member.as_str())
-            .bind(merchant.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let postgres = matches!(self, Store::Postgres(_));
+        let removed = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query(LOCK_TEAM).bind(merchant.as_str()).execute(&mut *tx).await?;
+            }
+            let removed = sqlx::query(&sql)
+                .bind(member.as_str())
+                .bind(merchant.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(removed)
+        })?;
         Ok(removed == 1)
     }
 }
