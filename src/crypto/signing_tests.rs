@@ -364,10 +364,17 @@ fn a_held_secret_is_kept_as_given_and_stored_unambiguously() {
     assert_eq!(held.key, text.as_bytes());
     assert_eq!(held.to_stored(), format!("{HELD_SECRET_PREFIX}{text}"));
     // Stored text that looks like another kind of key reads back as HMAC.
-    for looks_like in ["whsk_AAAA", "-----BEGIN PRIVATE KEY-----", "whsec_not base64"] {
+    for looks_like in [
+        "whsk_AAAA",
+        "-----BEGIN PRIVATE KEY-----",
+        "whsec_not base64",
+    ] {
         let held = SigningSecret::held(looks_like).expect("held");
         let again = SigningKey::parse(&SigningKey::Hmac(held).expose()).expect("parse");
-        assert_eq!(again.as_hmac().map(SigningSecret::expose).as_deref(), Some(looks_like));
+        assert_eq!(
+            again.as_hmac().map(SigningSecret::expose).as_deref(),
+            Some(looks_like)
+        );
     }
     // A whsec_ secret as Herald writes it is Herald's own; unpadded, it is
     // kept as given but keyed with its decoded bytes.
@@ -383,7 +390,10 @@ fn a_held_secret_is_kept_as_given_and_stored_unambiguously() {
         Some(BYTES_SECRET.trim_end_matches('='))
     );
     // Refused, never echoed.
-    assert_eq!(SigningSecret::held(" \t ").err(), Some(HeldSecretError::Empty));
+    assert_eq!(
+        SigningSecret::held(" \t ").err(),
+        Some(HeldSecretError::Empty)
+    );
     assert_eq!(
         SigningSecret::held("a\u{7}b").err(),
         Some(HeldSecretError::NotPrintable)

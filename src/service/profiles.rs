@@ -129,7 +129,8 @@ impl Profiles {
         // An endpoint holds a key of the kind its profile signs with: a
         // profile in use keeps its algorithms, or those keys could not sign.
         let (before, after) = (current.profile.algorithms(), profile.algorithms());
-        let same = before.iter().all(|a| after.contains(a)) && after.iter().all(|a| before.contains(a));
+        let same =
+            before.iter().all(|a| after.contains(a)) && after.iter().all(|a| before.contains(a));
         if !same {
             let using = self.store.endpoints_using_profile(name).await?;
             if using > 0 {

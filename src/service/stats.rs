@@ -369,11 +369,21 @@ mod tests {
         };
         // 10 ms twice (live and test), 90 ms once.
         let latencies = vec![latency(10, 1), latency(10, 1), latency(90, 1)];
-        let stats = summarise(std::slice::from_ref(&ep), &counts, &latencies, 7, 7, Utc::now());
+        let stats = summarise(
+            std::slice::from_ref(&ep),
+            &counts,
+            &latencies,
+            7,
+            7,
+            Utc::now(),
+        );
         assert_eq!((stats.hours[0].succeeded, stats.hours[0].failed), (5, 1));
         let only = &stats.endpoints[0];
         assert_eq!(only.success_rate, Some(5.0 / 6.0));
         assert_eq!(only.p50_ms, Some(10), "two of three attempts took 10 ms");
-        assert_eq!(only.hours[0].p95_ms, Some(latency_bucket_upper(latency_bucket(90))));
+        assert_eq!(
+            only.hours[0].p95_ms,
+            Some(latency_bucket_upper(latency_bucket(90)))
+        );
     }
 }

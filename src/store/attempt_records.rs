@@ -11,9 +11,9 @@ use super::{on_pool, to_millis, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::alert::Actor;
+use herald_app::model::audit::{ActorKind, AuditAction};
 use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
 use herald_app::model::endpoint::DisableReason;
-use herald_app::model::audit::{ActorKind, AuditAction};
 use herald_app::model::id::{AlertId, AttemptId, AuditEntryId, DeliveryId, EndpointId};
 use std::collections::HashMap;
 

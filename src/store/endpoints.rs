@@ -176,10 +176,7 @@ pub struct KeyChange {
 pub enum EncryptionChange {
     /// On: the key kept when it was turned off, if that was within its
     /// grace period as of `now`; else `new_key` (sealed).
-    On {
-        new_key: String,
-        now: DateTime<Utc>,
-    },
+    On { new_key: String, now: DateTime<Utc> },
     /// Off: the key is kept (unused) until then, for turning it on again.
     Off { kept_until: DateTime<Utc> },
 }

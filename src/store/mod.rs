@@ -21,8 +21,8 @@ mod login_links;
 mod members;
 mod merchants;
 mod notifications;
-mod profiles;
 mod passwords;
+mod profiles;
 mod query_plans;
 mod recovery;
 mod retention;
@@ -37,7 +37,9 @@ pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, Recorde
 pub use audit_log::NewAuditEntry;
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
-pub use endpoints::{EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange};
+pub use endpoints::{
+    EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange,
+};
 pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,

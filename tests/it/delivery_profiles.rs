@@ -57,7 +57,10 @@ async fn a_secret_the_receiver_holds_is_kept_whatever_its_form(store: Store) {
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    assert_eq!(created["secret"], held, "kept as given, pasted whitespace dropped");
+    assert_eq!(
+        created["secret"], held,
+        "kept as given, pasted whitespace dropped"
+    );
     let id = created["id"].as_str().expect("id");
     let shown = app
         .get_ok(&key, &format!("/api/v1/endpoints/{id}/secret"))
@@ -85,7 +88,11 @@ async fn a_secret_the_receiver_holds_is_kept_whatever_its_form(store: Store) {
         got[0].header("x-signature"),
         hex(&hmac_sha256(held.as_bytes(), &got[0].body))
     );
-    assert_eq!(got[0].json()["type"], "payment.completed", "seed 001's name");
+    assert_eq!(
+        got[0].json()["type"],
+        "payment.completed",
+        "seed 001's name"
+    );
     let got = standard.wait_for(1, WAIT).await;
     let signed = format!(
         "{}.{}.{}",
@@ -197,10 +204,12 @@ async fn operators_write_profiles_and_bundled_ones_are_read_only(store: Store) {
             Method::POST,
             "/api/v1/admin/profiles",
             PLATFORM_TOKEN,
-            Some(json!({"name": "Acme Corp", "envelope": {"kind": "standard"},
+            Some(
+                json!({"name": "Acme Corp", "envelope": {"kind": "standard"},
                         "headers": {"user_agent": "bad\nagent"},
                         "signatures": [{"header": "X Acme", "algorithm": "hmac-sha256",
-                                        "encoding": "hex", "signed": {"kind": "body"}}]})),
+                                        "encoding": "hex", "signed": {"kind": "body"}}]}),
+            ),
         )
         .await;
     assert_eq!(status, 422, "{refused}");
@@ -251,7 +260,9 @@ async fn operators_write_profiles_and_bundled_ones_are_read_only(store: Store) {
             Method::PATCH,
             "/api/v1/admin/profiles/acme",
             PLATFORM_TOKEN,
-            Some(json!({"headers": {"event_type": "X-Acme-Event", "user_agent": "Acme-Webhooks/3"}})),
+            Some(
+                json!({"headers": {"event_type": "X-Acme-Event", "user_agent": "Acme-Webhooks/3"}}),
+            ),
         )
         .await;
     assert_eq!(status, 200, "{changed}");
@@ -287,17 +298,26 @@ async fn operators_write_profiles_and_bundled_ones_are_read_only(store: Store) {
     assert_eq!(got[0].header("user-agent"), "Acme-Webhooks/3");
     assert_eq!(
         got[0].header("x-acme-signature"),
-        format!("sha256={}", hex(&hmac_sha256(secret.as_bytes(), &got[0].body)))
+        format!(
+            "sha256={}",
+            hex(&hmac_sha256(secret.as_bytes(), &got[0].body))
+        )
     );
-    assert_eq!(got[0].header("webhook-signature"), "", "no Herald signature");
+    assert_eq!(
+        got[0].header("webhook-signature"),
+        "",
+        "no Herald signature"
+    );
     // In use, it keeps what it signs with: its endpoints hold HMAC keys.
     let (status, refused) = app
         .api(
             Method::PATCH,
             "/api/v1/admin/profiles/acme",
             PLATFORM_TOKEN,
-            Some(json!({"signatures": [{"header": "X-Acme-Signature", "algorithm": "ed25519",
-                                         "encoding": "base64", "signed": {"kind": "body"}}]})),
+            Some(
+                json!({"signatures": [{"header": "X-Acme-Signature", "algorithm": "ed25519",
+                                         "encoding": "base64", "signed": {"kind": "body"}}]}),
+            ),
         )
         .await;
     assert_eq!(status, 409, "{refused}");
@@ -324,7 +344,10 @@ async fn a_single_signature_profile_rotates_without_breaking_the_receiver(store:
     assert_eq!(rotated["secret"], old.as_str());
     let next = rotated["next"]["secret"].as_str().expect("next").to_owned();
     assert_ne!(next, old);
-    assert_eq!(rotated["next"]["signs_from"], rotated["previous_secret_expires_at"]);
+    assert_eq!(
+        rotated["next"]["signs_from"],
+        rotated["previous_secret_expires_at"]
+    );
     app.ingest(json!({"merchant_id": merchant, "type": "payment.succeeded", "data": {"id": "p1"}}))
         .await;
     let got = receiver.wait_for(1, WAIT).await;
@@ -335,7 +358,12 @@ async fn a_single_signature_profile_rotates_without_breaking_the_receiver(store:
     );
     // A grace period of 0 switches now.
     let (status, switched) = app
-        .api(Method::POST, &rotate, &key, Some(json!({"grace_period_s": 0})))
+        .api(
+            Method::POST,
+            &rotate,
+            &key,
+            Some(json!({"grace_period_s": 0})),
+        )
         .await;
     assert_eq!(status, 200, "{switched}");
     assert!(switched["next"].is_null(), "{switched}");
@@ -436,7 +464,11 @@ async fn previous_data_must_be_an_object_and_standard_bodies_do_not_carry_it(sto
     assert!(text.starts_with(r#"{"id":"#), "{text}");
     assert!(text.ends_with(r#","data":{"id":"p"}}"#), "{text}");
     assert!(!text.contains("pending"), "{text}");
-    assert_eq!(got[0].json().as_object().map(|o| o.len()), Some(5), "{text}");
+    assert_eq!(
+        got[0].json().as_object().map(|o| o.len()),
+        Some(5),
+        "{text}"
+    );
 }
 
 async fn switching_to_an_rsa_profile_gives_an_rsa_key(store: Store) {
@@ -444,7 +476,10 @@ async fn switching_to_an_rsa_profile_gives_an_rsa_key(store: Store) {
     let (merchant, key) = app.merchant("Switching").await;
     let receiver = TestReceiver::start().await;
     let (id, _) = app
-        .endpoint(&key, json!({"url": receiver.url(), "event_types": ["purchase.*"]}))
+        .endpoint(
+            &key,
+            json!({"url": receiver.url(), "event_types": ["purchase.*"]}),
+        )
         .await;
     let (status, updated) = app
         .api(

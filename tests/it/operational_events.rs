@@ -364,7 +364,9 @@ async fn failing_too_long_disables_and_enabling_again_recovers(store: Store) {
         .map(|entries| {
             entries
                 .iter()
-                .filter(|e| e["action"] == "endpoint.disabled" && e["object_id"] == dead_id.as_str())
+                .filter(|e| {
+                    e["action"] == "endpoint.disabled" && e["object_id"] == dead_id.as_str()
+                })
                 .collect()
         })
         .unwrap_or_default();

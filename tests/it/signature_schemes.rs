@@ -374,7 +374,10 @@ async fn encrypted_deliveries_decrypt_with_the_endpoint_key(store: Store) {
         .await;
     assert_eq!(status, 200);
     let again = endpoint_keys(&app, &key, &endpoint).await;
-    assert_eq!(again["encryption_key"].as_str(), Some(encryption_key.as_str()));
+    assert_eq!(
+        again["encryption_key"].as_str(),
+        Some(encryption_key.as_str())
+    );
     app.ingest(json!({"merchant_id": merchant, "type": "payout.succeeded", "data": {"payout_id": "po_11"}}))
         .await;
     let got = receiver.wait_for(3, WAIT).await;

@@ -219,7 +219,10 @@ impl DeliveryProfile {
                 Ok(()) => {}
             }
             if !spec.prefix.is_empty() {
-                keep(found, check_header_value(&at("prefix"), &spec.prefix, false));
+                keep(
+                    found,
+                    check_header_value(&at("prefix"), &spec.prefix, false),
+                );
             }
             if spec.hmac_key == HmacKey::Text && spec.algorithm != SignatureAlgorithm::HmacSha256 {
                 found.push(err(

@@ -9,7 +9,8 @@ use super::loaded::{both, Loaded};
 use crate::model::member::{Account, Invitation, Member, MemberRole};
 use crate::server_fn::account::whoami;
 use crate::server_fn::members::{
-    load_team, show_invitation, AcceptInvitation, InviteMember, RemoveMember, RevokeInvitation, SetMemberRole,
+    load_team, show_invitation, AcceptInvitation, InviteMember, RemoveMember, RevokeInvitation,
+    SetMemberRole,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
