@@ -332,11 +332,17 @@ impl Endpoints {
         merchant: &MerchantId,
         id: &EndpointId,
     ) -> Result<Endpoint, ServiceError> {
-        let mut endpoint = self
+        let endpoint = self
             .store
             .endpoint(&Scope::Merchant(merchant.clone()), id)
             .await?
             .ok_or(ServiceError::NotFound("endpoint"))?;
+        self.unseal_headers(endpoint)
+    }
+
+    /// The endpoint with its custom header values opened from their sealed,
+    /// stored form.
+    fn unseal_headers(&self, mut endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
         endpoint.headers = self
             .secrets
             .open_headers(endpoint.id.as_str(), &endpoint.headers)
@@ -349,14 +355,7 @@ impl Endpoints {
     /// The endpoint as the merchant sees it: the custom header values
     /// behind their sealed, stored form, and when failing will disable it.
     fn open_headers(&self, endpoint: Endpoint) -> Result<Endpoint, ServiceError> {
-        let mut endpoint = self.shown(endpoint);
-        endpoint.headers = self
-            .secrets
-            .open_headers(endpoint.id.as_str(), &endpoint.headers)
-            .map_err(|e| {
-                ServiceError::Internal(format!("stored header of {}: {e}", endpoint.id))
-            })?;
-        Ok(endpoint)
+        self.unseal_headers(self.shown(endpoint))
     }
 
     /// The endpoint with what the service knows filled in: when failing
