@@ -66,6 +66,8 @@ ensure_build_tools() {
 
 # Builds the server and the WASM bundle (release) into $CARGO_TARGET_DIR and target/site.
 build_site() {
-  say "building Herald (cargo leptos build --release)"
-  (cd "$ROOT" && cargo leptos build --release)
+  say "building Herald (cargo leptos build --release --precompress)"
+  # --precompress writes .br and .gz beside each file of the site, which the
+  # server sends to browsers that accept them.
+  (cd "$ROOT" && cargo leptos build --release --precompress)
 }

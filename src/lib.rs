@@ -42,6 +42,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -254,6 +255,10 @@ impl Herald {
                 http::security_headers::add_security_headers,
             ))
             .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
+            // Pages and JSON go out compressed (brotli or gzip, as the client
+            // accepts; the site's files are precompressed at build time and
+            // sent as they are). Level 4: most of the gain for little CPU.
+            .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

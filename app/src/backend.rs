@@ -12,7 +12,7 @@ use crate::model::dashboard::{
 };
 use crate::model::dashboard::{EventPage, EventQuery};
 use crate::model::delivery_profiles::{Egress, ProfileSummary, StoredProfile};
-use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
+use crate::model::endpoint::{CallbackSecret, CallbackSettings, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
@@ -170,6 +170,14 @@ pub trait Backend: Send + Sync + 'static {
         merchant: &MerchantId,
         grace_s: u64,
     ) -> Result<CallbackSecret, AppError>;
+    /// How callback deliveries are sent (their delivery profile).
+    async fn callback_settings(&self, merchant: &MerchantId) -> Result<CallbackSettings, AppError>;
+    /// Changes how callback deliveries are sent.
+    async fn set_callback_settings(
+        &self,
+        merchant: &MerchantId,
+        settings: CallbackSettings,
+    ) -> Result<CallbackSettings, AppError>;
     /// Deletes an endpoint (its pending deliveries go with it).
     async fn delete_endpoint(&self, merchant: &MerchantId, id: &EndpointId)
         -> Result<(), AppError>;

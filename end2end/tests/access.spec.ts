@@ -1,5 +1,5 @@
 import { APIRequestContext, Page } from "@playwright/test";
-import { test, expect, createMerchant, createEndpoint, hydrated, logIn, newMerchant, signUp, snap, ApiMerchant } from "./fixtures";
+import { test, expect, createMerchant, createEndpoint, hydrated, ingest, logIn, newMerchant, signUp, snap, ApiMerchant } from "./fixtures";
 import { PLATFORM_TOKEN } from "../playwright.config";
 
 // Who gets in: login links, teams (invite, accept, roles), passwords.
@@ -100,6 +100,31 @@ test("a viewer sees no Reveal button and no way to change things", async ({ page
   await hydrated(page);
   await expect(page.getByTestId("create-key-form")).toHaveCount(0);
   await expect(page.getByTestId("revoke-key")).toHaveCount(0);
+
+  // Deliveries: seen, never retried by a viewer.
+  await ingest(request, owner, "payin.succeeded", { clientTransactionId: "pay_viewer" });
+  const listed = await request.get("/api/v1/deliveries", {
+    headers: { authorization: `Bearer ${owner.apiKey}` },
+  });
+  expect(listed.status(), await listed.text()).toBe(200);
+  const delivery = (await listed.json()).data[0];
+  await page.goto("/deliveries");
+  await hydrated(page);
+  await expect(page.getByTestId("delivery-row").first()).toBeVisible();
+  await expect(page.getByTestId("retry-selected")).toHaveCount(0);
+  await page.goto(`/deliveries/${delivery.id}`);
+  await hydrated(page);
+  await expect(page.getByText(delivery.id, { exact: true }).first()).toBeVisible();
+  await expect(page.getByTestId("retry")).toHaveCount(0);
+  // The tab says which delivery this is.
+  await expect(page).toHaveTitle("Delivery of payin.succeeded to 127.0.0.1:9 · Herald");
+
+  // Notifications: the settings are shown, not saved.
+  await page.goto("/notifications");
+  await hydrated(page);
+  await expect(page.getByTestId("mail-settings")).toBeVisible();
+  await expect(page.getByTestId("save-mail")).toHaveCount(0);
+  await expect(page.getByTestId("mail-read-only")).toBeVisible();
 });
 
 test("a member changes their password; the old one stops working", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { test, expect, createMerchant, createEndpoint, ingest, logIn, snap } from "./fixtures";
+import { test, expect, createMerchant, createEndpoint, hydrated, ingest, logIn, snap } from "./fixtures";
 
 test("a failed delivery shows its status and body; after the fix, retry succeeds", async ({
   page,
@@ -35,6 +35,59 @@ test("a failed delivery shows its status and body; after the fix, retry succeeds
   await expect(page.getByTestId("attempt-outcome").first()).toHaveText("HTTP 200");
   await expect(page.locator(".page-header").getByTestId("status")).toHaveText("succeeded");
   await snap(page, "delivery-detail");
+});
+
+test("a category filter, a picked time range and clearing the filters", async ({ page, request, receiver }) => {
+  const who = await createMerchant(request, "Ranges");
+  await createEndpoint(request, who, { url: receiver.url() });
+  await ingest(request, who, "payin.succeeded", { n: 1 });
+  await ingest(request, who, "payout.failed", { n: 2 });
+  await ingest(request, who, "payout.succeeded", { n: 3 });
+  await logIn(page, who);
+  await page.goto("/deliveries");
+  await hydrated(page);
+  await expect(page.getByTestId("delivery-row")).toHaveCount(3);
+  await expect(page.getByTestId("clear-filters")).toHaveCount(0);
+
+  // `payout.*`, as subscriptions write it: every payout type. The catalog's
+  // categories and types are offered as choices.
+  await expect(page.locator("#event-type-choices option[value='payout.*']")).toHaveCount(1);
+  await page.getByTestId("filter-type").fill("payout.*");
+  await page.getByTestId("filter-type").press("Enter");
+  await expect(page).toHaveURL(/event_type=payout\.\*/);
+  await expect(page.getByTestId("delivery-row")).toHaveCount(2);
+
+  // A time picked in the browser's own zone: since an hour from now, nothing.
+  await page.getByTestId("filter-since").selectOption("custom");
+  const later = await page.evaluate(() => {
+    const d = new Date(Date.now() + 3_600_000);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  });
+  await page.getByTestId("filter-since-at").fill(later);
+  await expect(page).toHaveURL(/since=\d{4}-\d\d-\d\dT/);
+  await expect(page.getByTestId("deliveries-empty")).toBeVisible();
+  await expect(page.getByTestId("filter-since")).toHaveValue("custom");
+  await expect(page.getByTestId("filter-since-at")).toHaveValue(later);
+  // Until an hour from now: all of them are before it.
+  await page.getByTestId("filter-since").selectOption("");
+  await page.getByTestId("filter-until").selectOption("custom");
+  await page.getByTestId("filter-until-at").fill(later);
+  await expect(page).toHaveURL(/until=\d{4}-/);
+  await expect(page.getByTestId("delivery-row")).toHaveCount(2);
+  await snap(page, "deliveries-filtered");
+
+  await page.getByTestId("clear-filters").click();
+  await expect(page).toHaveURL(/\/deliveries$/);
+  await expect(page.getByTestId("delivery-row")).toHaveCount(3);
+  await expect(page.getByTestId("clear-filters")).toHaveCount(0);
+
+  // A wildcard anywhere else is refused with the reason, through the API too.
+  const refused = await request.get("/api/v1/deliveries?event_type=pay*", {
+    headers: { authorization: `Bearer ${who.apiKey}` },
+  });
+  expect(refused.status()).toBe(422);
+  expect((await refused.json()).error.message).toContain("payin.*");
 });
 
 test("filters live in the URL, survive a reload, and new deliveries appear on their own", async ({

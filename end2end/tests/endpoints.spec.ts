@@ -84,6 +84,13 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   await expect(page.getByTestId("rotation-note")).toContainText("also signs until");
 
   // Delete, after confirming.
+  // The confirmation takes focus; Escape closes it and gives focus back.
+  await page.getByTestId("delete-endpoint").click();
+  await expect(page.getByTestId("confirm-delete")).toContainText(receiver.url());
+  await expect(page.getByTestId("confirm-delete-button")).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("confirm-delete")).toHaveCount(0);
+  await expect(page.getByTestId("delete-endpoint")).toBeFocused();
   await page.getByTestId("delete-endpoint").click();
   await expect(page.getByTestId("confirm-delete")).toContainText(receiver.url());
   await page.getByTestId("confirm-delete-button").click();

@@ -42,6 +42,7 @@ test("choosing a profile in the endpoint form, and seeing it with its timeout on
   await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
   await expect(page.getByTestId("endpoint-profile")).toContainText("payvost");
   await expect(page.getByTestId("endpoint-timeout")).toHaveText("30s per attempt");
+  await expect(page).toHaveTitle(/^Endpoint 127\.0\.0\.1:\d+ · Herald$/);
 
   // The form shows the choice back; a timeout outside 1s–60s is refused in place.
   await page.getByTestId("edit-endpoint").click();
@@ -64,6 +65,7 @@ test("an RSA profile's endpoint shows its public key as PEM and as base64 X.509"
   await page.getByTestId("save-endpoint").click();
   await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
   await expect(page.getByTestId("endpoint-profile")).toContainText("paysecure");
+  await expect(page.getByTestId("endpoint-signature")).toHaveText("RSA-SHA256, in the headers of the paysecure profile");
 
   const pem = (await page.getByTestId("rsa-public-key-pem").textContent()) ?? "";
   const base64 = (await page.getByTestId("rsa-public-key-base64").textContent()) ?? "";
@@ -149,4 +151,25 @@ test("an operator adds a profile: a mistake is named next to the JSON, then the 
   await expect(page.getByTestId("profile-editor-title")).toHaveText(`Edit ${name}`);
   await expect(page.getByTestId("profile-json")).toHaveValue(new RegExp(`"name": "${name}"`));
   await snapBoth(page, "admin-profiles", ["profile-editor", "profiles-table"]);
+});
+
+test("callbacks are sent in a profile chosen on the Endpoints page, among those the callback secret can sign", async ({
+  page,
+}) => {
+  await signUp(page, newMerchant("Callback profile"));
+  await page.goto("/endpoints");
+  await hydrated(page);
+  const select = page.getByTestId("callback-profile-select");
+  await expect(select).toHaveValue("standard");
+  // The callback secret is an HMAC key: RSA profiles are not offered.
+  await expect(select.locator("option[value=paysecure]")).toHaveCount(0);
+  await expect(select.locator("option[value=paywize]")).toHaveCount(1);
+  await select.selectOption("paywize");
+  await page.getByTestId("save-callback-profile").click();
+  await expect(page.getByTestId("callback-profile-saved")).toContainText("sent as paywize");
+  await snapBoth(page, "callback-profile", ["callback-secret-panel"]);
+
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId("callback-profile-select")).toHaveValue("paywize");
 });

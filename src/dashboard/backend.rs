@@ -20,7 +20,7 @@ use herald_app::model::dashboard::{
     EventPage, EventQuery, LastDelivery, RecoverInput,
 };
 use herald_app::model::delivery_profiles::{Egress, ProfileSummary, StoredProfile};
-use herald_app::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
+use herald_app::model::endpoint::{CallbackSecret, CallbackSettings, Endpoint, EndpointKeys};
 use herald_app::model::error::AppError;
 use herald_app::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use herald_app::model::event_type::EventType;
@@ -277,6 +277,22 @@ impl Backend for DashboardBackend {
     ) -> Result<CallbackSecret, AppError> {
         let grace = Some(Duration::from_secs(grace_s));
         Ok(self.state.callback_secrets.rotate(merchant, grace).await?)
+    }
+
+    async fn callback_settings(&self, merchant: &MerchantId) -> Result<CallbackSettings, AppError> {
+        Ok(self.state.callback_secrets.settings(merchant).await?)
+    }
+
+    async fn set_callback_settings(
+        &self,
+        merchant: &MerchantId,
+        settings: CallbackSettings,
+    ) -> Result<CallbackSettings, AppError> {
+        Ok(self
+            .state
+            .callback_secrets
+            .set_settings(merchant, settings)
+            .await?)
     }
 
     async fn delete_endpoint(

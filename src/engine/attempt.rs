@@ -171,7 +171,9 @@ fn prepare_request(
             secret,
             previous_secret,
             profile,
+            previous_signs_first,
         } => {
+            previous_first = *previous_signs_first;
             let secret = secret.as_deref().ok_or("merchant has no callback secret")?;
             let row = merchant_row(delivery.merchant_id.as_str());
             let mut keys = vec![open_key(sealed, secret, &row)?];
@@ -187,7 +189,7 @@ fn prepare_request(
         keys.reverse();
     }
     let profile: DeliveryProfile =
-        serde_json::from_str(profile.ok_or("the endpoint's delivery profile no longer exists")?)
+        serde_json::from_str(profile.ok_or("the delivery profile no longer exists")?)
             .map_err(|e| format!("stored delivery profile: {e}"))?;
     let event = RenderEvent {
         event_id: delivery.event_id.as_str(),

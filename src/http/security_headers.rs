@@ -9,7 +9,10 @@
 //!
 //! Every response but the static files is `Cache-Control: no-store`: pages,
 //! server-function answers and JSON carry secrets, keys and merchants'
-//! payloads, which no browser cache or shared proxy may keep.
+//! payloads, which no browser cache or shared proxy may keep. The site's
+//! files whose names carry their content's hash (`herald.<hash>.wasm`) are
+//! kept for a year (`immutable`: a new build has new names); the others are
+//! revalidated on each use (`no-cache`, answered 304 when unchanged).
 
 use axum::extract::{Request, State};
 use axum::http::header::{
@@ -52,7 +55,8 @@ pub async fn add_security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let cacheable = is_static_file(request.uri().path());
+    let path = request.uri().path().to_owned();
+    let cacheable = is_static_file(&path);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in HEADERS {
@@ -60,9 +64,12 @@ pub async fn add_security_headers(
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
-    if !cacheable {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    let cache = match cacheable {
+        false => "no-store",
+        true if is_content_hashed(&path) => "public, max-age=31536000, immutable",
+        true => "no-cache",
+    };
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
     if deployment.https {
         headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
@@ -79,9 +86,47 @@ fn is_static_file(path: &str) -> bool {
             .is_some_and(|name| !name.contains('/') && name.contains('.'))
 }
 
+/// A file under `/pkg/` named `<name>.<hash>.<extension>` by cargo-leptos'
+/// `hash-files`: the hash is 22 characters of unpadded base64url (MD5).
+fn is_content_hashed(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let mut parts = name.rsplit('.');
+    let (_extension, hash) = (parts.next(), parts.next());
+    parts.next().is_some()
+        && hash.is_some_and(|hash| {
+            hash.len() == 22
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_static_file;
+    use super::{is_content_hashed, is_static_file};
+
+    #[test]
+    fn only_files_named_by_their_content_are_kept_for_a_year() {
+        for path in [
+            "/pkg/herald.Zk3v8uK2-Qm_7xYtR1sN0a.wasm",
+            "/pkg/herald.Zk3v8uK2-Qm_7xYtR1sN0a.js",
+            "/pkg/herald.AAAAAAAAAAAAAAAAAAAAAA.css",
+        ] {
+            assert!(is_content_hashed(path), "{path}");
+        }
+        for path in [
+            "/pkg/herald.wasm",
+            "/pkg/herald.css",
+            "/favicon.svg",
+            "/pkg/herald.short.js",
+            "/pkg/Zk3v8uK2-Qm_7xYtR1sN0a.js",
+            "/api/v1/x.Zk3v8uK2-Qm_7xYtR1sN0a.js",
+        ] {
+            assert!(!is_content_hashed(path), "{path}");
+        }
+    }
 
     #[test]
     fn only_the_sites_own_files_may_be_cached() {

@@ -1,7 +1,8 @@
 //! The merchant's callback secret: what signs deliveries to an event's
 //! `callback_url` (seed 003's only channel, seed 004's per-request
 //! callbacks), shown so the merchant can verify them, and rotated like an
-//! endpoint's secret with a grace period.
+//! endpoint's secret with a grace period; and the delivery profile those
+//! deliveries are sent in.
 
 use super::audit::{Audit, Change};
 use super::endpoints::grace_end;
@@ -11,13 +12,16 @@ use crate::crypto::signing::SigningSecret;
 use crate::store::{self, Store};
 use chrono::Utc;
 use herald_app::model::audit::AuditAction;
-use herald_app::model::endpoint::CallbackSecret;
+use herald_app::model::endpoint::{CallbackSecret, CallbackSettings};
 use herald_app::model::id::MerchantId;
 use herald_app::model::member::Permission;
+use herald_app::model::profile::SignatureAlgorithm;
 use std::time::Duration;
 
 /// How the audit log names the callback secret (it has no id of its own).
 const CALLBACK_SECRET: &str = "callback_secret";
+/// How the audit log names the callback settings.
+const CALLBACK_SETTINGS: &str = "callback_settings";
 
 /// The callback secret operations.
 #[derive(Clone, Debug)]
@@ -117,5 +121,73 @@ impl CallbackSecrets {
             ))
             .await?;
         self.current(merchant).await
+    }
+
+    /// How the merchant's callback deliveries are sent.
+    pub async fn settings(&self, merchant: &MerchantId) -> Result<CallbackSettings, ServiceError> {
+        let profile = self
+            .store
+            .callback_profile(merchant)
+            .await?
+            .ok_or(ServiceError::NotFound("merchant"))?;
+        Ok(CallbackSettings { profile })
+    }
+
+    /// Sends the merchant's callback deliveries in another delivery profile,
+    /// from their next attempt on. The callback secret is an HMAC key, so
+    /// the profile must sign with HMAC or not at all.
+    pub async fn set_settings(
+        &self,
+        merchant: &MerchantId,
+        settings: CallbackSettings,
+    ) -> Result<CallbackSettings, ServiceError> {
+        super::access::require(Permission::Change)?;
+        let name = settings.profile.trim();
+        let profile = self
+            .store
+            .profile(name)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "profile",
+                    format!(
+                        "there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"
+                    ),
+                )
+            })?
+            .profile;
+        if let Some(other) = profile
+            .algorithms()
+            .into_iter()
+            .find(|a| *a != SignatureAlgorithm::HmacSha256)
+        {
+            return Err(ServiceError::invalid(
+                "profile",
+                format!(
+                    "`{name}` signs with {}, but callbacks are signed with the callback secret, \
+                     an HMAC key: choose a profile that signs with hmac-sha256",
+                    other.as_str()
+                ),
+            ));
+        }
+        let before = self.settings(merchant).await?;
+        if !self.store.set_callback_profile(merchant, name).await? {
+            return Err(ServiceError::NotFound("merchant"));
+        }
+        if before.profile != name {
+            self.audit
+                .record(
+                    Change::new(
+                        merchant,
+                        AuditAction::CallbackSettingsUpdated,
+                        CALLBACK_SETTINGS,
+                    )
+                    .detail(format!("profile: {} → {name}", before.profile)),
+                )
+                .await?;
+        }
+        Ok(CallbackSettings {
+            profile: name.to_owned(),
+        })
     }
 }

@@ -112,7 +112,7 @@ impl DeliverySearch {
                     })
                 })
                 .transpose()?,
-            event_type: self.event_type.clone(),
+            event_type: check_type_filter(self.event_type.as_deref())?,
             since: self.since,
             live_mode: self.live_mode,
             callback: self.callback,
@@ -135,6 +135,29 @@ pub fn check_tag_filter(tag: Option<&str>) -> Result<Option<String>, ServiceErro
             format!("1 to {MAX_TAG_LEN} letters, digits and _.:@/- (a tag as sent at ingest)"),
         )),
     }
+}
+
+/// An `event_type` filter: a type (`payout.failed`), or a category with the
+/// wildcard subscriptions use (`payout.*`); `*` alone is no filter. Any
+/// other `*` is a 422 naming the field.
+pub fn check_type_filter(event_type: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(given) = event_type
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != "*")
+    else {
+        return Ok(None);
+    };
+    let wildcard_ok = match given.find('*') {
+        None => true,
+        Some(at) => at == given.len() - 1 && given.len() > 2 && given.ends_with(".*"),
+    };
+    if !wildcard_ok {
+        return Err(ServiceError::invalid(
+            "event_type",
+            "an event type such as payin.succeeded, or a category such as payin.* (the * only at the end)",
+        ));
+    }
+    Ok(Some(given.to_owned()))
 }
 
 /// Which of an endpoint's deliveries a replay sends again.
@@ -379,5 +402,31 @@ impl Deliveries {
             self.wakeup.wake();
         }
         Ok(queued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_type_filter_is_a_type_or_a_category() {
+        assert_eq!(check_type_filter(None).ok(), Some(None));
+        assert_eq!(check_type_filter(Some(" ")).ok(), Some(None));
+        assert_eq!(check_type_filter(Some("*")).ok(), Some(None), "everything");
+        assert_eq!(
+            check_type_filter(Some("payout.failed")).ok(),
+            Some(Some("payout.failed".to_owned()))
+        );
+        assert_eq!(
+            check_type_filter(Some(" payout.* ")).ok(),
+            Some(Some("payout.*".to_owned()))
+        );
+        for refused in ["pay*", "payout.*.x", "*.failed", ".*", "payout*"] {
+            match check_type_filter(Some(refused)) {
+                Err(ServiceError::Validation { field, .. }) => assert_eq!(field, "event_type"),
+                other => panic!("{refused}: {other:?}"),
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Reads of events, for polling and reconciliation: the merchant's list, an
 //! event with its deliveries, and search by id, tag or idempotency key.
 
-use super::deliveries::check_tag_filter;
+use super::deliveries::{check_tag_filter, check_type_filter};
 use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
 use crate::store::{EventFilter, Store};
@@ -70,7 +70,7 @@ impl Events {
         limit: u32,
     ) -> Result<Page<Event>, ServiceError> {
         let filter = EventFilter {
-            event_type: search.event_type,
+            event_type: check_type_filter(search.event_type.as_deref())?,
             tag: check_tag_filter(search.tag.as_deref())?,
             idempotency_key: search.idempotency_key,
             since: search.since,

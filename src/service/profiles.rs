@@ -132,11 +132,11 @@ impl Profiles {
         let same =
             before.iter().all(|a| after.contains(a)) && after.iter().all(|a| before.contains(a));
         if !same {
-            let using = self.store.endpoints_using_profile(name).await?;
+            let using = self.store.uses_of_profile(name).await?;
             if using > 0 {
                 return Err(ServiceError::Conflict(format!(
-                    "{using} endpoint(s) use `{name}` with keys for {}; a profile in use keeps \
-                     what it signs with: create a new profile and move the endpoints to it",
+                    "{using} endpoint(s) or callback setting(s) use `{name}` with keys for {}; a \
+                     profile in use keeps what it signs with: create a new profile and move them to it",
                     algorithm_names(&current.profile)
                 )));
             }

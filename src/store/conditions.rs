@@ -83,6 +83,26 @@ impl Conditions {
         }
     }
 
+    /// `column` holds the event type `filter` names: that type, or for
+    /// `category.*` any type of the catalog in that category (the wildcard
+    /// subscriptions use). The category's types come from the small catalog
+    /// table, so the list is still read through the index on the type.
+    pub(crate) fn event_type_is(&mut self, column: &str, filter: &str) {
+        match filter.strip_suffix('*') {
+            Some(prefix) => {
+                let prefix = self.value(prefix);
+                self.push(format!(
+                    "{column} IN (SELECT c.name FROM event_types c \
+                     WHERE substr(c.name, 1, length({prefix})) = {prefix})"
+                ));
+            }
+            None => {
+                let name = self.value(filter);
+                self.push(format!("{column} = {name}"));
+            }
+        }
+    }
+
     /// Rows of `table` (an alias) strictly older than a page cursor, in the
     /// lists' order (`created_at DESC, id DESC`), when there is one.
     pub(crate) fn older_than<I: AsRef<str>>(

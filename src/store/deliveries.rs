@@ -59,9 +59,9 @@ pub enum Destination {
         profile: Option<String>,
         /// One attempt's limit; `None`: the server's.
         timeout: Option<std::time::Duration>,
-        /// The endpoint's current key signs first even during a rotation
-        /// (`false` while a rotated-out key keeps signing alone: profiles
-        /// whose receivers compare one signature).
+        /// During a rotation, the rotated-out key signs first (alone, for
+        /// profiles whose receivers compare one signature) until its grace
+        /// period ends.
         previous_signs_first: bool,
     },
     /// A one-off callback URL, signed with the merchant's callback secret
@@ -70,8 +70,11 @@ pub enum Destination {
         url: String,
         secret: Option<String>,
         previous_secret: Option<String>,
-        /// The `standard` profile's JSON.
+        /// The merchant's callback profile's JSON (`standard` unless chosen).
         profile: Option<String>,
+        /// As for endpoints: the rotated-out secret signs first during its
+        /// grace period when the profile sends one signature.
+        previous_signs_first: bool,
     },
 }
 
@@ -119,7 +122,8 @@ const CLAIMED_DETAILS: &str = "d.id, d.event_id, d.merchant_id, d.endpoint_id, d
      JOIN events e ON e.id = d.event_id \
      JOIN merchants m ON m.id = d.merchant_id \
      LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
-     LEFT JOIN delivery_profiles pr ON pr.name = COALESCE(ep.profile, 'standard')";
+     LEFT JOIN delivery_profiles pr ON pr.name = CASE WHEN d.endpoint_id IS NULL \
+         THEN COALESCE(m.callback_profile, 'standard') ELSE ep.profile END";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("delivery: {e}"))
@@ -251,6 +255,7 @@ impl ClaimedRow {
                     Some(until) if until > to_millis(now) => self.callback_previous_secret,
                     _ => None,
                 },
+                previous_signs_first: previous_signs_first(self.profile_json.as_deref()),
                 profile: self.profile_json,
             },
             (None, None) => return Err(corrupt("delivery without destination")),

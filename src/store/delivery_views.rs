@@ -18,6 +18,7 @@ pub struct DeliveryFilter {
     pub endpoint_id: Option<EndpointId>,
     pub event_id: Option<EventId>,
     pub status: Option<DeliveryStatus>,
+    /// A type (`payout.failed`) or a category (`payout.*`).
     pub event_type: Option<String>,
     pub since: Option<DateTime<Utc>>,
     /// Only live (`true`) or only test-mode (`false`) events' deliveries.
@@ -188,9 +189,9 @@ fn filtered(filter: &DeliveryFilter, with_cursor: bool, read: Read) -> (String, 
     conditions.when(filter.status.map(DeliveryStatus::as_str), |p| {
         format!("d.status = {p}")
     });
-    conditions.when(filter.event_type.as_deref(), |p| {
-        format!("d.event_type = {p}")
-    });
+    if let Some(event_type) = &filter.event_type {
+        conditions.event_type_is("d.event_type", event_type);
+    }
     conditions.when(filter.since, |p| format!("d.created_at >= {p}"));
     conditions.when(filter.until, |p| format!("d.created_at < {p}"));
     if with_cursor {

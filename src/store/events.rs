@@ -185,6 +185,7 @@ pub(crate) const EVENT_COLUMNS: &str = "e.id, e.merchant_id, e.event_type, e.pay
 /// Filters for a merchant's event list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
+    /// A type (`payout.failed`) or a category (`payout.*`).
     pub event_type: Option<String>,
     /// Only events carrying this tag.
     pub tag: Option<String>,
@@ -586,9 +587,7 @@ pub(crate) fn event_list_query(
     };
     conditions.push(format!("e.merchant_id = {merchant_is}"));
     match &filter.event_type {
-        Some(event_type) => {
-            conditions.when(Some(event_type.as_str()), |p| format!("e.event_type = {p}"))
-        }
+        Some(event_type) => conditions.event_type_is("e.event_type", event_type),
         None => conditions.push("e.event_type NOT LIKE 'herald.%'"),
     }
     conditions.when(filter.since, |p| format!("e.created_at >= {p}"));

@@ -220,6 +220,36 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// The profile of the merchant's callback deliveries (`standard` when
+    /// never chosen); `None` if there is no such merchant.
+    pub async fn callback_profile(&self, merchant: &MerchantId) -> StoreResult<Option<String>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, String>(
+            "SELECT COALESCE(callback_profile, 'standard') FROM merchants WHERE id = $1",
+        )
+        .bind(merchant.as_str())
+        .fetch_optional(pool)
+        .await)?)
+    }
+
+    /// Sends the merchant's callback deliveries in `profile` from now on
+    /// (deliveries already queued too: the profile is read at each attempt).
+    /// False if there is no such merchant.
+    pub async fn set_callback_profile(
+        &self,
+        merchant: &MerchantId,
+        profile: &str,
+    ) -> StoreResult<bool> {
+        let changed = on_pool!(self, pool => sqlx::query(
+            "UPDATE merchants SET callback_profile = $2 WHERE id = $1",
+        )
+        .bind(merchant.as_str())
+        .bind(profile)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     /// Gives the merchant `secret` as its callback signing secret, unless it has one.
     pub async fn ensure_callback_secret(
         &self,

@@ -133,10 +133,12 @@ impl Store {
         Ok(updated == 1)
     }
 
-    /// How many endpoints send in this profile.
-    pub async fn endpoints_using_profile(&self, name: &str) -> StoreResult<i64> {
+    /// How many endpoints send in this profile, and merchants send their
+    /// callbacks in it.
+    pub async fn uses_of_profile(&self, name: &str) -> StoreResult<i64> {
         Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM endpoints WHERE profile = $1",
+            "SELECT (SELECT COUNT(*) FROM endpoints WHERE profile = $1) \
+                  + (SELECT COUNT(*) FROM merchants WHERE callback_profile = $1)",
         )
         .bind(name)
         .fetch_one(pool)

@@ -71,6 +71,11 @@ async fn each_audited_action_writes_one_entry(store: Store) {
             Some(json!({})),
         ),
         (
+            Method::PATCH,
+            "/api/v1/callback-settings".into(),
+            Some(json!({"profile": "payvost"})),
+        ),
+        (
             Method::POST,
             "/api/v1/api-keys".into(),
             Some(json!({"name": "ci"})),
@@ -131,6 +136,12 @@ async fn each_audited_action_writes_one_entry(store: Store) {
         ("secret.rotated", Some(endpoint.as_str()), None, "api_key"),
         ("secret.revealed", Some("callback_secret"), None, "api_key"),
         ("secret.rotated", Some("callback_secret"), None, "api_key"),
+        (
+            "callback_settings.updated",
+            Some("callback_settings"),
+            Some("profile: standard → payvost"),
+            "api_key",
+        ),
         ("api_key.created", Some(new_key.as_str()), None, "api_key"),
         ("api_key.revoked", Some(new_key.as_str()), None, "api_key"),
         ("endpoint.deleted", Some(endpoint.as_str()), None, "api_key"),

@@ -1,7 +1,8 @@
 //! Delivery profiles beyond the seeds' own code (seed_verification.rs):
 //! secrets a receiver already holds, whatever their form; operators'
 //! profiles and the read-only bundled ones; rotation with one signature
-//! header; the per-endpoint timeout; `previous_data` at ingest; RSA options.
+//! header; the per-endpoint timeout; `previous_data` at ingest; RSA options;
+//! the profile of callback deliveries.
 //! Signatures are checked with the `hmac`/`sha2` crates and ring's RSA
 //! verifier, as a receiver would, not with Herald's signer.
 
@@ -26,6 +27,7 @@ both_backends!(
     an_endpoint_timeout_lets_a_slow_receiver_answer,
     previous_data_must_be_an_object_and_standard_bodies_do_not_carry_it,
     switching_to_an_rsa_profile_gives_an_rsa_key,
+    callbacks_are_sent_in_the_merchants_chosen_hmac_profile,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -557,4 +559,109 @@ async fn switching_to_an_rsa_profile_gives_an_rsa_key(store: Store) {
         .expect("base64");
     assert!(verify_rsa_sha256(&public, b"pur_2|PAID|b1", &signature));
     assert!(!verify_rsa_sha256(&next, b"pur_2|PAID|b1", &signature));
+}
+
+async fn callbacks_are_sent_in_the_merchants_chosen_hmac_profile(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (merchant, key) = app.merchant("Callback profile").await;
+    let (other, other_key) = app.merchant("Standard callbacks").await;
+    let callback = TestReceiver::start().await;
+    let other_callback = TestReceiver::start().await;
+    let settings = "/api/v1/callback-settings";
+    assert_eq!(
+        app.get_ok(&key, settings).await,
+        json!({"profile": "standard"})
+    );
+
+    // Only profiles the callback secret (an HMAC key) can sign: refused
+    // with the field and the reason, and nothing changes.
+    for (profile, says) in [
+        ("paysecure", "rsa-sha256"),
+        ("no-such-profile", "no delivery profile"),
+    ] {
+        let (status, refused) = app
+            .api(
+                Method::PATCH,
+                settings,
+                &key,
+                Some(json!({"profile": profile})),
+            )
+            .await;
+        assert_eq!(status, 422, "{refused}");
+        let message = refused["error"]["message"].as_str().expect("message");
+        assert!(
+            message.contains("profile") && message.contains(says),
+            "{refused}"
+        );
+    }
+    assert_eq!(app.get_ok(&key, settings).await["profile"], "standard");
+
+    let (status, changed) = app
+        .api(
+            Method::PATCH,
+            settings,
+            &key,
+            Some(json!({"profile": "payvost"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed, json!({"profile": "payvost"}));
+    assert_eq!(app.get_ok(&key, settings).await["profile"], "payvost");
+    let secret = app.get_ok(&key, "/api/v1/callback-secret").await["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+
+    let send = |merchant: String, to: String, reference: &'static str| {
+        json!({"merchant_id": merchant, "type": "payin.succeeded",
+               "data": {"clientTransactionId": reference}, "callback_url": to})
+    };
+    let (status, _) = app
+        .ingest(send(merchant.to_string(), callback.url(), "pay_one"))
+        .await;
+    assert_eq!(status, 202);
+    let got = callback.wait_for(1, WAIT).await;
+    let body: serde_json::Value = serde_json::from_str(&got[0].body).expect("JSON body");
+    assert_eq!(body["data"]["clientTransactionId"], "pay_one");
+    assert!(
+        body.get("createdAt").is_some(),
+        "payvost's envelope: {body}"
+    );
+    assert_eq!(
+        got[0].header("payvost-signature"),
+        hex(&hmac_sha256(secret.as_bytes(), got[0].body.as_bytes())),
+        "hex HMAC-SHA256 of the body with the callback secret's text"
+    );
+    assert!(got[0].headers.get("webhook-signature").is_none());
+
+    // A rotation: one signature header, so the old secret signs alone until
+    // its grace period ends, as for an endpoint in this profile.
+    let (status, rotated) = app
+        .api(
+            Method::POST,
+            "/api/v1/callback-secret/rotate",
+            &key,
+            Some(json!({"grace_period_s": 3600})),
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    app.ingest(send(merchant.to_string(), callback.url(), "pay_two"))
+        .await;
+    let got = callback.wait_for(2, WAIT).await;
+    assert_eq!(
+        got[1].header("payvost-signature"),
+        hex(&hmac_sha256(secret.as_bytes(), got[1].body.as_bytes())),
+        "the receiver's secret keeps verifying during the grace period"
+    );
+
+    // Another merchant's callbacks are untouched: Standard Webhooks.
+    app.ingest(send(other.to_string(), other_callback.url(), "pay_other"))
+        .await;
+    let got = other_callback.wait_for(1, WAIT).await;
+    assert!(got[0].header("webhook-signature").starts_with("v1,"));
+    assert!(got[0].headers.get("payvost-signature").is_none());
+    assert_eq!(
+        app.get_ok(&other_key, settings).await["profile"],
+        "standard"
+    );
 }

@@ -19,6 +19,7 @@ both_backends!(
     tags_are_stored_shown_and_checked,
     events_filter_by_tag_idempotency_key_and_window,
     deliveries_filter_by_tag_idempotency_key_and_window,
+    a_category_filter_lists_every_type_of_it,
     search_finds_events_and_deliveries_by_id_tag_and_key,
     another_merchants_ids_tags_and_keys_find_nothing,
     retention_deletes_old_settled_history_and_keeps_pending_and_recent,
@@ -389,6 +390,55 @@ async fn deliveries_filter_by_tag_idempotency_key_and_window(store: Store) {
     assert_eq!(status, 422, "{error}");
     let message = error["error"]["message"].as_str().unwrap_or_default();
     assert!(message.starts_with("tag"), "{message}");
+    app.stop().await;
+}
+
+async fn a_category_filter_lists_every_type_of_it(store: Store) {
+    let app = TestApp::spawn_manual(store).await;
+    let (merchant, key) = app.merchant("Categories").await;
+    let (other, _) = app.merchant("Other categories").await;
+    let merchant = merchant.to_string();
+    let receiver = TestReceiver::start().await;
+    app.endpoint(&key, json!({"url": receiver.url()})).await;
+    let event = |merchant: &str, event_type: &str| json!({"merchant_id": merchant, "type": event_type, "data": {}});
+    let failed = ingest_event(&app, event(&merchant, "payout.failed")).await;
+    ingest_event(&app, event(&merchant, "payin.succeeded")).await;
+    let succeeded = ingest_event(&app, event(&merchant, "payout.succeeded")).await;
+    ingest_event(&app, event(&other.to_string(), "payout.failed")).await;
+    app.drain().await;
+
+    // `payout.*` as subscriptions write it: every payout type, only these.
+    let payouts = walk(&app, &key, "/api/v1/events?event_type=payout.*").await;
+    assert_eq!(
+        ids(&Value::Array(payouts)),
+        [succeeded.as_str(), failed.as_str()]
+    );
+    let deliveries = walk(&app, &key, "/api/v1/deliveries?event_type=payout.*").await;
+    assert_eq!(
+        event_ids_of(&deliveries),
+        [succeeded.as_str(), failed.as_str()]
+    );
+    // The dot is part of the category: `pay.*` is not a prefix of `payout`.
+    assert!(walk(&app, &key, "/api/v1/deliveries?event_type=pay.*")
+        .await
+        .is_empty());
+    // `*` alone is no filter; an exact type stays exact.
+    assert_eq!(
+        walk(&app, &key, "/api/v1/events?event_type=*").await.len(),
+        3
+    );
+    let exact = walk(&app, &key, "/api/v1/deliveries?event_type=payout.failed").await;
+    assert_eq!(event_ids_of(&exact), [failed.as_str()]);
+
+    for path in [
+        "/api/v1/events?event_type=pay*",
+        "/api/v1/deliveries?event_type=*.failed",
+    ] {
+        let (status, error) = app.api(Method::GET, path, &key, None).await;
+        assert_eq!(status, 422, "{path}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("event_type"), "{message}");
+    }
     app.stop().await;
 }
 

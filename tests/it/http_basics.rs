@@ -11,6 +11,7 @@ both_backends!(
     health_answers_ok,
     unknown_api_routes_get_the_error_body,
     public_pages_render,
+    pages_and_json_go_out_compressed,
     metrics_count_what_this_process_did,
 );
 
@@ -51,6 +52,42 @@ async fn public_pages_render(store: Store) {
             html.contains(r#"<label for="email""#),
             "{path} has labelled fields"
         );
+    }
+    app.stop().await;
+}
+
+async fn pages_and_json_go_out_compressed(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (_, key) = app.merchant("Compressed").await;
+    for (path, auth) in [("/login", None), ("/api/v1/event-types", Some(&key))] {
+        let fetch = |encoding: Option<&'static str>| {
+            let mut request = client().get(app.url(path));
+            if let Some(encoding) = encoding {
+                request = request.header("accept-encoding", encoding);
+            }
+            if let Some(key) = auth {
+                request = request.bearer_auth(key);
+            }
+            request.send()
+        };
+        let plain = fetch(None).await.unwrap();
+        assert_eq!(plain.status().as_u16(), 200, "{path}");
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain = plain.bytes().await.unwrap();
+        for encoding in ["br", "gzip"] {
+            let packed = fetch(Some(encoding)).await.unwrap();
+            assert_eq!(packed.status().as_u16(), 200, "{path}");
+            assert_eq!(packed.headers()["content-encoding"], encoding, "{path}");
+            // Compressed or not, nothing with a merchant's data is cached.
+            assert_eq!(packed.headers()["cache-control"], "no-store", "{path}");
+            let packed = packed.bytes().await.unwrap();
+            assert!(
+                packed.len() * 2 < plain.len(),
+                "{path} in {encoding}: {} bytes against {}",
+                packed.len(),
+                plain.len()
+            );
+        }
     }
     app.stop().await;
 }

@@ -40,6 +40,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/endpoints/{id}/recover"),
     ("get", "/api/v1/callback-secret"),
     ("post", "/api/v1/callback-secret/rotate"),
+    ("get", "/api/v1/callback-settings"),
+    ("patch", "/api/v1/callback-settings"),
     ("get", "/api/v1/deliveries"),
     ("get", "/api/v1/deliveries/{id}"),
     ("post", "/api/v1/deliveries/{id}/retry"),

@@ -83,6 +83,14 @@ async fn every_event_list_filter_reads_an_index(store: Store) {
             "events_merchant_type_created_idx",
         ),
         (
+            "category",
+            EventFilter {
+                event_type: Some("payout.*".into()),
+                ..events(50)
+            },
+            "events_merchant_type_created_idx",
+        ),
+        (
             "tag",
             EventFilter {
                 tag: Some("pay_123".into()),
@@ -176,6 +184,14 @@ async fn every_delivery_list_filter_reads_an_index(store: Store) {
             "type",
             DeliveryFilter {
                 event_type: Some("refund.failed".into()),
+                ..base.clone()
+            },
+            "deliveries_merchant_type_created_idx",
+        ),
+        (
+            "category",
+            DeliveryFilter {
+                event_type: Some("refund.*".into()),
                 ..base.clone()
             },
             "deliveries_merchant_type_created_idx",

@@ -164,6 +164,11 @@ async fn a_viewer_reads_and_every_write_and_reveal_is_refused(store: Store) {
             Some(json!({})),
         ),
         (
+            Method::PATCH,
+            "/api/v1/callback-settings".into(),
+            Some(json!({"profile": "payvost"})),
+        ),
+        (
             Method::POST,
             "/api/v1/api-keys".into(),
             Some(json!({"name": "mine"})),
@@ -218,6 +223,7 @@ async fn a_viewer_reads_and_every_write_and_reveal_is_refused(store: Store) {
         ),
         ("callback_secret/get", vec![]),
         ("callback_secret/rotate", vec![("grace_s", "0")]),
+        ("callback_settings/set", vec![("profile", "payvost")]),
         ("api_keys/create", vec![("name", "mine")]),
         ("api_keys/revoke", vec![("id", key_id.as_str())]),
         (

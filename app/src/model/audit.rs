@@ -97,11 +97,14 @@ pub enum AuditAction {
     MemberRemoved,
     #[serde(rename = "invitation.revoked")]
     InvitationRevoked,
+    /// `detail` says what changed (the callback deliveries' profile).
+    #[serde(rename = "callback_settings.updated")]
+    CallbackSettingsUpdated,
 }
 
 impl AuditAction {
     /// Every action, in the order the docs list them.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::LogIn,
         AuditAction::LogInFailed,
         AuditAction::LoginLinkUsed,
@@ -122,6 +125,7 @@ impl AuditAction {
         AuditAction::MemberRoleChanged,
         AuditAction::MemberRemoved,
         AuditAction::InvitationRevoked,
+        AuditAction::CallbackSettingsUpdated,
     ];
 
     /// The stored and wire name (`endpoint.updated`).
@@ -147,6 +151,7 @@ impl AuditAction {
             AuditAction::MemberRoleChanged => "member.role_changed",
             AuditAction::MemberRemoved => "member.removed",
             AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::CallbackSettingsUpdated => "callback_settings.updated",
         }
     }
 
@@ -178,6 +183,7 @@ impl AuditAction {
             AuditAction::MemberRoleChanged => "Changed a member's role",
             AuditAction::MemberRemoved => "Removed a member",
             AuditAction::InvitationRevoked => "Withdrew an invitation",
+            AuditAction::CallbackSettingsUpdated => "Changed how callbacks are sent",
         }
     }
 }

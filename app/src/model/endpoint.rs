@@ -348,6 +348,17 @@ pub struct CallbackSecret {
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
+/// How deliveries to an event's `callback_url` are sent: the merchant's
+/// choice of delivery profile (one that signs with HMAC, the callback
+/// secret's kind, or not at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CallbackSettings {
+    /// The delivery profile's name (`standard` unless changed).
+    #[cfg_attr(feature = "ssr", schema(example = "payvost"))]
+    pub profile: String,
+}
+
 /// What an endpoint missed: events in a window it never got a delivery for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Missed {

@@ -1,7 +1,7 @@
 //! The merchant's endpoints: list, create, change, delete, secrets, test events.
 
 use crate::model::dashboard::{EnabledEndpoint, EndpointInput, LastDelivery, RecoverInput};
-use crate::model::endpoint::{CallbackSecret, Endpoint, EndpointKeys};
+use crate::model::endpoint::{CallbackSecret, CallbackSettings, Endpoint, EndpointKeys};
 use crate::model::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -150,6 +150,26 @@ pub async fn recover_missed(
 pub async fn reveal_callback_secret() -> Result<CallbackSecret, AppError> {
     session::as_merchant(move |backend, merchant| async move {
         backend.callback_secret(&merchant.id).await
+    })
+    .await
+}
+
+/// How the merchant's callback deliveries are sent (their profile).
+#[server(prefix = "/_fn", endpoint = "callback_settings/get")]
+pub async fn get_callback_settings() -> Result<CallbackSettings, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend.callback_settings(&merchant.id).await
+    })
+    .await
+}
+
+/// Sends the merchant's callback deliveries in the profile named `profile`.
+#[server(prefix = "/_fn", endpoint = "callback_settings/set")]
+pub async fn set_callback_profile(profile: String) -> Result<CallbackSettings, AppError> {
+    session::as_merchant(move |backend, merchant| async move {
+        backend
+            .set_callback_settings(&merchant.id, CallbackSettings { profile })
+            .await
     })
     .await
 }

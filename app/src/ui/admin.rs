@@ -7,7 +7,7 @@ use super::bulk_retry::BulkRetry;
 use super::deliveries::{DeliveryView, RetryAs};
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
-use super::display::time;
+use super::display::{confirm_keys, time};
 use super::events::EventView;
 use super::form::{action_error, Field, FormError, TextField};
 use super::loaded::{both, Loaded};
@@ -217,6 +217,7 @@ fn AdminEndpointRow(
     let id = StoredValue::new(endpoint.id.to_string());
     let reason = RwSignal::new(String::new());
     let asking = RwSignal::new(false);
+    let keys = confirm_keys(asking);
     let enabled = endpoint.enabled;
     view! {
         <tr data-testid="admin-endpoint-row" data-endpoint=id.get_value()>
@@ -239,13 +240,14 @@ fn AdminEndpointRow(
                         <Show when=move || asking.get()
                             fallback=move || view! {
                                 <button type="button" class="danger ghost" data-testid="disable-endpoint"
+                                    node_ref=keys.opener
                                     on:click=move |_| asking.set(true)>"Disable"</button>
                             }>
                             <span class="confirm-inline">
                                 <input type="text" placeholder="Reason the merchant will see" aria-label="Reason"
                                     data-testid="disable-reason"
                                     on:input=move |ev| reason.set(event_target_value(&ev))/>
-                                <button type="button" class="danger" data-testid="confirm-disable"
+                                <button type="button" class="danger" data-testid="confirm-disable" node_ref=keys.first
                                     on:click=move |_| {
                                         disable.dispatch(AdminDisableEndpoint { id: id.get_value(), reason: reason.get_untracked() });
                                     }>"Disable"</button>

@@ -1,6 +1,6 @@
 //! `/api-keys`: create (shown once), list with prefix and last use, revoke.
 
-use super::display::{time, CopyButton};
+use super::display::{confirm_keys, CopyButton, When};
 use super::loaded::{both, Loaded};
 use crate::model::api_key::ApiKeySummary;
 use crate::model::member::Account;
@@ -96,19 +96,21 @@ fn KeyRow(
     can_change: bool,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let keys = confirm_keys(confirming);
     let id = key.id.to_string();
     view! {
         <tr data-testid="key-row">
             <td>{key.name.clone()}</td>
             <td><code>{format!("{}…", key.prefix)}</code></td>
-            <td class="small">{time(&key.created_at)}</td>
-            <td class="small">{key.last_used_at.as_ref().map(time).unwrap_or_else(|| "Never".into())}</td>
+            <td class="small"><When at=key.created_at/></td>
+            <td class="small">{key.last_used_at.map(|at| view! { <When at/> }.into_any()).unwrap_or_else(|| "Never".into_any())}</td>
             <td>
                 {can_change.then(move || view! {
                 <Show
                     when=move || confirming.get()
                     fallback=move || view! {
                         <button type="button" class="danger ghost" data-testid="revoke-key"
+                            node_ref=keys.opener
                             on:click=move |_| confirming.set(true)>"Revoke"</button>
                     }
                 >
@@ -117,7 +119,7 @@ fn KeyRow(
                         view! {
                             <span class="confirm-inline">
                                 "Stops working at once. "
-                                <button type="button" class="danger" data-testid="confirm-revoke"
+                                <button type="button" class="danger" data-testid="confirm-revoke" node_ref=keys.first
                                     on:click=move |_| { revoke.dispatch(RevokeApiKey { id: id.clone() }); }>
                                     "Revoke key"
                                 </button>

@@ -2,7 +2,7 @@
 //! merchant's): who did what, when, from where. Newest first, a page at a
 //! time (`?cursor=`).
 
-use super::display::time;
+use super::display::When;
 use super::loaded::Loaded;
 use crate::model::audit::{AuditEntry, AuditPage};
 use crate::server_fn::audit_log::{admin_audit_log, audit_log};
@@ -91,7 +91,7 @@ fn AuditRow(entry: AuditEntry, show_merchant: bool) -> impl IntoView {
     };
     view! {
         <tr data-testid="audit-entry" data-action=entry.action.as_str()>
-            <td class="small">{time(&entry.at)}</td>
+            <td class="small"><When at=entry.at/></td>
             {show_merchant.then(|| view! {
                 <td class="small"><code>{entry.merchant_id.as_ref().map(|m| m.to_string()).unwrap_or_default()}</code></td>
             })}

@@ -2,6 +2,7 @@
 //! the ticked rows, or everything the filters match, each counted on its
 //! button and confirmed before anything is sent.
 
+use super::display::confirm_keys_with;
 use crate::model::error::AppError;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -33,6 +34,12 @@ pub fn BulkRetry(
     outcome: Signal<Option<Result<u64, AppError>>>,
 ) -> impl IntoView {
     let confirming: RwSignal<Option<Bulk>> = RwSignal::new(None);
+    // Focus goes to the confirmation, Escape cancels it, and focus returns
+    // to "Retry selected" (the usual opener) when it closes.
+    let keys = confirm_keys_with(
+        Signal::derive(move || confirming.with(Option::is_some)),
+        move || confirming.set(None),
+    );
     let count = move |bulk: &Bulk| match bulk {
         Bulk::Selected(ids) => ids.len() as u64,
         Bulk::Matching(n) => *n,
@@ -50,7 +57,7 @@ pub fn BulkRetry(
     };
     view! {
         <div class="bulk-actions">
-            <button type="button" data-testid="retry-selected"
+            <button type="button" data-testid="retry-selected" node_ref=keys.opener
                 disabled=move || selected.with(BTreeSet::is_empty)
                 on:click=move |_| {
                     confirming.set(Some(Bulk::Selected(selected.get_untracked().into_iter().collect())));
@@ -79,7 +86,7 @@ pub fn BulkRetry(
                         " Each gets a new attempt now, whatever its status; those being attempted "
                         "right now, or whose endpoint is disabled, are left as they are."
                     </p>
-                    <button type="button" class="primary" data-testid="confirm-retry-button" on:click=confirm>
+                    <button type="button" class="primary" data-testid="confirm-retry-button" node_ref=keys.first on:click=confirm>
                         {format!("Retry {n} deliveries")}
                     </button>
                     <button type="button" class="ghost" on:click=move |_| confirming.set(None)>"Cancel"</button>

@@ -4,11 +4,13 @@
 use super::bulk_retry::BulkRetry;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
-use super::display::{refresh_every, time, Payload, StatusBadge, Tags};
+use super::display::{refresh_every, time, url_host, Payload, StatusBadge, Tags, When};
 use super::loaded::Loaded;
 use crate::model::dashboard::DeliveryQuery;
 use crate::model::error::AppError;
 use crate::model::event::{Attempt, DeliveryDetail};
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::admin::AdminRetryDelivery;
 use crate::server_fn::deliveries::{
     count_deliveries, get_delivery, list_deliveries, RetryDelivery, RetryMatching, RetrySelected,
@@ -48,6 +50,12 @@ pub fn DeliveriesPage() -> impl IntoView {
         |(q, _, _)| count_deliveries(q),
     );
     let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let me = Resource::new(|| (), |_| whoami());
+    // A viewer changes nothing: no retry buttons (the server refuses anyway).
+    let can_change = move || async move {
+        me.await
+            .map(|me| me.as_ref().is_some_and(Account::can_change))
+    };
     refresh_every(3, move || deliveries.refetch());
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let outcome = Signal::derive(move || retry.value().get().or_else(|| retry_all.value().get()));
@@ -72,16 +80,20 @@ pub fn DeliveriesPage() -> impl IntoView {
         <Loaded data=move || async move { Ok(endpoints.await.unwrap_or_default()) } let:endpoints>
             <DeliveryFilters query apply=apply.clone() endpoints=Some(endpoints) merchants=None/>
         </Loaded>
-        <BulkRetry selected matching outcome
-            retry_selected=move |ids| {
-                // The newest retry's answer is the one shown.
-                retry_all.clear();
-                retry.dispatch(RetrySelected { ids });
-            }
-            retry_matching=move |()| {
-                retry.clear();
-                retry_all.dispatch(RetryMatching { query: query.get_untracked() });
-            }/>
+        <Loaded data=can_change let:can_change>
+            {can_change.then(|| view! {
+                <BulkRetry selected matching outcome
+                    retry_selected=move |ids| {
+                        // The newest retry's answer is the one shown.
+                        retry_all.clear();
+                        retry.dispatch(RetrySelected { ids });
+                    }
+                    retry_matching=move |()| {
+                        retry.clear();
+                        retry_all.dispatch(RetryMatching { query: query.get_untracked() });
+                    }/>
+            })}
+        </Loaded>
         <Loaded data=move || deliveries loading="Loading deliveries…" let:page>
             <DeliveryTable page query=query.get_untracked() base="/deliveries" selected/>
         </Loaded>
@@ -134,6 +146,19 @@ pub fn DeliveryView(
             operator_retry.dispatch(AdminRetryDelivery { id });
         }
     };
+    // A viewer (merchant pages only: operators retry any delivery) gets no
+    // "Retry now". The role is read beside the delivery, in the one `Loaded`.
+    let me = (retry == RetryAs::Merchant).then(|| Resource::new(|| (), |_| whoami()));
+    let loaded = move || async move {
+        let can_retry = match me {
+            None => Ok(true),
+            Some(me) => me
+                .await
+                .map(|me| me.as_ref().is_some_and(Account::can_change)),
+        };
+        let detail = detail.await;
+        Ok((detail?, can_retry?))
+    };
     // While a retry is on its way, look for the new attempt every second.
     let waiting = RwSignal::new(false);
     refresh_every(1, move || {
@@ -148,7 +173,7 @@ pub fn DeliveryView(
         }
     });
     view! {
-        <Loaded data=move || detail loading="Loading the delivery…" let:d>
+        <Loaded data=loaded loading="Loading the delivery…" let((d, can_retry))>
             {
                 if d.delivery.status.as_str() != "pending" {
                     waiting.set(false);
@@ -156,7 +181,14 @@ pub fn DeliveryView(
                 let id = d.delivery.id.to_string();
                 let event_id = d.event.id.to_string();
                 let event_href = format!("{events}/{event_id}");
+                let title = format!(
+                    "Delivery of {} to {}{}",
+                    d.delivery.event_type,
+                    url_host(&d.delivery.url),
+                    if retry == RetryAs::Operator { " · Operations" } else { "" }
+                );
                 view! {
+                    <Title text=title/>
                     <div class="page-header">
                         <div>
                             <h1><code>{d.delivery.event_type.clone()}</code></h1>
@@ -166,13 +198,13 @@ pub fn DeliveryView(
                         </div>
                         {
                             let id = id.clone();
-                            view! {
+                            can_retry.then(|| view! {
                                 <button type="button" class="primary" data-testid="retry"
                                     disabled=move || retry_pending.get()
                                     on:click=move |_| dispatch_retry(id.clone())>
                                     "Retry now"
                                 </button>
-                            }
+                            })
                         }
                     </div>
                     {move || retry_outcome.get().and_then(Result::err).map(|e| view! {
@@ -185,9 +217,9 @@ pub fn DeliveryView(
                             <A href=event_href attr:data-testid="event-link">{event_id}</A>
                         </dd>
                         <dt>"Tags"</dt><dd><Tags tags=d.delivery.tags.clone() none="None"/></dd>
-                        <dt>"Created"</dt><dd>{time(&d.delivery.created_at)}</dd>
+                        <dt>"Created"</dt><dd><When at=d.delivery.created_at/></dd>
                         <dt>"Next attempt"</dt>
-                        <dd>{d.delivery.next_attempt_at.as_ref().map(time).unwrap_or_else(|| "None scheduled".into())}</dd>
+                        <dd>{d.delivery.next_attempt_at.map(|at| view! { <When at/> }.into_any()).unwrap_or_else(|| "None scheduled".into_any())}</dd>
                     </dl>
                     <Payload data=d.event.data.clone()/>
                     <section>

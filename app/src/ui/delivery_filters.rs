@@ -2,7 +2,7 @@
 //! be shared and survives a reload, and the bar that changes them.
 
 use super::filter_fields::{
-    with_value, ModeFilter, SinceFilter, TagFilter, TypeFilter, UntilFilter,
+    with_value, ClearFilters, ModeFilter, SinceFilter, TagFilter, TypeFilter, UntilFilter,
 };
 use super::url_query::{encode_query, param};
 use crate::model::dashboard::{DeliveryQuery, CALLBACKS};
@@ -50,6 +50,16 @@ pub fn DeliveryFilters(
     endpoints: Option<Vec<crate::model::endpoint::Endpoint>>,
     merchants: Option<Vec<crate::model::merchant::Merchant>>,
 ) -> impl IntoView {
+    let clear = {
+        let apply = apply.clone();
+        move || apply(DeliveryQuery::default())
+    };
+    let filtered = Signal::derive(move || {
+        DeliveryQuery {
+            cursor: None,
+            ..query.get()
+        } != DeliveryQuery::default()
+    });
     // A changed filter starts the list again from its newest page.
     let set = move |change: fn(&mut DeliveryQuery, String)| {
         let apply = apply.clone();
@@ -114,6 +124,7 @@ pub fn DeliveryFilters(
             <ModeFilter value=current(|q| q.mode.clone()) change=set(|q, v| q.mode = Some(v))/>
             <SinceFilter value=current(|q| q.since.clone()) change=set(|q, v| q.since = Some(v))/>
             <UntilFilter value=current(|q| q.until.clone()) change=set(|q, v| q.until = Some(v))/>
+            <ClearFilters filtered clear/>
         </div>
     }
 }

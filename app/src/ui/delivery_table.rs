@@ -2,7 +2,7 @@
 //! across merchants (with a Merchant column and rows to tick for bulk retry).
 
 use super::delivery_filters::query_string;
-use super::display::{time, Pager, StatusBadge, Tags};
+use super::display::{Pager, StatusBadge, Tags, When};
 use super::url_query::ending_with_param;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::event::Delivery;
@@ -126,7 +126,7 @@ fn DeliveryRow(
             <td><StatusBadge status=delivery.status/></td>
             <td>{delivery.attempt_count}</td>
             <td>{delivery.last_status_code.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
-            <td class="small">{time(&delivery.created_at)}</td>
+            <td class="small"><When at=delivery.created_at/></td>
         </tr>
     }
 }

@@ -9,9 +9,43 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// A time as every page shows it (UTC, so server and browser agree).
+/// A time in UTC, as the server renders it and as sentences that mention
+/// one say it (`<When>` shows a time on its own in the reader's zone).
 pub fn time(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A time in the reader's own zone (the browser's), with UTC on hover. The
+/// server renders it in UTC, which hydration keeps until the browser's
+/// zone is applied just after.
+#[component]
+pub fn When(at: DateTime<Utc>) -> impl IntoView {
+    let utc = time(&at);
+    let shown = RwSignal::new(utc.clone());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| shown.set(in_browser_zone(&at)));
+    view! { <time datetime=at.to_rfc3339() title=utc>{move || shown.get()}</time> }
+}
+
+/// `at` in the browser's zone, its offset named (`UTC` when there is none).
+#[cfg(feature = "hydrate")]
+fn in_browser_zone(at: &DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ));
+    // getTimezoneOffset() is minutes *behind* UTC (-60 in Paris in winter).
+    let east = -(date.get_timezone_offset() as i64);
+    let local = *at + chrono::Duration::minutes(east);
+    let zone = match east {
+        0 => "UTC".to_owned(),
+        _ => format!(
+            "UTC{}{:02}:{:02}",
+            if east < 0 { '-' } else { '+' },
+            east.abs() / 60,
+            east.abs() % 60
+        ),
+    };
+    format!("{} {zone}", local.format("%Y-%m-%d %H:%M:%S"))
 }
 
 /// A coloured badge for a delivery's status.
@@ -155,4 +189,68 @@ pub fn refresh_every(seconds: u64, refetch: impl Fn() + 'static) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (seconds, refetch);
+}
+
+/// The host (and port) of a URL, for page titles: `https://api.acme.com/hooks`
+/// → `api.acme.com`. Whatever is not a URL is returned whole.
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+/// The keyboard side of a confirmation shown while `open` is true: focus
+/// moves to `first` (its first control) when it opens, Escape closes it,
+/// and focus returns to `opener` (the button that opened it) when it
+/// closes. Put `node_ref=keys.first` and `node_ref=keys.opener` on them.
+#[derive(Clone, Copy)]
+pub struct ConfirmKeys {
+    pub first: NodeRef<leptos::html::Button>,
+    pub opener: NodeRef<leptos::html::Button>,
+}
+
+/// Keyboard care for the confirmation `open` shows (browser only).
+pub fn confirm_keys(open: RwSignal<bool>) -> ConfirmKeys {
+    confirm_keys_with(open.into(), move || open.set(false))
+}
+
+/// As `confirm_keys`, for a confirmation shown while `is_open` is true and
+/// closed by `close`.
+pub fn confirm_keys_with(is_open: Signal<bool>, close: impl Fn() + 'static) -> ConfirmKeys {
+    let keys = ConfirmKeys {
+        first: NodeRef::new(),
+        opener: NodeRef::new(),
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+            if event.key() == "Escape" && is_open.get_untracked() {
+                close();
+            }
+        });
+        on_cleanup(move || handle.remove());
+        Effect::new(move |_| {
+            if let Some(first) = keys.first.get() {
+                let _ = first.focus();
+            }
+        });
+        // Closed after being open: the opener gets focus back once it is
+        // shown again (not when the page first renders it).
+        let returning = RwSignal::new(false);
+        Effect::new(move |was_open: Option<bool>| {
+            let open_now = is_open.get();
+            if was_open == Some(true) && !open_now {
+                returning.set(true);
+            }
+            open_now
+        });
+        Effect::new(move |_| {
+            if let (true, Some(opener)) = (returning.get(), keys.opener.get()) {
+                let _ = opener.focus();
+                returning.set(false);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (is_open, close);
+    keys
 }

@@ -1,7 +1,9 @@
 //! `/endpoints/:id`: one endpoint, its signing secret, test events, replay
 //! and recover, and its latest deliveries.
 
-use super::display::{refresh_every, time, CopyButton, FailingWarning, StatusBadge};
+use super::display::{
+    confirm_keys, refresh_every, time, url_host, CopyButton, FailingWarning, StatusBadge, When,
+};
 use super::form::{ActionError, FormError, TextField};
 use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
@@ -13,6 +15,7 @@ use crate::model::endpoint::{
 use crate::model::error::AppError;
 use crate::model::event_type::EventType;
 use crate::model::member::Account;
+use crate::model::profile::STANDARD_PROFILE;
 use crate::server_fn::account::whoami;
 use crate::server_fn::catalog::list_event_types;
 use crate::server_fn::deliveries::list_deliveries;
@@ -63,7 +66,11 @@ pub fn EndpointDetailPage() -> impl IntoView {
             {
                 // A viewer sees the endpoint, never its keys or a button that changes it.
                 let can_change = me.as_ref().is_some_and(Account::can_change);
-                view! { <EndpointDetail endpoint senders types deliveries set_enabled can_change/> }
+                let title = format!("Endpoint {}", url_host(&endpoint.url));
+                view! {
+                    <Title text=title/>
+                    <EndpointDetail endpoint senders types deliveries set_enabled can_change/>
+                }
             }
         </Loaded>
     }
@@ -179,10 +186,7 @@ fn EndpointDetail(
                     </dd>
                     <dt>"Signature"</dt>
                     <dd data-testid="endpoint-signature">
-                        {match endpoint.signature_scheme {
-                            SignatureScheme::Hmac => "HMAC-SHA256 (v1)",
-                            SignatureScheme::Ed25519 => "Ed25519 (v1a)",
-                        }}
+                        {signature_summary(&endpoint)}
                         {endpoint.legacy_signature.then_some(", plus x-herald-signature (legacy)")}
                     </dd>
                     <dt>"Body"</dt>
@@ -201,7 +205,7 @@ fn EndpointDetail(
                             .unwrap_or_else(|| "The server's schedule".to_owned())}
                     </dd>
                     <dt>"Created"</dt>
-                    <dd>{time(&endpoint.created_at)}</dd>
+                    <dd><When at=endpoint.created_at/></dd>
                 </dl>
             </section>
             {if can_change {
@@ -229,6 +233,9 @@ fn EndpointDetail(
         })}
         <RecentDeliveries deliveries/>
     }
+    // Erased: the page's view type is otherwise deeper than the server
+    // crate's recursion limit lets rustc lay out.
+    .into_any()
 }
 
 /// After enabling: "it missed N events since …", and the button that sends them.
@@ -380,6 +387,7 @@ fn RecoveryPanel(id: String) -> impl IntoView {
 #[component]
 fn DeleteButton(id: String, url: String) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let keys = confirm_keys(confirming);
     let delete = ServerAction::<DeleteEndpoint>::new();
     let (id, url) = (StoredValue::new(id), StoredValue::new(url));
     view! {
@@ -388,6 +396,7 @@ fn DeleteButton(id: String, url: String) -> impl IntoView {
             fallback=move || {
                 view! {
                     <button type="button" class="danger ghost" data-testid="delete-endpoint"
+                        node_ref=keys.opener
                         on:click=move |_| confirming.set(true)>
                         "Delete"
                     </button>
@@ -398,7 +407,7 @@ fn DeleteButton(id: String, url: String) -> impl IntoView {
                 <p>"Delete " <code>{url.get_value()}</code> "? Its pending deliveries are dropped."</p>
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=id.get_value()/>
-                    <button type="submit" class="danger" data-testid="confirm-delete-button">
+                    <button type="submit" class="danger" data-testid="confirm-delete-button" node_ref=keys.first>
                         "Delete endpoint"
                     </button>
                     <button type="button" class="ghost" on:click=move |_| confirming.set(false)>
@@ -667,7 +676,7 @@ fn RecentDeliveries(deliveries: Resource<Result<DeliveryPage, AppError>>) -> imp
                                         </td>
                                         <td><StatusBadge status=d.status/></td>
                                         <td>{d.attempt_count}</td>
-                                        <td class="small">{time(&d.created_at)}</td>
+                                        <td class="small"><When at=d.created_at/></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -731,5 +740,30 @@ fn EgressPanel(senders: Egress) -> impl IntoView {
             <pre class="plain key" data-testid="egress-addresses">{senders.addresses.join("\n")}</pre>
             <div class="actions"><CopyButton text=list testid="copy-egress"/></div>
         </section>
+    }
+}
+
+/// How the endpoint's deliveries are signed, as the Settings card says it:
+/// Standard Webhooks' versions for `standard`, else the key's algorithm in
+/// the headers the profile names (its snippets are on the Event types page).
+fn signature_summary(endpoint: &Endpoint) -> String {
+    let algorithm = match (endpoint.rsa_public_key.is_some(), endpoint.signature_scheme) {
+        (true, _) => "RSA-SHA256",
+        (false, SignatureScheme::Hmac) if endpoint.profile == STANDARD_PROFILE => {
+            "HMAC-SHA256 (v1)"
+        }
+        (false, SignatureScheme::Ed25519) if endpoint.profile == STANDARD_PROFILE => {
+            "Ed25519 (v1a)"
+        }
+        (false, SignatureScheme::Hmac) => "HMAC-SHA256",
+        (false, SignatureScheme::Ed25519) => "Ed25519",
+    };
+    if endpoint.profile == STANDARD_PROFILE {
+        algorithm.to_owned()
+    } else {
+        format!(
+            "{algorithm}, in the headers of the {} profile",
+            endpoint.profile
+        )
     }
 }

@@ -2,6 +2,7 @@
 //! catalog (a whole category as `category.*`), custom headers, rate limit,
 //! and how deliveries are signed, encrypted and retried.
 
+use super::display::url_host;
 use super::form::{ActionError, Field, FormError, TextField};
 use super::loaded::Loaded;
 use crate::model::dashboard::EndpointInput;
@@ -63,6 +64,7 @@ pub fn EditEndpointPage() -> impl IntoView {
                 (types.await, endpoint.await, profiles.await, senders.await);
             Ok((types?, endpoint?, profiles?, senders.unwrap_or_default()))
         } loading="Loading…" let((types, endpoint, profiles, senders))>
+            <Title text=format!("Edit endpoint {}", url_host(&endpoint.url))/>
             <EndpointForm types profiles senders existing=Some(endpoint)/>
         </Loaded>
     }

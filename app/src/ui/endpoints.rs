@@ -1,14 +1,15 @@
 //! The endpoints page.
 
 use super::callbacks::CallbackSecretPanel;
-use super::display::{time, StatusBadge};
+use super::display::{StatusBadge, When};
 use super::loaded::Loaded;
 use crate::model::dashboard::LastDelivery;
 use crate::model::endpoint::{Endpoint, EndpointMode};
 use crate::model::error::AppError;
 use crate::model::member::Account;
 use crate::server_fn::account::whoami;
-use crate::server_fn::endpoints::{last_deliveries, list_endpoints};
+use crate::server_fn::endpoints::{get_callback_settings, last_deliveries, list_endpoints};
+use crate::server_fn::profiles::list_profiles;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -24,6 +25,17 @@ pub fn EndpointsPage() -> impl IntoView {
     let can_change = move || async move {
         me.await
             .map(|me| me.as_ref().is_some_and(Account::can_change))
+    };
+    // The callback panel: its settings and the profiles to choose from, for
+    // those who may change them (read in one `Loaded`, beside the role).
+    let callback_settings = Resource::new(|| (), |_| get_callback_settings());
+    let profiles = Resource::new(|| (), |_| list_profiles());
+    let callback_panel = move || async move {
+        let (me, settings, profiles) = (me.await, callback_settings.await, profiles.await);
+        if !me?.as_ref().is_some_and(Account::can_change) {
+            return Ok(None);
+        }
+        Ok(Some((settings?, profiles?)))
     };
     view! {
         <Title text="Endpoints"/>
@@ -48,8 +60,8 @@ pub fn EndpointsPage() -> impl IntoView {
                 Some((endpoints, last)) => view! { <EndpointTable endpoints last/> }.into_any(),
             }}
         </Loaded>
-        <Loaded data=can_change let:can_change>
-            {can_change.then(|| view! { <CallbackSecretPanel/> })}
+        <Loaded data=callback_panel let:panel>
+            {panel.map(|(settings, profiles)| view! { <CallbackSecretPanel settings profiles/> })}
         </Loaded>
     }
 }
@@ -113,7 +125,7 @@ fn EndpointTable(endpoints: Vec<Endpoint>, last: Vec<LastDelivery>) -> impl Into
                             .map(|l| {
                                 view! {
                                     <StatusBadge status=l.status/>
-                                    <div class="muted small">{time(&l.created_at)}</div>
+                                    <div class="muted small"><When at=l.created_at/></div>
                                 }
                                     .into_any()
                             })

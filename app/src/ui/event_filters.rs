@@ -2,7 +2,9 @@
 //! be shared and survives a reload, and the bar that changes them (the same
 //! controls as the deliveries' filters).
 
-use super::filter_fields::{ModeFilter, SinceFilter, TagFilter, TypeFilter, UntilFilter};
+use super::filter_fields::{
+    ClearFilters, ModeFilter, SinceFilter, TagFilter, TypeFilter, UntilFilter,
+};
 use super::url_query::{encode_query, param};
 use crate::model::dashboard::EventQuery;
 use leptos::prelude::*;
@@ -39,6 +41,16 @@ pub fn EventFilters(
     query: Memo<EventQuery>,
     apply: impl Fn(EventQuery) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
+    let clear = {
+        let apply = apply.clone();
+        move || apply(EventQuery::default())
+    };
+    let filtered = Signal::derive(move || {
+        EventQuery {
+            cursor: None,
+            ..query.get()
+        } != EventQuery::default()
+    });
     // A changed filter starts the list again from its newest page.
     let set = move |change: fn(&mut EventQuery, String)| {
         let apply = apply.clone();
@@ -59,6 +71,7 @@ pub fn EventFilters(
             <ModeFilter value=current(|q| q.mode.clone()) change=set(|q, v| q.mode = Some(v))/>
             <SinceFilter value=current(|q| q.since.clone()) change=set(|q, v| q.since = Some(v))/>
             <UntilFilter value=current(|q| q.until.clone()) change=set(|q, v| q.until = Some(v))/>
+            <ClearFilters filtered clear/>
         </div>
     }
 }

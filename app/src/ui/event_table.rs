@@ -1,7 +1,7 @@
 //! The one table of events: the Events page and search results (the
 //! operators' with a Merchant column).
 
-use super::display::{time, Tags};
+use super::display::{Tags, When};
 use crate::model::event::Event;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -68,7 +68,7 @@ fn EventRow(
             <td class="mono small break"><A href=href>{id}</A></td>
             {merchant.map(|name| view! { <td data-testid="merchant-cell">{name}</td> })}
             <td><Tags tags=event.tags link=tag_link/></td>
-            <td class="small">{time(&event.created_at)}</td>
+            <td class="small"><When at=event.created_at/></td>
         </tr>
     }
 }

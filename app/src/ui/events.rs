@@ -1,7 +1,7 @@
 //! `/events` and `/events/:id`: what the platform reported, filterable by
 //! type, tag, time and mode; and one event's payload with where it went.
 
-use super::display::{time, Pager, Payload, StatusBadge, Tags};
+use super::display::{Pager, Payload, StatusBadge, Tags, When};
 use super::event_filters::{query_from, query_string, EventFilters};
 use super::event_table::EventTable;
 use super::loaded::Loaded;
@@ -125,7 +125,13 @@ pub fn EventView(
             {
                 let EventDetail { event, deliveries } = d;
                 let none = || "None".to_owned();
+                let title = format!(
+                    "Event {}{}",
+                    event.event_type,
+                    if operators { " · Operations" } else { "" }
+                );
                 view! {
+                    <Title text=title/>
                     <div class="page-header">
                         <div>
                             <h1><code>{event.event_type.clone()}</code></h1>
@@ -137,7 +143,7 @@ pub fn EventView(
                         {operators.then(|| view! {
                             <dt>"Merchant"</dt><dd class="mono break">{event.merchant_id.to_string()}</dd>
                         })}
-                        <dt>"Created"</dt><dd>{time(&event.created_at)}</dd>
+                        <dt>"Created"</dt><dd><When at=event.created_at/></dd>
                         <dt>"Mode"</dt><dd>{if event.live_mode { "Live" } else { "Test" }}</dd>
                         <dt>"Idempotency key"</dt>
                         <dd class="mono break">{event.idempotency_key.clone().unwrap_or_else(none)}</dd>

@@ -3,7 +3,7 @@
 //! `/invitations/:token`: accept an invitation with a new password.
 
 use super::account::AuthFrame;
-use super::display::{time, CopyButton};
+use super::display::{confirm_keys, CopyButton, When};
 use super::form::{action_error, FormError, PasswordField, TextField};
 use super::loaded::{both, Loaded};
 use crate::model::member::{Account, Invitation, Member, MemberRole};
@@ -155,6 +155,7 @@ fn MemberRow(
     remove: ServerAction<RemoveMember>,
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
+    let keys = confirm_keys(confirming);
     let id = member.id.to_string();
     let role_id = id.clone();
     let remove_id = id.clone();
@@ -183,13 +184,14 @@ fn MemberRow(
                     view! { <span data-testid="member-role-label">{member.role.label()}</span> }.into_any()
                 }}
             </td>
-            <td class="small">{time(&member.created_at)}</td>
+            <td class="small"><When at=member.created_at/></td>
             <td>
                 {owner.then(move || view! {
                     <Show
                         when=move || confirming.get()
                         fallback=move || view! {
                             <button type="button" class="danger ghost" data-testid="remove-member"
+                                node_ref=keys.opener
                                 on:click=move |_| confirming.set(true)>"Remove"</button>
                         }
                     >
@@ -198,7 +200,7 @@ fn MemberRow(
                             view! {
                                 <span class="confirm-inline">
                                     "Logs them out at once. "
-                                    <button type="button" class="danger" data-testid="confirm-remove"
+                                    <button type="button" class="danger" data-testid="confirm-remove" node_ref=keys.first
                                         on:click=move |_| { remove.dispatch(RemoveMember { id: id.clone() }); }>
                                         "Remove member"
                                     </button>
@@ -224,7 +226,7 @@ fn InvitationRow(
         <tr data-testid="invitation-row">
             <td>{invitation.email.clone()}</td>
             <td>{invitation.role.label()}</td>
-            <td class="small">{time(&invitation.expires_at)}</td>
+            <td class="small"><When at=invitation.expires_at/></td>
             <td>
                 {owner.then(move || view! {
                     <button type="button" class="ghost" data-testid="revoke-invitation"

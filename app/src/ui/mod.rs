@@ -31,7 +31,7 @@ mod storage;
 mod url_query;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -45,6 +45,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 {script_policy()}
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // The stylesheet, WASM and script names carry their content's
+                // hash (cargo-leptos `hash-files`), so browsers keep them for
+                // a year and a new build is fetched under new names.
+                <HashedStylesheet options=options.clone() id="herald"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -91,7 +95,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="herald" href="/pkg/herald.css"/>
         <Title formatter=|title: String| format!("{title} · Herald")/>
         <Router>
             <Routes fallback=NotFound>

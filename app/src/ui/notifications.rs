@@ -1,10 +1,12 @@
 //! `/notifications`: what Herald told the merchant about its endpoints, and
 //! which of it is also mailed.
 
-use super::display::time;
+use super::display::{time, When};
 use super::form::{action_error, FormError};
 use super::loaded::Loaded;
 use crate::model::alert::{Alert, AlertKind, MailPreferences, Notifications};
+use crate::model::member::Account;
+use crate::server_fn::account::whoami;
 use crate::server_fn::notifications::{load_notifications, SetMailPreferences};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,6 +17,15 @@ use std::collections::BTreeSet;
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let loaded = Resource::new(|| (), |_| load_notifications());
+    let me = Resource::new(|| (), |_| whoami());
+    // A viewer sees the settings but cannot save them (the server refuses).
+    let with_role = move || async move {
+        let (notifications, me) = (loaded.await, me.await);
+        Ok((
+            notifications?,
+            me?.as_ref().is_some_and(Account::can_change),
+        ))
+    };
     view! {
         <Title text="Notifications"/>
         <div class="page-header">
@@ -26,11 +37,11 @@ pub fn NotificationsPage() -> impl IntoView {
                 </p>
             </div>
         </div>
-        <Loaded data=move || loaded loading="Loading notifications…" let:notifications>
+        <Loaded data=with_role loading="Loading notifications…" let((notifications, can_change))>
             {
                 let Notifications { email, mail_configured, preferences, alerts } = notifications;
                 view! {
-                    <MailSettings email mail_configured preferences/>
+                    <MailSettings email mail_configured preferences can_change/>
                     <AsEvents/>
                     <Told alerts/>
                 }
@@ -45,6 +56,8 @@ fn MailSettings(
     email: String,
     mail_configured: bool,
     preferences: MailPreferences,
+    /// Whether this member may save them (a viewer may not).
+    can_change: bool,
 ) -> impl IntoView {
     let save = ServerAction::<SetMailPreferences>::new();
     let error = action_error(save);
@@ -80,6 +93,7 @@ fn MailSettings(
                                     <label class="check">
                                         <input
                                             type="checkbox"
+                                            disabled=!can_change
                                             data-testid=format!("mail-{}", kind.as_str())
                                             prop:checked=move || chosen.with(|c| c.contains(&kind))
                                             on:change=move |ev| {
@@ -109,14 +123,26 @@ fn MailSettings(
                         {move || error.get().and_then(|e| e.for_field("kinds"))}
                     </p>
                 </fieldset>
-                <div class="actions">
-                    <button type="submit" class="primary" data-testid="save-mail" disabled=move || save.pending().get()>
-                        "Save"
-                    </button>
-                    <span class="saved-note" role="status" data-testid="mail-saved">
-                        {move || saved().then_some("Saved.")}
-                    </span>
-                </div>
+                {if can_change {
+                    view! {
+                        <div class="actions">
+                            <button type="submit" class="primary" data-testid="save-mail" disabled=move || save.pending().get()>
+                                "Save"
+                            </button>
+                            <span class="saved-note" role="status" data-testid="mail-saved">
+                                {move || saved().then_some("Saved.")}
+                            </span>
+                        </div>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <p class="muted small" data-testid="mail-read-only">
+                            "Viewers cannot change these: ask an owner or a developer of this account."
+                        </p>
+                    }
+                        .into_any()
+                }}
             </form>
         </section>
     }
@@ -175,7 +201,7 @@ fn ToldRow(alert: Alert) -> impl IntoView {
         <li data-testid="alert-row">
             <div class="told-head">
                 <strong data-testid="alert-kind">{alert.kind.label()}</strong>
-                <span class="muted small">{time(&alert.created_at)}</span>
+                <span class="muted small"><When at=alert.created_at/></span>
             </div>
             <p>{alert.summary()}</p>
             {alert.reason.clone().map(|reason| view! { <p class="muted small">{reason}</p> })}

@@ -1,7 +1,7 @@
 //! `/admin/storage`: what the database holds and how long history is kept,
 //! for operators deciding on retention or disk.
 
-use super::display::time;
+use super::display::When;
 use super::loaded::Loaded;
 use crate::model::event::StorageStats;
 use crate::server_fn::admin::storage;
@@ -39,7 +39,7 @@ fn StorageFacts(stats: StorageStats) -> impl IntoView {
             <dt>"Deliveries"</dt><dd data-testid="storage-deliveries">{count(stats.deliveries)}</dd>
             <dt>"Attempts"</dt><dd data-testid="storage-attempts">{count(stats.attempts)}</dd>
             <dt>"Oldest event"</dt>
-            <dd data-testid="storage-oldest">{stats.oldest_event_at.as_ref().map(time).unwrap_or_else(|| "None".into())}</dd>
+            <dd data-testid="storage-oldest">{stats.oldest_event_at.map(|at| view! { <When at/> }.into_any()).unwrap_or_else(|| "None".into_any())}</dd>
             <dt>"Database size"</dt>
             <dd data-testid="storage-size">{stats.database_bytes.map(size).unwrap_or_else(|| "Unknown".into())}</dd>
             <dt>"Retention"</dt><dd data-testid="storage-retention">{retention}</dd>
