@@ -105,6 +105,7 @@ impl Herald {
         config: ServeConfig,
         leptos_options: LeptosOptions,
     ) -> Result<Herald, StartError> {
+        let leptos_options = dashboard::site_options(leptos_options);
         store.migrate().await?;
         let added = seed_catalog(&store).await?;
         if added > 0 {

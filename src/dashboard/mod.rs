@@ -17,6 +17,7 @@ use herald_app::backend::SharedBackend;
 use herald_app::model::id::MerchantId;
 use herald_app::server_fn::SESSION_MERCHANT_KEY;
 use herald_app::{shell, App};
+use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
@@ -37,6 +38,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(require_login))
+}
+
+/// The site options as this binary can serve them. With `hash-files`, the
+/// names of the WASM, script and stylesheet (`herald.<hash>.wasm`) come from
+/// `hash.txt` beside the binary, which `cargo leptos build` writes; a binary
+/// without one (a plain `cargo build`, the tests) names them plainly, and
+/// Leptos must not go looking for the file (it panics when it is missing).
+pub fn site_options(mut options: LeptosOptions) -> LeptosOptions {
+    if options.hash_files {
+        let hash_file = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+        if !hash_file.as_deref().is_some_and(std::path::Path::exists) {
+            tracing::warn!(
+                hash_file = ?hash_file,
+                "no hash.txt beside the binary: the site's files are linked by their plain \
+                 names (build with `cargo leptos build`, and copy hash.txt with the binary)"
+            );
+            options.hash_files = false;
+        }
+    }
+    options
 }
 
 /// Pages anyone may open.

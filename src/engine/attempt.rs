@@ -127,7 +127,7 @@ fn prepare_request(
     let mut legacy = false;
     let mut encryption: Option<EncryptionKey> = None;
     let mut timeout = None;
-    let mut previous_first = false;
+    let previous_first;
     let (url, mut keys, custom, profile) = match &delivery.destination {
         Destination::Endpoint {
             id,

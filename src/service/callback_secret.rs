@@ -156,17 +156,14 @@ impl CallbackSecrets {
                 )
             })?
             .profile;
-        if let Some(other) = profile
-            .algorithms()
-            .into_iter()
-            .find(|a| *a != SignatureAlgorithm::HmacSha256)
-        {
+        if let Some(spec) = profile.header_unsignable_with(SignatureAlgorithm::HmacSha256) {
             return Err(ServiceError::invalid(
                 "profile",
                 format!(
-                    "`{name}` signs with {}, but callbacks are signed with the callback secret, \
-                     an HMAC key: choose a profile that signs with hmac-sha256",
-                    other.as_str()
+                    "`{name}` signs {} with {}, but callbacks are signed with the callback \
+                     secret, an HMAC key: choose a profile that signs with hmac-sha256",
+                    spec.header,
+                    spec.algorithm.as_str()
                 ),
             ));
         }

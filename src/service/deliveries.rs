@@ -112,7 +112,7 @@ impl DeliverySearch {
                     })
                 })
                 .transpose()?,
-            event_type: check_type_filter(self.event_type.as_deref())?,
+            event_type: check_type_filter("event_type", self.event_type.as_deref())?,
             since: self.since,
             live_mode: self.live_mode,
             callback: self.callback,
@@ -137,10 +137,14 @@ pub fn check_tag_filter(tag: Option<&str>) -> Result<Option<String>, ServiceErro
     }
 }
 
-/// An `event_type` filter: a type (`payout.failed`), or a category with the
+/// An event-type filter: a type (`payout.failed`), or a category with the
 /// wildcard subscriptions use (`payout.*`); `*` alone is no filter. Any
-/// other `*` is a 422 naming the field.
-pub fn check_type_filter(event_type: Option<&str>) -> Result<Option<String>, ServiceError> {
+/// other `*` is a 422 naming `field` (`event_type` for deliveries, `type`
+/// for events, as their lists call it).
+pub fn check_type_filter(
+    field: &str,
+    event_type: Option<&str>,
+) -> Result<Option<String>, ServiceError> {
     let Some(given) = event_type
         .map(str::trim)
         .filter(|t| !t.is_empty() && *t != "*")
@@ -153,7 +157,7 @@ pub fn check_type_filter(event_type: Option<&str>) -> Result<Option<String>, Ser
     };
     if !wildcard_ok {
         return Err(ServiceError::invalid(
-            "event_type",
+            field,
             "an event type such as payin.succeeded, or a category such as payin.* (the * only at the end)",
         ));
     }
@@ -411,19 +415,23 @@ mod tests {
 
     #[test]
     fn a_type_filter_is_a_type_or_a_category() {
-        assert_eq!(check_type_filter(None).ok(), Some(None));
-        assert_eq!(check_type_filter(Some(" ")).ok(), Some(None));
-        assert_eq!(check_type_filter(Some("*")).ok(), Some(None), "everything");
+        assert_eq!(check_type_filter("event_type", None).ok(), Some(None));
+        assert_eq!(check_type_filter("event_type", Some(" ")).ok(), Some(None));
         assert_eq!(
-            check_type_filter(Some("payout.failed")).ok(),
+            check_type_filter("event_type", Some("*")).ok(),
+            Some(None),
+            "everything"
+        );
+        assert_eq!(
+            check_type_filter("event_type", Some("payout.failed")).ok(),
             Some(Some("payout.failed".to_owned()))
         );
         assert_eq!(
-            check_type_filter(Some(" payout.* ")).ok(),
+            check_type_filter("event_type", Some(" payout.* ")).ok(),
             Some(Some("payout.*".to_owned()))
         );
         for refused in ["pay*", "payout.*.x", "*.failed", ".*", "payout*"] {
-            match check_type_filter(Some(refused)) {
+            match check_type_filter("event_type", Some(refused)) {
                 Err(ServiceError::Validation { field, .. }) => assert_eq!(field, "event_type"),
                 other => panic!("{refused}: {other:?}"),
             }

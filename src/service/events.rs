@@ -70,7 +70,7 @@ impl Events {
         limit: u32,
     ) -> Result<Page<Event>, ServiceError> {
         let filter = EventFilter {
-            event_type: check_type_filter(search.event_type.as_deref())?,
+            event_type: check_type_filter("type", search.event_type.as_deref())?,
             tag: check_tag_filter(search.tag.as_deref())?,
             idempotency_key: search.idempotency_key,
             since: search.since,

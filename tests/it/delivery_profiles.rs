@@ -621,7 +621,7 @@ async fn callbacks_are_sent_in_the_merchants_chosen_hmac_profile(store: Store) {
         .await;
     assert_eq!(status, 202);
     let got = callback.wait_for(1, WAIT).await;
-    let body: serde_json::Value = serde_json::from_str(&got[0].body).expect("JSON body");
+    let body: serde_json::Value = serde_json::from_slice(&got[0].body).expect("JSON body");
     assert_eq!(body["data"]["clientTransactionId"], "pay_one");
     assert!(
         body.get("createdAt").is_some(),
@@ -629,7 +629,7 @@ async fn callbacks_are_sent_in_the_merchants_chosen_hmac_profile(store: Store) {
     );
     assert_eq!(
         got[0].header("payvost-signature"),
-        hex(&hmac_sha256(secret.as_bytes(), got[0].body.as_bytes())),
+        hex(&hmac_sha256(secret.as_bytes(), &got[0].body)),
         "hex HMAC-SHA256 of the body with the callback secret's text"
     );
     assert!(got[0].headers.get("webhook-signature").is_none());
@@ -650,7 +650,7 @@ async fn callbacks_are_sent_in_the_merchants_chosen_hmac_profile(store: Store) {
     let got = callback.wait_for(2, WAIT).await;
     assert_eq!(
         got[1].header("payvost-signature"),
-        hex(&hmac_sha256(secret.as_bytes(), got[1].body.as_bytes())),
+        hex(&hmac_sha256(secret.as_bytes(), &got[1].body)),
         "the receiver's secret keeps verifying during the grace period"
     );
 
@@ -664,4 +664,16 @@ async fn callbacks_are_sent_in_the_merchants_chosen_hmac_profile(store: Store) {
         app.get_ok(&other_key, settings).await["profile"],
         "standard"
     );
+
+    // And back: `standard` signs with HMAC (or Ed25519), so it is allowed.
+    let (status, back) = app
+        .api(
+            Method::PATCH,
+            settings,
+            &key,
+            Some(json!({"profile": "standard"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(app.get_ok(&key, settings).await["profile"], "standard");
 }

@@ -408,7 +408,7 @@ async fn a_category_filter_lists_every_type_of_it(store: Store) {
     app.drain().await;
 
     // `payout.*` as subscriptions write it: every payout type, only these.
-    let payouts = walk(&app, &key, "/api/v1/events?event_type=payout.*").await;
+    let payouts = walk(&app, &key, "/api/v1/events?type=payout.*").await;
     assert_eq!(
         ids(&Value::Array(payouts)),
         [succeeded.as_str(), failed.as_str()]
@@ -423,21 +423,18 @@ async fn a_category_filter_lists_every_type_of_it(store: Store) {
         .await
         .is_empty());
     // `*` alone is no filter; an exact type stays exact.
-    assert_eq!(
-        walk(&app, &key, "/api/v1/events?event_type=*").await.len(),
-        3
-    );
+    assert_eq!(walk(&app, &key, "/api/v1/events?type=*").await.len(), 3);
     let exact = walk(&app, &key, "/api/v1/deliveries?event_type=payout.failed").await;
     assert_eq!(event_ids_of(&exact), [failed.as_str()]);
 
-    for path in [
-        "/api/v1/events?event_type=pay*",
-        "/api/v1/deliveries?event_type=*.failed",
+    for (path, field) in [
+        ("/api/v1/events?type=pay*", "type"),
+        ("/api/v1/deliveries?event_type=*.failed", "event_type"),
     ] {
         let (status, error) = app.api(Method::GET, path, &key, None).await;
         assert_eq!(status, 422, "{path}: {error}");
         let message = error["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.starts_with("event_type"), "{message}");
+        assert!(message.starts_with(field), "{message}");
     }
     app.stop().await;
 }

@@ -323,6 +323,17 @@ impl DeliveryProfile {
         !self.signatures.is_empty() && self.signatures.iter().all(|spec| !spec.every_key)
     }
 
+    /// The first signature spec whose header a key of `algorithm` cannot
+    /// sign (no spec sharing that header has this algorithm); `None` when
+    /// such a key alone signs every header (or the profile signs nothing).
+    pub fn header_unsignable_with(&self, algorithm: SignatureAlgorithm) -> Option<&SignatureSpec> {
+        self.signatures.iter().find(|spec| {
+            !self.signatures.iter().any(|other| {
+                other.header.eq_ignore_ascii_case(&spec.header) && other.algorithm == algorithm
+            })
+        })
+    }
+
     /// The algorithms this profile signs with (an endpoint needs a key of one
     /// of them; `standard` takes either HMAC or Ed25519).
     pub fn algorithms(&self) -> Vec<SignatureAlgorithm> {

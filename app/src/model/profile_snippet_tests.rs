@@ -245,3 +245,36 @@ fn languages_round_trip_through_their_ids() {
     }
     assert_eq!(SnippetLanguage::parse("cobol"), None);
 }
+
+#[test]
+fn which_bundled_profiles_an_hmac_key_alone_can_sign() {
+    use crate::model::profile::SignatureAlgorithm::HmacSha256;
+    // `standard` offers HMAC or Ed25519 for its one header: HMAC suffices.
+    for name in [
+        "standard",
+        "event-envelope",
+        "x-signature",
+        "payvost",
+        "paywize",
+    ] {
+        assert!(
+            bundled_one(name)
+                .header_unsignable_with(HmacSha256)
+                .is_none(),
+            "{name}"
+        );
+    }
+    let paysecure = bundled_one("paysecure");
+    let refused = paysecure
+        .header_unsignable_with(HmacSha256)
+        .expect("paysecure signs with RSA only");
+    assert!(
+        refused.header.starts_with("paysecure"),
+        "{}",
+        refused.header
+    );
+    assert_eq!(
+        refused.algorithm,
+        crate::model::profile::SignatureAlgorithm::RsaSha256
+    );
+}

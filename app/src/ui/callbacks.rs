@@ -93,9 +93,7 @@ fn CallbackProfile(settings: CallbackSettings, profiles: Vec<ProfileSummary>) ->
     let offered: Vec<ProfileSummary> = profiles
         .into_iter()
         .filter(|p| {
-            p.algorithms
-                .iter()
-                .all(|a| *a == SignatureAlgorithm::HmacSha256)
+            p.algorithms.is_empty() || p.algorithms.contains(&SignatureAlgorithm::HmacSha256)
         })
         .collect();
     let error = move || save.value().get().and_then(Result::err).map(|e| e.message);
