@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { test, expect, createMerchant, createEndpoint, ingest, logIn, newMerchant, signUp, snap, Received } from "./fixtures";
+import { test, expect, createMerchant, createEndpoint, hydrated, ingest, logIn, newMerchant, signUp, snap, Received } from "./fixtures";
 
 /** The DER prefix of an Ed25519 public key (RFC 8410); the 32 key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
@@ -37,6 +37,8 @@ test("an endpoint that signs with Ed25519 and encrypts: its keys on its page, a 
 }) => {
   await signUp(page, newMerchant("Keys"));
   await page.goto("/endpoints/new");
+  // Typed before hydration, the fields would be reset to the form's state.
+  await hydrated(page);
   await page.getByTestId("url-input").fill(receiver.url());
   await page.getByTestId("signature-scheme-select").selectOption("ed25519");
   await page.getByTestId("encrypted-input").check();

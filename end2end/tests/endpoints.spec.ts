@@ -1,4 +1,4 @@
-import { test, expect, newMerchant, signUp, snap, signedWith } from "./fixtures";
+import { test, expect, hydrated, newMerchant, signUp, snap, signedWith } from "./fixtures";
 
 test("create an endpoint for payin.*, reveal its secret, send a test event, rotate, edit, delete", async ({
   page,
@@ -101,7 +101,7 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
 test("a bad URL gets an error next to the field and creates nothing", async ({ page }) => {
   await signUp(page, newMerchant("BadUrl"));
   await page.goto("/endpoints/new");
-  await expect(page.getByTestId("url-input")).toBeVisible();
+  await hydrated(page);
   await page.getByTestId("url-input").fill("ftp://files.example.com/hooks");
   await page.getByTestId("save-endpoint").click();
   await expect(page.getByTestId("url-error")).toContainText("https");
@@ -114,6 +114,7 @@ test("the endpoint page works at a phone's width", async ({ page, receiver }) =>
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page, newMerchant("Phone"));
   await page.goto("/endpoints/new");
+  await hydrated(page);
   await page.getByTestId("url-input").fill(receiver.url());
   await page.getByTestId("save-endpoint").click();
   await expect(page).toHaveURL(/\/endpoints\/ep_/);
