@@ -142,20 +142,8 @@ impl CallbackSecrets {
         settings: CallbackSettings,
     ) -> Result<CallbackSettings, ServiceError> {
         super::access::require(Permission::Change)?;
-        let name = settings.profile.trim();
-        let profile = self
-            .store
-            .profile(name)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "profile",
-                    format!(
-                        "there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"
-                    ),
-                )
-            })?
-            .profile;
+        let profile = super::profiles::existing_profile(&self.store, &settings.profile).await?;
+        let name = profile.name.as_str();
         if let Some(spec) = profile.header_unsignable_with(SignatureAlgorithm::HmacSha256) {
             return Err(ServiceError::invalid(
                 "profile",

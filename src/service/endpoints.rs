@@ -368,14 +368,9 @@ impl Endpoints {
 
     /// The profile an endpoint names, which must exist.
     async fn check_profile(&self, name: &str) -> Result<String, ServiceError> {
-        let name = name.trim();
-        match self.store.profile(name).await? {
-            Some(stored) => Ok(stored.profile.name),
-            None => Err(ServiceError::invalid(
-                "profile",
-                format!("there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"),
-            )),
-        }
+        Ok(super::profiles::existing_profile(&self.store, name)
+            .await?
+            .name)
     }
 
     /// The kind of key an endpoint with these settings signs with: RSA when

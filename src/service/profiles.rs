@@ -28,6 +28,19 @@ pub async fn refresh_bundled_profiles(store: &Store) -> Result<u64, ServiceError
         .await?)
 }
 
+/// The profile named `name` (trimmed) that an endpoint or the callback
+/// settings choose: a 422 on `profile` when there is none.
+pub async fn existing_profile(store: &Store, name: &str) -> Result<DeliveryProfile, ServiceError> {
+    let name = name.trim();
+    match store.profile(name).await? {
+        Some(stored) => Ok(stored.profile),
+        None => Err(ServiceError::invalid(
+            "profile",
+            format!("there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"),
+        )),
+    }
+}
+
 /// The profile operations.
 #[derive(Clone, Debug)]
 pub struct Profiles {
@@ -63,17 +76,6 @@ impl Profiles {
             .profile(name)
             .await?
             .ok_or(ServiceError::NotFound("profile"))
-    }
-
-    /// The profile an endpoint names, for `field`: a 422 when there is none.
-    pub async fn existing(&self, field: &str, name: &str) -> Result<DeliveryProfile, ServiceError> {
-        match self.store.profile(name).await? {
-            Some(stored) => Ok(stored.profile),
-            None => Err(ServiceError::invalid(
-                field,
-                format!("there is no delivery profile `{name}` (GET /api/v1/profiles lists them)"),
-            )),
-        }
     }
 
     /// Adds an operator's profile written as JSON.

@@ -161,23 +161,12 @@ impl Store {
             "UPDATE members SET role = $3 WHERE id = $1 AND merchant_id = $2 \
              AND ($3 = 'owner' OR {NOT_THE_LAST_OWNER})"
         );
-        let postgres = matches!(self, Store::Postgres(_));
-        let changed = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            if postgres {
-                sqlx::query(LOCK_TEAM).bind(merchant.as_str()).execute(&mut *tx).await?;
-            }
-            let changed = sqlx::query(&sql)
-                .bind(member.as_str())
-                .bind(merchant.as_str())
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            Ok::<u64, sqlx::Error>(changed)
-        })?;
-        Ok(changed == 1)
+        self.change_team(
+            merchant,
+            &sql,
+            &[member.as_str(), merchant.as_str(), role.as_str()],
+        )
+        .await
     }
 
     /// Removes the merchant's member, unless it is the last owner; false if
@@ -190,21 +179,33 @@ impl Store {
         let sql = format!(
             "DELETE FROM members WHERE id = $1 AND merchant_id = $2 AND {NOT_THE_LAST_OWNER}"
         );
+        self.change_team(merchant, &sql, &[member.as_str(), merchant.as_str()])
+            .await
+    }
+
+    /// Runs `sql` (bound to `binds`, in order) in a transaction that first
+    /// takes the merchant's row lock on PostgreSQL (`LOCK_TEAM`); true if it
+    /// changed one row.
+    async fn change_team(
+        &self,
+        merchant: &MerchantId,
+        sql: &str,
+        binds: &[&str],
+    ) -> StoreResult<bool> {
         let postgres = matches!(self, Store::Postgres(_));
-        let removed = on_pool!(self, pool => {
+        let changed = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             if postgres {
                 sqlx::query(LOCK_TEAM).bind(merchant.as_str()).execute(&mut *tx).await?;
             }
-            let removed = sqlx::query(&sql)
-                .bind(member.as_str())
-                .bind(merchant.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let mut query = sqlx::query(sql);
+            for value in binds {
+                query = query.bind(*value);
+            }
+            let changed = query.execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
-            Ok::<u64, sqlx::Error>(removed)
+            Ok::<u64, sqlx::Error>(changed)
         })?;
-        Ok(removed == 1)
+        Ok(changed == 1)
     }
 }
