@@ -110,6 +110,30 @@ test("a bad URL gets an error next to the field and creates nothing", async ({ p
   await expect(page.getByTestId("endpoints-empty")).toBeVisible();
 });
 
+test("several mistakes are all named at once, each next to its field, in plain words", async ({ page }) => {
+  await signUp(page, newMerchant("Mistakes"));
+  await page.goto("/endpoints/new");
+  await hydrated(page);
+  await page.getByTestId("url-input").fill("ftp://files.example.com/hooks");
+  await page.getByTestId("headers-input").fill("no colon here");
+  await page.getByTestId("rate-limit-input").fill("fast");
+  await page.getByTestId("save-endpoint").click();
+  await expect(page.getByTestId("form-error")).toContainText("3 fields need changing");
+  await expect(page.getByTestId("url-error")).toContainText("https");
+  await expect(page.getByTestId("rate_limit_per_s-error")).toContainText("whole number");
+  await expect(page.getByTestId("headers-error")).toContainText("“Name: value”");
+  await expect(page.getByTestId("headers-error")).not.toContainText("`");
+  await snap(page, "endpoint-form-errors");
+  await expect(page).toHaveURL(/\/endpoints\/new$/);
+  // Fixing one leaves the others named.
+  await page.getByTestId("url-input").fill("https://hooks.example.com/payments");
+  await page.getByTestId("save-endpoint").click();
+  await expect(page.getByTestId("form-error")).toContainText("2 fields need changing");
+  await expect(page.getByTestId("url-error")).toBeEmpty();
+  await page.goto("/endpoints");
+  await expect(page.getByTestId("endpoints-empty")).toBeVisible();
+});
+
 test("the endpoint page works at a phone's width", async ({ page, receiver }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await signUp(page, newMerchant("Phone"));

@@ -29,3 +29,24 @@ test("the site's files are named by their content, kept a year and sent compress
   expect(page_.headers()["content-encoding"]).toBe("gzip");
   expect(page_.headers()["cache-control"]).toBe("no-store");
 });
+
+test("before the app has loaded, a button that needs it says so instead of swallowing the click", async ({ page }) => {
+  // The WebAssembly never arrives: the page stays as the server rendered it.
+  await page.route(/\.wasm$/, () => {});
+  await page.goto("/login", { waitUntil: "domcontentloaded" });
+  await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  await page.getByTestId("toggle-password").click();
+  await expect(page.getByTestId("app-loading")).toBeVisible();
+  await expect(page.getByTestId("app-loading")).toContainText("still loading");
+  await expect(page.locator("#password")).toHaveAttribute("type", "password");
+  // The log-in form posts on its own, so it needs nothing to load first.
+  await expect(page.locator("form[action]")).toHaveCount(1);
+});
+
+test("once the app has loaded, the same click works and nothing is said", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByTestId("toggle-password").click();
+  await expect(page.locator("#password")).toHaveAttribute("type", "text");
+  await expect(page.getByTestId("app-loading")).toHaveCount(0);
+});

@@ -234,6 +234,8 @@ pub struct BulkRetry {
     endpoint_id: Option<String>,
     event_type: Option<String>,
     since: Option<chrono::DateTime<Utc>>,
+    /// The latest attempt's answer: `503`, `5xx` or `none`.
+    status_code: Option<String>,
 }
 
 #[utoipa::path(post, path = "/admin/deliveries/retry", tag = "admin", security(("platform_token" = [])), request_body = BulkRetry,
@@ -259,6 +261,7 @@ async fn retry_deliveries(
                 endpoint_id: body.endpoint_id,
                 event_type: body.event_type,
                 since: body.since,
+                status_code: body.status_code,
                 ..DeliverySearch::default()
             };
             state

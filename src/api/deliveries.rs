@@ -50,6 +50,9 @@ pub struct DeliveryQuery {
     pub idempotency_key: Option<String>,
     /// Deliveries made before this time (exclusive).
     pub until: Option<DateTime<Utc>>,
+    /// The latest attempt's answer: a code (`503`), a class (`5xx`), or
+    /// `none` for attempts that got no HTTP answer.
+    pub status_code: Option<String>,
 }
 
 impl DeliveryQuery {
@@ -67,6 +70,7 @@ impl DeliveryQuery {
             tag: self.tag.clone(),
             idempotency_key: self.idempotency_key.clone(),
             until: self.until,
+            status_code: self.status_code.clone(),
         }
     }
 

@@ -128,6 +128,7 @@ async fn create_endpoint(
                 timeout: body.timeout.as_deref().map(timeout).transpose()?,
                 secret: body.secret,
                 private_key: body.private_key,
+                form_problems: Vec::new(),
             },
         )
         .await?;
@@ -225,6 +226,7 @@ async fn update_endpoint(
                 },
                 secret: body.secret,
                 private_key: body.private_key,
+                form_problems: Vec::new(),
             },
         )
         .await?;

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
                        `{\"error\":{\"code\",\"message\"}}`; lists are `{\"data\",\"next_cursor\"}`, newest first.",
     ),
     modifiers(&Credentials),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, FieldProblem)),
     tags(
         (name = "operations", description = "Health and metrics"),
         (name = "ingest", description = "The platform reports events"),
@@ -70,8 +70,22 @@ pub struct ErrorDetail {
     /// Stable, e.g. `validation_failed`, `not_found`, `unauthenticated`.
     #[schema(example = "validation_failed")]
     code: String,
-    /// For people; names the field for validation errors.
+    /// For people; names the field for validation errors (every field's
+    /// problem, separated by `; `, when several are wrong).
     #[schema(example = "url: must start with https://")]
+    message: String,
+    /// Validation errors only: each field that is wrong, with its problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldProblem>,
+}
+
+/// One field's problem in a validation error.
+#[derive(Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field as the request named it, e.g. `url`.
+    #[schema(example = "url")]
+    field: String,
+    #[schema(example = "must start with https://")]
     message: String,
 }
 

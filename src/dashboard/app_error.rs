@@ -9,6 +9,7 @@ impl From<ServiceError> for AppError {
         let code = e.code();
         match e {
             ServiceError::Validation { field, message } => AppError::field(&field, message),
+            ServiceError::InvalidFields(problems) => AppError::fields(problems),
             ServiceError::NotFound(what) => AppError::not_found(what),
             ServiceError::SignUpClosed => AppError::new(code, crate::service::SIGN_UP_CLOSED),
             ServiceError::Conflict(message)

@@ -203,7 +203,7 @@ impl Backend for DashboardBackend {
         merchant: &MerchantId,
         input: EndpointInput,
     ) -> Result<Endpoint, AppError> {
-        let new = NewEndpoint::from_form(input)?;
+        let new = NewEndpoint::from_form(input);
         Ok(self.state.endpoints.create(merchant, new).await?.0)
     }
 
@@ -213,7 +213,7 @@ impl Backend for DashboardBackend {
         id: &EndpointId,
         input: EndpointInput,
     ) -> Result<Endpoint, AppError> {
-        let patch = EndpointPatch::from_form(input)?;
+        let patch = EndpointPatch::from_form(input);
         Ok(self.state.endpoints.update(merchant, id, patch).await?)
     }
 

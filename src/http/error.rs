@@ -2,7 +2,7 @@
 //! body of API.md, `{"error":{"code","message"}}`. Internal details are
 //! logged here once and never sent.
 
-use crate::service::ServiceError;
+use crate::service::{describe_problems, ServiceError};
 use crate::store::StoreError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
@@ -10,6 +10,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use herald_app::model::error::ErrorCode;
+use herald_app::model::merchant::FieldError;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ pub struct ApiError {
     pub message: String,
     /// Sent as `Retry-After` (429s).
     pub retry_after: Option<Duration>,
+    /// A validation failure's fields, each with its problem (sent as
+    /// `fields` beside the message, which names them all too).
+    pub fields: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -32,6 +36,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            fields: Vec::new(),
         }
     }
 
@@ -74,6 +79,8 @@ struct Body<'a> {
 struct Inner<'a> {
     code: ErrorCode,
     message: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    fields: &'a [FieldError],
 }
 
 impl IntoResponse for ApiError {
@@ -82,6 +89,7 @@ impl IntoResponse for ApiError {
             error: Inner {
                 code: self.code,
                 message: &self.message,
+                fields: &self.fields,
             },
         };
         let mut response = (self.status, axum::Json(body)).into_response();
@@ -99,8 +107,16 @@ impl From<ServiceError> for ApiError {
         let code = e.code();
         match e {
             ServiceError::Validation { field, message } => {
-                ApiError::new(code, format!("{field}: {message}"))
+                let problem = FieldError { field, message };
+                ApiError {
+                    fields: vec![problem.clone()],
+                    ..ApiError::new(code, problem.to_string())
+                }
             }
+            ServiceError::InvalidFields(problems) => ApiError {
+                fields: problems.clone(),
+                ..ApiError::new(code, describe_problems(&problems))
+            },
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::SignUpClosed => ApiError::new(code, crate::service::SIGN_UP_CLOSED),
             ServiceError::Conflict(message)
@@ -159,9 +175,7 @@ impl From<JsonRejection> for ApiError {
         };
         ApiError {
             status,
-            code,
-            message: rejection.body_text(),
-            retry_after: None,
+            ..ApiError::new(code, rejection.body_text())
         }
     }
 }

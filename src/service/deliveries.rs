@@ -12,7 +12,7 @@ use crate::engine::Wakeup;
 use crate::store::{DeliveryFilter, Ingested, Store};
 use chrono::{DateTime, Utc};
 use herald_app::model::dashboard::{DeliveryQuery as DashboardQuery, CALLBACKS};
-use herald_app::model::delivery::DeliveryStatus;
+use herald_app::model::delivery::{DeliveryStatus, StatusCodeFilter};
 use herald_app::model::event::{is_valid_tag, Delivery, DeliveryDetail, MAX_TAG_LEN};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::member::Permission;
@@ -46,6 +46,8 @@ pub struct DeliverySearch {
     pub idempotency_key: Option<String>,
     /// Deliveries made before this.
     pub until: Option<DateTime<Utc>>,
+    /// The latest attempt's answer: `503`, `5xx` or `none`.
+    pub status_code: Option<String>,
 }
 
 impl DeliverySearch {
@@ -66,6 +68,7 @@ impl DeliverySearch {
             tag: DashboardQuery::given(&form.tag).map(|tag| tag.trim().to_owned()),
             idempotency_key: None,
             until: form.until_time(now)?,
+            status_code: DashboardQuery::given(&form.status_code),
         })
     }
 
@@ -119,6 +122,7 @@ impl DeliverySearch {
             tag: check_tag_filter(self.tag.as_deref())?,
             idempotency_key: self.idempotency_key.clone(),
             until: self.until,
+            status_code: check_status_code_filter(self.status_code.as_deref())?,
             before: None,
             limit,
         })
@@ -134,6 +138,18 @@ pub fn check_tag_filter(tag: Option<&str>) -> Result<Option<String>, ServiceErro
             "tag",
             format!("1 to {MAX_TAG_LEN} letters, digits and _.:@/- (a tag as sent at ingest)"),
         )),
+    }
+}
+
+/// A response-code filter (`503`, `5xx`, `none`); 422 `status_code` if not one.
+pub fn check_status_code_filter(
+    given: Option<&str>,
+) -> Result<Option<StatusCodeFilter>, ServiceError> {
+    match given.map(str::trim).filter(|code| !code.is_empty()) {
+        None => Ok(None),
+        Some(code) => StatusCodeFilter::parse(code)
+            .map(Some)
+            .ok_or_else(|| ServiceError::invalid("status_code", StatusCodeFilter::RULE)),
     }
 }
 

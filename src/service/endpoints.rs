@@ -7,6 +7,7 @@ use super::endpoint_settings::{
     check_description, check_headers, check_rate_limit, check_retry_schedule,
     check_signature_options,
 };
+use super::field_checks::FieldChecks;
 use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
 use crate::crypto::endpoint_key::EndpointKey;
@@ -67,6 +68,9 @@ pub struct NewEndpoint {
     pub secret: Option<String>,
     /// An existing RSA private key (PEM), for profiles signing with RSA.
     pub private_key: Option<String>,
+    /// What could not be read from the dashboard's form, reported together
+    /// with the problems `create` finds.
+    pub form_problems: Vec<FieldError>,
 }
 
 /// A partial update: `None` leaves a field as it is; for the nullable rate
@@ -96,52 +100,62 @@ pub struct EndpointPatch {
     pub secret: Option<String>,
     /// An existing RSA private key (PEM) to sign with from now on.
     pub private_key: Option<String>,
+    /// What could not be read from the dashboard's form, reported together
+    /// with the problems `update` finds.
+    pub form_problems: Vec<FieldError>,
 }
 
 impl NewEndpoint {
-    /// The dashboard's endpoint form as a new endpoint.
-    pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
-        Ok(NewEndpoint {
+    /// The dashboard's endpoint form as a new endpoint; a box that cannot
+    /// be read is left out and its problem kept for `create` to report.
+    pub fn from_form(form: EndpointInput) -> Self {
+        let mut checks = FieldChecks::default();
+        NewEndpoint {
             profile: form.profile_name(),
-            timeout: form.timeout_value()?,
+            timeout: checks.read(form.timeout_value()),
             secret: EndpointInput::imported(&form.secret),
             private_key: EndpointInput::imported(&form.private_key),
-            mode: Some(form.endpoint_mode()?),
-            rate_limit_per_s: form.rate_limit()?,
-            headers: Some(form.header_map()?),
+            mode: Some(checks.read(form.endpoint_mode())),
+            rate_limit_per_s: checks.read(form.rate_limit()),
+            headers: Some(checks.read(form.header_map())),
             retry_schedule: form.retry_steps(),
-            signature_scheme: Some(form.scheme()?),
+            signature_scheme: Some(checks.read(form.scheme())),
             encryption: form.encrypted.then_some(PayloadEncryption::Aes256Cbc),
             legacy_signature: Some(form.legacy_signature),
             enabled: Some(form.enabled),
             event_types: Some(form.event_types),
             description: Some(form.description),
             url: form.url,
-        })
+            form_problems: checks.into_problems(),
+        }
     }
 }
 
 impl EndpointPatch {
-    /// The dashboard's endpoint form as a change of every field.
-    pub fn from_form(form: EndpointInput) -> Result<Self, FieldError> {
-        Ok(EndpointPatch {
+    /// The dashboard's endpoint form as a change of every field; a box
+    /// that cannot be read is left as it is and its problem kept for
+    /// `update` to report.
+    pub fn from_form(form: EndpointInput) -> Self {
+        let mut checks = FieldChecks::default();
+        EndpointPatch {
             profile: form.profile_name(),
             // An empty box leaves the timeout as it is.
-            timeout: form.timeout_value()?.map(Some),
+            timeout: checks.read(form.timeout_value()).map(Some),
             secret: EndpointInput::imported(&form.secret),
             private_key: EndpointInput::imported(&form.private_key),
-            mode: Some(form.endpoint_mode()?),
-            rate_limit_per_s: Some(form.rate_limit()?),
-            headers: Some(form.header_map()?),
+            mode: checks.read(form.endpoint_mode().map(Some)),
+            rate_limit_per_s: checks.read(form.rate_limit().map(Some)),
+            headers: checks.read(form.header_map().map(Some)),
             retry_schedule: Some(form.retry_steps()),
-            signature_scheme: Some(form.scheme()?),
+            signature_scheme: checks.read(form.scheme().map(Some)),
             encryption: Some(form.encrypted.then_some(PayloadEncryption::Aes256Cbc)),
             legacy_signature: Some(form.legacy_signature),
             enabled: Some(form.enabled),
             event_types: Some(form.event_types),
             description: Some(form.description),
             url: Some(form.url),
-        })
+            form_problems: checks.into_problems(),
+        }
     }
 }
 
@@ -246,28 +260,38 @@ impl Endpoints {
         input: NewEndpoint,
     ) -> Result<(Endpoint, EndpointKeys), ServiceError> {
         super::access::require(Permission::Change)?;
+        // Every field is checked before answering, so the merchant sees
+        // every problem at once.
+        let mut checks = FieldChecks::starting_with(input.form_problems);
         let settings = EndpointSettings {
-            url: self.rules.check("url", &input.url)?,
-            description: check_description(input.description.unwrap_or_default())?,
-            event_types: self
-                .check_event_types(input.event_types.unwrap_or_default())
-                .await?,
-            rate_limit_per_s: check_rate_limit(input.rate_limit_per_s)?,
-            headers: check_headers(input.headers.unwrap_or_default())?,
+            url: checks.take(self.rules.check("url", &input.url))?,
+            description: checks.take(check_description(input.description.unwrap_or_default()))?,
+            event_types: checks.take(
+                self.check_event_types(input.event_types.unwrap_or_default())
+                    .await,
+            )?,
+            rate_limit_per_s: checks.take(check_rate_limit(input.rate_limit_per_s))?,
+            headers: checks.take(check_headers(input.headers.unwrap_or_default()))?,
             legacy_signature: input.legacy_signature.unwrap_or(false),
-            retry_schedule: input
-                .retry_schedule
-                .map(|steps| check_retry_schedule(&steps))
-                .transpose()?,
+            retry_schedule: checks.take(
+                input
+                    .retry_schedule
+                    .map(|steps| check_retry_schedule(&steps))
+                    .transpose(),
+            )?,
             signature_scheme: input.signature_scheme.unwrap_or_default(),
             encryption: input.encryption,
             mode: input.mode.unwrap_or_default(),
-            profile: self
-                .check_profile(input.profile.as_deref().unwrap_or(STANDARD_PROFILE))
-                .await?,
-            timeout: input.timeout.map(check_timeout).transpose()?,
+            profile: checks.take(
+                self.check_profile(input.profile.as_deref().unwrap_or(STANDARD_PROFILE))
+                    .await,
+            )?,
+            timeout: checks.take(input.timeout.map(check_timeout).transpose())?,
         };
-        check_signature_options(&settings)?;
+        if !checks.has_problem("signature_scheme") {
+            checks.take(check_signature_options(&settings))?;
+        }
+        checks.finish()?;
         let kind = self.key_kind(&settings).await?;
         if kind == KeyKind::Rsa && settings.legacy_signature {
             return Err(ServiceError::invalid(
@@ -452,30 +476,33 @@ impl Endpoints {
             || patch.timeout.is_some();
         // Read before `current` is taken apart into the new settings.
         let current_kind = self.key_kind_of(&current).await?;
+        // Every field given is checked before answering, so the merchant
+        // sees every problem at once.
+        let mut checks = FieldChecks::starting_with(patch.form_problems);
         let settings = EndpointSettings {
             url: match patch.url {
-                Some(url) => self.rules.check("url", &url)?,
+                Some(url) => checks.take(self.rules.check("url", &url))?,
                 None => current.url,
             },
             description: match patch.description {
-                Some(d) => check_description(d)?,
+                Some(d) => checks.take(check_description(d))?,
                 None => current.description,
             },
             event_types: match patch.event_types {
-                Some(types) => self.check_event_types(types).await?,
+                Some(types) => checks.take(self.check_event_types(types).await)?,
                 None => current.event_types,
             },
             rate_limit_per_s: match patch.rate_limit_per_s {
-                Some(limit) => check_rate_limit(limit)?,
+                Some(limit) => checks.take(check_rate_limit(limit))?,
                 None => current.rate_limit_per_s,
             },
             headers: match patch.headers {
-                Some(headers) => check_headers(headers)?,
+                Some(headers) => checks.take(check_headers(headers))?,
                 None => current.headers,
             },
             legacy_signature: patch.legacy_signature.unwrap_or(current.legacy_signature),
             retry_schedule: match patch.retry_schedule {
-                Some(Some(steps)) => Some(check_retry_schedule(&steps)?),
+                Some(Some(steps)) => checks.take(check_retry_schedule(&steps).map(Some))?,
                 Some(None) => None,
                 None => current.retry_schedule,
             },
@@ -483,16 +510,19 @@ impl Endpoints {
             encryption: patch.encryption.unwrap_or(current.encryption),
             mode: patch.mode.unwrap_or(current.mode),
             profile: match patch.profile {
-                Some(name) => self.check_profile(&name).await?,
+                Some(name) => checks.take(self.check_profile(&name).await)?,
                 None => current.profile,
             },
             timeout: match patch.timeout {
-                Some(Some(timeout)) => Some(check_timeout(timeout)?),
+                Some(Some(timeout)) => checks.take(check_timeout(timeout).map(Some))?,
                 Some(None) => None,
                 None => (!current.timeout.is_zero()).then_some(current.timeout),
             },
         };
-        check_signature_options(&settings)?;
+        if !checks.has_problem("signature_scheme") {
+            checks.take(check_signature_options(&settings))?;
+        }
+        checks.finish()?;
         let changed: Vec<&str> = [
             (settings.url != url_before, "url"),
             (settings.event_types != types_before, "event_types"),

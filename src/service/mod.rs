@@ -16,6 +16,7 @@ pub mod destination;
 pub mod endpoint_settings;
 pub mod endpoints;
 pub mod events;
+pub mod field_checks;
 mod health;
 pub mod ingest;
 pub mod login_links;
@@ -66,6 +67,10 @@ pub enum ServiceError {
     /// Input that breaks a rule; `field` names what to fix.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// Several fields break rules (`field_checks::FieldChecks`); each names
+    /// its field, in the order they were checked.
+    #[error("{}", describe_problems(.0))]
+    InvalidFields(Vec<herald_app::model::merchant::FieldError>),
     /// The request conflicts with what exists (e.g. the email is taken).
     #[error("{0}")]
     Conflict(String),
@@ -111,7 +116,9 @@ impl ServiceError {
     /// dashboard's `AppError`).
     pub fn code(&self) -> ErrorCode {
         match self {
-            ServiceError::Validation { .. } => ErrorCode::ValidationFailed,
+            ServiceError::Validation { .. } | ServiceError::InvalidFields(_) => {
+                ErrorCode::ValidationFailed
+            }
             ServiceError::Conflict(_) => ErrorCode::Conflict,
             ServiceError::NotFound(_) => ErrorCode::NotFound,
             ServiceError::Unauthenticated(_) => ErrorCode::Unauthenticated,
@@ -133,6 +140,15 @@ impl ServiceError {
             message: message.into(),
         }
     }
+}
+
+/// Several fields' problems in one line: `url: …; timeout: …`.
+pub fn describe_problems(problems: &[herald_app::model::merchant::FieldError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<herald_app::model::merchant::FieldError> for ServiceError {

@@ -5,7 +5,7 @@ use super::notifications::NotifyWork;
 use super::{from_millis, json_list, json_values, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use herald_app::model::delivery::{DeliveryStatus, ErrorKind};
+use herald_app::model::delivery::{DeliveryStatus, ErrorKind, StatusCodeFilter};
 use herald_app::model::event::{Attempt, Delivery, Event};
 use herald_app::model::id::{AttemptId, DeliveryId, EndpointId, EventId, MerchantId};
 use herald_app::model::scope::Scope;
@@ -31,6 +31,8 @@ pub struct DeliveryFilter {
     pub idempotency_key: Option<String>,
     /// Only deliveries made before this.
     pub until: Option<DateTime<Utc>>,
+    /// Only deliveries whose latest attempt got this answer.
+    pub status_code: Option<StatusCodeFilter>,
     /// Only deliveries strictly older than this (keyset cursor): (created_at, id).
     pub before: Option<(DateTime<Utc>, DeliveryId)>,
     pub limit: u32,
@@ -194,6 +196,24 @@ fn filtered(filter: &DeliveryFilter, with_cursor: bool, read: Read) -> (String, 
     }
     conditions.when(filter.since, |p| format!("d.created_at >= {p}"));
     conditions.when(filter.until, |p| format!("d.created_at < {p}"));
+    match filter.status_code.map(StatusCodeFilter::code_range) {
+        Some(Some((lowest, highest))) if lowest == highest => {
+            conditions.when(Some(i64::from(lowest)), |p| {
+                format!("d.last_status_code = {p}")
+            });
+        }
+        Some(Some((lowest, highest))) => {
+            let (lowest, highest) = (
+                conditions.value(i64::from(lowest)),
+                conditions.value(i64::from(highest)),
+            );
+            conditions.push(format!(
+                "d.last_status_code BETWEEN {lowest} AND {highest}"
+            ));
+        }
+        Some(None) => conditions.push("d.last_status_code IS NULL AND d.attempt_count > 0"),
+        None => {}
+    }
     if with_cursor {
         conditions.older_than("d", &filter.before);
     }

@@ -15,6 +15,7 @@ use std::time::Duration;
 both_backends!(
     the_legacy_signature_verifies_with_a_plain_hmac_of_the_body,
     an_endpoint_schedule_replaces_the_servers,
+    every_wrong_field_is_named_at_once,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -146,5 +147,81 @@ async fn an_endpoint_schedule_replaces_the_servers(store: Store) {
         .await;
     assert_eq!(status, 200, "{updated}");
     assert!(updated["retry_schedule"].is_null());
+    app.stop().await;
+}
+
+/// Four mistakes are four messages, each next to its field, in one answer;
+/// nothing is created or changed.
+async fn every_wrong_field_is_named_at_once(store: Store) {
+    let app = TestApp::spawn(store).await;
+    let (_, key) = app.merchant("Many mistakes").await;
+    let fields_of = |error: &serde_json::Value| -> Vec<String> {
+        error["error"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f["field"].as_str().expect("field").to_owned())
+            .collect()
+    };
+
+    // REST: every problem in `fields`, and all named in the message.
+    let (status, error) = app
+        .api(
+            Method::POST,
+            "/api/v1/endpoints",
+            &key,
+            Some(json!({"url": "ftp://example.com/hook", "rate_limit_per_s": 0,
+                        "headers": {"Bad Name": "x"}, "retry_schedule": ["soon"],
+                        "event_types": ["payin.nothing"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(
+        fields_of(&error),
+        ["url", "event_types", "rate_limit_per_s", "headers", "retry_schedule"]
+    );
+    let message = error["error"]["message"].as_str().expect("message");
+    for field in fields_of(&error) {
+        assert!(message.contains(&format!("{field}: ")), "{message}");
+    }
+    // One mistake: the same shape, one field.
+    let (status, error) = app
+        .api(Method::POST, "/api/v1/endpoints", &key, Some(json!({"url": "ftp://example.com/hook"})))
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert_eq!(fields_of(&error), ["url"]);
+    assert!(error["error"]["message"].as_str().expect("message").starts_with("url: "));
+
+    // The dashboard's form: the boxes it reads itself (rate limit, headers,
+    // timeout) and the service's rules, together, in plain words.
+    let mut browser = app.signed_up("Form mistakes", "form-mistakes@example.com").await;
+    let (status, error) = browser
+        .call_json(
+            "endpoints/create",
+            json!({"input": {"url": "not a url", "description": "", "event_types": [],
+                             "headers": "no colon here", "rate_limit_per_s": "fast", "enabled": true,
+                             "signature_scheme": "hmac", "encrypted": false,
+                             "legacy_signature": false, "retry_schedule": "1y", "timeout": "90s"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    let fields: Vec<&str> = error["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["field"].as_str().expect("field"))
+        .collect();
+    for field in ["url", "headers", "rate_limit_per_s", "timeout", "retry_schedule"] {
+        assert!(fields.contains(&field), "{field} missing from {error}");
+    }
+    assert_eq!(fields.len(), 5, "{error}");
+    let text = error.to_string();
+    assert!(!text.contains('`'), "code quotes reach the page: {text}");
+    assert!(error["message"].as_str().expect("message").starts_with("5 fields need changing"));
+
+    // Nothing was created by either.
+    assert_eq!(app.get_ok(&key, "/api/v1/endpoints").await["data"], json!([]));
+    let (_, listed) = browser.call("endpoints/list", &[]).await;
+    assert_eq!(listed, json!([]), "{listed}");
     app.stop().await;
 }

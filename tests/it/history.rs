@@ -5,11 +5,12 @@
 //! database holds (`/admin/storage`, `/metrics`).
 
 use crate::both_backends;
-use crate::helpers::{client, raw_texts, test_config, TestApp, PLATFORM_TOKEN};
+use crate::helpers::{client, raw_texts, test_config, Browser, TestApp, PLATFORM_TOKEN};
 use crate::receiver::{Reply, TestReceiver};
 use chrono::{DateTime, FixedOffset};
 use herald::config::ServeConfig;
 use herald::store::Store;
+use herald_app::model::dashboard::DeliveryPage;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -20,6 +21,8 @@ both_backends!(
     events_filter_by_tag_idempotency_key_and_window,
     deliveries_filter_by_tag_idempotency_key_and_window,
     a_category_filter_lists_every_type_of_it,
+    deliveries_filter_by_the_latest_response_code,
+    an_open_list_fetches_its_page_again_only_when_it_changed,
     search_finds_events_and_deliveries_by_id_tag_and_key,
     another_merchants_ids_tags_and_keys_find_nothing,
     retention_deletes_old_settled_history_and_keeps_pending_and_recent,
@@ -437,6 +440,151 @@ async fn a_category_filter_lists_every_type_of_it(store: Store) {
         assert!(message.starts_with(field), "{message}");
     }
     app.stop().await;
+}
+
+async fn deliveries_filter_by_the_latest_response_code(store: Store) {
+    let app = TestApp::spawn_manual(store).await;
+    let (merchant, key) = app.merchant("Codes").await;
+    let (other, other_key) = app.merchant("Other codes").await;
+    // Each endpoint answers one way; the second attempt is an hour away, so
+    // every delivery keeps its first answer as its latest.
+    let later = json!(["0s", "1h"]);
+    let mut urls = Vec::new();
+    let mut receivers = Vec::new();
+    for status in [503, 404, 200] {
+        let receiver = TestReceiver::start().await;
+        receiver.always(Reply::status(status));
+        urls.push(receiver.url());
+        receivers.push(receiver);
+    }
+    // A port nothing listens on: no answer at all.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    urls.push(format!("http://{closed}/hook"));
+    let mut endpoint_of = Vec::new();
+    for url in &urls {
+        let (id, _) = app
+            .endpoint(&key, json!({"url": url, "retry_schedule": later}))
+            .await;
+        endpoint_of.push(id);
+    }
+    let (other_endpoint, _) = app
+        .endpoint(&other_key, json!({"url": urls[0], "retry_schedule": later}))
+        .await;
+    let event = |merchant: String| json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}});
+    ingest_event(&app, event(merchant.to_string())).await;
+    ingest_event(&app, event(other.to_string())).await;
+    app.drain().await;
+
+    let endpoints_found = |deliveries: &[Value]| -> Vec<String> {
+        deliveries
+            .iter()
+            .map(|d| d["endpoint_id"].as_str().expect("endpoint_id").to_owned())
+            .collect()
+    };
+    for (filter, expected, status) in [
+        ("503", &endpoint_of[0], "pending"),
+        ("5xx", &endpoint_of[0], "pending"),
+        ("5XX", &endpoint_of[0], "pending"),
+        ("4xx", &endpoint_of[1], "pending"),
+        ("404", &endpoint_of[1], "pending"),
+        ("2xx", &endpoint_of[2], "succeeded"),
+        ("none", &endpoint_of[3], "pending"),
+    ] {
+        let found = walk(&app, &key, &format!("/api/v1/deliveries?status_code={filter}")).await;
+        assert_eq!(endpoints_found(&found), [expected.clone()], "status_code={filter}");
+        assert_eq!(found[0]["status"], status, "status_code={filter}");
+    }
+    assert!(walk(&app, &key, "/api/v1/deliveries?status_code=500").await.is_empty());
+    // With other filters: still only the 503s, of this merchant.
+    let failing = walk(&app, &key, "/api/v1/deliveries?status_code=5xx&status=pending&event_type=payin.*").await;
+    assert_eq!(endpoints_found(&failing), [endpoint_of[0].clone()]);
+    // Operators see every merchant's.
+    let (status, across) = app
+        .api(Method::GET, "/api/v1/admin/deliveries?status_code=503", PLATFORM_TOKEN, None)
+        .await;
+    assert_eq!(status, 200, "{across}");
+    let across: Vec<Value> = across["data"].as_array().expect("data").clone();
+    assert_eq!(
+        as_set(&endpoints_found(&across)),
+        as_set(&[endpoint_of[0].clone(), other_endpoint.clone()])
+    );
+
+    for wrong in ["600", "5x", "abc", "50"] {
+        let (status, error) = app
+            .api(Method::GET, &format!("/api/v1/deliveries?status_code={wrong}"), &key, None)
+            .await;
+        assert_eq!(status, 422, "{wrong}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("status_code"), "{message}");
+    }
+    app.stop().await;
+}
+
+/// The dashboard's self-refreshing lists send the fingerprint of the page
+/// they show and fetch it again only when the server's differs.
+async fn an_open_list_fetches_its_page_again_only_when_it_changed(store: Store) {
+    let app = TestApp::spawn_manual(store).await;
+    let mut browser = app.signed_up("Watcher", "watcher@example.test").await;
+    let (_, me) = browser.call("whoami", &[]).await;
+    let merchant = me["merchant"]["id"].as_str().expect("merchant id").to_owned();
+    let receiver = TestReceiver::start().await;
+    receiver.always(Reply::status(503));
+    let (status, endpoint) = browser
+        .call_json(
+            "endpoints/create",
+            json!({"input": {"url": receiver.url(), "description": "", "event_types": [],
+                             "headers": "", "rate_limit_per_s": "", "enabled": true,
+                             "signature_scheme": "hmac", "encrypted": false,
+                             "legacy_signature": false, "retry_schedule": "0s, 1h"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{endpoint}");
+    let event = || json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}});
+    ingest_event(&app, event()).await;
+
+    let all = json!({});
+    let failing = json!({"status": "pending", "status_code": "5xx"});
+    let mut shown = Vec::new();
+    for query in [&all, &failing] {
+        let (status, page) = browser.call_json("deliveries/list", json!({"query": query})).await;
+        assert_eq!(status, 200, "{page}");
+        let page: DeliveryPage = serde_json::from_value(page).expect("a page");
+        shown.push(page.fingerprint());
+    }
+    // Nothing happened: the page shown is the page.
+    assert!(!changed(&mut browser, &all, &shown[0]).await);
+    assert!(!changed(&mut browser, &failing, &shown[1]).await);
+    // The first attempt: the row changes (attempts, answer), and the
+    // failing filter now finds it.
+    app.drain().await;
+    assert!(changed(&mut browser, &all, &shown[0]).await);
+    assert!(changed(&mut browser, &failing, &shown[1]).await);
+    let (_, page) = browser.call_json("deliveries/list", json!({"query": all})).await;
+    let now: DeliveryPage = serde_json::from_value(page).expect("a page");
+    assert!(!changed(&mut browser, &all, &now.fingerprint()).await);
+    // A new delivery changes it again.
+    ingest_event(&app, event()).await;
+    assert!(changed(&mut browser, &all, &now.fingerprint()).await);
+    // Another browser's session is not this merchant's: its question is refused.
+    let mut stranger = app.browser();
+    let (status, _) = stranger
+        .call_json("deliveries/changed", json!({"query": all, "seen": now.fingerprint()}))
+        .await;
+    assert_eq!(status, 401);
+    app.stop().await;
+}
+
+/// What the open list asks: has the page `query` finds moved on from `seen`?
+async fn changed(browser: &mut Browser, query: &Value, seen: &str) -> bool {
+    let (status, answer) = browser
+        .call_json("deliveries/changed", json!({"query": query, "seen": seen}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer.as_bool().expect("true or false")
 }
 
 async fn search_finds_events_and_deliveries_by_id_tag_and_key(store: Store) {

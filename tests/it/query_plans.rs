@@ -12,7 +12,7 @@
 use crate::both_backends;
 use chrono::{Duration, Utc};
 use herald::store::{DeliveryFilter, EventFilter, Store};
-use herald_app::model::delivery::DeliveryStatus;
+use herald_app::model::delivery::{DeliveryStatus, StatusCodeFilter};
 use herald_app::model::id::{DeliveryId, EndpointId, EventId, MerchantId};
 
 both_backends!(
@@ -259,6 +259,30 @@ async fn every_delivery_list_filter_reads_an_index(store: Store) {
                 ..base.clone()
             },
             "deliveries_event_endpoint_key",
+        ),
+        (
+            "response code",
+            DeliveryFilter {
+                status_code: Some(StatusCodeFilter::Code(503)),
+                ..base.clone()
+            },
+            "deliveries_merchant_code_created_idx",
+        ),
+        (
+            "response class",
+            DeliveryFilter {
+                status_code: Some(StatusCodeFilter::Class(5)),
+                ..base.clone()
+            },
+            "deliveries_merchant_code_created_idx",
+        ),
+        (
+            "no response",
+            DeliveryFilter {
+                status_code: Some(StatusCodeFilter::NoResponse),
+                ..base.clone()
+            },
+            "deliveries_merchant_code_created_idx",
         ),
         (
             "since",

@@ -136,8 +136,25 @@ pub fn parse_json_box(field: &str, text: &str) -> Result<Option<serde_json::Valu
         "" => Ok(None),
         text => serde_json::from_str(text)
             .map(Some)
-            .map_err(|e| FieldError::new(field, format!("not valid JSON: {e}"))),
+            .map_err(|e| FieldError::new(field, json_problem(&e))),
     }
+}
+
+/// A JSON box's mistake in plain words, with where it is: the parser's own
+/// text ("expected value at line 1 column 1") means little to a person.
+fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Eof => "it ends too early (a bracket, brace or quote is not closed)",
+        Category::Syntax => "it is not written as JSON (quote names and text with \"…\")",
+        Category::Data => "a value is not what it should be",
+        Category::Io => "it could not be read",
+    };
+    format!(
+        "is not valid JSON: {what}, near line {} column {}",
+        e.line(),
+        e.column()
+    )
 }
 
 /// The endpoint filter's value that picks the deliveries to events'
@@ -163,6 +180,9 @@ pub struct DeliveryQuery {
     /// RFC 3339, or a lookback: only deliveries made before it.
     #[serde(default)]
     pub until: Option<String>,
+    /// The latest attempt's answer: `503`, `5xx` or `none`.
+    #[serde(default)]
+    pub status_code: Option<String>,
 }
 
 /// The Events page's filters, as the URL carries them.

@@ -84,6 +84,55 @@ impl ErrorKind {
     }
 }
 
+/// A delivery list's filter on the answer of its latest attempt
+/// (`status_code=` in the API): one code (`503`), a class (`5xx`), or
+/// `none` for attempts that got no HTTP answer (timeout, refused, TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusCodeFilter {
+    /// Exactly this code.
+    Code(u16),
+    /// Any code of this hundred: `Class(5)` is 500–599.
+    Class(u16),
+    /// Attempted, but no HTTP answer came back.
+    NoResponse,
+}
+
+impl StatusCodeFilter {
+    /// How a wrong value is explained (the API's 422 and the filter box).
+    pub const RULE: &'static str =
+        "a response code such as 503, a class such as 5xx, or none for no answer";
+
+    /// Reads `503`, `5xx` (any case) or `none`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim().to_ascii_lowercase();
+        if text == "none" {
+            return Some(Self::NoResponse);
+        }
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        match text.strip_suffix("xx") {
+            Some(class) if class.len() == 1 && digits(class) => {
+                let class: u16 = class.parse().ok()?;
+                (1..=5).contains(&class).then_some(Self::Class(class))
+            }
+            Some(_) => None,
+            None if text.len() == 3 && digits(&text) => {
+                let code: u16 = text.parse().ok()?;
+                (100..=599).contains(&code).then_some(Self::Code(code))
+            }
+            None => None,
+        }
+    }
+
+    /// The codes it takes, lowest and highest; `None` for `NoResponse`.
+    pub fn code_range(self) -> Option<(u16, u16)> {
+        match self {
+            Self::Code(code) => Some((code, code)),
+            Self::Class(class) => Some((class * 100, class * 100 + 99)),
+            Self::NoResponse => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +149,19 @@ mod tests {
             assert_eq!(ErrorKind::parse(s).map(ErrorKind::as_str), Some(s));
         }
         assert_eq!(DeliveryStatus::parse("done"), None);
+    }
+
+    #[test]
+    fn response_code_filters() {
+        use StatusCodeFilter::*;
+        assert_eq!(StatusCodeFilter::parse("503"), Some(Code(503)));
+        assert_eq!(StatusCodeFilter::parse(" 5XX "), Some(Class(5)));
+        assert_eq!(StatusCodeFilter::parse("none"), Some(NoResponse));
+        assert_eq!(Class(4).code_range(), Some((400, 499)));
+        assert_eq!(Code(410).code_range(), Some((410, 410)));
+        assert_eq!(NoResponse.code_range(), None);
+        for wrong in ["", "5", "50", "5000", "600", "099", "6xx", "0xx", "55xx", "x5xx", "abc", "-500"] {
+            assert_eq!(StatusCodeFilter::parse(wrong), None, "{wrong:?}");
+        }
     }
 }

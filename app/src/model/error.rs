@@ -4,6 +4,7 @@
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
+use super::merchant::FieldError;
 use std::fmt;
 
 /// Every error code Herald answers with, in the REST API's error body and
@@ -106,8 +107,13 @@ pub struct AppError {
     /// The same vocabulary as the REST API's errors.
     pub code: ErrorCode,
     pub message: String,
-    /// The form field the message belongs next to.
+    /// The form field the message belongs next to (the first, when several
+    /// are wrong).
     pub field: Option<String>,
+    /// Every field that is wrong, when several are: each shows its own
+    /// message, and `message` says how many.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
     /// For `rate_limited`: seconds until trying again is allowed (sent as
     /// `Retry-After` too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,8 +125,9 @@ impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: plain_words(message.into()),
             field: None,
+            fields: Vec::new(),
             retry_after_s: None,
         }
     }
@@ -129,10 +136,35 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self {
             code: ErrorCode::ValidationFailed,
-            message: message.into(),
+            message: plain_words(message.into()),
             field: Some(field.into()),
+            fields: Vec::new(),
             retry_after_s: None,
         }
+    }
+
+    /// Validation errors about several fields, all shown at once.
+    pub fn fields(problems: Vec<FieldError>) -> Self {
+        let problems: Vec<FieldError> = problems
+            .into_iter()
+            .map(|p| FieldError::new(&p.field, plain_words(p.message)))
+            .collect();
+        Self {
+            code: ErrorCode::ValidationFailed,
+            message: format!(
+                "{} fields need changing; each says why below.",
+                problems.len()
+            ),
+            field: problems.first().map(|p| p.field.clone()),
+            fields: problems,
+            retry_after_s: None,
+        }
+    }
+
+    /// Whether the message is for the whole form (no field, or a summary
+    /// of several fields' problems).
+    pub fn is_for_form(&self) -> bool {
+        self.field.is_none() || self.fields.len() > 1
     }
 
     /// Not logged in (or the session expired).
@@ -163,8 +195,38 @@ impl AppError {
 
     /// The message if it belongs to `field`.
     pub fn for_field(&self, field: &str) -> Option<String> {
+        if !self.fields.is_empty() {
+            return self
+                .fields
+                .iter()
+                .find(|p| p.field == field)
+                .map(|p| p.message.clone());
+        }
         (self.field.as_deref() == Some(field)).then(|| self.message.clone())
     }
+}
+
+/// A message as a person reads it: the code-style quotes the API's messages
+/// use (`hmac`) become typographic ones (“hmac”).
+pub fn plain_words(message: String) -> String {
+    if !message.contains('`') {
+        return message;
+    }
+    let mut open = false;
+    message
+        .chars()
+        .map(|c| match c {
+            '`' => {
+                open = !open;
+                if open {
+                    '“'
+                } else {
+                    '”'
+                }
+            }
+            other => other,
+        })
+        .collect()
 }
 
 impl fmt::Display for AppError {
@@ -175,8 +237,8 @@ impl fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
-impl From<super::merchant::FieldError> for AppError {
-    fn from(e: super::merchant::FieldError) -> Self {
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
         AppError::field(&e.field, e.message)
     }
 }

@@ -23,6 +23,15 @@ pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPage, AppEr
     .await
 }
 
+/// Whether the page of deliveries `query` asks for is no longer the one
+/// the browser shows (`seen`: its `DeliveryPage::fingerprint`). A list
+/// open in a tab asks this every few seconds, a few bytes each way, and
+/// fetches the page again only when the answer is `true`.
+#[server(prefix = "/_fn", endpoint = "deliveries/changed", input = Json)]
+pub async fn deliveries_changed(query: DeliveryQuery, seen: String) -> Result<bool, AppError> {
+    Ok(list_deliveries(query).await?.fingerprint() != seen)
+}
+
 /// The last 24 hours of the merchant's deliveries, per hour and endpoint;
 /// `live_only` leaves test-mode events out.
 #[server(prefix = "/_fn", endpoint = "stats/overview")]

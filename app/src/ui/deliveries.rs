@@ -4,16 +4,19 @@
 use super::bulk_retry::BulkRetry;
 use super::delivery_filters::{query_from, query_string, DeliveryFilters};
 use super::delivery_table::DeliveryTable;
-use super::display::{refresh_every, time, url_host, Payload, StatusBadge, Tags, When};
+use super::display::{
+    refresh_every, refresh_when_changed, time, url_host, Payload, StatusBadge, Tags, When,
+};
 use super::loaded::Loaded;
-use crate::model::dashboard::DeliveryQuery;
+use crate::model::dashboard::{DeliveryPage, DeliveryQuery};
 use crate::model::error::AppError;
 use crate::model::event::{Attempt, DeliveryDetail};
 use crate::model::member::Account;
 use crate::server_fn::account::whoami;
 use crate::server_fn::admin::AdminRetryDelivery;
 use crate::server_fn::deliveries::{
-    count_deliveries, get_delivery, list_deliveries, RetryDelivery, RetryMatching, RetrySelected,
+    count_deliveries, deliveries_changed, get_delivery, list_deliveries, RetryDelivery,
+    RetryMatching, RetrySelected,
 };
 use crate::server_fn::endpoints::list_endpoints;
 use leptos::prelude::*;
@@ -56,7 +59,11 @@ pub fn DeliveriesPage() -> impl IntoView {
         me.await
             .map(|me| me.as_ref().is_some_and(Account::can_change))
     };
-    refresh_every(3, move || deliveries.refetch());
+    refresh_when_changed(
+        3,
+        move || async move { page_changed(deliveries, query.get_untracked()).await },
+        move || deliveries.refetch(),
+    );
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let outcome = Signal::derive(move || retry.value().get().or_else(|| retry_all.value().get()));
     let navigate = use_navigate();
@@ -97,6 +104,22 @@ pub fn DeliveriesPage() -> impl IntoView {
         <Loaded data=move || deliveries loading="Loading deliveries…" let:page>
             <DeliveryTable page query=query.get_untracked() base="/deliveries" selected/>
         </Loaded>
+    }
+}
+
+/// Whether the deliveries `query` finds differ from the page `shown` holds
+/// (asked of the server with the page's fingerprint; `true` when unsure).
+pub async fn page_changed(
+    shown: Resource<Result<DeliveryPage, AppError>>,
+    query: DeliveryQuery,
+) -> bool {
+    let seen = shown
+        .get_untracked()
+        .and_then(Result::ok)
+        .map(|page| page.fingerprint());
+    match seen {
+        Some(seen) => deliveries_changed(query, seen).await.unwrap_or(true),
+        None => true,
     }
 }
 

@@ -2,7 +2,8 @@
 //! be shared and survives a reload, and the bar that changes them.
 
 use super::filter_fields::{
-    with_value, ClearFilters, ModeFilter, SinceFilter, TagFilter, TypeFilter, UntilFilter,
+    with_value, ClearFilters, ModeFilter, ResponseFilter, SinceFilter, TagFilter, TypeFilter,
+    UntilFilter,
 };
 use super::url_query::{encode_query, param};
 use crate::model::dashboard::{DeliveryQuery, CALLBACKS};
@@ -22,6 +23,7 @@ pub fn query_from(params: &ParamsMap) -> DeliveryQuery {
         cursor: get("cursor"),
         tag: get("tag"),
         until: get("until"),
+        status_code: get("status_code"),
     }
 }
 
@@ -35,6 +37,7 @@ pub fn query_string(query: &DeliveryQuery) -> String {
         ("tag", &query.tag),
         ("since", &query.since),
         ("until", &query.until),
+        ("status_code", &query.status_code),
         ("mode", &query.mode),
         ("cursor", &query.cursor),
     ])
@@ -120,6 +123,7 @@ pub fn DeliveryFilters(
             {merchant_filter}
             <TypeFilter value=current(|q| q.event_type.clone()) change=set(|q, v| q.event_type = Some(v))/>
             <TagFilter value=current(|q| q.tag.clone()) change=set(|q, v| q.tag = Some(v))/>
+            <ResponseFilter value=current(|q| q.status_code.clone()) change=set(|q, v| q.status_code = Some(v))/>
             <label>"Endpoint" {endpoint_filter}</label>
             <ModeFilter value=current(|q| q.mode.clone()) change=set(|q, v| q.mode = Some(v))/>
             <SinceFilter value=current(|q| q.since.clone()) change=set(|q, v| q.since = Some(v))/>

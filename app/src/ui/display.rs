@@ -191,6 +191,46 @@ pub fn refresh_every(seconds: u64, refetch: impl Fn() + 'static) {
     let _ = (seconds, refetch);
 }
 
+/// A list that refreshes itself cheaply: every `seconds`, while its tab is
+/// in view, asks `changed` (a few bytes: has the page moved on from what
+/// is shown?) and refetches only when it has. Nothing is asked while an
+/// answer is still on its way.
+pub fn refresh_when_changed<Changed, Asked>(
+    seconds: u64,
+    changed: Changed,
+    refetch: impl Fn() + Clone + 'static,
+) where
+    Changed: Fn() -> Asked + Clone + 'static,
+    Asked: std::future::Future<Output = bool> + 'static,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        // Flags, not signals: an answer may arrive after the page is gone,
+        // and must then do nothing rather than touch disposed state.
+        let asking = Arc::new(AtomicBool::new(false));
+        let open = Arc::new(AtomicBool::new(true));
+        let closed = open.clone();
+        on_cleanup(move || closed.store(false, Ordering::Relaxed));
+        refresh_every(seconds, move || {
+            if asking.swap(true, Ordering::Relaxed) {
+                return;
+            }
+            let (changed, refetch) = (changed.clone(), refetch.clone());
+            let (asking, open) = (asking.clone(), open.clone());
+            leptos::task::spawn_local(async move {
+                if changed().await && open.load(Ordering::Relaxed) {
+                    refetch();
+                }
+                asking.store(false, Ordering::Relaxed);
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (seconds, changed, refetch);
+}
+
 /// The host (and port) of a URL, for page titles: `https://api.acme.com/hooks`
 /// → `api.acme.com`. Whatever is not a URL is returned whole.
 pub fn url_host(url: &str) -> &str {

@@ -2,9 +2,11 @@
 //! and recover, and its latest deliveries.
 
 use super::display::{
-    confirm_keys, refresh_every, time, url_host, CopyButton, FailingWarning, StatusBadge, When,
+    confirm_keys, refresh_when_changed, time, url_host, CopyButton, FailingWarning, StatusBadge,
+    When,
 };
 use super::form::{ActionError, FormError, TextField};
+use super::deliveries::page_changed;
 use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
 use crate::model::delivery_profiles::Egress;
@@ -48,14 +50,16 @@ pub fn EndpointDetailPage() -> impl IntoView {
     let types = Resource::new(|| (), |_| list_event_types());
     let senders = Resource::new(|| (), |_| delivery_egress());
     let me = Resource::new(|| (), |_| whoami());
-    let deliveries = Resource::new(
-        move || DeliveryQuery {
-            endpoint_id: Some(id()),
-            ..DeliveryQuery::default()
-        },
-        list_deliveries,
+    let of_endpoint = move || DeliveryQuery {
+        endpoint_id: Some(id()),
+        ..DeliveryQuery::default()
+    };
+    let deliveries = Resource::new(of_endpoint, list_deliveries);
+    refresh_when_changed(
+        2,
+        move || async move { page_changed(deliveries, of_endpoint()).await },
+        move || deliveries.refetch(),
     );
-    refresh_every(2, move || deliveries.refetch());
     view! {
         <Title text="Endpoint"/>
         // Not knowing the senders hides their panel; it does not fail the page.

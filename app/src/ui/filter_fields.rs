@@ -93,6 +93,34 @@ pub fn TagFilter(
     }
 }
 
+/// The answer of a delivery's latest attempt: a code, a class or none.
+#[component]
+pub fn ResponseFilter(
+    value: Signal<String>,
+    change: impl Fn(String) + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <label>"Response"
+            <input type="text" placeholder="5xx" list="response-codes" data-testid="filter-status-code"
+                inputmode="text" size="6"
+                title="A response code such as 503, a class such as 5xx, or none for attempts that got no answer"
+                prop:value=move || value.get()
+                on:change=with_value(change)/>
+            <datalist id="response-codes">
+                <option value="5xx">"Any server error"</option>
+                <option value="4xx">"Any client error"</option>
+                <option value="none">"No answer (timeout, refused)"</option>
+                <option value="500"></option>
+                <option value="502"></option>
+                <option value="503"></option>
+                <option value="404"></option>
+                <option value="410"></option>
+                <option value="429"></option>
+            </datalist>
+        </label>
+    }
+}
+
 /// Live events, test-mode events, or both.
 #[component]
 pub fn ModeFilter(

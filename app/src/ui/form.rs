@@ -132,7 +132,7 @@ pub fn PasswordField(
 /// An error that belongs to the whole form rather than one field.
 #[component]
 pub fn FormError(error: ActionError) -> impl IntoView {
-    let message = move || error.get().filter(|e| e.field.is_none()).map(|e| e.message);
+    let message = move || error.get().filter(AppError::is_for_form).map(|e| e.message);
     view! {
         <Show when=move || message().is_some()>
             <div class="alert error" role="alert" data-testid="form-error">{message}</div>

@@ -44,6 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 {script_policy()}
+                {until_the_app_loads()}
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // The stylesheet, WASM and script names carry their content's
                 // hash (cargo-leptos `hash-files`), so browsers keep them for
@@ -73,6 +74,35 @@ fn script_policy() -> impl IntoView {
         );
         view! { <meta http-equiv="Content-Security-Policy" content=policy/> }
     })
+}
+
+/// Until the WASM has loaded, a button that needs it would swallow the
+/// click, and a form the app submits itself would reload the page and lose
+/// what was typed. This small script (run before the page is interactive,
+/// tagged with the nonce) stops those and says the page is still loading;
+/// links and forms that post on their own (`ActionForm`) work as they are.
+/// `App` marks `<body data-hydrated>` once interactive, which ends it. The
+/// notice is put after `<body>`, not in it: hydration walks the body's
+/// nodes and must find only what the server rendered there.
+fn until_the_app_loads() -> impl IntoView {
+    use leptos::nonce::use_nonce;
+    const SCRIPT: &str = "(function(){\
+        function loading(){return !document.body.hasAttribute('data-hydrated');}\
+        function hold(e){e.preventDefault();e.stopImmediatePropagation();\
+        if(document.getElementById('app-loading'))return;\
+        var p=document.createElement('p');p.id='app-loading';p.className='app-loading';\
+        p.setAttribute('role','status');p.setAttribute('data-testid','app-loading');\
+        p.textContent='Herald is still loading; that will work in a moment.';\
+        document.documentElement.appendChild(p);}\
+        document.addEventListener('click',function(e){\
+        if(loading()&&e.target.closest&&e.target.closest('button[type=button]')){hold(e);}},true);\
+        document.addEventListener('submit',function(e){\
+        if(loading()&&!e.target.hasAttribute('action')){hold(e);}},true);\
+        })();";
+    view! {
+        // `inner_html`: a script's text is not HTML, so it must not be escaped.
+        <script nonce=use_nonce() inner_html=SCRIPT></script>
+    }
 }
 
 /// The dashboard: public account pages and the logged-in area.
