@@ -25,7 +25,7 @@
 //! 5 — for a request still running after BENCH_PROBE_SECONDS, 30), BENCH_PHASES
 //! (queries,retention), BENCH_INGEST_EVENTS (10000), BENCH_INGEST_CONCURRENCY
 //! (16), BENCH_INGEST_ROUNDS (2), HERALD_BIN, HERALD_TEST_POSTGRES_URL (the
-//! database `herald_bench_history` is made on that server), BENCH_KEEP_DB
+//! database `herald_bench_history`, or BENCH_PG_DATABASE, is made on that server), BENCH_KEEP_DB
 //! (keep the database, and reuse it next time if it holds a fill of the same
 //! size: to measure again after a code change, with BENCH_PHASES=queries —
 //! the retention phase changes the data, so a kept database is filled again
