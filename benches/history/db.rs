@@ -20,7 +20,9 @@ const PG_DATABASE: &str = "herald_bench_history";
 fn pg_database() -> String {
     std::env::var("BENCH_PG_DATABASE")
         .ok()
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
         .unwrap_or_else(|| PG_DATABASE.to_owned())
 }
 
