@@ -25,11 +25,13 @@
 //! 5 — for a request still running after BENCH_PROBE_SECONDS, 30), BENCH_PHASES
 //! (queries,retention), BENCH_INGEST_EVENTS (10000), BENCH_INGEST_CONCURRENCY
 //! (16), BENCH_INGEST_ROUNDS (2), HERALD_BIN, HERALD_TEST_POSTGRES_URL (the
-//! database `herald_bench_history` is made on that server), BENCH_KEEP_DB
+//! database `herald_bench_history`, or BENCH_PG_DATABASE, is made on that server), BENCH_KEEP_DB
 //! (keep the database, and reuse it next time if it holds a fill of the same
 //! size: to measure again after a code change, with BENCH_PHASES=queries —
 //! the retention phase changes the data, so a kept database is filled again
-//! after it). Loopback only; bounded in count and time.
+//! after it), BENCH_FOLD (1: before measuring, fold the finished hours'
+//! latency histograms as a running Herald has; 0: leave them as filled).
+//! Loopback only; bounded in count and time.
 
 use herald_app::model::id::MerchantId;
 use std::time::Instant;
@@ -72,6 +74,8 @@ struct Knobs {
     /// Time one probe may take before it stops at fewer requests.
     probe_budget: std::time::Duration,
     keep: bool,
+    /// Fold finished hours of the latency histograms before measuring.
+    fold: bool,
     queries: bool,
     retention: bool,
     ingest_events: usize,
@@ -88,6 +92,7 @@ impl Knobs {
             repeat: env_or::<usize>("BENCH_REPEAT", 40).max(1),
             probe_budget: std::time::Duration::from_secs(env_or("BENCH_PROBE_SECONDS", 30)),
             keep: std::env::var_os("BENCH_KEEP_DB").is_some(),
+            fold: std::env::var("BENCH_FOLD").map_or(true, |v| v != "0"),
             queries: phases.contains("queries"),
             retention: phases.contains("retention"),
             ingest_events: env_or("BENCH_INGEST_EVENTS", 10_000),
@@ -109,9 +114,21 @@ pub struct BackendResult {
     pub ingest: Vec<ingest::IngestRun>,
 }
 
-/// Fills the target (or finds it filled) and returns the bench's
+/// Fills the target (or finds it filled), brings its schema up to date and
+/// folds its finished hours (`BENCH_FOLD=0`: not), and returns the bench's
 /// connection and the big merchant's id and API key.
 async fn prepare(target: &Target, knobs: &Knobs) -> (Db, String, String) {
+    let prepared = fill_or_reuse(target, knobs).await;
+    server::migrate(&target.url);
+    if knobs.fold {
+        let (moved, seconds) = fill::fold(&prepared.0, &target.url).await;
+        println!("- fold: {moved} hourly latency rows packed in {seconds:.1} s");
+    }
+    prepared
+}
+
+/// Fills the target, or finds it filled.
+async fn fill_or_reuse(target: &Target, knobs: &Knobs) -> (Db, String, String) {
     if target.filled_for(&knobs.fill_marker()).await {
         println!("- reusing the filled database: {}", target.location);
         let db = target.connect().await;

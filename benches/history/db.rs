@@ -11,8 +11,20 @@ use std::str::FromStr;
 
 /// The `settings` row that says a kept database is filled, and with what.
 const FILL_MARKER: &str = "bench_history_fill";
-/// The PostgreSQL database the bench makes (and drops) on the server.
+/// The PostgreSQL database the bench makes (and drops) on the server, unless
+/// `BENCH_PG_DATABASE` names another (the server may be shared with other
+/// runs).
 const PG_DATABASE: &str = "herald_bench_history";
+
+/// The PostgreSQL database of this run: `BENCH_PG_DATABASE` or `PG_DATABASE`.
+fn pg_database() -> String {
+    std::env::var("BENCH_PG_DATABASE")
+        .ok()
+        .filter(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .unwrap_or_else(|| PG_DATABASE.to_owned())
+}
 
 /// Runs `$body` with `$pool` bound to the pool of either backend: the same
 /// SQL text serves both (sqlx takes `$n` placeholders on SQLite too).
@@ -96,7 +108,7 @@ impl Target {
             .await
             .expect("PostgreSQL (HERALD_TEST_POSTGRES_URL)");
         let url = match admin_url.rsplit_once('/') {
-            Some((server, _)) => format!("{server}/{PG_DATABASE}"),
+            Some((server, _)) => format!("{server}/{}", pg_database()),
             None => panic!("HERALD_TEST_POSTGRES_URL needs a database path"),
         };
         Target {
@@ -132,7 +144,7 @@ impl Target {
         match (&self.backend, &self.pg_admin) {
             (Backend::Postgres, Some(admin)) => {
                 sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
-                    .bind(PG_DATABASE)
+                    .bind(pg_database())
                     .fetch_one(admin)
                     .await
                     .expect("list databases")
@@ -148,12 +160,13 @@ impl Target {
         match &self.pg_admin {
             Some(admin) => {
                 sqlx::query(&format!(
-                    "DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    pg_database()
                 ))
                 .execute(admin)
                 .await
                 .expect("drop the previous bench database");
-                sqlx::query(&format!("CREATE DATABASE {PG_DATABASE}"))
+                sqlx::query(&format!("CREATE DATABASE {}", pg_database()))
                     .execute(admin)
                     .await
                     .expect("create the bench database");
@@ -229,7 +242,8 @@ impl Target {
         }
         if let Some(admin) = &self.pg_admin {
             let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                pg_database()
             ))
             .execute(admin)
             .await;

@@ -1,11 +1,12 @@
 //! History kept bounded (`HERALD_RETENTION`): events older than the
 //! retention are deleted with their deliveries and attempts, in small
-//! batches in the background, never one with a delivery still pending; and
-//! what is stored, for operators.
+//! batches in the background, never one with a delivery still pending; the
+//! statistics rollups of finished hours folded (`Store::fold_attempt_latency`)
+//! by the same background task; and what is stored, for operators.
 
 use super::ServiceError;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{FoldCursor, FoldStep, Store};
 use chrono::Utc;
 use herald_app::model::duration::format_duration;
 use herald_app::model::event::StorageStats;
@@ -29,6 +30,15 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const YIELD_FACTOR: u32 = 19;
 /// The shortest pause between batches.
 const MIN_PAUSE: Duration = Duration::from_millis(20);
+/// Latency histograms of an hour are folded once this many hours have
+/// begun since: an attempt is recorded within seconds of its start, so
+/// rows for a folded hour are rare (and counted where they are until the
+/// next fold takes them).
+const FOLD_MARGIN_HOURS: i64 = 2;
+/// Hourly latency rows moved per fold transaction: a few milliseconds of
+/// the database's time, paused after like a retention batch.
+const FOLD_BATCH: u32 = 2000;
+const HOUR_MS: i64 = 3_600_000;
 
 /// The retention service; cheap to clone.
 #[derive(Clone, Debug)]
@@ -77,11 +87,41 @@ impl Retention {
         }
     }
 
-    /// Sweeps every `SWEEP_EVERY` until `stop`.
-    pub async fn run(self, stop: CancellationToken) {
-        if self.keep.is_none() {
-            return;
+    /// Folds the latency histograms of every hour before `before_hour`
+    /// (hours since the epoch) into packed rows, batch by batch, pausing
+    /// after each as a sweep does; how many hourly rows it moved. Stops
+    /// early when another process is folding (PostgreSQL).
+    pub async fn fold_latency_before(&self, before_hour: i64) -> Result<u64, ServiceError> {
+        let mut cursor = FoldCursor::default();
+        let mut total = 0;
+        loop {
+            let started = Instant::now();
+            match self
+                .store
+                .fold_attempt_latency(before_hour, &cursor, FOLD_BATCH)
+                .await?
+            {
+                FoldStep::Folded { moved, next, .. } => {
+                    total += moved;
+                    cursor = next;
+                }
+                FoldStep::Done | FoldStep::Busy => return Ok(total),
+            }
+            tokio::time::sleep((started.elapsed() * YIELD_FACTOR).max(MIN_PAUSE)).await;
         }
+    }
+
+    /// `fold_latency_before` the hours finished `FOLD_MARGIN_HOURS` ago.
+    pub async fn fold_finished_hours(&self) -> Result<u64, ServiceError> {
+        let current_hour = Utc::now().timestamp_millis().div_euclid(HOUR_MS);
+        self.fold_latency_before(current_hour - FOLD_MARGIN_HOURS)
+            .await
+    }
+
+    /// Every `SWEEP_EVERY` until `stop`: sweeps (when history is bounded),
+    /// then folds finished hours, which also nets out what the sweep
+    /// subtracted from hours already folded.
+    pub async fn run(self, stop: CancellationToken) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -89,14 +129,31 @@ impl Retention {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            match self.sweep().await {
-                Ok(0) => {}
-                Ok(deleted) => {
-                    tracing::info!(deleted, "deleted events older than HERALD_RETENTION")
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "retention sweep failed; trying again at the next one")
-                }
+            // A backlog (the first fold of a long history, a sweep after
+            // the retention was shortened) takes many batches: shutting
+            // down drops it where it waits, its transaction rolled back.
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.sweep_and_fold() => {}
+            }
+        }
+    }
+
+    async fn sweep_and_fold(&self) {
+        match self.sweep().await {
+            Ok(0) => {}
+            Ok(deleted) => {
+                tracing::info!(deleted, "deleted events older than HERALD_RETENTION")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention sweep failed; trying again at the next one")
+            }
+        }
+        match self.fold_finished_hours().await {
+            Ok(0) => {}
+            Ok(moved) => tracing::debug!(moved, "folded finished hours of latency histograms"),
+            Err(e) => {
+                tracing::warn!(error = %e, "folding latency histograms failed; trying again at the next sweep")
             }
         }
     }

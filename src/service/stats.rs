@@ -113,27 +113,32 @@ fn hour_start(hour: i64) -> DateTime<Utc> {
 }
 
 /// Attempt durations as counts per latency bucket (keyed by the bucket's
-/// lower bound, see `store::latency_bucket`).
+/// lower bound, see `store::latency_bucket`). Counts are signed while rows
+/// are added: retention's subtraction from an hour already folded comes as
+/// a negative row beside the packed one (`Store::attempt_latency_by_hour`).
 #[derive(Default, Clone)]
-struct Histogram(BTreeMap<u64, u64>);
+struct Histogram(BTreeMap<u64, i64>);
 
 impl Histogram {
-    fn add(&mut self, bucket_ms: u64, count: u64) {
+    fn add(&mut self, bucket_ms: u64, count: i64) {
         *self.0.entry(bucket_ms).or_default() += count;
     }
 
     /// The `q` quantile (0..=1), nearest rank: the upper bound of the
     /// bucket holding the sample of that rank. Exact below 64 ms; above,
     /// at least the sample's duration and less than 1/32 (3.125 %) more.
+    /// A bucket whose rows add up below zero (which only rollups out of
+    /// step could do) counts as empty.
     fn percentile(&self, q: f64) -> Option<u64> {
-        let total: u64 = self.0.values().sum();
+        let held = |n: &i64| u64::try_from(*n).unwrap_or(0);
+        let total: u64 = self.0.values().map(held).sum();
         if total == 0 {
             return None;
         }
         let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
         let mut seen = 0;
         for (bucket, count) in &self.0 {
-            seen += count;
+            seen += held(count);
             if seen >= rank {
                 return Some(latency_bucket_upper(*bucket));
             }
@@ -346,6 +351,32 @@ mod tests {
         assert_eq!(first.hours[0].p50_ms, Some(20));
         assert_eq!(stats.endpoints[1].success_rate, Some(1.0));
         assert_eq!(stats.endpoints[1].p95_ms, None);
+    }
+
+    #[test]
+    fn a_subtraction_from_a_folded_hour_nets_out() {
+        // A packed hour of 10, 20, 30 and 90 ms, then retention's
+        // subtraction of the 90 ms attempt as a row of its own.
+        let ep = EndpointId::from_u128(1);
+        let latency = |ms: u64, count| LatencyCount {
+            endpoint_id: ep.to_string(),
+            hour: 3,
+            bucket_ms: latency_bucket(ms),
+            count,
+        };
+        let mut rows: Vec<LatencyCount> = [10, 20, 30, 90].map(|ms| latency(ms, 1)).into();
+        let before = summarise(std::slice::from_ref(&ep), &[], &rows, 3, 3, Utc::now());
+        assert_eq!(
+            before.endpoints[0].p95_ms,
+            Some(latency_bucket_upper(latency_bucket(90)))
+        );
+        rows.push(latency(90, -1));
+        let after = summarise(std::slice::from_ref(&ep), &[], &rows, 3, 3, Utc::now());
+        assert_eq!(after.endpoints[0].p95_ms, Some(30));
+        assert_eq!(after.hours[0].p50_ms, Some(20));
+        rows.extend([10, 20, 30].map(|ms| latency(ms, -1)));
+        let emptied = summarise(std::slice::from_ref(&ep), &[], &rows, 3, 3, Utc::now());
+        assert_eq!(emptied.endpoints[0].p95_ms, None);
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod retention;
 mod sessions;
 mod settings;
 mod stats;
+mod stats_fold;
 mod stored_secrets;
 
 pub use alerts::UntoldAlert;
@@ -56,6 +57,7 @@ pub use sessions::{
     stored_id as stored_session_id, SessionStore, STARTED_AT as SESSION_STARTED_AT,
 };
 pub use stats::{latency_bucket, latency_bucket_upper, HourCount, LatencyCount};
+pub use stats_fold::{FoldCursor, FoldStep};
 pub use stored_secrets::{SecretColumn, StoredSecret};
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -1,6 +1,6 @@
-//! How the database would run the list queries: what `tests/it/query_plans.rs`
-//! reads to notice a list that stopped being served by an index, and what
-//! an operator can print when a page is slow.
+//! How the database would run the list queries and the stats reads: what
+//! `tests/it/query_plans.rs` reads to notice a query that stopped being
+//! served by an index, and what an operator can print when a page is slow.
 
 use super::conditions::{bind_values, Conditions};
 use super::delivery_views::delivery_list_query;
@@ -23,6 +23,23 @@ impl Store {
     pub async fn explain_delivery_list(&self, filter: &DeliveryFilter) -> StoreResult<String> {
         let (sql, conditions) = delivery_list_query(filter);
         self.explain(&sql, &conditions).await
+    }
+
+    /// The plans of the stats reads of the merchant's window from
+    /// `from_hour` on: delivery counts, packed latency rows, hourly latency
+    /// rows (`delivery_counts_by_hour`, `attempt_latency_by_hour`).
+    pub async fn explain_stats_reads(
+        &self,
+        merchant: &MerchantId,
+        from_hour: i64,
+    ) -> StoreResult<Vec<String>> {
+        let (counts, conditions) = Store::delivery_counts_query(merchant, None, None, from_hour);
+        let mut plans = vec![self.explain(&counts, &conditions).await?];
+        let (latency, conditions) = self.latency_queries(merchant, None, None, from_hour);
+        for sql in &latency {
+            plans.push(self.explain(sql, &conditions).await?);
+        }
+        Ok(plans)
     }
 
     /// The plan, one step a line. SQLite's planner assumes big tables when

@@ -8,6 +8,7 @@
 //! Percentiles are left to the service.
 
 use super::conditions::{bind_values, Conditions};
+use super::stats_fold::packed_pairs;
 use super::{on_pool, Store, StoreError, StoreResult};
 use herald_app::model::id::{EndpointId, MerchantId};
 
@@ -29,7 +30,9 @@ pub struct LatencyCount {
     pub hour: i64,
     /// The bucket's lower bound, in milliseconds.
     pub bucket_ms: u64,
-    pub count: u64,
+    /// Below zero for what retention deleted from an hour already folded,
+    /// until the next fold nets it out (see `attempt_latency_by_hour`).
+    pub count: i64,
 }
 
 /// Durations below this many milliseconds each have a bucket of their own.
@@ -96,14 +99,8 @@ impl Store {
         live_mode: Option<bool>,
         from_hour: i64,
     ) -> StoreResult<Vec<HourCount>> {
-        let conditions = window_of(merchant, endpoint, live_mode, from_hour);
-        // The rows as stored, in key order: the live and test rows of an
-        // hour are added up by the caller. A GROUP BY here made the
-        // database sort a week's rows first.
-        let sql = format!(
-            "SELECT endpoint_id, hour, status, n FROM delivery_counts_hourly{} AND n <> 0",
-            conditions.sql()
-        );
+        let (sql, conditions) =
+            Self::delivery_counts_query(merchant, endpoint, live_mode, from_hour);
         let rows: Vec<(String, i64, String, i64)> = on_pool!(self, pool => bind_values!(
                 sqlx::query_as(&sql),
                 conditions.values()
@@ -122,8 +119,12 @@ impl Store {
     }
 
     /// The attempt latency histograms of the merchant's endpoints (or one)
-    /// for the hours from `from_hour` on (of the attempts' start); a bucket
-    /// may come twice, as for `delivery_counts_by_hour`.
+    /// for the hours from `from_hour` on (of the attempts' start): the
+    /// packed rows of folded hours (`stats_fold`) and the bucket rows not
+    /// folded yet, both as they are; a bucket may come more than once (live
+    /// and test rows, a packed row and a late hourly row), and a count may
+    /// be negative (retention's subtraction from a folded hour): callers add
+    /// them up, which nets them out.
     pub async fn attempt_latency_by_hour(
         &self,
         merchant: &MerchantId,
@@ -131,37 +132,22 @@ impl Store {
         live_mode: Option<bool>,
         from_hour: i64,
     ) -> StoreResult<Vec<LatencyCount>> {
-        let conditions = window_of(merchant, endpoint, live_mode, from_hour);
-        // One row per endpoint and hour, its buckets as `bucket:n,…`: a busy
-        // week is tens of thousands of buckets (attempt durations spread
-        // them thin), and sqlx hands SQLite rows over one at a time from
-        // its worker thread at a few microseconds each, which cost more
-        // than the read. The grouping follows the primary key's order
-        // (merchant, hour, endpoint, …), so neither database sorts.
-        let buckets = match self {
-            Store::Sqlite(_) => "group_concat(bucket_ms || ':' || n)",
-            Store::Postgres(_) => "string_agg(bucket_ms || ':' || n, ',')",
-        };
-        let sql = format!(
-            "SELECT endpoint_id, hour, {buckets} FROM attempt_latency_hourly{} AND n > 0 \
-             GROUP BY hour, endpoint_id",
-            conditions.sql()
-        );
-        let rows: Vec<(String, i64, String)> = on_pool!(self, pool => bind_values!(
-                sqlx::query_as(&sql),
-                conditions.values()
-            )
-            .fetch_all(pool)
-            .await)?;
+        let (queries, conditions) = self.latency_queries(merchant, endpoint, live_mode, from_hour);
+        let mut rows: Vec<(String, i64, String)> = Vec::new();
+        for sql in &queries {
+            rows.extend(on_pool!(self, pool => bind_values!(
+                    sqlx::query_as::<_, (String, i64, String)>(sql),
+                    conditions.values()
+                )
+                .fetch_all(pool)
+                .await)?);
+        }
         let mut counts = Vec::new();
         for (endpoint_id, hour, buckets) in rows {
-            for pair in buckets.split(',') {
-                let parsed = pair
-                    .split_once(':')
-                    .and_then(|(bucket, n)| Some((bucket.parse().ok()?, n.parse().ok()?)));
-                let Some((bucket_ms, count)) = parsed else {
+            for (bucket_ms, count) in packed_pairs(&buckets) {
+                let Some(bucket_ms) = bucket_ms else {
                     return Err(StoreError::Corrupt(format!(
-                        "latency bucket `{pair}` of endpoint {endpoint_id}, hour {hour}"
+                        "latency buckets `{buckets}` of endpoint {endpoint_id}, hour {hour}"
                     )));
                 };
                 counts.push(LatencyCount {
@@ -177,15 +163,71 @@ impl Store {
 }
 
 impl Store {
+    /// The two reads of `attempt_latency_by_hour` (packed rows, then hourly
+    /// rows), and their conditions; `explain_stats_reads` shows their plans.
+    pub(crate) fn latency_queries(
+        &self,
+        merchant: &MerchantId,
+        endpoint: Option<&EndpointId>,
+        live_mode: Option<bool>,
+        from_hour: i64,
+    ) -> ([String; 2], Conditions) {
+        let conditions = window_of(merchant, endpoint, live_mode, from_hour);
+        // Folded hours: one row per endpoint, hour and mode, a range of the
+        // packed table's primary key (merchant, hour, …).
+        let packed = format!(
+            "SELECT endpoint_id, hour, buckets FROM attempt_latency_packed{}",
+            conditions.sql()
+        );
+        // Hours not folded yet (the last two or three, and late rows): one
+        // row per endpoint and hour, its buckets joined as `bucket:n,…` by
+        // the database, as the packed rows hold them (sqlx hands SQLite rows
+        // over one at a time from its worker thread, at a few microseconds
+        // each). The grouping follows the primary key's order (merchant,
+        // hour, endpoint, …), so neither database sorts.
+        let buckets = match self {
+            Store::Sqlite(_) => "group_concat(bucket_ms || ':' || n)",
+            Store::Postgres(_) => "string_agg(bucket_ms || ':' || n, ',')",
+        };
+        let hourly = format!(
+            "SELECT endpoint_id, hour, {buckets} FROM attempt_latency_hourly{} AND n <> 0 \
+             GROUP BY hour, endpoint_id",
+            conditions.sql()
+        );
+        ([packed, hourly], conditions)
+    }
+
+    /// The read of `delivery_counts_by_hour`, and its conditions.
+    pub(crate) fn delivery_counts_query(
+        merchant: &MerchantId,
+        endpoint: Option<&EndpointId>,
+        live_mode: Option<bool>,
+        from_hour: i64,
+    ) -> (String, Conditions) {
+        let conditions = window_of(merchant, endpoint, live_mode, from_hour);
+        // The rows as stored, in key order: the live and test rows of an
+        // hour are added up by the caller. A GROUP BY here made the
+        // database sort a week's rows first.
+        let sql = format!(
+            "SELECT endpoint_id, hour, status, n FROM delivery_counts_hourly{} AND n <> 0",
+            conditions.sql()
+        );
+        (sql, conditions)
+    }
+}
+
+impl Store {
     /// Counts the rollups and stored-row counts again from the rows, as
     /// migration 0009 first did: for a database filled with its triggers
     /// off (a bulk load under PostgreSQL's `session_replication_role =
-    /// replica`, as the history bench does). One transaction; it reads
+    /// replica`, as the history bench does); the latency comes back as
+    /// hourly rows, for the fold to pack. One transaction; it reads
     /// every delivery and attempt, so it is not for a database in service.
     pub async fn rebuild_rollups(&self) -> StoreResult<()> {
         let statements = [
             "DELETE FROM delivery_counts_hourly".to_owned(),
             "DELETE FROM attempt_latency_hourly".to_owned(),
+            "DELETE FROM attempt_latency_packed".to_owned(),
             "DELETE FROM stored_row_counts".to_owned(),
             "INSERT INTO delivery_counts_hourly (merchant_id, hour, endpoint_id, live_mode, status, n) \
              SELECT d.merchant_id, d.created_at / 3600000, d.endpoint_id, e.live_mode, d.status, COUNT(*) \

@@ -388,6 +388,17 @@ impl TestApp {
         self.retention.sweep().await.expect("retention sweep")
     }
 
+    /// Folds the latency histograms of every hour so far, the current one
+    /// too, into packed rows, as the background task folds finished hours;
+    /// how many hourly rows it moved.
+    pub async fn fold_rollups(&self) -> u64 {
+        let next_hour = chrono::Utc::now().timestamp_millis().div_euclid(3_600_000) + 1;
+        self.retention
+            .fold_latency_before(next_hour)
+            .await
+            .expect("fold latency histograms")
+    }
+
     /// A delivery as the merchant sees it.
     pub async fn delivery(&self, key: &str, id: &str) -> serde_json::Value {
         self.get_ok(key, &format!("/api/v1/deliveries/{id}")).await

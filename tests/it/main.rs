@@ -46,5 +46,6 @@ mod signature_schemes;
 mod soak;
 mod ssrf;
 mod stats;
+mod stats_fold;
 mod store_suite;
 mod teams;

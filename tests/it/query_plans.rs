@@ -19,6 +19,7 @@ both_backends!(
     every_event_list_filter_reads_an_index,
     every_delivery_list_filter_reads_an_index,
     operator_delivery_lists_read_an_index,
+    stats_read_a_range_of_each_rollup_key,
 );
 
 /// The tables that grow with history.
@@ -352,5 +353,44 @@ async fn operator_delivery_lists_read_an_index(store: Store) {
     for (case, filter, index) in cases {
         let plan = store.explain_delivery_list(&filter).await.expect("explain");
         assert_served_by(&store, case, &plan, index);
+    }
+}
+
+/// A week of stats reads the window's rows by the primary keys of the
+/// rollups (merchant, hour, …), packed latency rows included, with no sort.
+async fn stats_read_a_range_of_each_rollup_key(store: Store) {
+    store.migrate().await.expect("migrate");
+    let merchant = MerchantId::generate();
+    let week_ago = Utc::now().timestamp_millis() / 3_600_000 - 167;
+    let plans = store
+        .explain_stats_reads(&merchant, week_ago)
+        .await
+        .expect("explain");
+    let tables = [
+        "delivery_counts_hourly",
+        "attempt_latency_packed",
+        "attempt_latency_hourly",
+    ];
+    assert_eq!(plans.len(), tables.len());
+    for (plan, table) in plans.iter().zip(tables) {
+        match &store {
+            // WITHOUT ROWID tables: the primary key is the table's b-tree.
+            Store::Sqlite(_) => assert!(
+                plan.contains(&format!(
+                    "SEARCH {table} USING PRIMARY KEY (merchant_id=? AND hour>?)"
+                )),
+                "{table}:\n{plan}"
+            ),
+            Store::Postgres(_) => assert!(
+                plan.contains("Index Cond: ((merchant_id = ")
+                    && plan.contains("AND (hour >= ")
+                    && plan.contains(&format!("{table}_pkey")),
+                "{table}:\n{plan}"
+            ),
+        }
+        assert!(
+            !plan.contains("TEMP B-TREE") && !plan.contains("Sort"),
+            "{table}:\n{plan}"
+        );
     }
 }
