@@ -20,7 +20,10 @@ impl FieldChecks {
     /// The checked value. A validation error is recorded and a stand-in
     /// (`T::default()`) returned, which `finish` keeps from ever being used;
     /// any other error (the database) ends the checking at once.
-    pub fn take<T: Default>(&mut self, checked: Result<T, ServiceError>) -> Result<T, ServiceError> {
+    pub fn take<T: Default>(
+        &mut self,
+        checked: Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
         match checked {
             Ok(value) => Ok(value),
             Err(ServiceError::Validation { field, message }) => {
@@ -104,7 +107,9 @@ mod tests {
     fn one_problem_is_a_plain_validation_error_and_none_is_ok() {
         let mut checks = FieldChecks::default();
         let _ = checks.take(invalid("url"));
-        assert!(matches!(checks.finish(), Err(ServiceError::Validation { field, .. }) if field == "url"));
+        assert!(
+            matches!(checks.finish(), Err(ServiceError::Validation { field, .. }) if field == "url")
+        );
         assert!(FieldChecks::default().finish().is_ok());
     }
 

@@ -197,19 +197,16 @@ fn filtered(filter: &DeliveryFilter, with_cursor: bool, read: Read) -> (String, 
     conditions.when(filter.since, |p| format!("d.created_at >= {p}"));
     conditions.when(filter.until, |p| format!("d.created_at < {p}"));
     match filter.status_code.map(StatusCodeFilter::code_range) {
-        Some(Some((lowest, highest))) if lowest == highest => {
-            conditions.when(Some(i64::from(lowest)), |p| {
-                format!("d.last_status_code = {p}")
-            });
+        Some(Some((code, highest))) if code == highest => {
+            let code = conditions.value(i64::from(code));
+            conditions.push(format!("d.last_status_code = {code}"));
         }
         Some(Some((lowest, highest))) => {
             let (lowest, highest) = (
                 conditions.value(i64::from(lowest)),
                 conditions.value(i64::from(highest)),
             );
-            conditions.push(format!(
-                "d.last_status_code BETWEEN {lowest} AND {highest}"
-            ));
+            conditions.push(format!("d.last_status_code BETWEEN {lowest} AND {highest}"));
         }
         Some(None) => conditions.push("d.last_status_code IS NULL AND d.attempt_count > 0"),
         None => {}

@@ -170,15 +170,23 @@ async fn every_wrong_field_is_named_at_once(store: Store) {
             Method::POST,
             "/api/v1/endpoints",
             &key,
-            Some(json!({"url": "ftp://example.com/hook", "rate_limit_per_s": 0,
+            Some(
+                json!({"url": "ftp://example.com/hook", "rate_limit_per_s": 0,
                         "headers": {"Bad Name": "x"}, "retry_schedule": ["soon"],
-                        "event_types": ["payin.nothing"]})),
+                        "event_types": ["payin.nothing"]}),
+            ),
         )
         .await;
     assert_eq!(status, 422, "{error}");
     assert_eq!(
         fields_of(&error),
-        ["url", "event_types", "rate_limit_per_s", "headers", "retry_schedule"]
+        [
+            "url",
+            "event_types",
+            "rate_limit_per_s",
+            "headers",
+            "retry_schedule"
+        ]
     );
     let message = error["error"]["message"].as_str().expect("message");
     for field in fields_of(&error) {
@@ -186,15 +194,25 @@ async fn every_wrong_field_is_named_at_once(store: Store) {
     }
     // One mistake: the same shape, one field.
     let (status, error) = app
-        .api(Method::POST, "/api/v1/endpoints", &key, Some(json!({"url": "ftp://example.com/hook"})))
+        .api(
+            Method::POST,
+            "/api/v1/endpoints",
+            &key,
+            Some(json!({"url": "ftp://example.com/hook"})),
+        )
         .await;
     assert_eq!(status, 422, "{error}");
     assert_eq!(fields_of(&error), ["url"]);
-    assert!(error["error"]["message"].as_str().expect("message").starts_with("url: "));
+    assert!(error["error"]["message"]
+        .as_str()
+        .expect("message")
+        .starts_with("url: "));
 
     // The dashboard's form: the boxes it reads itself (rate limit, headers,
     // timeout) and the service's rules, together, in plain words.
-    let mut browser = app.signed_up("Form mistakes", "form-mistakes@example.com").await;
+    let mut browser = app
+        .signed_up("Form mistakes", "form-mistakes@example.com")
+        .await;
     let (status, error) = browser
         .call_json(
             "endpoints/create",
@@ -211,16 +229,28 @@ async fn every_wrong_field_is_named_at_once(store: Store) {
         .iter()
         .map(|f| f["field"].as_str().expect("field"))
         .collect();
-    for field in ["url", "headers", "rate_limit_per_s", "timeout", "retry_schedule"] {
+    for field in [
+        "url",
+        "headers",
+        "rate_limit_per_s",
+        "timeout",
+        "retry_schedule",
+    ] {
         assert!(fields.contains(&field), "{field} missing from {error}");
     }
     assert_eq!(fields.len(), 5, "{error}");
     let text = error.to_string();
     assert!(!text.contains('`'), "code quotes reach the page: {text}");
-    assert!(error["message"].as_str().expect("message").starts_with("5 fields need changing"));
+    assert!(error["message"]
+        .as_str()
+        .expect("message")
+        .starts_with("5 fields need changing"));
 
     // Nothing was created by either.
-    assert_eq!(app.get_ok(&key, "/api/v1/endpoints").await["data"], json!([]));
+    assert_eq!(
+        app.get_ok(&key, "/api/v1/endpoints").await["data"],
+        json!([])
+    );
     let (_, listed) = browser.call("endpoints/list", &[]).await;
     assert_eq!(listed, json!([]), "{listed}");
     app.stop().await;

@@ -474,7 +474,8 @@ async fn deliveries_filter_by_the_latest_response_code(store: Store) {
     let (other_endpoint, _) = app
         .endpoint(&other_key, json!({"url": urls[0], "retry_schedule": later}))
         .await;
-    let event = |merchant: String| json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}});
+    let event =
+        |merchant: String| json!({"merchant_id": merchant, "type": "payin.succeeded", "data": {}});
     ingest_event(&app, event(merchant.to_string())).await;
     ingest_event(&app, event(other.to_string())).await;
     app.drain().await;
@@ -494,17 +495,38 @@ async fn deliveries_filter_by_the_latest_response_code(store: Store) {
         ("2xx", &endpoint_of[2], "succeeded"),
         ("none", &endpoint_of[3], "pending"),
     ] {
-        let found = walk(&app, &key, &format!("/api/v1/deliveries?status_code={filter}")).await;
-        assert_eq!(endpoints_found(&found), [expected.clone()], "status_code={filter}");
+        let found = walk(
+            &app,
+            &key,
+            &format!("/api/v1/deliveries?status_code={filter}"),
+        )
+        .await;
+        assert_eq!(
+            endpoints_found(&found),
+            [expected.clone()],
+            "status_code={filter}"
+        );
         assert_eq!(found[0]["status"], status, "status_code={filter}");
     }
-    assert!(walk(&app, &key, "/api/v1/deliveries?status_code=500").await.is_empty());
+    assert!(walk(&app, &key, "/api/v1/deliveries?status_code=500")
+        .await
+        .is_empty());
     // With other filters: still only the 503s, of this merchant.
-    let failing = walk(&app, &key, "/api/v1/deliveries?status_code=5xx&status=pending&event_type=payin.*").await;
+    let failing = walk(
+        &app,
+        &key,
+        "/api/v1/deliveries?status_code=5xx&status=pending&event_type=payin.*",
+    )
+    .await;
     assert_eq!(endpoints_found(&failing), [endpoint_of[0].clone()]);
     // Operators see every merchant's.
     let (status, across) = app
-        .api(Method::GET, "/api/v1/admin/deliveries?status_code=503", PLATFORM_TOKEN, None)
+        .api(
+            Method::GET,
+            "/api/v1/admin/deliveries?status_code=503",
+            PLATFORM_TOKEN,
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{across}");
     let across: Vec<Value> = across["data"].as_array().expect("data").clone();
@@ -515,7 +537,12 @@ async fn deliveries_filter_by_the_latest_response_code(store: Store) {
 
     for wrong in ["600", "5x", "abc", "50"] {
         let (status, error) = app
-            .api(Method::GET, &format!("/api/v1/deliveries?status_code={wrong}"), &key, None)
+            .api(
+                Method::GET,
+                &format!("/api/v1/deliveries?status_code={wrong}"),
+                &key,
+                None,
+            )
             .await;
         assert_eq!(status, 422, "{wrong}: {error}");
         let message = error["error"]["message"].as_str().unwrap_or_default();
@@ -530,7 +557,10 @@ async fn an_open_list_fetches_its_page_again_only_when_it_changed(store: Store) 
     let app = TestApp::spawn_manual(store).await;
     let mut browser = app.signed_up("Watcher", "watcher@example.test").await;
     let (_, me) = browser.call("whoami", &[]).await;
-    let merchant = me["merchant"]["id"].as_str().expect("merchant id").to_owned();
+    let merchant = me["merchant"]["id"]
+        .as_str()
+        .expect("merchant id")
+        .to_owned();
     let receiver = TestReceiver::start().await;
     receiver.always(Reply::status(503));
     let (status, endpoint) = browser
@@ -550,7 +580,9 @@ async fn an_open_list_fetches_its_page_again_only_when_it_changed(store: Store) 
     let failing = json!({"status": "pending", "status_code": "5xx"});
     let mut shown = Vec::new();
     for query in [&all, &failing] {
-        let (status, page) = browser.call_json("deliveries/list", json!({"query": query})).await;
+        let (status, page) = browser
+            .call_json("deliveries/list", json!({"query": query}))
+            .await;
         assert_eq!(status, 200, "{page}");
         let page: DeliveryPage = serde_json::from_value(page).expect("a page");
         shown.push(page.fingerprint());
@@ -563,7 +595,9 @@ async fn an_open_list_fetches_its_page_again_only_when_it_changed(store: Store) 
     app.drain().await;
     assert!(changed(&mut browser, &all, &shown[0]).await);
     assert!(changed(&mut browser, &failing, &shown[1]).await);
-    let (_, page) = browser.call_json("deliveries/list", json!({"query": all})).await;
+    let (_, page) = browser
+        .call_json("deliveries/list", json!({"query": all}))
+        .await;
     let now: DeliveryPage = serde_json::from_value(page).expect("a page");
     assert!(!changed(&mut browser, &all, &now.fingerprint()).await);
     // A new delivery changes it again.
@@ -572,7 +606,10 @@ async fn an_open_list_fetches_its_page_again_only_when_it_changed(store: Store) 
     // Another browser's session is not this merchant's: its question is refused.
     let mut stranger = app.browser();
     let (status, _) = stranger
-        .call_json("deliveries/changed", json!({"query": all, "seen": now.fingerprint()}))
+        .call_json(
+            "deliveries/changed",
+            json!({"query": all, "seen": now.fingerprint()}),
+        )
         .await;
     assert_eq!(status, 401);
     app.stop().await;

@@ -160,7 +160,9 @@ mod tests {
         assert_eq!(Class(4).code_range(), Some((400, 499)));
         assert_eq!(Code(410).code_range(), Some((410, 410)));
         assert_eq!(NoResponse.code_range(), None);
-        for wrong in ["", "5", "50", "5000", "600", "099", "6xx", "0xx", "55xx", "x5xx", "abc", "-500"] {
+        for wrong in [
+            "", "5", "50", "5000", "600", "099", "6xx", "0xx", "55xx", "x5xx", "abc", "-500",
+        ] {
             assert_eq!(StatusCodeFilter::parse(wrong), None, "{wrong:?}");
         }
     }

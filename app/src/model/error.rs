@@ -1,10 +1,10 @@
 //! The error a dashboard server function returns: a code, a message a person
 //! can act on, and the form field it is about when there is one.
 
+use super::merchant::FieldError;
 use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
-use super::merchant::FieldError;
 use std::fmt;
 
 /// Every error code Herald answers with, in the REST API's error body and

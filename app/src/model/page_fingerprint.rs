@@ -40,7 +40,8 @@ impl Digest {
     }
 
     fn delivery(self, d: &Delivery) -> Self {
-        let millis = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(-1, |t| t.timestamp_millis());
+        let millis =
+            |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(-1, |t| t.timestamp_millis());
         self.bytes(d.id.as_str().as_bytes())
             .bytes(d.url.as_bytes())
             .bytes(d.status.as_str().as_bytes())
@@ -114,7 +115,10 @@ mod tests {
         longer.items.insert(0, delivery(8));
         assert_ne!(page.fingerprint(), longer.fingerprint());
 
-        let empty = DeliveryPage { items: vec![], next_cursor: None };
+        let empty = DeliveryPage {
+            items: vec![],
+            next_cursor: None,
+        };
         assert_ne!(page.fingerprint(), empty.fingerprint());
     }
 }

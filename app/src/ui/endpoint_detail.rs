@@ -1,12 +1,12 @@
 //! `/endpoints/:id`: one endpoint, its signing secret, test events, replay
 //! and recover, and its latest deliveries.
 
+use super::deliveries::page_changed;
 use super::display::{
     confirm_keys, refresh_when_changed, time, url_host, CopyButton, FailingWarning, StatusBadge,
     When,
 };
 use super::form::{ActionError, FormError, TextField};
-use super::deliveries::page_changed;
 use super::loaded::Loaded;
 use crate::model::dashboard::{DeliveryPage, DeliveryQuery, RecoverInput};
 use crate::model::delivery_profiles::Egress;
