@@ -29,7 +29,7 @@ use crate::service::rate_limits::RateLimits;
 use crate::service::{
     ensure_platform_token, refresh_bundled_profiles, seed_catalog, Accounts, Alerts, ApiKeys,
     Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats, Endpoints, Events, Health,
-    Ingestor, LoginLinks, Members, Passwords, Profiles, Retention, ServiceError,
+    Ingestor, LoginLinks, Members, Operations, Passwords, Profiles, Retention, ServiceError,
 };
 use crate::state::AppState;
 use crate::store::{SessionStore, Store, StoreError};
@@ -181,6 +181,7 @@ impl Herald {
                 wakeup.clone(),
                 &rate_limits,
             ),
+            operations: Operations::new(store.clone(), endpoints.clone()),
             endpoints,
             events: Events::new(store.clone()),
             health: Health::new(store.clone()),

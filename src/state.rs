@@ -6,7 +6,8 @@ use crate::config::ServeConfig;
 use crate::metrics::Metrics;
 use crate::service::{
     Accounts, Alerts, ApiKeys, Audit, Auth, CallbackSecrets, Catalog, Deliveries, DeliveryStats,
-    Endpoints, Events, Health, Ingestor, LoginLinks, Members, Passwords, Profiles, Retention,
+    Endpoints, Events, Health, Ingestor, LoginLinks, Members, Operations, Passwords, Profiles,
+    Retention,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub health: Health,
     pub ingestor: Ingestor,
     pub login_links: LoginLinks,
+    pub operations: Operations,
     pub profiles: Profiles,
     pub members: Members,
     pub passwords: Passwords,

@@ -21,6 +21,7 @@ use crate::model::id::{
 };
 use crate::model::member::{Account, Invitation, IssuedInvitation, Member, MemberRole, Team};
 use crate::model::merchant::{Merchant, NewAccount, SignUpMode};
+use crate::model::operations::{EndpointOverviewPage, EndpointOverviewQuery, MerchantSummary};
 use crate::model::scope::Scope;
 use crate::model::stats::Stats;
 use std::net::IpAddr;
@@ -277,8 +278,14 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Every merchant account.
     async fn list_merchants(&self) -> Result<Vec<Merchant>, AppError>;
-    /// Every merchant's endpoints, newest first.
-    async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError>;
+    /// Every merchant with its counts (endpoints, members, last 24 h).
+    async fn merchant_summaries(&self) -> Result<Vec<MerchantSummary>, AppError>;
+    /// A page of the endpoints across merchants that match the filters,
+    /// in their order, with their recent figures.
+    async fn endpoint_overview(
+        &self,
+        query: EndpointOverviewQuery,
+    ) -> Result<EndpointOverviewPage, AppError>;
     /// Disables any endpoint with a reason (`Some`) or enables it (`None`).
     async fn operator_set_enabled(
         &self,
@@ -300,6 +307,15 @@ pub trait Backend: Send + Sync + 'static {
     /// Changes an operator's profile: the JSON's top-level members replace
     /// the profile's (bundled profiles cannot be changed: copy them).
     async fn update_profile(&self, name: &str, json: &str) -> Result<StoredProfile, AppError>;
+    /// Changes a type's description and example (JSON text; empty is `{}`).
+    async fn update_event_type(
+        &self,
+        name: &str,
+        description: &str,
+        example: &str,
+    ) -> Result<EventType, AppError>;
+    /// How many endpoints receive events of the type now.
+    async fn event_type_receivers(&self, name: &str) -> Result<u64, AppError>;
     /// Archives or restores a type.
     async fn set_event_type_archived(
         &self,

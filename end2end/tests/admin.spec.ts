@@ -56,6 +56,10 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
     .toBe(1);
   // Disable the endpoint with a reason the merchant sees, then enable it again.
   await page.getByRole("link", { name: "All endpoints" }).click();
+  await hydrated(page);
+  // Every test's endpoints are in this list: narrow it to this merchant's.
+  await page.getByTestId("filter-merchant-name").fill(who.name);
+  await page.getByTestId("filter-merchant-name").press("Enter");
   const row = page.locator(`[data-endpoint="${endpoint.id}"]`);
   await row.getByTestId("disable-endpoint").click();
   await row.getByTestId("disable-reason").fill("answers 500 to everything since Tuesday");
@@ -85,6 +89,7 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
     });
   expect((await subscribe()).status()).toBe(201);
   await typeRow.getByTestId("toggle-archive").click();
+  await typeRow.getByTestId("confirm-archive-button").click();
   await expect(typeRow).toContainText("Archived");
   await snap(page, "admin-event-types");
   expect((await subscribe()).status()).toBe(422);

@@ -7,7 +7,6 @@ use super::id_path::IdPath;
 use super::openapi::ErrorBody;
 use crate::http::error::{ApiError, ApiJson, ApiQuery};
 use crate::service::deliveries::DeliverySearch;
-use crate::service::endpoints::EndpointSearch;
 use crate::service::pagination::{self, Page};
 use crate::service::ServiceError;
 use crate::state::AppState;
@@ -17,7 +16,10 @@ use chrono::Utc;
 use herald_app::model::endpoint::Endpoint;
 use herald_app::model::event::{Delivery, StorageStats};
 use herald_app::model::id::{DeliveryId, EndpointId, MerchantId};
-use herald_app::model::merchant::{Merchant, Role};
+use herald_app::model::merchant::Role;
+use herald_app::model::operations::{
+    EndpointOrder, EndpointOverview, EndpointOverviewQuery, MerchantSummary,
+};
 use herald_app::model::scope::Scope;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -46,12 +48,12 @@ async fn storage(
 }
 
 #[utoipa::path(get, path = "/admin/merchants", tag = "admin", security(("platform_token" = [])),
-    responses((status = 200, body = Page<Merchant>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody)))]
+    responses((status = 200, description = "Every merchant, newest first, with its endpoints (enabled, disabled), members, and deliveries made in the last 24 h and how many failed", body = Page<MerchantSummary>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody)))]
 async fn list_merchants(
     _: Admin,
     State(state): State<AppState>,
-) -> Result<ApiJson<Page<Merchant>>, ApiError> {
-    Ok(ApiJson(Page::whole(state.accounts.list().await?)))
+) -> Result<ApiJson<Page<MerchantSummary>>, ApiError> {
+    Ok(ApiJson(Page::whole(state.operations.merchants().await?)))
 }
 
 /// `POST /api/v1/admin/merchants` body.
@@ -152,30 +154,58 @@ async fn create_login_link(
 pub struct EndpointQuery {
     /// One merchant's endpoints only (`mer_…`).
     merchant_id: Option<String>,
-    /// `enabled` or `disabled`; absent: both.
+    /// Merchants whose name contains this (any case).
+    merchant: Option<String>,
+    /// Endpoints whose URL contains this (any case).
+    url: Option<String>,
+    /// `enabled`, `disabled` or `failing` (enabled, every recent delivery failing); absent: all.
     status: Option<String>,
+    /// `newest` (the default), `failure_rate`, `last_delivery`, `merchant` or `url`.
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
 
+/// A page of the endpoint overview.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointOverviewList {
+    data: Vec<EndpointOverview>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+    /// How many endpoints match the filters, on every page together.
+    total: u64,
+}
+
 #[utoipa::path(get, path = "/admin/endpoints", tag = "admin", security(("platform_token" = [])), params(EndpointQuery),
-    responses((status = 200, description = "Endpoints across merchants, newest first; custom header values masked", body = Page<Endpoint>), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
+    responses((status = 200, description = "Endpoints across merchants (newest first unless `sort` says otherwise), each with its merchant's name, its last 24 h (failed and finished deliveries, failure rate) and its newest delivery; custom header values masked", body = EndpointOverviewList), (status = 401, description = "Missing or wrong credentials", body = ErrorBody), (status = 403, description = "Not an operator", body = ErrorBody), (status = 422, description = "Invalid field (named in the message)", body = ErrorBody)))]
 async fn list_endpoints(
     _: Admin,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<EndpointQuery>,
-) -> Result<ApiJson<Page<Endpoint>>, ApiError> {
-    let search = EndpointSearch {
+) -> Result<ApiJson<EndpointOverviewList>, ApiError> {
+    let overview = EndpointOverviewQuery {
+        merchant: query.merchant,
         merchant_id: query.merchant_id,
+        url: query.url,
         status: query.status,
+        // The API's lists are newest first unless asked otherwise.
+        sort: Some(
+            query
+                .sort
+                .unwrap_or_else(|| EndpointOrder::Newest.as_str().to_owned()),
+        ),
+        page: None,
     };
     let limit = pagination::limit(query.limit)?;
-    Ok(ApiJson(
-        state
-            .endpoints
-            .all(&search, query.cursor.as_deref(), limit)
-            .await?,
-    ))
+    let (page, total) = state
+        .operations
+        .endpoint_overview_page(&overview, query.cursor.as_deref(), limit)
+        .await?;
+    Ok(ApiJson(EndpointOverviewList {
+        data: page.data,
+        next_cursor: page.next_cursor,
+        total,
+    }))
 }
 
 /// `POST /api/v1/admin/endpoints/{id}/disable` body.

@@ -4,8 +4,9 @@
 
 use crate::service::catalog::{EventTypeChange, NewEventType};
 use crate::service::deliveries::{DeliverySearch, ReplayStatus};
-use crate::service::endpoints::{EndpointPatch, EndpointSearch, NewEndpoint};
+use crate::service::endpoints::{EndpointPatch, NewEndpoint};
 use crate::service::events::EventSearch;
+use crate::service::operations::page_offset;
 use crate::service::pagination::DEFAULT_LIMIT;
 use crate::service::recovery::RecoverMode;
 use crate::service::stats::DEFAULT_WINDOW_HOURS;
@@ -30,13 +31,13 @@ use herald_app::model::id::{
 use herald_app::model::member::{Account, Invitation, IssuedInvitation, Member, MemberRole, Team};
 use herald_app::model::merchant::FieldError;
 use herald_app::model::merchant::{Merchant, NewAccount, SignUpMode};
+use herald_app::model::operations::{
+    EndpointOverviewPage, EndpointOverviewQuery, MerchantSummary, OVERVIEW_PAGE_SIZE,
+};
 use herald_app::model::scope::Scope;
 use herald_app::model::stats::Stats;
 use std::net::IpAddr;
 use std::time::Duration;
-
-/// The most endpoints the operators' list shows.
-const ADMIN_LIST_LIMIT: u32 = 500;
 
 /// The dashboard's view of Herald's services.
 pub struct DashboardBackend {
@@ -482,14 +483,20 @@ impl Backend for DashboardBackend {
         Ok(self.state.accounts.list().await?)
     }
 
-    async fn all_endpoints(&self) -> Result<Vec<Endpoint>, AppError> {
-        let search = EndpointSearch::default();
-        let page = self
+    async fn merchant_summaries(&self) -> Result<Vec<MerchantSummary>, AppError> {
+        Ok(self.state.operations.merchants().await?)
+    }
+
+    async fn endpoint_overview(
+        &self,
+        query: EndpointOverviewQuery,
+    ) -> Result<EndpointOverviewPage, AppError> {
+        let offset = page_offset(query.page.as_deref())?;
+        Ok(self
             .state
-            .endpoints
-            .all(&search, None, ADMIN_LIST_LIMIT)
-            .await?;
-        Ok(page.data)
+            .operations
+            .endpoint_overview(&query, offset, OVERVIEW_PAGE_SIZE)
+            .await?)
     }
 
     async fn operator_set_enabled(
@@ -527,6 +534,26 @@ impl Backend for DashboardBackend {
             .profiles
             .update(name, profile_json(json)?)
             .await?)
+    }
+
+    async fn update_event_type(
+        &self,
+        name: &str,
+        description: &str,
+        example: &str,
+    ) -> Result<EventType, AppError> {
+        // The box shows the whole example: what it holds is what is kept.
+        let example = parse_json_box("example", example)?.unwrap_or_else(|| serde_json::json!({}));
+        let change = EventTypeChange {
+            description: Some(description.to_owned()),
+            example: Some(example),
+            archived: None,
+        };
+        Ok(self.state.catalog.update(name, change).await?)
+    }
+
+    async fn event_type_receivers(&self, name: &str) -> Result<u64, AppError> {
+        Ok(self.state.catalog.receivers(name).await?)
     }
 
     async fn set_event_type_archived(

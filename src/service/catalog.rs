@@ -5,6 +5,7 @@ use super::ServiceError;
 use crate::store::{EventTypeSeed, Store};
 use chrono::Utc;
 use herald_app::model::alert::is_herald_type;
+use herald_app::model::event_filter::filter_matches;
 use herald_app::model::event_type::{category_of, is_valid_event_type_name, EventType};
 use herald_app::model::member::Permission;
 
@@ -52,6 +53,18 @@ impl Catalog {
     ) -> Result<EventType, ServiceError> {
         super::access::require(Permission::Change)?;
         update_event_type(&self.store, name, change).await
+    }
+
+    /// How many endpoints receive events of the type now: by its name, a
+    /// `prefix.*` pattern, or taking every type (`not_found` if there is
+    /// no such type). What archiving it would stop.
+    pub async fn receivers(&self, name: &str) -> Result<u64, ServiceError> {
+        find(&self.store, name).await?;
+        let filters = self.store.endpoint_event_filters().await?;
+        Ok(filters
+            .iter()
+            .filter(|filter| filter_matches(filter, name))
+            .count() as u64)
     }
 }
 

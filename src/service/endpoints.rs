@@ -8,7 +8,6 @@ use super::endpoint_settings::{
     check_signature_options,
 };
 use super::field_checks::FieldChecks;
-use super::pagination::{decode_cursor_as, page, Page};
 use super::ServiceError;
 use crate::crypto::endpoint_key::EndpointKey;
 use crate::crypto::payload_encryption::EncryptionKey;
@@ -16,9 +15,7 @@ use crate::crypto::rsa_key::RsaSigningKey;
 use crate::crypto::secret_box::{endpoint_row, SecretBox};
 use crate::crypto::signing::{SigningKey, SigningSecret};
 use crate::engine::Wakeup;
-use crate::store::{
-    EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange, Store,
-};
+use crate::store::{EncryptionChange, EndpointSecrets, EndpointSettings, KeyChange, Store};
 use chrono::Utc;
 use herald_app::model::audit::AuditAction;
 use herald_app::model::dashboard::{EndpointInput, LastDelivery};
@@ -157,15 +154,6 @@ impl EndpointPatch {
             form_problems: checks.into_problems(),
         }
     }
-}
-
-/// Which endpoints an operator lists (`GET /api/v1/admin/endpoints`).
-#[derive(Debug, Clone, Default)]
-pub struct EndpointSearch {
-    /// One merchant's only (`mer_…`).
-    pub merchant_id: Option<String>,
-    /// `enabled` or `disabled`; absent: both.
-    pub status: Option<String>,
 }
 
 /// The endpoint operations.
@@ -384,7 +372,7 @@ impl Endpoints {
 
     /// The endpoint with what the service knows filled in: when failing
     /// will disable it, and the server's timeout if it chose none.
-    fn shown(&self, endpoint: Endpoint) -> Endpoint {
+    pub(crate) fn shown(&self, endpoint: Endpoint) -> Endpoint {
         endpoint
             .with_disable_time(self.auto_disable_after)
             .with_default_timeout(self.request_timeout)
@@ -704,46 +692,6 @@ impl Endpoints {
             self.wakeup.wake();
         }
         Ok(self.shown(endpoint.with_masked_headers()))
-    }
-
-    /// Endpoints across merchants (operators), newest first, at most
-    /// `limit`, after `cursor`. Custom header values are masked: they are
-    /// the merchants' receivers' credentials, not the operator's.
-    pub async fn all(
-        &self,
-        search: &EndpointSearch,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Endpoint>, ServiceError> {
-        let filter = EndpointFilter {
-            merchant_id: search
-                .merchant_id
-                .as_deref()
-                .map(MerchantId::parse)
-                .transpose()
-                .map_err(|e| ServiceError::invalid("merchant_id", e.to_string()))?,
-            enabled: match search.status.as_deref() {
-                None => None,
-                Some("enabled") => Some(true),
-                Some("disabled") => Some(false),
-                Some(other) => {
-                    return Err(ServiceError::invalid(
-                        "status",
-                        format!("must be `enabled` or `disabled`, not `{other}`"),
-                    ))
-                }
-            },
-            before: decode_cursor_as(cursor, EndpointId::parse)?,
-            limit,
-        };
-        let endpoints: Vec<Endpoint> = self
-            .store
-            .all_endpoints(&filter)
-            .await?
-            .into_iter()
-            .map(|endpoint| self.shown(endpoint.with_masked_headers()))
-            .collect();
-        Ok(page(endpoints, limit, |e| (e.created_at, e.id.to_string())))
     }
 
     /// What the merchant verifies (and decrypts) with: the HMAC secret or

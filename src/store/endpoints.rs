@@ -2,7 +2,7 @@
 
 use super::alerts;
 use super::notifications::NotifyWork;
-use super::{from_millis, keyset, on_pool, to_millis, StoreError, StoreResult};
+use super::{from_millis, on_pool, to_millis, StoreError, StoreResult};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use herald_app::model::alert::Actor;
@@ -15,7 +15,7 @@ use herald_app::model::scope::Scope;
 use std::time::Duration;
 
 #[derive(sqlx::FromRow)]
-struct EndpointRow {
+pub(super) struct EndpointRow {
     id: String,
     merchant_id: String,
     url: String,
@@ -123,22 +123,11 @@ impl TryFrom<EndpointRow> for Endpoint {
     }
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, merchant_id, url, description, event_types, disabled_at, disabled_reason, \
      disabled_by_operator, failing_since, rate_limit_per_s, headers, legacy_signature, retry_schedule, \
      signature_scheme, encryption, mode, profile, timeout_ms, rsa_public_key, rsa_previous_public_key, \
      previous_secret_expires_at, created_at, updated_at";
-
-/// Which endpoints an operator lists: every merchant's unless one is named,
-/// enabled or disabled or both, a page before `before` (newest first).
-#[derive(Debug, Clone)]
-pub struct EndpointFilter {
-    pub merchant_id: Option<MerchantId>,
-    /// `Some(true)`: enabled only; `Some(false)`: disabled only.
-    pub enabled: Option<bool>,
-    pub before: Option<(DateTime<Utc>, EndpointId)>,
-    pub limit: u32,
-}
 
 /// An endpoint's settings as written by the service (validated already).
 #[derive(Debug, Clone)]
@@ -209,26 +198,6 @@ impl Store {
         );
         let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(merchant.as_str())
-            .fetch_all(pool)
-            .await)?;
-        rows.into_iter().map(Endpoint::try_from).collect()
-    }
-
-    /// Endpoints across merchants matching `filter`, newest first (operators).
-    pub async fn all_endpoints(&self, filter: &EndpointFilter) -> StoreResult<Vec<Endpoint>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM endpoints WHERE ($1 IS NULL OR merchant_id = $1) \
-               AND ($2 IS NULL OR (disabled_at IS NULL) = $2) \
-               AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4)) \
-             ORDER BY created_at DESC, id DESC LIMIT $5"
-        );
-        let (before_at, before_id) = keyset(&filter.before);
-        let rows: Vec<EndpointRow> = on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(filter.merchant_id.as_ref().map(MerchantId::as_str))
-            .bind(filter.enabled)
-            .bind(before_at)
-            .bind(before_id)
-            .bind(i64::from(filter.limit))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(Endpoint::try_from).collect()

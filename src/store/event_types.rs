@@ -126,6 +126,22 @@ impl Store {
         Ok(changed == 1)
     }
 
+    /// Every endpoint's event filter (names and `prefix.*` patterns; empty
+    /// is every type), to count who a catalog change reaches.
+    pub async fn endpoint_event_filters(&self) -> StoreResult<Vec<Vec<String>>> {
+        let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT event_types FROM endpoints",
+        )
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter()
+            .map(|(filter,)| {
+                serde_json::from_str(&filter)
+                    .map_err(|e| StoreError::Corrupt(format!("endpoint event_types: {e}")))
+            })
+            .collect()
+    }
+
     /// Archives (from `now`) or restores a type; its events and deliveries stay.
     pub async fn set_event_type_archived(
         &self,

@@ -21,6 +21,7 @@ mod login_links;
 mod members;
 mod merchants;
 mod notifications;
+mod operator_views;
 mod passwords;
 mod profiles;
 mod query_plans;
@@ -38,9 +39,7 @@ pub use attempt_records::{AttemptRecord, DeliveryUpdate, EndpointHealth, Recorde
 pub use audit_log::NewAuditEntry;
 pub use deliveries::{ClaimRequest, ClaimedDelivery, Destination, Lane};
 pub use delivery_views::DeliveryFilter;
-pub use endpoints::{
-    EncryptionChange, EndpointFilter, EndpointSecrets, EndpointSettings, KeyChange,
-};
+pub use endpoints::{EncryptionChange, EndpointSecrets, EndpointSettings, KeyChange};
 pub use event_types::EventTypeSeed;
 pub use events::{
     EventFilter, FanOut, IngestRefusal, Ingested, IngestedBatch, LeaseOffer, NewEvent,
@@ -50,6 +49,7 @@ pub use login_links::{LoginLinkState, NewLoginLink, UsedLoginLink};
 pub use members::{MemberRecord, NewMember};
 pub use merchants::{CallbackSecrets, MerchantRecord, NewMerchant};
 pub use notifications::WorkListener;
+pub use operator_views::{EndpointState, MerchantCounts, OverviewFilter, OverviewRow};
 pub use passwords::{NewPasswordReset, PasswordResetState};
 pub use recovery::{MissedEvent, MissedQuery};
 pub use retention::StoredCounts;
@@ -346,16 +346,6 @@ pub(crate) fn json_list<T: AsRef<str>>(items: &[T]) -> String {
             .collect::<Vec<_>>(),
     )
     .to_string()
-}
-
-/// A keyset cursor's bind values: (created_at in ms, id), or NULLs for the first page.
-pub(crate) fn keyset<I: AsRef<str>>(
-    before: &Option<(DateTime<Utc>, I)>,
-) -> (Option<i64>, Option<String>) {
-    match before {
-        Some((at, id)) => (Some(to_millis(*at)), Some(id.as_ref().to_owned())),
-        None => (None, None),
-    }
 }
 
 /// A time as the database stores it: milliseconds since the Unix epoch.

@@ -33,6 +33,7 @@ mod log_hygiene;
 mod merchant_api;
 mod openapi;
 mod operational_events;
+mod operator_console;
 mod passwords;
 mod processes;
 mod query_plans;

@@ -16,6 +16,7 @@ pub mod id;
 pub mod member;
 pub mod merchant;
 pub mod named_id;
+pub mod operations;
 pub mod page_fingerprint;
 pub mod profile;
 pub mod profile_snippet;

@@ -7,6 +7,7 @@ use crate::model::error::AppError;
 use crate::model::event::{DeliveryDetail, EventDetail, SearchResults, StorageStats};
 use crate::model::event_type::EventType;
 use crate::model::merchant::Merchant;
+use crate::model::operations::{EndpointOverviewPage, EndpointOverviewQuery, MerchantSummary};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -64,10 +65,18 @@ pub async fn admin_merchants() -> Result<Vec<Merchant>, AppError> {
     session::as_admin(move |backend| async move { backend.list_merchants().await }).await
 }
 
-/// Every merchant's endpoints.
-#[server(prefix = "/_fn", endpoint = "admin/endpoints")]
-pub async fn admin_endpoints() -> Result<Vec<Endpoint>, AppError> {
-    session::as_admin(move |backend| async move { backend.all_endpoints().await }).await
+/// Every merchant with its counts.
+#[server(prefix = "/_fn", endpoint = "admin/merchant_summaries")]
+pub async fn admin_merchant_summaries() -> Result<Vec<MerchantSummary>, AppError> {
+    session::as_admin(move |backend| async move { backend.merchant_summaries().await }).await
+}
+
+/// A page of the endpoints across merchants matching the filters.
+#[server(prefix = "/_fn", endpoint = "admin/endpoints", input = Json)]
+pub async fn admin_endpoints(
+    query: EndpointOverviewQuery,
+) -> Result<EndpointOverviewPage, AppError> {
+    session::as_admin(move |backend| async move { backend.endpoint_overview(query).await }).await
 }
 
 /// Disables an endpoint with a reason the merchant sees.
@@ -109,6 +118,27 @@ pub async fn admin_create_event_type(
             .await
     })
     .await
+}
+
+/// Changes a type's description and example payload (JSON text).
+#[server(prefix = "/_fn", endpoint = "admin/event_type_update")]
+pub async fn admin_update_event_type(
+    name: String,
+    description: String,
+    example: String,
+) -> Result<EventType, AppError> {
+    session::as_admin(move |backend| async move {
+        backend
+            .update_event_type(&name, &description, &example)
+            .await
+    })
+    .await
+}
+
+/// How many endpoints receive events of the type now (what archiving stops).
+#[server(prefix = "/_fn", endpoint = "admin/event_type_receivers")]
+pub async fn admin_event_type_receivers(name: String) -> Result<u64, AppError> {
+    session::as_admin(move |backend| async move { backend.event_type_receivers(&name).await }).await
 }
 
 /// Archives or restores a type.
