@@ -299,6 +299,8 @@ pub async fn fold(db: &Db, url: &str) -> (u64, f64) {
         Db::Sqlite(_) => "ANALYZE",
         Db::Postgres(_) => "VACUUM (ANALYZE) attempt_latency_hourly, attempt_latency_packed",
     };
-    on_db!(db, pool => sqlx::query(statement).execute(pool).await.expect(statement));
+    on_db!(db, pool => {
+        sqlx::query(statement).execute(pool).await.expect(statement);
+    });
     (moved, started.elapsed().as_secs_f64())
 }

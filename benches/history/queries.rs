@@ -372,6 +372,29 @@ pub async fn probes(server: &Server, who: &Who, s: &Samples, repeat: usize) -> V
             Auth::Session(operator.clone()),
             one("/admin/deliveries".into()),
         ),
+        // The operators' console (#21): every merchant's endpoints with
+        // their 24 h failure rate, worst first, and sorted by last delivery
+        // (a newest-delivery read per matching endpoint); merchants with counts.
+        (
+            "operator: admin/endpoints ?sort=failure_rate".into(),
+            Auth::Platform,
+            one("/api/v1/admin/endpoints?sort=failure_rate".into()),
+        ),
+        (
+            "operator: admin/endpoints ?url=…&sort=last_delivery".into(),
+            Auth::Platform,
+            one("/api/v1/admin/endpoints?url=127.0.0.1&sort=last_delivery".into()),
+        ),
+        (
+            "operator: page /admin/endpoints".into(),
+            Auth::Session(operator.clone()),
+            one("/admin/endpoints".into()),
+        ),
+        (
+            "operator: page /admin/merchants".into(),
+            Auth::Session(operator.clone()),
+            one("/admin/merchants".into()),
+        ),
         (
             format!("{typical} events"),
             typical_key.clone(),
