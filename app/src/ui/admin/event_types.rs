@@ -19,14 +19,12 @@ pub fn AdminEventTypesPage() -> impl IntoView {
     let create = ServerAction::<AdminCreateEventType>::new();
     let archive = ServerAction::<AdminArchiveEventType>::new();
     let update = ServerAction::<AdminUpdateEventType>::new();
+    // Edits saved so far: the list is fetched again after a save, not after
+    // a refused one, which would draw the open form again from the stored
+    // type and lose what the operator typed.
+    let saves = RwSignal::new(0u32);
     let types = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                archive.version().get(),
-                update.version().get(),
-            )
-        },
+        move || (create.version().get(), archive.version().get(), saves.get()),
         |_| admin_event_types(),
     );
     // The type whose edit form is open (one at a time); a saved edit closes it.
@@ -34,6 +32,7 @@ pub fn AdminEventTypesPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = update.value().get() {
             editing.set(None);
+            saves.update(|n| *n += 1);
         }
     });
     let error = action_error(create);
