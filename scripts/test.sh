@@ -78,6 +78,12 @@ set -e
 count_cargo "$LOG_DIR/cargo-test.log"
 [ "$status" = 0 ] || { echo "cargo tests: $passed passed, $failed failed"; exit "$status"; }
 
+# The benches are run by hand (BENCHMARKS.md), so nothing else would notice
+# one that no longer compiles. Right after the tests, with the same features
+# and profile, this only builds the bench binaries.
+say "benches compile (cargo build --benches; they are run by hand)"
+cargo build --release --locked --workspace --benches
+
 if [ "${SKIP_E2E:-0}" != 1 ]; then
   build_site
   ensure_chromium
