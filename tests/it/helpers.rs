@@ -383,6 +383,19 @@ impl TestApp {
         body
     }
 
+    /// The catalog's entry for `name`, as the merchant of `key` reads it;
+    /// panics if it is not listed.
+    pub async fn catalog_entry(&self, key: &str, name: &str) -> serde_json::Value {
+        let catalog = self.get_ok(key, "/api/v1/event-types").await;
+        catalog["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in the catalog: {catalog}"))
+    }
+
     /// Runs a retention sweep now; how many events it deleted.
     pub async fn sweep_retention(&self) -> u64 {
         self.retention.sweep().await.expect("retention sweep")

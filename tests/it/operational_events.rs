@@ -691,7 +691,7 @@ async fn the_platform_cannot_send_herald_types_but_a_merchant_can_test_them(stor
 
     // A merchant tries its handler with one: sent to that endpoint alone,
     // signed, with the catalog's example as its data.
-    let example = catalog_entry(&app, &key, FAILING).await["example"].clone();
+    let example = app.catalog_entry(&key, FAILING).await["example"].clone();
     let (status, sent) = app
         .api(
             Method::POST,
@@ -746,7 +746,7 @@ async fn the_catalog_describes_the_herald_types(store: Store) {
         ),
     ];
     for (name, keys) in fields {
-        let entry = catalog_entry(&app, &key, name).await;
+        let entry = app.catalog_entry(&key, name).await;
         assert_eq!(entry["category"], "herald", "{entry}");
         assert_eq!(entry["archived"], false, "{entry}");
         assert!(
@@ -1228,18 +1228,6 @@ async fn set_enabled(app: &TestApp, key: &str, endpoint: &str, enabled: bool) {
         )
         .await;
     assert_eq!(status, 200, "PATCH enabled={enabled}: {body}");
-}
-
-/// The catalog's entry for `name`, as a merchant reads it.
-async fn catalog_entry(app: &TestApp, key: &str, name: &str) -> Value {
-    let catalog = app.get_ok(key, "/api/v1/event-types").await;
-    catalog["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|t| t["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("{name} in the catalog: {catalog}"))
 }
 
 /// The requests the receiver got carrying an event of `event_type`.

@@ -239,17 +239,6 @@ async fn operator_disables(app: &TestApp, endpoint: &str) {
     assert_eq!(status, 200, "{body}");
 }
 
-async fn catalog_entry(app: &TestApp, key: &str, name: &str) -> Value {
-    let catalog = app.get_ok(key, "/api/v1/event-types").await;
-    catalog["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|t| t["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("{name} in {catalog}"))
-}
-
 async fn operators_edit_a_types_description_and_example(store: Store) {
     let app = TestApp::spawn(store).await;
     let (_, key) = app.merchant("Catalog reader").await;
@@ -265,7 +254,7 @@ async fn operators_edit_a_types_description_and_example(store: Store) {
         )
         .await;
     assert_eq!(status, 200, "{changed}");
-    let seen = catalog_entry(&app, &key, "payout.failed").await;
+    let seen = app.catalog_entry(&key, "payout.failed").await;
     assert_eq!(seen["description"], "The bank refused the payout.");
     assert_eq!(seen["example"]["payoutId"], "po_42");
 
@@ -288,7 +277,7 @@ async fn operators_edit_a_types_description_and_example(store: Store) {
             .contains("example"),
         "{refused}"
     );
-    assert_eq!(catalog_entry(&app, &key, "payout.failed").await, seen);
+    assert_eq!(app.catalog_entry(&key, "payout.failed").await, seen);
 
     // The dashboard's edit form: JSON text, checked the same way.
     let mut ops = operator(&app).await;
@@ -304,7 +293,7 @@ async fn operators_edit_a_types_description_and_example(store: Store) {
         .await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused.to_string().contains("example"), "{refused}");
-    assert_eq!(catalog_entry(&app, &key, "payout.failed").await, seen);
+    assert_eq!(app.catalog_entry(&key, "payout.failed").await, seen);
     let (status, saved) = ops
         .call(
             "admin/event_type_update",
@@ -316,7 +305,7 @@ async fn operators_edit_a_types_description_and_example(store: Store) {
         )
         .await;
     assert_eq!(status, 200, "{saved}");
-    let seen = catalog_entry(&app, &key, "payout.failed").await;
+    let seen = app.catalog_entry(&key, "payout.failed").await;
     assert_eq!(seen["description"], "A payout bounced.");
     assert_eq!(seen["example"], json!({"payoutId": "po_7"}));
 
@@ -362,7 +351,7 @@ async fn operators_edit_a_types_description_and_example(store: Store) {
         assert_eq!(status, 403, "{name}");
     }
     assert_eq!(
-        catalog_entry(&app, &key, "payout.failed").await["description"],
+        app.catalog_entry(&key, "payout.failed").await["description"],
         "A payout bounced."
     );
     app.stop().await;
