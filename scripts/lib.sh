@@ -66,8 +66,10 @@ ensure_build_tools() {
 
 # Builds the server and the WASM bundle (release) into $CARGO_TARGET_DIR and target/site.
 build_site() {
-  say "building Herald (cargo leptos build --release --precompress)"
+  say "building Herald (cargo leptos build --release --precompress --split)"
   # --precompress writes .br and .gz beside each file of the site, which the
-  # server sends to browsers that accept them.
-  (cd "$ROOT" && cargo leptos build --release --precompress)
+  # server sends to browsers that accept them. --split cuts the pages of
+  # app/src/ui/lazy_pages.rs out of the main WASM into files fetched when
+  # shown; the app cannot load them from a build without it.
+  (cd "$ROOT" && cargo leptos build --release --precompress --split)
 }

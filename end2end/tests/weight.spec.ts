@@ -1,5 +1,5 @@
 import type { Response } from "@playwright/test";
-import { test, expect, hydrated } from "./fixtures";
+import { test, expect, hydrated, createMerchant, logIn } from "./fixtures";
 
 // What a first visit moves over the wire: the site's files are named by
 // their content, kept by the browser for a year, and sent compressed.
@@ -17,7 +17,9 @@ test("the site's files are named by their content, kept a year and sent compress
   expect(names.some((name) => name.endsWith(".css")), names.join(", ")).toBe(true);
   for (const response of files) {
     const name = new URL(response.url()).pathname;
-    expect(name).toMatch(/^\/pkg\/herald\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/);
+    // The app's files, and with `--split` the loader of the split-off pages
+    // (`__wasm_split`) and any of their parts the page preloads.
+    expect(name).toMatch(/^\/pkg\/(herald|__wasm_split|split_\w+|chunk_\d+)\.[A-Za-z0-9_-]{22}\.(js|wasm|css)$/);
     const headers = await response.allHeaders();
     expect(headers["cache-control"], name).toBe("public, max-age=31536000, immutable");
     // Chromium asks for brotli over HTTPS only; over this test's plain HTTP, gzip.
@@ -49,4 +51,39 @@ test("once the app has loaded, the same click works and nothing is said", async 
   await page.getByTestId("toggle-password").click();
   await expect(page.locator("#password")).toHaveAttribute("type", "text");
   await expect(page.getByTestId("app-loading")).toHaveCount(0);
+});
+
+test("a first visit fetches the app's frame only; each page's code arrives when it is first shown", async ({ page }) => {
+  const wasm: string[] = [];
+  page.on("response", (response) => {
+    const name = new URL(response.url()).pathname;
+    if (name.endsWith(".wasm")) wasm.push(name);
+  });
+  const who = await createMerchant(page.request, "Split");
+
+  // The log-in page is in the main WASM: nothing else is fetched for it.
+  await page.goto("/login");
+  await hydrated(page);
+  expect(wasm, "WASM fetched by the log-in page").toEqual([expect.stringMatching(/^\/pkg\/herald\.[A-Za-z0-9_-]{22}\.wasm$/)]);
+
+  // Logging in shows the overview: its code comes in its own files.
+  await logIn(page, who);
+  const afterOverview = wasm.length;
+  expect(afterOverview, wasm.join(", ")).toBeGreaterThan(1);
+
+  // Moving to Endpoints in the app fetches that page's part, and it works.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Endpoints" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Endpoints" })).toBeVisible();
+  await expect.poll(() => wasm.length, { message: wasm.join(", ") }).toBeGreaterThan(afterOverview);
+  await page.getByTestId("new-endpoint").click();
+  await expect(page.getByRole("heading", { level: 1, name: "New endpoint" })).toBeVisible();
+  await page.getByTestId("url-input").fill("ftp://files.example.com/hooks");
+  await page.getByTestId("save-endpoint").click();
+  await expect(page.getByTestId("url-error")).toContainText("https");
+
+  // Back to the overview: its part is already in the browser, nothing is fetched again.
+  const before = wasm.length;
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
+  expect(wasm.slice(before), "WASM fetched again").toEqual([]);
 });

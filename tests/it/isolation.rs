@@ -216,10 +216,11 @@ async fn a_merchant_with_hanging_endpoints_does_not_delay_another(store: Store) 
         healthy.wait_for(n + 1, Duration::from_secs(10)).await;
         slowest = slowest.max(sent.elapsed());
     }
-    // Generous: an arrival here takes milliseconds; a bystander held
-    // behind the hog waits for its 2 s timeouts.
+    // Generous: an arrival here takes milliseconds (over a second only on
+    // a machine busy with a build, seen once); a bystander held behind the
+    // hog waits for its 2 s timeouts.
     assert!(
-        slowest < Duration::from_secs(1),
+        slowest < Duration::from_millis(1500),
         "the bystander's slowest 202 → arrival was {slowest:?}"
     );
     app.stop().await;

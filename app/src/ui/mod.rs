@@ -20,6 +20,7 @@ mod events;
 mod filter_fields;
 mod form;
 mod layout;
+mod lazy_pages;
 mod loaded;
 mod members;
 mod notifications;
@@ -33,7 +34,7 @@ mod url_query;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -116,50 +117,43 @@ fn until_the_app_loads() -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the page as hydrated, so
-    // browser tests can wait for interactivity instead of sleeping.
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // `<body data-hydrated>` is set by `crate::hydrate` once hydration is done.
     view! {
         <Title formatter=|title: String| format!("{title} · Herald")/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=account::LogInPage ssr=SsrMode::Async/>
-                <Route path=path!("/signup") view=account::SignUpPage ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view=passwords::ForgotPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/reset-password/:token") view=passwords::ResetPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/invitations/:token") view=members::AcceptInvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view={Lazy::<lazy_pages::SignUp>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view={Lazy::<lazy_pages::ForgotPassword>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<lazy_pages::ResetPassword>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/:token") view={Lazy::<lazy_pages::AcceptInvitation>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=layout::Dashboard ssr=SsrMode::Async>
-                    <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/endpoints") view=endpoints::EndpointsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/endpoints/new") view=endpoint_form::NewEndpointPage ssr=SsrMode::Async/>
-                    <Route path=path!("/endpoints/:id") view=endpoint_detail::EndpointDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/endpoints/:id/edit") view=endpoint_form::EditEndpointPage ssr=SsrMode::Async/>
-                    <Route path=path!("/events") view=events::EventsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/events/:id") view=events::EventDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/search") view=search::SearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("/deliveries") view=deliveries::DeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/deliveries/:id") view=deliveries::DeliveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("/event-types") view=catalog::EventTypesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("/notifications") view=notifications::NotificationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit-log") view=audit_log::AuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=passwords::AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/members") view=members::MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit-log") view=audit_log::AdminAuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/deliveries") view=admin::AdminDeliveriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/deliveries/:id") view=admin::AdminDeliveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/merchants") view=admin::AdminMerchantsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/endpoints") view=admin::AdminEndpointsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/event-types") view=admin::AdminEventTypesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/profiles") view=profiles::AdminProfilesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/events/:id") view=admin::AdminEventPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/search") view=search::AdminSearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/storage") view=storage::StoragePage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<lazy_pages::Overview>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints") view={Lazy::<lazy_pages::Endpoints>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/new") view={Lazy::<lazy_pages::NewEndpoint>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/:id") view={Lazy::<lazy_pages::EndpointDetail>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/endpoints/:id/edit") view={Lazy::<lazy_pages::EditEndpoint>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view={Lazy::<lazy_pages::Events>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id") view={Lazy::<lazy_pages::EventDetail>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view={Lazy::<lazy_pages::Search>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries") view={Lazy::<lazy_pages::Deliveries>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/deliveries/:id") view={Lazy::<lazy_pages::Delivery>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/event-types") view={Lazy::<lazy_pages::EventTypes>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/api-keys") view={Lazy::<lazy_pages::ApiKeys>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view={Lazy::<lazy_pages::Notifications>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/audit-log") view={Lazy::<lazy_pages::AuditLog>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view={Lazy::<lazy_pages::Account>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/members") view={Lazy::<lazy_pages::Members>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit-log") view={Lazy::<lazy_pages::AdminAuditLog>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/deliveries") view={Lazy::<lazy_pages::AdminDeliveries>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/deliveries/:id") view={Lazy::<lazy_pages::AdminDelivery>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/merchants") view={Lazy::<lazy_pages::AdminMerchants>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/endpoints") view={Lazy::<lazy_pages::AdminEndpoints>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/event-types") view={Lazy::<lazy_pages::AdminEventTypes>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/profiles") view={Lazy::<lazy_pages::AdminProfiles>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/events/:id") view={Lazy::<lazy_pages::AdminEvent>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/search") view={Lazy::<lazy_pages::AdminSearch>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/storage") view={Lazy::<lazy_pages::AdminStorage>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
