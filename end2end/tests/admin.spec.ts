@@ -75,6 +75,8 @@ test("an operator sees another merchant's failed delivery and bulk-retries it", 
 
   // The catalog: add a type, merchants can subscribe; archive it, they cannot.
   await page.getByRole("link", { name: "Event-type catalog" }).click();
+  // The old page stays until the new one's code has arrived.
+  await expect(page.getByRole("heading", { level: 1, name: "Event-type catalog" })).toBeVisible();
   await page.getByLabel("Name").fill("payout.clawed_back");
   await page.getByLabel("Description").fill("A payout was recalled by the bank.");
   await page.getByTestId("example-input").fill('{"payoutId": "po_9"}');

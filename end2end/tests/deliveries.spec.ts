@@ -109,6 +109,7 @@ test("filters live in the URL, survive a reload, and new deliveries appear on th
   await expect(page.getByTestId("delivery-row")).toHaveCount(1);
 
   await page.reload();
+  await hydrated(page);
   await expect(page.getByTestId("filter-type")).toHaveValue("payout.failed");
   await expect(page.getByTestId("delivery-row")).toHaveCount(1);
 

@@ -78,6 +78,8 @@ test("create an endpoint for payin.*, reveal its secret, send a test event, rota
   await expect(page).toHaveURL(/\/endpoints\/ep_[a-z0-9]+$/);
   await page.reload();
   await expect(page.getByTestId("endpoint-description")).toHaveText("Orders service (primary)");
+  // Until the app has loaded, Reveal says so instead of revealing.
+  await hydrated(page);
   // The rotation's grace period is still shown after the reload.
   await page.getByTestId("reveal-secret").click();
   await expect(page.getByTestId("secret")).toHaveText(rotated);
