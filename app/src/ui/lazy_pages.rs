@@ -9,7 +9,7 @@
 //!
 //! Pages are split by group, not one file per page: with a split per page
 //! (tried, BENCHMARKS.md) the code pages share was cut into hundreds of
-//! small files, and the overview's first visit made ~130 requests and took
+//! small files, and the overview's first visit fetched 138 WASM files and took
 //! 5.9 s to work on 4G. A group is what one kind of visit uses: a merchant's
 //! dashboard, the operators' console, the account pages reached from an
 //! email or the log-in page.
