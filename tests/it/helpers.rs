@@ -387,13 +387,7 @@ impl TestApp {
     /// panics if it is not listed.
     pub async fn catalog_entry(&self, key: &str, name: &str) -> serde_json::Value {
         let catalog = self.get_ok(key, "/api/v1/event-types").await;
-        catalog["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .find(|t| t["name"] == name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in the catalog: {catalog}"))
+        item_where(&catalog["data"], "name", name)
     }
 
     /// Runs a retention sweep now; how many events it deleted.
@@ -650,6 +644,14 @@ impl Browser {
             }
         }
     }
+}
+
+/// The item of `list` (a JSON array) whose `field` equals `value`; panics,
+/// showing the list, when there is none.
+pub fn item_where(list: &serde_json::Value, field: &str, value: &str) -> serde_json::Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item[field] == value).cloned())
+        .unwrap_or_else(|| panic!("no item with {field} = {value} in {list}"))
 }
 
 /// The first column of every row `sql` returns, as text, read straight from

@@ -5,7 +5,7 @@
 //! refused.
 
 use crate::both_backends;
-use crate::helpers::{Browser, TestApp, PLATFORM_TOKEN};
+use crate::helpers::{item_where, Browser, TestApp, PLATFORM_TOKEN};
 use crate::receiver::{Reply, TestReceiver};
 use herald::store::Store;
 use herald_app::model::merchant::Role;
@@ -156,15 +156,7 @@ async fn operators_see_which_endpoints_fail_and_each_merchants_counts(store: Sto
     // Merchants with their counts.
     operator_disables(&app, &acme_quiet).await;
     let merchants = app.get_ok(PLATFORM_TOKEN, "/api/v1/admin/merchants").await;
-    let row = |id: &str| -> Value {
-        merchants["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .find(|m| m["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("{id} in {merchants}"))
-    };
+    let row = |id: &str| item_where(&merchants["data"], "id", id);
     let acme_row = row(acme.as_str());
     assert_eq!(acme_row["name"], "Acme Shop");
     assert_eq!(
@@ -202,13 +194,7 @@ async fn operators_see_which_endpoints_fail_and_each_merchants_counts(store: Sto
     assert_eq!(page["rows"][0]["failed_24h"], 2);
     let (status, summaries) = ops.call("admin/merchant_summaries", &[]).await;
     assert_eq!(status, 200, "{summaries}");
-    let acme_summary = summaries
-        .as_array()
-        .expect("a list")
-        .iter()
-        .find(|m| m["id"] == acme.as_str())
-        .cloned()
-        .expect("Acme");
+    let acme_summary = item_where(&summaries, "id", acme.as_str());
     assert_eq!(acme_summary["failed_24h"], 2);
     assert_eq!(acme_summary["endpoints_disabled"], 1);
 
@@ -470,13 +456,7 @@ async fn a_thousand_merchants_overview_is_one_page_of_work(store: Store) {
         "1,000 merchants with their counts: {} ms",
         started.elapsed().as_millis()
     );
-    let m617 = merchants["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .find(|m| m["name"] == "Merchant 0617")
-        .cloned()
-        .expect("Merchant 0617");
+    let m617 = item_where(&merchants["data"], "name", "Merchant 0617");
     assert_eq!(m617["endpoints_enabled"], 4);
     assert_eq!(m617["deliveries_24h"], 4 * 24 * 11 + 24 * 9);
     assert_eq!(m617["failed_24h"], 4 * 24 + 24 * 9);

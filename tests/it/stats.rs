@@ -2,7 +2,7 @@
 //! from the attempts, scoped to the merchant.
 
 use crate::both_backends;
-use crate::helpers::{raw_texts, TestApp, PLATFORM_TOKEN};
+use crate::helpers::{item_where, raw_texts, TestApp, PLATFORM_TOKEN};
 use crate::receiver::{Reply, TestReceiver};
 use herald::store::Store;
 use reqwest::Method;
@@ -67,12 +67,7 @@ async fn stats_count_outcomes_per_hour_and_endpoint(store: Store) {
     assert!(hours[..22]
         .iter()
         .all(|h| h["succeeded"] == 0 && h["failed"] == 0));
-    let by_id = |id: &str| {
-        stats["endpoints"]
-            .as_array()
-            .and_then(|list| list.iter().find(|e| e["endpoint_id"] == id).cloned())
-            .expect("endpoint stats")
-    };
+    let by_id = |id: &str| item_where(&stats["endpoints"], "endpoint_id", id);
     assert_eq!(by_id(&good_id)["success_rate"], 1.0);
     assert_eq!(by_id(&bad_id)["success_rate"], 0.0);
     assert_eq!(by_id(&bad_id)["failed"], 1);

@@ -6,7 +6,7 @@
 //! drops its packed rows.
 
 use crate::both_backends;
-use crate::helpers::{raw_texts, TestApp};
+use crate::helpers::{item_where, raw_texts, TestApp};
 use crate::receiver::{Reply, TestReceiver};
 use herald::store::{FoldCursor, FoldStep, Store};
 use herald_app::model::id::{EndpointId, MerchantId};
@@ -337,10 +337,7 @@ async fn windows(app: &TestApp, key: &str) -> Value {
 }
 
 fn endpoint_of(stats: &Value, id: &str) -> Value {
-    stats["endpoints"]
-        .as_array()
-        .and_then(|list| list.iter().find(|e| e["endpoint_id"] == id).cloned())
-        .expect("endpoint stats")
+    item_where(&stats["endpoints"], "endpoint_id", id)
 }
 
 /// `stats` reports the nearest-rank p50 and p95 of `durations` as their
